@@ -1,0 +1,45 @@
+// What every module receives: config, logger, Redis, the gateway, the action registry and the
+// services other modules provide. Built once by startService (src/app.ts).
+import type Router from '@koa/router';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import type { Redis } from './redis.js';
+import type { Gateway } from './gateway/types.js';
+import type { ActionRegistry } from './ussd/actions.js';
+import type { Metrics } from './http/metrics.js';
+
+/** Sends and checks one-time codes (src/sms/otp.ts); used by /api/otp and agent activation. */
+export interface OtpService {
+  send(phone: string, purpose: string, opts?: { ip?: string }): Promise<{ id: string; expiresAt: string }>;
+  verify(phone: string, purpose: string, code: string): Promise<{ valid: true } | { valid: false; reason: string }>;
+}
+
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  /** Fail-fast command connection (no offline queue). */
+  redis: Redis;
+  /** Prefixes a key with REDIS_PREFIX: key('sess', id) → "ussd:sess:<id>". */
+  key(...parts: string[]): string;
+  /** A new connection suitable for BullMQ (maxRetriesPerRequest null). Closed by startService. */
+  queueConnection(): Redis;
+  /** BullMQ `prefix` option so every run/test has its own queues. */
+  queuePrefix: string;
+  gateway: Gateway;
+  actions: ActionRegistry;
+  metrics: Metrics;
+  /** Set by the SMS module's init. */
+  otp?: OtpService;
+}
+
+/**
+ * A slice of the service. Lifecycle: init (all modules, in order) → routes → listen →
+ * start (workers, timers) → … → stop (reverse order).
+ */
+export interface ServiceModule {
+  name: string;
+  init?(app: AppContext): Promise<void> | void;
+  routes?(router: Router, app: AppContext): void;
+  start?(app: AppContext): Promise<void> | void;
+  stop?(): Promise<void> | void;
+}

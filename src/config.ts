@@ -1,0 +1,119 @@
+// Every environment variable the service reads, parsed and validated once.
+// A bad value stops start-up with one line naming the variable (see loadConfig).
+import { z } from 'zod';
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const schema = z.object({
+  // ── HTTP / process ────────────────────────────────────────────────
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PUBLIC_URL: z.string().url().optional(), // default derived from PORT below
+  API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Start BullMQ workers inside the HTTP process (npm run worker runs them alone). */
+  WORKERS: bool.default(true),
+
+  // ── Redis ─────────────────────────────────────────────────────────
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Prefix of every key we write; tests give each run its own. */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('ussd:'),
+
+  // ── USSD engine ───────────────────────────────────────────────────
+  USSD_SERVICE_CODE: z.string().regex(/^\*[0-9*]+#$/, 'must look like *860*30#').default('*860*30#'),
+  USSD_DEADLINE_MS: int(200, 30000).default(4000),
+  SESSION_TTL_S: int(10, 86400).default(180),
+  /** A dropped (not ENDed) session may be resumed by the same phone within this many seconds. */
+  RESUME_WINDOW_S: int(0, 86400).default(300),
+  /** Characters per screen for Africa's Talking; other channels carry their own setting. */
+  SCREEN_MAX_CHARS: int(60, 500).default(182),
+  MENUS_DIR: z.string().default('menus'),
+  /** How long an idle subscriber's language choice is remembered. */
+  LANGUAGE_TTL_S: int(60, 31536000).default(31536000),
+
+  // ── Payment gateway ───────────────────────────────────────────────
+  GATEWAY: z.enum(['kyanda', 'pag']).default('kyanda'),
+  GATEWAY_URL: z.string().url().optional(), // unset = embedded sandbox at /sandbox
+  GATEWAY_API_KEY: z.string().min(1).default('sandbox-api-key'),
+  GATEWAY_SECRET: z.string().min(1).default('sandbox-secret'),
+  MERCHANT_ID: z.string().min(1).default('sandbox-merchant'),
+  /** Secret that signs IPN/webhook bodies; defaults to GATEWAY_SECRET. */
+  GATEWAY_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** The docs name the header "X-Kemru Technologies-Signature", which is not a legal header name. */
+  GATEWAY_SIGNATURE_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/).default('X-Kemru-Signature'),
+  /** Requests per minute across all instances (sandbox account 60, business 300). */
+  GATEWAY_RATE_LIMIT_PER_MIN: int(1, 100000).default(60),
+  GATEWAY_CONNECT_TIMEOUT_MS: int(100, 60000).default(3000),
+  GATEWAY_TIMEOUT_MS: int(100, 120000).default(10000),
+  /** Payment API Gateway 5.7.3: merchant public id in the path and provider (14 = simulator). */
+  PAG_PUBLIC_ID: z.string().default('f54ec96649be11ebb3780242ac130002'),
+  PAG_PROVIDER_ID: int(1, 100000).default(14),
+  PAG_CURRENCY: z.enum(['KES', 'MWK', 'UGX', 'TZS', 'ZMW']).default('KES'),
+  /** Biller codes for Kenya Power: the docs name none, so they are configuration. */
+  BILLER_KPLC_PREPAID: z.string().default('KPLC_PREPAID'),
+  BILLER_KPLC_POSTPAID: z.string().default('KPLC_POSTPAID'),
+
+  // ── Embedded sandbox gateway ──────────────────────────────────────
+  /** Multiplies the sandbox's IPN retry schedule (1 = documented 1m,5m,15m,1h,6h). */
+  SANDBOX_IPN_TIME_SCALE: z.coerce.number().positive().max(1).optional(),
+  SANDBOX_FLOAT_KES: int(0, 1_000_000_000).default(1_000_000),
+  SANDBOX_CHECKOUT_DELAY_MS: int(0, 600000).default(1500),
+  SANDBOX_RATE_LIMIT_PER_MIN: int(1, 1_000_000).default(6000),
+
+  // ── Money flows ───────────────────────────────────────────────────
+  /** An order waiting longer than this for an IPN is looked up with the status endpoint. */
+  RECONCILE_AFTER_S: int(1, 86400).default(120),
+  RECONCILE_EVERY_S: int(1, 86400).default(30),
+  AGENT_MAX_PIN_TRIES: int(1, 10).default(3),
+  AGENT_LOCK_S: int(1, 86400 * 7).default(1800),
+
+  // ── SMS / OTP ─────────────────────────────────────────────────────
+  /** HMAC key for stored OTP codes; set it in production (a random one is made at start otherwise). */
+  OTP_SECRET: z.string().min(16).optional(),
+  OTP_LENGTH: int(4, 8).default(6),
+  OTP_TTL_S: int(30, 3600).default(300),
+  OTP_MAX_TRIES: int(1, 20).default(5),
+  OTP_RESEND_COOLDOWN_S: int(0, 3600).default(30),
+  OTP_MAX_PER_PHONE_PER_HOUR: int(1, 1000).default(5),
+  OTP_MAX_PER_IP_PER_HOUR: int(1, 100000).default(50),
+  SMS_SENDER_CONCURRENCY: int(1, 64).default(4),
+});
+
+export type RawConfig = z.infer<typeof schema>;
+export interface Config extends RawConfig {
+  PUBLIC_URL: string;
+  GATEWAY_WEBHOOK_SECRET: string;
+  SANDBOX_IPN_TIME_SCALE: number;
+  /** True when GATEWAY_URL is unset and the sandbox is mounted at /sandbox. */
+  embeddedSandbox: boolean;
+  /** False when PUBLIC_URL was derived from PORT (startService then uses the real bound port). */
+  publicUrlFromEnv: boolean;
+}
+
+export class ConfigError extends Error {}
+
+/** Parse env into a Config; throws ConfigError whose message names the bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings are "unset" so `FOO= npm start` behaves like not setting FOO.
+  const cleaned: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') cleaned[k] = v;
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`config: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const c = parsed.data;
+  const embeddedSandbox = !c.GATEWAY_URL;
+  return {
+    ...c,
+    PUBLIC_URL: (c.PUBLIC_URL ?? `http://127.0.0.1:${c.PORT}`).replace(/\/$/, ''),
+    GATEWAY_WEBHOOK_SECRET: c.GATEWAY_WEBHOOK_SECRET ?? c.GATEWAY_SECRET,
+    // Embedded, a demo should see an IPN retry within seconds: 1 minute becomes 0.6 s.
+    SANDBOX_IPN_TIME_SCALE: c.SANDBOX_IPN_TIME_SCALE ?? (embeddedSandbox ? 0.01 : 1),
+    embeddedSandbox,
+    publicUrlFromEnv: c.PUBLIC_URL !== undefined,
+  };
+}

@@ -1,0 +1,57 @@
+// A minimal Prometheus text-format registry: counters and histograms with labels.
+// Enough for /metrics without a dependency; modules call inc()/observe().
+
+type Labels = Record<string, string>;
+const BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
+
+function labelKey(labels: Labels): string {
+  const entries = Object.entries(labels).sort(([a], [b]) => a.localeCompare(b));
+  return entries.map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`).join(',');
+}
+
+export class Metrics {
+  private counters = new Map<string, Map<string, number>>();
+  private histos = new Map<string, Map<string, { buckets: number[]; sum: number; count: number }>>();
+  private help = new Map<string, string>();
+
+  inc(name: string, labels: Labels = {}, by = 1, help?: string): void {
+    if (help) this.help.set(name, help);
+    const series = this.counters.get(name) ?? new Map<string, number>();
+    this.counters.set(name, series);
+    const k = labelKey(labels);
+    series.set(k, (series.get(k) ?? 0) + by);
+  }
+
+  observe(name: string, valueMs: number, labels: Labels = {}, help?: string): void {
+    if (help) this.help.set(name, help);
+    const series = this.histos.get(name) ?? new Map();
+    this.histos.set(name, series);
+    const k = labelKey(labels);
+    const h = series.get(k) ?? { buckets: BUCKETS_MS.map(() => 0), sum: 0, count: 0 };
+    BUCKETS_MS.forEach((b, i) => { if (valueMs <= b) h.buckets[i]!++; });
+    h.sum += valueMs;
+    h.count++;
+    series.set(k, h);
+  }
+
+  render(): string {
+    const out: string[] = [];
+    for (const [name, series] of this.counters) {
+      if (this.help.has(name)) out.push(`# HELP ${name} ${this.help.get(name)}`);
+      out.push(`# TYPE ${name} counter`);
+      for (const [k, v] of series) out.push(`${name}${k ? `{${k}}` : ''} ${v}`);
+    }
+    for (const [name, series] of this.histos) {
+      if (this.help.has(name)) out.push(`# HELP ${name} ${this.help.get(name)}`);
+      out.push(`# TYPE ${name} histogram`);
+      for (const [k, h] of series) {
+        const sep = k ? `${k},` : '';
+        BUCKETS_MS.forEach((b, i) => out.push(`${name}_bucket{${sep}le="${b}"} ${h.buckets[i]}`));
+        out.push(`${name}_bucket{${sep}le="+Inf"} ${h.count}`);
+        out.push(`${name}_sum${k ? `{${k}}` : ''} ${h.sum}`);
+        out.push(`${name}_count${k ? `{${k}}` : ''} ${h.count}`);
+      }
+    }
+    return `${out.join('\n')}\n`;
+  }
+}

@@ -1,0 +1,35 @@
+// Redis connections. Commands get a fail-fast client (a subscriber must get a reply,
+// not a request queued forever while Redis is down); BullMQ gets its own blocking-safe ones.
+import { Redis, type RedisOptions } from 'ioredis';
+
+export type { Redis };
+
+export function createRedis(url: string, opts: RedisOptions = {}): Redis {
+  return new Redis(url, {
+    enableOfflineQueue: false, // fail now rather than queue while disconnected
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+    lazyConnect: false,
+    ...opts,
+  });
+}
+
+/** Connection for BullMQ workers/queues: BullMQ requires maxRetriesPerRequest null. */
+export function createQueueRedis(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, enableOfflineQueue: true });
+}
+
+/** Resolves once the client is ready (or rejects after timeoutMs). */
+export async function waitReady(redis: Redis, timeoutMs = 5000): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => {
+      cleanup();
+      reject(new Error(`redis not ready after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => { cleanup(); resolve(); };
+    const cleanup = () => { clearTimeout(t); redis.off('ready', onReady); };
+    redis.on('ready', onReady);
+  });
+}
