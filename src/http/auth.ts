@@ -1,0 +1,28 @@
+// Bearer-token guard for /api/*. With API_TOKEN unset the HTTP API is refused outright
+// (CONTRACT.md), so a forgotten variable never leaves operator routes open.
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { Middleware } from 'koa';
+import type { Config } from '../config.js';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export function requireApiToken(config: Pick<Config, 'API_TOKEN'>): Middleware {
+  const expected = config.API_TOKEN ? digest(config.API_TOKEN) : undefined;
+  return async (ctx, next) => {
+    if (!expected) {
+      ctx.status = 403;
+      ctx.body = { error: 'HTTP API disabled: set API_TOKEN' };
+      return;
+    }
+    const header = ctx.get('authorization');
+    const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    // Compare digests so the comparison is constant-time whatever the token's length.
+    if (!token || !timingSafeEqual(digest(token), expected)) {
+      ctx.status = 401;
+      ctx.set('WWW-Authenticate', 'Bearer');
+      ctx.body = { error: 'missing or wrong bearer token' };
+      return;
+    }
+    await next();
+  };
+}
