@@ -4,8 +4,8 @@
 // touch a developer's data. Extra arguments filter test files by substring.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
+import { startPrivateRedis } from './lib/private-redis.mjs';
 
 function findTests(dir) {
   const out = [];
@@ -15,41 +15,6 @@ function findTests(dir) {
     else if (name.endsWith('.test.ts')) out.push(p);
   }
   return out.sort();
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function ping(port) {
-  return new Promise((resolve) => {
-    const c = connect(port, '127.0.0.1');
-    c.on('connect', () => c.write('PING\r\n'));
-    c.on('data', (d) => { c.destroy(); resolve(d.toString().startsWith('+PONG')); });
-    c.on('error', () => resolve(false));
-  });
-}
-
-async function startRedis() {
-  const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  proc.on('error', (err) => {
-    console.error(`cannot start redis-server (${err.message}); install it (apt-get install -y redis-server) or set REDIS_URL`);
-    process.exit(1);
-  });
-  for (let i = 0; i < 100; i++) {
-    if (await ping(port)) return { url: `redis://127.0.0.1:${port}`, proc };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('private redis-server did not answer');
 }
 
 const filters = process.argv.slice(2);
@@ -62,7 +27,7 @@ if (files.length === 0) {
 let redis;
 const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' };
 if (!env.REDIS_URL) {
-  redis = await startRedis();
+  redis = await startPrivateRedis();
   env.REDIS_URL = redis.url;
   console.log(`# private redis at ${redis.url}`);
 }

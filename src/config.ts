@@ -25,7 +25,7 @@ const schema = z.object({
   // ── USSD engine ───────────────────────────────────────────────────
   USSD_SERVICE_CODE: z.string().regex(/^\*[0-9*]+#$/, 'must look like *860*30#').default('*860*30#'),
   USSD_DEADLINE_MS: int(200, 30000).default(4000),
-  SESSION_TTL_S: int(10, 86400).default(180),
+  SESSION_TTL_S: int(1, 86400).default(180),
   /** A dropped (not ENDed) session may be resumed by the same phone within this many seconds. */
   RESUME_WINDOW_S: int(0, 86400).default(300),
   /** Characters per screen for Africa's Talking; other channels carry their own setting. */
@@ -33,6 +33,10 @@ const schema = z.object({
   MENUS_DIR: z.string().default('menus'),
   /** How long an idle subscriber's language choice is remembered. */
   LANGUAGE_TTL_S: int(60, 31536000).default(31536000),
+  /** Keys typed on any screen: back one screen, home, next page of a long option list. */
+  USSD_BACK_KEY: z.string().regex(/^[0-9*#]{1,3}$/).default('0'),
+  USSD_HOME_KEY: z.string().regex(/^[0-9*#]{1,3}$/).default('00'),
+  USSD_MORE_KEY: z.string().regex(/^[0-9*#]{1,3}$/).default('98'),
 
   // ── Payment gateway ───────────────────────────────────────────────
   GATEWAY: z.enum(['kyanda', 'pag']).default('kyanda'),
@@ -48,10 +52,25 @@ const schema = z.object({
   GATEWAY_RATE_LIMIT_PER_MIN: int(1, 100000).default(60),
   GATEWAY_CONNECT_TIMEOUT_MS: int(100, 60000).default(3000),
   GATEWAY_TIMEOUT_MS: int(100, 120000).default(10000),
-  /** Payment API Gateway 5.7.3: merchant public id in the path and provider (14 = simulator). */
-  PAG_PUBLIC_ID: z.string().default('f54ec96649be11ebb3780242ac130002'),
-  PAG_PROVIDER_ID: int(1, 100000).default(14),
+  /** First retry delay (1105/1106/5000, connect failures); doubles per attempt, jittered. */
+  GATEWAY_RETRY_BASE_MS: int(1, 60000).default(500),
+  /** Attempts per call including the first (retries only where safe). */
+  GATEWAY_MAX_ATTEMPTS: int(1, 10).default(3),
+  /** Longest a call waits for a client-side rate-limit slot or a 429's Retry-After. */
+  GATEWAY_RATE_WAIT_MS: int(0, 600000).default(30000),
+  /** Budget for the status lookup after an unknown outcome (timeout/abort after sending). */
+  GATEWAY_LOOKUP_TIMEOUT_MS: int(100, 60000).default(3000),
+  // ── PAG (Payment API Gateway 5.7.3, GATEWAY=pag) ──────────────────
+  /** Merchant public id in the request path. */
+  PAG_PUBLIC_ID: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/).default('f54ec96649be11ebb3780242ac130002'),
+  /**
+   * provider_id sent with payments. Unset: 40 (the sandbox's completing provider) when the
+   * sandbox is embedded, else 14 (the gateway's simulator, which never completes).
+   */
+  PAG_PROVIDER_ID: int(1, 100000).optional(),
   PAG_CURRENCY: z.enum(['KES', 'MWK', 'UGX', 'TZS', 'ZMW']).default('KES'),
+  /** The OTP the PAG sandbox accepts in the multi-step (OTP) flow. */
+  PAG_SANDBOX_OTP: z.string().regex(/^\d{4,8}$/).default('123456'),
   /** Biller codes for Kenya Power: the docs name none, so they are configuration. */
   BILLER_KPLC_PREPAID: z.string().default('KPLC_PREPAID'),
   BILLER_KPLC_POSTPAID: z.string().default('KPLC_POSTPAID'),
@@ -62,6 +81,11 @@ const schema = z.object({
   SANDBOX_FLOAT_KES: int(0, 1_000_000_000).default(1_000_000),
   SANDBOX_CHECKOUT_DELAY_MS: int(0, 600000).default(1500),
   SANDBOX_RATE_LIMIT_PER_MIN: int(1, 1_000_000).default(6000),
+  /** The same signed values again within this window → duplicate transmission (9005/8006). */
+  SANDBOX_DUPLICATE_WINDOW_MS: int(0, 86_400_000).default(10_000),
+  /** Checkouts from these phones fail: cancelled by the customer / insufficient M-PESA funds. */
+  SANDBOX_CANCEL_PHONE: z.string().regex(/^0[17]\d{8}$/, 'must look like 0700000001').default('0700000001'),
+  SANDBOX_NOFUNDS_PHONE: z.string().regex(/^0[17]\d{8}$/, 'must look like 0700000002').default('0700000002'),
 
   // ── Money flows ───────────────────────────────────────────────────
   /** An order waiting longer than this for an IPN is looked up with the status endpoint. */
@@ -69,17 +93,41 @@ const schema = z.object({
   RECONCILE_EVERY_S: int(1, 86400).default(30),
   AGENT_MAX_PIN_TRIES: int(1, 10).default(3),
   AGENT_LOCK_S: int(1, 86400 * 7).default(1800),
+  /** Payment jobs run at once per worker process. */
+  PAYMENTS_CONCURRENCY: int(1, 256).default(8),
+  /** BullMQ lock of a running payment job: a killed worker's job is resumed after about this. */
+  PAYMENTS_JOB_LOCK_MS: int(1000, 600000).default(30000),
+  /** First retry delay of a payment job (unknown outcome, gateway unreachable); doubles per attempt. */
+  PAYMENTS_RETRY_BASE_MS: int(10, 600000).default(2000),
+  /**
+   * The checkout job is queued with this delay when the confirming screen answers, and promoted
+   * as soon as the END reply is on the wire; the delay only matters if that promotion is lost.
+   */
+  CHECKOUT_DELAY_MS: int(0, 600000).default(5000),
+  /** initiatorName on refund payouts (mobile payout `source`). */
+  PAYMENTS_INITIATOR_NAME: z.string().min(1).default('Kemru Pay'),
 
   // ── SMS / OTP ─────────────────────────────────────────────────────
   /** HMAC key for stored OTP codes; set it in production (a random one is made at start otherwise). */
   OTP_SECRET: z.string().min(16).optional(),
   OTP_LENGTH: int(4, 8).default(6),
-  OTP_TTL_S: int(30, 3600).default(300),
+  /** Lifetime of a code (1 s minimum so tests can watch one expire). */
+  OTP_TTL_S: int(1, 3600).default(300),
   OTP_MAX_TRIES: int(1, 20).default(5),
   OTP_RESEND_COOLDOWN_S: int(0, 3600).default(30),
   OTP_MAX_PER_PHONE_PER_HOUR: int(1, 1000).default(5),
   OTP_MAX_PER_IP_PER_HOUR: int(1, 100000).default(50),
   SMS_SENDER_CONCURRENCY: int(1, 64).default(4),
+  /** Gateway attempts per bulk batch (429/5xx/1105/unknown outcomes) before it is marked failed. */
+  SMS_BATCH_ATTEMPTS: int(1, 50).default(10),
+  /** First retry delay of a batch; doubles per attempt (BullMQ exponential backoff). */
+  SMS_RETRY_BASE_MS: int(10, 600000).default(2000),
+  /** BullMQ lock of a batch being sent: a killed worker's batch is picked up again after this. */
+  SMS_JOB_LOCK_MS: int(1000, 600000).default(30000),
+  /** How long bulk job records (status, batches, invalid numbers, delivery reports) are kept. */
+  SMS_BULK_TTL_S: int(60, 90 * 86400).default(7 * 86400),
+  /** Invalid numbers kept with their reasons per bulk job (all are counted). */
+  SMS_MAX_INVALID_KEPT: int(0, 10_000_000).default(100_000),
 });
 
 export type RawConfig = z.infer<typeof schema>;

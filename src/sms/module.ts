@@ -1,6 +1,34 @@
-// STUB (issue 5): OTP and bulk SMS routes and workers.
-import type { ServiceModule } from '../app-context.js';
+// The SMS module: one-time codes (app.otp, /api/otp) and bulk SMS in 1,000-number batches
+// (/api/sms/bulk, a BullMQ worker), plus delivery reports (/callbacks/sms-dlr).
+import type { Queue, Worker } from 'bullmq';
+import type { AppContext, ServiceModule } from '../app-context.js';
+import { BulkStore } from './bulk-store.js';
+import { createBulkWorker } from './bulk-worker.js';
+import { createOtpService } from './otp.js';
+import { createBulkQueue, type BatchJobData } from './queue.js';
+import { smsRoutes } from './routes.js';
 
 export function smsModule(): ServiceModule {
-  return { name: 'sms' };
+  let store: BulkStore | undefined;
+  let queue: Queue<BatchJobData> | undefined;
+  let worker: Worker<BatchJobData> | undefined;
+  return {
+    name: 'sms',
+    init(app: AppContext) {
+      app.otp = createOtpService(app);
+      store = new BulkStore(app);
+      queue = createBulkQueue(app);
+      queue.on('error', (err) => app.logger.warn({ err: err.message }, 'sms queue error'));
+    },
+    routes(router, app) {
+      smsRoutes(router, app, { otp: app.otp!, store: store!, queue: queue! });
+    },
+    start(app) {
+      worker = createBulkWorker(app, store!, queue!);
+    },
+    async stop() {
+      await worker?.close();
+      await queue?.close();
+    },
+  };
 }

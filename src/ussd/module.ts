@@ -1,6 +1,143 @@
-// STUB (issue 2): the USSD engine's routes (POST /ussd, POST /ussd/:channel).
-import type { ServiceModule } from '../app-context.js';
+// The USSD engine's routes: POST /ussd (Africa's Talking) and POST /ussd/:channel.
+// Menus are loaded and checked in init: a broken menu stops the service from starting.
+import type { Context } from 'koa';
+import type { AppContext, ServiceModule } from '../app-context.js';
+import { channelAdapters } from '../channels/index.js';
+import type { ChannelAdapter, UssdReply } from '../channels/types.js';
+import { smallBody } from '../http/body.js';
+import { parsePhone } from '../lib/phone.js';
+import { maskPhone } from '../log.js';
+import { loadMenuDir } from '../menus/load.js';
+import { MSG } from '../menus/messages.js';
+import { AfterReply } from './after-reply.js';
+import { UssdEngine, type HopResult } from './engine.js';
+import { registerPlaceholders } from './placeholders.js';
+import { createRedis, waitReady, type Redis } from '../redis.js';
+
+const UNAVAILABLE: UssdReply = { continues: false, text: MSG.unavailable.en };
+
+// libphonenumber's full-metadata parse is the costliest step of a hop; a subscriber sends the
+// same phoneNumber on every hop, so results are cached (bounded).
+const phoneCache = new Map<string, ReturnType<typeof parsePhone>>();
+function cachedPhone(raw: string): ReturnType<typeof parsePhone> {
+  let r = phoneCache.get(raw);
+  if (!r) {
+    r = parsePhone(raw);
+    if (phoneCache.size >= 20_000) phoneCache.clear();
+    phoneCache.set(raw, r);
+  }
+  return r;
+}
 
 export function ussdModule(): ServiceModule {
-  return { name: 'ussd' };
+  let engine: UssdEngine | undefined;
+  let menuActions: string[] = [];
+  let sessionRedis: Redis | undefined;
+  let adapters: Map<string, ChannelAdapter>;
+  const body = smallBody();
+
+  async function handle(ctx: Context, app: AppContext, channel: ChannelAdapter): Promise<void> {
+    const startedAt = Date.now();
+    const log = app.logger;
+    try {
+      await body(ctx, async () => undefined);
+    } catch (err) {
+      const status = (err as { status?: number }).status ?? 400;
+      log.warn({ channel: channel.name, status, reason: (err as Error).message }, 'ussd request rejected: unreadable or oversized body');
+      ctx.status = 400;
+      ctx.type = 'text/plain';
+      ctx.body = status === 413 ? 'request body too large' : 'unreadable body';
+      return;
+    }
+    const parsed = channel.parse(ctx);
+    if (!parsed.ok) {
+      log.warn({ channel: channel.name, reason: parsed.reason }, 'ussd request rejected');
+      ctx.status = 400;
+      ctx.type = 'text/plain';
+      ctx.body = parsed.reason;
+      return;
+    }
+    const req = parsed.request;
+    const phone = cachedPhone(req.phoneNumber);
+    if (!phone.ok) {
+      log.warn({ channel: channel.name, sessionId: req.sessionId, phone: maskPhone(req.phoneNumber), reason: phone.reason }, 'ussd request rejected: bad phone number');
+      ctx.status = 400;
+      ctx.type = 'text/plain';
+      ctx.body = `invalid phoneNumber: ${phone.reason}`;
+      return;
+    }
+
+    const after = new AfterReply(log);
+    let result: HopResult;
+    const eng = engine!;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // Whatever happens below (Redis slow or down, a bug), the subscriber gets a reply in time.
+      const late = new Promise<HopResult>((resolve) => {
+        timer = setTimeout(() => resolve({ reply: UNAVAILABLE, screen: '-', outcome: 'timeout' }), Math.max(0, eng.deadlineAt(startedAt) + 10 - Date.now()));
+      });
+      const work = eng.hop(channel, req, phone, after, startedAt);
+      work.catch(() => undefined); // a late failure after the timeout answered is logged below
+      result = await Promise.race([work, late]);
+    } catch (err) {
+      log.error({ sessionId: req.sessionId, channel: channel.name, err: (err as Error)?.message ?? String(err) }, 'ussd hop failed');
+      result = { reply: UNAVAILABLE, screen: '-', outcome: 'unavailable' };
+    } finally {
+      clearTimeout(timer);
+    }
+    channel.render(ctx, result.reply);
+    if (after.pending > 0) ctx.res.once('finish', () => after.flush());
+    else after.flush();
+
+    const ms = Date.now() - startedAt;
+    app.metrics.inc('ussd_hops_total', { channel: channel.name, outcome: result.outcome }, 1, 'USSD requests answered, by outcome');
+    app.metrics.observe('ussd_hop_ms', ms, { channel: channel.name }, 'USSD request latency');
+    log.info({
+      sessionId: req.sessionId, channel: channel.name, phone: maskPhone(phone.e164), screen: result.screen, ms, outcome: result.outcome,
+      ...(result.action ? { action: result.action, actionOutcome: result.actionOutcome } : {}),
+    }, 'ussd hop');
+  }
+
+  return {
+    name: 'ussd',
+    async init(app) {
+      const c = app.config;
+      const menus = loadMenuDir(c.MENUS_DIR, {
+        defaultServiceCode: c.USSD_SERVICE_CODE,
+        keys: { back: c.USSD_BACK_KEY, home: c.USSD_HOME_KEY, more: c.USSD_MORE_KEY },
+        screenMaxChars: c.SCREEN_MAX_CHARS,
+      });
+      registerPlaceholders(app.actions);
+      menuActions = [...new Set(menus.flatMap((m) => [...m.screens.values()].map((s) => s.action).filter((a): a is string => !!a)))];
+      // Sessions get their own connection with auto-pipelining: under load, the scripts of many
+      // concurrent hops leave in one socket write instead of one write each.
+      sessionRedis = createRedis(c.REDIS_URL, { enableAutoPipelining: true });
+      sessionRedis.on('error', (err) => app.logger.debug({ err: err.message }, 'ussd session redis error'));
+      if (app.redis.status === 'ready') await waitReady(sessionRedis, 3000).catch(() => undefined);
+      engine = new UssdEngine(app, menus, sessionRedis);
+      adapters = channelAdapters(c);
+      app.logger.info({ menus: menus.map((m) => `${m.file} ${m.serviceCode} v${m.version}`) }, 'ussd menus loaded');
+    },
+    async stop() {
+      await sessionRedis?.quit().catch(() => sessionRedis?.disconnect());
+    },
+    start(app) {
+      // Modules register handlers in their init; by now every menu action should have one.
+      const missing = menuActions.filter((a) => !app.actions.has(a));
+      if (missing.length) app.logger.warn({ missing }, 'menu actions without a handler: those screens answer with their failure outcome');
+    },
+    routes(router, app) {
+      router.post('/ussd', (ctx) => handle(ctx, app, adapters.get('africastalking')!));
+      router.post('/ussd/:channel', (ctx) => {
+        const channel = adapters.get(String(ctx.params.channel));
+        if (!channel) {
+          ctx.status = 404;
+          ctx.type = 'text/plain';
+          ctx.body = 'unknown channel';
+          return;
+        }
+        return handle(ctx, app, channel);
+      });
+    },
+  };
 }

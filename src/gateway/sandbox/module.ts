@@ -1,6 +1,24 @@
-// STUB (issue 3): the embedded sandbox gateway, mounted at /sandbox.
+// The embedded sandbox gateway, mounted at /sandbox when GATEWAY_URL is unset (CONTRACT.md).
 import type { ServiceModule } from '../../app-context.js';
+import { createKyandaSandbox, type KyandaSandbox } from './sandbox.js';
 
 export function sandboxModule(): ServiceModule {
-  return { name: 'sandbox' };
+  let sandbox: KyandaSandbox | undefined;
+  return {
+    name: 'sandbox',
+    init(app) {
+      sandbox = createKyandaSandbox({
+        config: app.config,
+        logger: app.logger.child({ module: 'sandbox' }),
+        // As if the merchant had registered our IPN route in the dashboard (ASSUMED).
+        defaultCallbackUrl: () => `${app.config.PUBLIC_URL}/callbacks/kyanda`,
+      });
+    },
+    routes(router) {
+      sandbox?.routes(router);
+    },
+    stop() {
+      sandbox?.stop();
+    },
+  };
 }

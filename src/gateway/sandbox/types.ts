@@ -14,6 +14,8 @@ export interface LedgerEntry {
   at: string;
   /** The merchant's own reference when it sent one (Kyanda metadata.reference, PAG order_id). */
   reference?: string;
+  /** Kyanda sandbox: the final status once reached ("Success" | "Failed"); `status` stays as accepted. */
+  final?: string;
 }
 
 /** One SMS the sandbox was asked to send (GET /sandbox/_sms). */

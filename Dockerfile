@@ -1,0 +1,45 @@
+# syntax=docker/dockerfile:1
+# USSD & SMS channel service.
+#   docker build -t ussd-sms .
+#   docker run -p 3000:3000 -e REDIS_URL=redis://redis-host:6379 ussd-sms
+# or `docker compose up` (compose.yaml adds Redis).
+# Stages: deps (all deps, for the build) → build (tsc → dist/) → prod-deps (production deps
+# only) → runtime (node, prod node_modules, dist/, menus/; no compiler, no tests, no sources).
+
+ARG NODE_VERSION=20
+
+FROM node:${NODE_VERSION}-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+FROM deps AS build
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:${NODE_VERSION}-bookworm-slim AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    PORT=3000 \
+    HOST=0.0.0.0
+WORKDIR /app
+# Owned by root and only readable by the app's user: the process cannot rewrite its own code.
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+# Menus are data read at start-up (MENUS_DIR, default "menus" relative to /app).
+COPY menus ./menus
+# "node" (uid 1000) comes with the official image.
+USER node
+EXPOSE 3000
+# No curl in the slim image: node's own fetch. Liveness only; /readyz also checks Redis.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# main.js handles SIGTERM itself (closes HTTP, workers and Redis, exits within 10 s).
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/main.js"]

@@ -1,0 +1,23 @@
+// `npm run menus:check [files…]`: validates every menu in MENUS_DIR (or the given files): schema,
+// references, screen length in both languages with paging, reachability, a way out everywhere.
+import { loadConfig } from '../src/config.js';
+import { loadMenus, menuFilesIn } from '../src/menus/load.js';
+import { MenuError } from '../src/menus/types.js';
+
+const config = loadConfig(process.env);
+const args = process.argv.slice(2);
+let files: string[];
+try {
+  files = args.length ? args : menuFilesIn(config.MENUS_DIR);
+  const menus = loadMenus(files, {
+    defaultServiceCode: config.USSD_SERVICE_CODE,
+    keys: { back: config.USSD_BACK_KEY, home: config.USSD_HOME_KEY, more: config.USSD_MORE_KEY },
+    screenMaxChars: config.SCREEN_MAX_CHARS,
+  });
+  for (const m of menus) console.log(`ok  ${m.file}: ${m.screens.size} screens, ${m.serviceCode}, version ${m.version}`);
+} catch (err) {
+  if (!(err instanceof MenuError)) throw err;
+  for (const p of err.problems) console.error(`error  ${p}`);
+  console.error(`${err.problems.length} problem(s)`);
+  process.exit(1);
+}

@@ -1,0 +1,125 @@
+// Agents: phones an operator registered, who activate by SMS OTP and then sell from the merchant
+// float with a 4-digit PIN. AGENT_MAX_PIN_TRIES wrong PINs in a row lock the agent AGENT_LOCK_S.
+import type { Redis } from '../redis.js';
+import { parsePhone } from '../lib/phone.js';
+import { hashPin, verifyPin } from './pin.js';
+
+export type AgentStatus = 'registered' | 'active';
+
+export interface Agent {
+  phone: string; // E.164
+  status: AgentStatus;
+  createdAt: string;
+  activatedAt?: string;
+  pinChangedAt?: string;
+  failedTries: number;
+  lockedUntil?: number;
+}
+
+export type PinCheck =
+  | { ok: true; agent: Agent }
+  | { ok: false; why: 'not_agent' | 'not_active' }
+  | { ok: false; why: 'locked'; minutes: number }
+  | { ok: false; why: 'wrong_pin'; triesLeft: number };
+
+// Counts a wrong PIN and locks at the limit in one step, so parallel guesses cannot overshoot.
+const WRONG = `
+local n = redis.call('HINCRBY', KEYS[1], 'failedTries', 1)
+if n >= tonumber(ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'lockedUntil', ARGV[2], 'failedTries', 0)
+  return -1
+end
+return tonumber(ARGV[1]) - n`;
+
+export class AgentStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly key: (...parts: string[]) => string,
+    private readonly limits: { maxTries: number; lockS: number },
+  ) {}
+
+  private k(e164: string): string {
+    return this.key('agent', e164.replace(/^\+/, ''));
+  }
+
+  static normalize(phone: string): string | undefined {
+    const p = parsePhone(phone);
+    return p.ok ? p.e164 : undefined;
+  }
+
+  /** Registers a phone (idempotent). false: it was already registered. */
+  async add(phone: string): Promise<{ agent: Agent; created: boolean }> {
+    const e164 = AgentStore.normalize(phone);
+    if (!e164) throw new Error('invalid phone number');
+    const created = (await this.redis.hsetnx(this.k(e164), 'phone', e164)) === 1;
+    if (created) {
+      await this.redis.hset(this.k(e164), 'status', 'registered', 'createdAt', new Date().toISOString(), 'failedTries', 0);
+      await this.redis.zadd(this.key('agents'), Date.now(), e164);
+    }
+    return { agent: (await this.get(e164))!, created };
+  }
+
+  async remove(phone: string): Promise<boolean> {
+    const e164 = AgentStore.normalize(phone);
+    if (!e164) return false;
+    await this.redis.zrem(this.key('agents'), e164);
+    return (await this.redis.del(this.k(e164))) === 1;
+  }
+
+  async get(phone: string): Promise<Agent | undefined> {
+    const e164 = AgentStore.normalize(phone);
+    if (!e164) return undefined;
+    const h = await this.redis.hgetall(this.k(e164));
+    if (!h.phone) return undefined;
+    return {
+      phone: h.phone,
+      status: h.status === 'active' ? 'active' : 'registered',
+      createdAt: h.createdAt ?? '',
+      ...(h.activatedAt ? { activatedAt: h.activatedAt } : {}),
+      ...(h.pinChangedAt ? { pinChangedAt: h.pinChangedAt } : {}),
+      failedTries: Number(h.failedTries ?? 0),
+      ...(h.lockedUntil && Number(h.lockedUntil) > Date.now() ? { lockedUntil: Number(h.lockedUntil) } : {}),
+    };
+  }
+
+  async list(): Promise<Agent[]> {
+    const phones = await this.redis.zrange(this.key('agents'), '0', '-1');
+    return (await Promise.all(phones.map((p) => this.get(p)))).filter((a): a is Agent => a !== undefined);
+  }
+
+  /** Sets the PIN and marks the agent active (activation, reset, change). */
+  async setPin(phone: string, pin: string): Promise<void> {
+    const e164 = AgentStore.normalize(phone)!;
+    const hash = await hashPin(pin);
+    const now = new Date().toISOString();
+    const fields: string[] = ['pinHash', hash, 'status', 'active', 'failedTries', '0', 'pinChangedAt', now];
+    const h = await this.redis.hget(this.k(e164), 'activatedAt');
+    if (!h) fields.push('activatedAt', now);
+    await this.redis.hset(this.k(e164), ...fields);
+    await this.redis.hdel(this.k(e164), 'lockedUntil');
+  }
+
+  minutesLeft(until: number): number {
+    return Math.max(1, Math.ceil((until - Date.now()) / 60_000));
+  }
+
+  /** Checks a PIN with lockout. The PIN itself is never stored or logged. */
+  async checkPin(phone: string, pin: string): Promise<PinCheck> {
+    const e164 = AgentStore.normalize(phone);
+    if (!e164) return { ok: false, why: 'not_agent' };
+    const key = this.k(e164);
+    const [hash, lockedUntil] = await this.redis.hmget(key, 'pinHash', 'lockedUntil');
+    const agent = await this.get(e164);
+    if (!agent) return { ok: false, why: 'not_agent' };
+    if (lockedUntil && Number(lockedUntil) > Date.now()) return { ok: false, why: 'locked', minutes: this.minutesLeft(Number(lockedUntil)) };
+    if (agent.status !== 'active' || !hash) return { ok: false, why: 'not_active' };
+    if (await verifyPin(pin, hash)) {
+      if (agent.failedTries) await this.redis.hset(key, 'failedTries', 0);
+      return { ok: true, agent };
+    }
+    const until = Date.now() + this.limits.lockS * 1000;
+    const left = (await this.redis.eval(WRONG, 1, key, String(this.limits.maxTries), String(until))) as number;
+    if (left < 0) return { ok: false, why: 'locked', minutes: this.minutesLeft(until) };
+    return { ok: false, why: 'wrong_pin', triesLeft: left };
+  }
+}

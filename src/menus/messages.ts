@@ -1,0 +1,31 @@
+// The engine's own words (hints, paging, system screens), in both languages.
+import type { Lang } from './types.js';
+
+type L = Record<Lang, string>;
+
+export const MSG = {
+  opt: { en: 'Invalid choice, try again.', sw: 'Chaguo si sahihi, jaribu tena.' },
+  more: { en: 'More', sw: 'Zaidi' },
+  back: { en: 'Back', sw: 'Rudi' },
+  amount_format: { en: 'Enter the amount in numbers, e.g. 100.', sw: 'Weka kiasi kwa tarakimu, mf. 100.' },
+  amount_range: { en: 'Amount must be KES {min} to {max}.', sw: 'Kiasi lazima kiwe KES {min} hadi {max}.' },
+  phone: { en: 'Invalid phone number. Use 07XXXXXXXX.', sw: 'Nambari ya simu si sahihi. Tumia 07XXXXXXXX.' },
+  pin: { en: 'PIN must be 4 digits.', sw: 'PIN lazima iwe tarakimu 4.' },
+  digits: { en: 'Enter {min} to {max} digits.', sw: 'Weka tarakimu {min} hadi {max}.' },
+  text: { en: 'Invalid entry, try again.', sw: 'Uliyoweka si sahihi, jaribu tena.' },
+  pattern: { en: 'Invalid entry, check and try again.', sw: 'Uliyoweka si sahihi, angalia ujaribu tena.' },
+  equals: { en: 'The entries do not match.', sw: 'Ulizoweka hazilingani.' },
+  resume: {
+    en: 'You have an unfinished session.\n1 Continue where you left off\n2 Start again',
+    sw: 'Una huduma ambayo haijakamilika.\n1 Endelea ulipoachia\n2 Anza upya',
+  },
+  unavailable: { en: 'Service temporarily unavailable, please try again.', sw: 'Huduma haipatikani kwa sasa, tafadhali jaribu tena.' },
+  processing: { en: 'We are processing your request. You will receive an SMS.', sw: 'Tunashughulikia ombi lako. Utapokea SMS.' },
+  ended: { en: 'This session has ended. Please dial again.', sw: 'Kipindi hiki kimekwisha. Tafadhali piga tena.' },
+  unknown_code: { en: 'This service code is not in use. Please check the code and dial again.', sw: 'Msimbo huu hautumiki. Tafadhali angalia msimbo na upige tena.' },
+} satisfies Record<string, L>;
+
+export type MsgKey = keyof typeof MSG;
+
+/** Longest hint an options screen may show (reserved when paging). */
+export const OPT_HINT_MAX = Math.max(MSG.opt.en.length, MSG.opt.sw.length);

@@ -1,0 +1,73 @@
+// A menu after loading: screens with sanitized texts, ready to render, plus its xstate machine.
+import type { AnyStateMachine } from 'xstate';
+import type { Lang } from '../ussd/actions.js';
+import type { InputDef, Localized } from './schema.js';
+
+export type { Lang, Localized };
+
+export interface MenuOption {
+  label: Localized;
+  next: string;
+  set?: Record<string, string>;
+  lang?: Lang;
+}
+
+export interface Screen {
+  id: string;
+  kind: 'options' | 'input' | 'end' | 'action';
+  /** Title / prompt (options, input) or the END text (end). GSM-7 already. */
+  text?: Localized;
+  options?: MenuOption[];
+  input?: InputDef;
+  next?: string;
+  action?: string;
+  params?: Record<string, string>;
+  on?: Record<string, string>;
+}
+
+export type VarFormat = 'money' | 'phone' | 'text';
+
+/** Session context carried in the xstate snapshot (kept tiny: it is stored every hop). */
+export interface MenuContext {
+  /** Values collected so far. */
+  v: Record<string, string>;
+  /** Back stack of screen ids. */
+  h: string[];
+  /** Page of a long option list. */
+  pg: number;
+  /** Hint to show once: '' none, 'opt' wrong option, 'v:<reason>' validator reason. */
+  e: string;
+  lang: Lang;
+  /** Subscriber phone, E.164 (for `set: { recipient: $phone }`). */
+  ph: string;
+  /** Idempotency key of the action being run on the current action screen. */
+  k?: string;
+}
+
+export type MenuEvent =
+  | { type: 'IN'; input: string; key: string; lim: number }
+  | { type: 'OUT'; outcome: string; vars?: Record<string, string> };
+
+export interface Keys { back: string; home: string; more: string }
+
+export interface CompiledMenu {
+  id: string;
+  file: string;
+  serviceCode: string;
+  start: string;
+  /** Changes whenever the file or the compiler changes: older snapshots count as expired. */
+  version: string;
+  formats: Record<string, VarFormat>;
+  screens: Map<string, Screen>;
+  machine: AnyStateMachine;
+  keys: Keys;
+  /** Inputs never logged and dropped after an action. */
+  secrets: Set<string>;
+}
+
+export class MenuError extends Error {
+  override readonly name = 'MenuError';
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}

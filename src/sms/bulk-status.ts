@@ -1,0 +1,69 @@
+// Read side of a bulk job: totals, per-batch status and the invalid numbers with their reasons.
+import type { AppContext } from '../app-context.js';
+import type { BatchInfo, BulkStore } from './bulk-store.js';
+
+const INVALID_SAMPLE = 20;
+
+export interface BulkStatus {
+  id: string;
+  state: string;
+  encoding: string;
+  parts: number;
+  characters: number;
+  createdAt?: string;
+  queuedAt?: string;
+  finishedAt?: string;
+  totals: {
+    received: number; valid: number; invalid: number; duplicates: number;
+    batches: number; batchesQueued: number; batchesSent: number; batchesFailed: number;
+    recipientsSent: number; recipientsFailed: number; delivered: number; undelivered: number;
+  };
+  batches: Array<{ batch: number } & BatchInfo>;
+  invalidSample: Array<{ input: string; reason: string }>;
+  invalidUrl: string;
+}
+
+const num = (v: string | undefined) => Number(v ?? 0) || 0;
+
+export function parseInvalid(line: string): { input: string; reason: string } {
+  const tab = line.indexOf('\t');
+  return tab < 0 ? { input: line, reason: 'invalid' } : { input: line.slice(0, tab), reason: line.slice(tab + 1) };
+}
+
+export async function bulkStatus(app: AppContext, store: BulkStore, id: string): Promise<BulkStatus | null> {
+  if (!/^b[0-9a-f]{16}$/.test(id)) return null;
+  const [m, bs, inv] = await Promise.all([
+    app.redis.hgetall(store.meta(id)),
+    app.redis.hgetall(store.bstat(id)),
+    app.redis.lrange(store.invalid(id), 0, INVALID_SAMPLE - 1),
+  ]);
+  if (!m.id) return null;
+  const batches = Object.entries(bs)
+    .map(([n, json]) => ({ batch: Number(n), ...(JSON.parse(json) as BatchInfo) }))
+    .sort((a, b) => a.batch - b.batch);
+  const total = num(m.batches);
+  const sent = num(m.batchesSent);
+  const failed = num(m.batchesFailed);
+  return {
+    id, state: m.state ?? 'receiving', encoding: m.encoding ?? '', parts: num(m.parts), characters: num(m.characters),
+    ...(m.createdAt ? { createdAt: m.createdAt } : {}),
+    ...(m.queuedAt ? { queuedAt: m.queuedAt } : {}),
+    ...(m.finishedAt ? { finishedAt: m.finishedAt } : {}),
+    totals: {
+      received: num(m.received), valid: num(m.valid), invalid: num(m.invalid), duplicates: num(m.duplicates),
+      batches: total, batchesQueued: Math.max(0, total - sent - failed), batchesSent: sent, batchesFailed: failed,
+      recipientsSent: num(m.recipientsSent), recipientsFailed: num(m.recipientsFailed),
+      delivered: num(m.delivered), undelivered: num(m.undelivered),
+    },
+    batches,
+    invalidSample: inv.map(parseInvalid),
+    invalidUrl: `/api/sms/bulk/${id}/invalid`,
+  };
+}
+
+export async function invalidPage(app: AppContext, store: BulkStore, id: string, offset: number, limit: number) {
+  const key = store.invalid(id);
+  const [total, lines] = await Promise.all([app.redis.llen(key), app.redis.lrange(key, offset, offset + limit - 1)]);
+  const counted = num((await app.redis.hget(store.meta(id), 'invalid')) ?? undefined);
+  return { id, offset, limit, kept: total, invalid: counted, items: lines.map(parseInvalid) };
+}

@@ -1,0 +1,112 @@
+// Redis layout of one bulk job (all keys expire after SMS_BULK_TTL_S):
+//   sms:bulk:<id>            hash: message, encoding, parts, state and the counters
+//   sms:bulk:<id>:b:<n>      batch n's recipients, comma-joined MSISDNs (written once at intake)
+//   sms:bulk:<id>:bstat      hash n → JSON { status, size, attempts, gatewayRef?, error?, at }
+//   sms:bulk:<id>:final      hash n → "sent:<gatewayRef>" | "failed:<code>": the exactly-once record
+//   sms:bulk:<id>:invalid    list of "<raw>\t<reason>"
+//   sms:bulk:<id>:dlr        hash msisdn → last delivery status
+//   sms:ref:<gatewayRef>     "<id>|<n>" so delivery reports find their batch
+import type { AppContext } from '../app-context.js';
+
+export type BulkState = 'receiving' | 'queued' | 'done' | 'aborted';
+export type BatchStatus = 'queued' | 'sending' | 'retrying' | 'sent' | 'failed';
+
+export interface BatchInfo {
+  status: BatchStatus;
+  size: number;
+  attempts?: number;
+  gatewayRef?: string;
+  error?: string;
+  at: string;
+}
+
+// Marks batch n final once: the first caller wins, counters move exactly once, and the job
+// turns "done" when every batch is final. KEYS: meta, final, bstat, ref index.
+// ARGV: n, "sent"|"failed", detail (gateway ref or error code), size, bstat JSON, bulk id, ttl s,
+// now ISO. → 1 the first time, 0 when the batch was already final.
+const FINISH = `
+if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2] .. ':' .. ARGV[3]) == 0 then return 0 end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[5])
+local size = tonumber(ARGV[4])
+if ARGV[2] == 'sent' then
+  redis.call('HINCRBY', KEYS[1], 'batchesSent', 1)
+  redis.call('HINCRBY', KEYS[1], 'recipientsSent', size)
+  if ARGV[3] ~= '' then redis.call('SET', KEYS[4], ARGV[6] .. '|' .. ARGV[1], 'EX', tonumber(ARGV[7])) end
+else
+  redis.call('HINCRBY', KEYS[1], 'batchesFailed', 1)
+  redis.call('HINCRBY', KEYS[1], 'recipientsFailed', size)
+end
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[7]))
+local v = redis.call('HMGET', KEYS[1], 'batches', 'batchesSent', 'batchesFailed', 'state')
+if v[4] == 'queued' and tonumber(v[2] or '0') + tonumber(v[3] or '0') >= tonumber(v[1] or '0') then
+  redis.call('HSET', KEYS[1], 'state', 'done', 'finishedAt', ARGV[8])
+end
+return 1
+`;
+
+// Records a delivery report once per recipient status change. KEYS: meta, dlr hash.
+// ARGV: msisdn, status, ttl. Counters: delivered / undelivered (final states only).
+const DLR = `
+local prev = redis.call('HGET', KEYS[2], ARGV[1])
+if prev == ARGV[2] then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
+local function bucket(s)
+  if s == 'DELIVERED' then return 'delivered' end
+  if s == 'FAILED' or s == 'EXPIRED' or s == 'REJECTED' then return 'undelivered' end
+  return nil
+end
+if prev and bucket(prev) then redis.call('HINCRBY', KEYS[1], bucket(prev), -1) end
+if bucket(ARGV[2]) then redis.call('HINCRBY', KEYS[1], bucket(ARGV[2]), 1) end
+return 1
+`;
+
+interface StoreRedis {
+  smsBulkFinish(...args: (string | number)[]): Promise<number>;
+  smsBulkDlr(...args: (string | number)[]): Promise<number>;
+}
+
+export class BulkStore {
+  private readonly r: StoreRedis & AppContext['redis'];
+  constructor(private readonly app: AppContext) {
+    this.r = app.redis as StoreRedis & AppContext['redis'];
+    this.r.defineCommand('smsBulkFinish', { numberOfKeys: 4, lua: FINISH });
+    this.r.defineCommand('smsBulkDlr', { numberOfKeys: 2, lua: DLR });
+  }
+
+  get ttl(): number { return this.app.config.SMS_BULK_TTL_S; }
+  meta(id: string) { return this.app.key('sms', 'bulk', id); }
+  batchKey(id: string, n: number) { return this.app.key('sms', 'bulk', id, 'b', String(n)); }
+  bstat(id: string) { return this.app.key('sms', 'bulk', id, 'bstat'); }
+  final(id: string) { return this.app.key('sms', 'bulk', id, 'final'); }
+  invalid(id: string) { return this.app.key('sms', 'bulk', id, 'invalid'); }
+  dlr(id: string) { return this.app.key('sms', 'bulk', id, 'dlr'); }
+  refKey(gatewayRef: string) { return this.app.key('sms', 'ref', gatewayRef); }
+
+  async finalOf(id: string, n: number): Promise<string | null> {
+    return this.r.hget(this.final(id), String(n));
+  }
+
+  async batchInfo(id: string, n: number): Promise<BatchInfo | null> {
+    const raw = await this.r.hget(this.bstat(id), String(n));
+    return raw ? (JSON.parse(raw) as BatchInfo) : null;
+  }
+
+  async setBatch(id: string, n: number, info: BatchInfo): Promise<void> {
+    await this.r.hset(this.bstat(id), String(n), JSON.stringify(info));
+  }
+
+  /** Records batch n's final outcome; false when another attempt already did. */
+  async finish(id: string, n: number, outcome: 'sent' | 'failed', detail: string, info: BatchInfo): Promise<boolean> {
+    const refKey = outcome === 'sent' && detail ? this.refKey(detail) : this.app.key('sms', 'ref', '-');
+    const res = await this.r.smsBulkFinish(
+      this.meta(id), this.final(id), this.bstat(id), refKey,
+      String(n), outcome, detail, info.size, JSON.stringify(info), id, this.ttl, new Date().toISOString(),
+    );
+    return res === 1;
+  }
+
+  async recordDlr(id: string, msisdn: string, status: string): Promise<boolean> {
+    return (await this.r.smsBulkDlr(this.meta(id), this.dlr(id), msisdn, status, this.ttl)) === 1;
+  }
+}

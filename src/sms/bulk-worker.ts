@@ -1,0 +1,134 @@
+// Sends bulk batches. Exactly-once towards the gateway as far as it can be had:
+// - a batch already final (sms:bulk:<id>:final) is never sent again, whatever BullMQ redelivers;
+// - acceptance is recorded atomically (BulkStore.finish) before the job is acknowledged;
+// - an attempt that may have reached the gateway (status "sending" left by a killed worker, or an
+//   `unknown` outcome) is looked up by our reference before anything is resent;
+// - every transmission of batch n carries the same reference, so the gateway's own duplicate
+//   detection (8006 → lookup in the client) covers the rest.
+// Rate: the gateway client takes a slot from the Redis rate limiter shared by every instance and
+// honours 429 Retry-After; retryable failures go back to BullMQ with exponential backoff.
+import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import type { AppContext } from '../app-context.js';
+import type { GatewayResult } from '../gateway/types.js';
+import type { BulkStore, BatchInfo } from './bulk-store.js';
+import { QUEUE_NAME, type BatchJobData } from './queue.js';
+
+const RETRYABLE_CODES = new Set(['1105', '1106', '5000', 'RATE_LIMITED', 'NETWORK', 'TIMEOUT']);
+
+export function batchReference(bulkId: string, n: number): string {
+  return `sms-${bulkId}-${n}`;
+}
+
+function isRetryable(r: Extract<GatewayResult, { kind: 'failed' }>): boolean {
+  const e = r.error;
+  return e.retryable || RETRYABLE_CODES.has(e.code) || e.httpStatus === 429 || (e.httpStatus ?? 0) >= 500;
+}
+
+const isRateLimited = (r: Extract<GatewayResult, { kind: 'failed' }>) => r.error.code === 'RATE_LIMITED' || r.error.httpStatus === 429;
+
+export function createBulkWorker(app: AppContext, store: BulkStore, queue: Queue<BatchJobData>): Worker<BatchJobData> {
+  const c = app.config;
+  const now = () => new Date().toISOString();
+  // Consecutive 429s seen by this process: the queue-wide pause doubles with each, up to 1 min.
+  let limitedInARow = 0;
+
+  async function process(job: Job<BatchJobData>): Promise<string> {
+    const { bulkId, batchNo: n } = job.data;
+    const log = app.logger.child({ bulkId, batch: n });
+    const done = await store.finalOf(bulkId, n);
+    if (done) return `already ${done}`;
+    const reference = batchReference(bulkId, n);
+    const raw = await app.redis.get(store.batchKey(bulkId, n));
+    if (raw === null) throw new UnrecoverableError(`batch ${n} of ${bulkId} has no recipients (expired?)`);
+    const recipients = raw.split(',');
+    const attempt = job.attemptsMade + 1;
+    const base: Omit<BatchInfo, 'status'> = { size: recipients.length, attempts: attempt, at: now() };
+
+    // A previous attempt may have reached the gateway and died before recording it.
+    const prev = await store.batchInfo(bulkId, n);
+    if (prev?.status === 'sending') {
+      const found = await app.gateway.transactionStatus(reference).catch(() => null);
+      if (found && (found.status === 'succeeded' || found.status === 'pending')) {
+        await store.finish(bulkId, n, 'sent', found.gatewayRef, { ...base, status: 'sent', gatewayRef: found.gatewayRef });
+        log.info({ gatewayRef: found.gatewayRef }, 'bulk batch found already accepted; not resent');
+        return 'sent (found)';
+      }
+    }
+
+    const message = await app.redis.hget(store.meta(bulkId), 'message');
+    if (!message) throw new UnrecoverableError(`bulk ${bulkId} has no message`);
+    await store.setBatch(bulkId, n, { ...base, status: 'sending' });
+    let result: GatewayResult;
+    try {
+      result = await app.gateway.bulkSms({ phones: recipients.map((m) => `+${m}`), message }, { reference });
+    } catch (err) {
+      // A throw from the client is a bug or a refusal before sending; retry like a 5xx.
+      log.warn({ err: (err as Error).message, attempt }, 'bulk batch call threw');
+      throw err;
+    }
+
+    if (result.kind === 'accepted' || result.kind === 'pending' || result.kind === 'succeeded') {
+      limitedInARow = 0;
+      const gatewayRef = result.gatewayRef ?? '';
+      const first = await store.finish(bulkId, n, 'sent', gatewayRef, { ...base, status: 'sent', ...(gatewayRef ? { gatewayRef } : {}) });
+      log.info({ gatewayRef, recipients: recipients.length, attempt, first }, 'bulk batch sent');
+      if (first) app.metrics.inc('sms_bulk_recipients_sent_total', {}, recipients.length, 'Bulk SMS recipients accepted by the gateway');
+      return 'sent';
+    }
+    if (result.kind === 'unknown') {
+      // Leave "sending": the next attempt looks the reference up before resending.
+      log.warn({ attempt, gatewayCode: result.error.code }, 'bulk batch outcome unknown; will look it up');
+      if (attempt >= c.SMS_BATCH_ATTEMPTS) await fail(bulkId, n, base, result.error.code, result.error.message);
+      throw new Error(`outcome unknown: ${result.error.code}`);
+    }
+    const e = result.error;
+    if (isRateLimited(result)) {
+      // Slow down without using up one of the batch's attempts: put it back and pause the whole
+      // queue, on every instance. A real 429 from the gateway doubles the pause with each one in
+      // a row (up to 30 s); our own shared limiter having no slot within GATEWAY_RATE_WAIT_MS
+      // (no HTTP status) already waited, so it only takes a short breather.
+      const from429 = e.httpStatus === 429;
+      if (from429) limitedInARow++;
+      const pauseMs = from429 ? Math.min(30_000, c.SMS_RETRY_BASE_MS * 2 ** Math.min(limitedInARow - 1, 10)) : Math.min(1000, c.SMS_RETRY_BASE_MS);
+      await store.setBatch(bulkId, n, { ...base, status: 'retrying', error: from429 ? '429' : 'RATE_LIMITED' });
+      log.warn({ attempt, from429, pauseMs }, 'bulk sending rate-limited; pausing the queue');
+      await queue.rateLimit(pauseMs);
+      throw Worker.RateLimitError();
+    }
+    if (isRetryable(result) && attempt < c.SMS_BATCH_ATTEMPTS) {
+      await store.setBatch(bulkId, n, { ...base, status: 'retrying', error: e.code });
+      log.warn({ attempt, gatewayCode: e.code, http: e.httpStatus }, 'bulk batch refused; will retry');
+      throw new Error(`gateway ${e.code}`);
+    }
+    await fail(bulkId, n, base, e.code, e.message);
+    throw new UnrecoverableError(`gateway ${e.code}: ${e.message}`);
+  }
+
+  async function fail(bulkId: string, n: number, base: Omit<BatchInfo, 'status'>, code: string, message: string) {
+    app.metrics.inc('sms_bulk_batches_failed_total', {}, 1, 'Bulk SMS batches given up on');
+    await store.finish(bulkId, n, 'failed', code, { ...base, status: 'failed', error: `${code}: ${message}`.slice(0, 200) });
+    app.logger.error({ bulkId, batch: n, gatewayCode: code }, 'bulk batch failed for good');
+  }
+
+  const worker = new Worker<BatchJobData>(QUEUE_NAME, process, {
+    connection: app.queueConnection(),
+    prefix: app.queuePrefix,
+    concurrency: c.SMS_SENDER_CONCURRENCY,
+    lockDuration: c.SMS_JOB_LOCK_MS,
+    stalledInterval: c.SMS_JOB_LOCK_MS,
+    maxStalledCount: 10,
+  });
+  worker.on('error', (err) => app.logger.warn({ err: err.message }, 'sms worker error'));
+  // Safety net: whatever made the last attempt fail, the batch ends "failed" in the totals.
+  worker.on('failed', (job, err) => {
+    if (!job) return;
+    const last = err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (!last) return;
+    const { bulkId, batchNo } = job.data;
+    void app.redis.get(store.batchKey(bulkId, batchNo)).then((raw) => {
+      const size = raw ? raw.split(',').length : 0;
+      return fail(bulkId, batchNo, { size, attempts: job.attemptsMade, at: now() }, 'FAILED', err.message);
+    }).catch((e: Error) => app.logger.warn({ err: e.message, bulkId, batch: batchNo }, 'could not record failed batch'));
+  });
+  return worker;
+}

@@ -1,0 +1,58 @@
+// Delivery reports: POST /callbacks/sms-dlr. The seeds document no DLR format, so this one is
+// ours (ASSUMED; README documents it):
+//   { "reference": "sms-<bulkId>-<n>" | "transactionRef": "<gateway ref>",
+//     "reports": [ { "phone": "0712345678", "status": "DELIVERED", "reason"?: "...", "at"?: "..." } ] }
+// or a single report with phone/status at the top level. Statuses: DELIVERED, FAILED, EXPIRED,
+// REJECTED (final) and SENT, PENDING. Signed like IPNs: header GATEWAY_SIGNATURE_HEADER =
+// lowercase hex HMAC-SHA256(raw body, GATEWAY_WEBHOOK_SECRET). A report for a number that is not
+// in the batch is ignored; a repeat of the same status changes nothing.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { AppContext } from '../app-context.js';
+import { parsePhone } from '../lib/phone.js';
+import type { BulkStore } from './bulk-store.js';
+
+const STATUSES = new Set(['DELIVERED', 'FAILED', 'EXPIRED', 'REJECTED', 'SENT', 'PENDING']);
+
+export function signDlr(rawBody: string, secret: string): string {
+  return createHmac('sha256', secret).update(rawBody).digest('hex');
+}
+
+interface Report { phone?: unknown; status?: unknown }
+
+export async function handleDlr(
+  app: AppContext, store: BulkStore, headers: Record<string, string | string[] | undefined>, rawBody: string, body: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const c = app.config;
+  const sigHeader = headers[c.GATEWAY_SIGNATURE_HEADER.toLowerCase()];
+  const given = Buffer.from(typeof sigHeader === 'string' ? sigHeader.trim().toLowerCase() : '', 'utf8');
+  const expected = Buffer.from(signDlr(rawBody, c.GATEWAY_WEBHOOK_SECRET), 'utf8');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    app.logger.warn({ route: 'sms-dlr' }, 'delivery report with a bad signature');
+    return { status: 401, body: { status: 'error', message: 'bad signature' } };
+  }
+  const b = (body ?? {}) as { reference?: unknown; transactionRef?: unknown; reports?: unknown } & Report;
+  let where: { id: string; n: number } | null = null;
+  if (typeof b.reference === 'string') {
+    const m = /^sms-(b[0-9a-f]{16})-(\d+)$/.exec(b.reference);
+    if (m) where = { id: m[1]!, n: Number(m[2]) };
+  }
+  if (!where && typeof b.transactionRef === 'string' && b.transactionRef) {
+    const v = await app.redis.get(store.refKey(b.transactionRef));
+    const [id, n] = (v ?? '').split('|');
+    if (id && n) where = { id, n: Number(n) };
+  }
+  if (!where) return { status: 404, body: { status: 'error', message: 'unknown reference' } };
+  const reports: Report[] = Array.isArray(b.reports) ? (b.reports as Report[]) : [b];
+  const batch = await app.redis.get(store.batchKey(where.id, where.n));
+  if (batch === null) return { status: 404, body: { status: 'error', message: 'unknown batch' } };
+  const members = new Set(batch.split(','));
+  let updated = 0;
+  let ignored = 0;
+  for (const r of reports) {
+    const p = parsePhone(r.phone);
+    const status = typeof r.status === 'string' ? r.status.toUpperCase() : '';
+    if (!p.ok || !STATUSES.has(status) || !members.has(p.msisdn)) { ignored++; continue; }
+    if (await store.recordDlr(where.id, p.msisdn, status)) updated++;
+  }
+  return { status: 200, body: { status: 'success', updated, ignored } };
+}

@@ -1,0 +1,178 @@
+// One-time codes. The code exists in clear only in this function's locals and in the SMS
+// itself: Redis holds HMAC-SHA256(code) keyed with OTP_SECRET, logs never see it. Every state
+// change is one Lua script, so two instances sharing Redis enforce the same tries, cooldowns
+// and quotas.
+import { createHmac, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { AppContext, OtpService } from '../app-context.js';
+import { maskPhone } from '../log.js';
+import { parsePhone } from '../lib/phone.js';
+import { OtpError } from './errors.js';
+
+// KEYS: code hash, cooldown, resend counter, phone quota, ip quota (or "" when no IP)
+// ARGV: hmac, id, ttlMs, cooldownBaseMs, maxPerPhone, maxPerIp
+// → {"ok", expiresAtMs, cooldownMs} | {"cooldown", retryMs} | {"quota_phone", retryMs} | {"quota_ip", retryMs}
+const SEND = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local cd = redis.call('PTTL', KEYS[2])
+if cd > 0 then return {'cooldown', cd} end
+local hour = 3600000
+local np = tonumber(redis.call('GET', KEYS[4]) or '0')
+if np >= tonumber(ARGV[5]) then return {'quota_phone', redis.call('PTTL', KEYS[4])} end
+if KEYS[5] ~= '' then
+  local ni = tonumber(redis.call('GET', KEYS[5]) or '0')
+  if ni >= tonumber(ARGV[6]) then return {'quota_ip', redis.call('PTTL', KEYS[5])} end
+  if redis.call('INCR', KEYS[5]) == 1 then redis.call('PEXPIRE', KEYS[5], hour) end
+end
+if redis.call('INCR', KEYS[4]) == 1 then redis.call('PEXPIRE', KEYS[4], hour) end
+-- The cooldown doubles with every send in the hour: base, 2x, 4x … capped at 32x.
+local n = redis.call('INCR', KEYS[3])
+if n == 1 then redis.call('PEXPIRE', KEYS[3], hour) end
+local cooldown = tonumber(ARGV[4]) * math.pow(2, math.min(n - 1, 5))
+local ttl = tonumber(ARGV[3])
+local exp = now + ttl
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'h', ARGV[1], 'id', ARGV[2], 'tries', 0, 'exp', exp)
+redis.call('PEXPIRE', KEYS[1], ttl)
+if cooldown > 0 then redis.call('SET', KEYS[2], '1', 'PX', math.floor(cooldown)) end
+return {'ok', exp, math.floor(cooldown)}
+`;
+
+// Takes one try before the comparison (which happens in JS, constant-time), so concurrent
+// guesses cannot exceed OTP_MAX_TRIES. KEYS: code hash. ARGV: maxTries.
+// → {"none"} | {"locked"} | {"try", hmac, id, triesUsed}
+const TAKE_TRY = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local v = redis.call('HMGET', KEYS[1], 'h', 'id', 'tries', 'exp')
+if not v[1] then return {'none'} end
+if tonumber(v[4]) <= now then redis.call('DEL', KEYS[1]); return {'none'} end
+local tries = tonumber(v[3])
+if tries >= tonumber(ARGV[1]) then return {'locked'} end
+tries = redis.call('HINCRBY', KEYS[1], 'tries', 1)
+return {'try', v[1], v[2], tries}
+`;
+
+// Single use: only the verifier that deletes the code wins. KEYS: code hash. ARGV: id.
+const CONSUME = `
+if redis.call('HGET', KEYS[1], 'id') == ARGV[1] then redis.call('DEL', KEYS[1]); return 1 end
+return 0
+`;
+
+// Undo a send the gateway refused, unless a newer code already replaced it.
+const CANCEL = `
+if redis.call('HGET', KEYS[1], 'id') == ARGV[1] then redis.call('DEL', KEYS[1], KEYS[2]); return 1 end
+return 0
+`;
+
+interface OtpRedis {
+  otpSend(...args: (string | number)[]): Promise<[string, number, number?]>;
+  otpTakeTry(key: string, maxTries: number): Promise<[string, string?, string?, number?]>;
+  otpConsume(key: string, id: string): Promise<number>;
+  otpCancel(key: string, cooldownKey: string, id: string): Promise<number>;
+}
+
+const PURPOSE = /^[A-Za-z0-9_.-]{1,32}$/;
+
+export type VerifyResult = { valid: true } | { valid: false; reason: 'wrong_code' | 'expired' | 'too_many_tries'; triesLeft?: number };
+
+export function createOtpService(app: AppContext): OtpService & { verify(phone: string, purpose: string, code: string): Promise<VerifyResult> } {
+  const c = app.config;
+  let secret: Buffer | string | undefined = c.OTP_SECRET;
+  if (!secret) {
+    secret = randomBytes(32);
+    app.logger.warn('OTP_SECRET is unset: using a random per-process secret; codes will not verify on other instances or after a restart');
+  }
+  const r = app.redis as unknown as OtpRedis & AppContext['redis'];
+  r.defineCommand('otpSend', { numberOfKeys: 5, lua: SEND });
+  r.defineCommand('otpTakeTry', { numberOfKeys: 1, lua: TAKE_TRY });
+  r.defineCommand('otpConsume', { numberOfKeys: 1, lua: CONSUME });
+  r.defineCommand('otpCancel', { numberOfKeys: 2, lua: CANCEL });
+
+  const hmac = (code: string) => createHmac('sha256', secret).update(code).digest('hex');
+  const keys = (msisdn: string, purpose: string) => ({
+    code: app.key('otp', 'code', purpose, msisdn),
+    cooldown: app.key('otp', 'cooldown', purpose, msisdn),
+    resends: app.key('otp', 'sends', purpose, msisdn),
+    phoneQuota: app.key('otp', 'quota', 'phone', msisdn),
+  });
+
+  function normalize(phone: string, purpose: string) {
+    if (typeof purpose !== 'string' || !PURPOSE.test(purpose)) throw new OtpError('BAD_PURPOSE', 'purpose must be 1-32 letters, digits, _ . -', 400);
+    const p = parsePhone(phone);
+    if (!p.ok) throw new OtpError('BAD_PHONE', `invalid phone: ${p.reason}`, 400);
+    return p;
+  }
+
+  /** One verification: take a try atomically, compare in constant time, consume on success. */
+  async function verifyOnce(codeKey: string, candidate: string, log: Record<string, string>): Promise<VerifyResult> {
+    const [state, stored, id, used] = await r.otpTakeTry(codeKey, c.OTP_MAX_TRIES);
+    if (state === 'none') return { valid: false, reason: 'expired' };
+    if (state === 'locked') return { valid: false, reason: 'too_many_tries' };
+    // HMAC both sides: equal-length buffers for timingSafeEqual whatever was typed.
+    const ok = timingSafeEqual(Buffer.from(hmac(candidate), 'hex'), Buffer.from(stored!, 'hex'));
+    if (ok && (await r.otpConsume(codeKey, id!)) === 1) {
+      app.logger.info({ ...log, id }, 'otp verified');
+      return { valid: true };
+    }
+    if (ok) return { valid: false, reason: 'expired' }; // a concurrent verify used it first
+    const triesLeft = Math.max(0, c.OTP_MAX_TRIES - Number(used));
+    app.logger.info({ ...log, id, triesLeft }, 'otp wrong code');
+    return triesLeft === 0 ? { valid: false, reason: 'too_many_tries', triesLeft: 0 } : { valid: false, reason: 'wrong_code', triesLeft };
+  }
+
+
+  return {
+    async send(phone, purpose, opts = {}) {
+      const p = normalize(phone, purpose);
+      const k = keys(p.msisdn, purpose);
+      const code = String(randomInt(0, 10 ** c.OTP_LENGTH)).padStart(c.OTP_LENGTH, '0');
+      const id = randomUUID();
+      const ipKey = opts.ip ? app.key('otp', 'quota', 'ip', opts.ip) : '';
+      const res = await r.otpSend(
+        k.code, k.cooldown, k.resends, k.phoneQuota, ipKey,
+        hmac(code), id, c.OTP_TTL_S * 1000, c.OTP_RESEND_COOLDOWN_S * 1000, c.OTP_MAX_PER_PHONE_PER_HOUR, c.OTP_MAX_PER_IP_PER_HOUR,
+      );
+      const [verdict, a] = res;
+      const log = { phone: maskPhone(p.msisdn), purpose };
+      if (verdict !== 'ok') app.metrics.inc('otp_send_total', { result: verdict }, 1, 'OTP send requests by result');
+      if (verdict === 'cooldown') {
+        app.logger.info({ ...log, retryMs: a }, 'otp resend refused: cooldown');
+        throw new OtpError('COOLDOWN', 'a code was sent recently; wait before asking again', 429, Math.ceil(Number(a) / 1000));
+      }
+      if (verdict === 'quota_phone' || verdict === 'quota_ip') {
+        app.logger.warn({ ...log, quota: verdict }, 'otp refused: hourly quota');
+        throw new OtpError(verdict === 'quota_phone' ? 'PHONE_QUOTA' : 'IP_QUOTA', 'too many codes requested this hour', 429, Math.ceil(Math.max(1, Number(a)) / 1000));
+      }
+      const expiresAt = new Date(Number(a)).toISOString();
+      const minutes = Math.max(1, Math.round(c.OTP_TTL_S / 60));
+      const message = `Your verification code is ${code}. It expires in ${minutes} minute${minutes === 1 ? '' : 's'}. Do not share it.`;
+      let result;
+      try {
+        result = await app.gateway.sendSms({ phone: p.e164, message, otp: code }, { reference: `otp-${id}` });
+      } catch (err) {
+        result = { kind: 'failed' as const, error: err as Error };
+      }
+      if (result.kind === 'failed') {
+        await r.otpCancel(k.code, k.cooldown, id).catch(() => 0);
+        app.metrics.inc('otp_send_total', { result: 'sms_failed' }, 1, 'OTP send requests by result');
+        app.logger.warn({ ...log, id, err: result.error.message }, 'otp sms failed');
+        throw new OtpError('SMS_FAILED', 'the code could not be sent; try again', 502);
+      }
+      // `unknown` (sent, no answer) keeps the code: the SMS may well arrive.
+      app.logger.info({ ...log, id, outcome: result.kind }, 'otp sent');
+      app.metrics.inc('otp_send_total', { result: 'ok' }, 1, 'OTP send requests by result');
+      return { id, expiresAt };
+    },
+
+    async verify(phone, purpose, code): Promise<VerifyResult> {
+      const p = normalize(phone, purpose);
+      const k = keys(p.msisdn, purpose);
+      const log = { phone: maskPhone(p.msisdn), purpose };
+      const candidate = typeof code === 'string' ? code.trim() : '';
+      const result = await verifyOnce(k.code, candidate, log);
+      app.metrics.inc('otp_verify_total', { result: result.valid ? 'valid' : result.reason }, 1, 'OTP verifications by result');
+      return result;
+    },
+  };
+}

@@ -1,0 +1,333 @@
+// One hop of a USSD session: lock+load (one script), pure xstate transition, save, run the
+// action effect against the deadline, transition on its outcome, save+unlock (one script).
+import { randomBytes } from 'node:crypto';
+import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import type { AppContext } from '../app-context.js';
+import type { Redis } from '../redis.js';
+import type { ChannelAdapter, UssdReply, UssdRequest } from '../channels/types.js';
+import type { Phone } from '../lib/phone.js';
+import { MSG } from '../menus/messages.js';
+import { renderScreen } from '../menus/render.js';
+import type { CompiledMenu, MenuContext, MenuEvent, Screen } from '../menus/types.js';
+import type { ActionContext, ActionResult, Lang } from './actions.js';
+import type { AfterReply } from './after-reply.js';
+import { extensionOf, latestInput } from './input.js';
+import { SessionStore, type Loaded, type SessionKeys } from './session-store.js';
+
+export interface HopResult {
+  reply: UssdReply;
+  screen: string;
+  /** con | end | replay | busy | unknown_code | ended */
+  outcome: string;
+  action?: string;
+  actionOutcome?: string;
+}
+
+const TIMEOUT = Symbol('timeout');
+const tokenPrefix = randomBytes(6).toString('hex');
+let tokenSeq = 0;
+
+export const encodeReply = (r: UssdReply): string => (r.continues ? 'C' : 'E') + r.text;
+export const decodeReply = (s: string): UssdReply => ({ continues: s[0] === 'C', text: s.slice(1) });
+
+interface Stored { v: string; c: MenuContext }
+
+function encodeSnapshot(snap: AnyMachineSnapshot, drop?: Set<string>): string {
+  const c = snap.context as MenuContext;
+  let v = c.v;
+  if (drop?.size) {
+    v = {};
+    for (const [k, val] of Object.entries(c.v)) if (!drop.has(k)) v[k] = val;
+  }
+  // Only what a restore needs: empty fields are left out to keep the record small.
+  const small: Partial<MenuContext> = { v, h: c.h, lang: c.lang, ph: c.ph };
+  if (c.pg) small.pg = c.pg;
+  if (c.e) small.e = c.e;
+  if (c.k) small.k = c.k;
+  return JSON.stringify({ v: snap.value, c: small });
+}
+
+function decodeSnapshot(s: string): Stored {
+  const o = JSON.parse(s) as { v: string; c: Partial<MenuContext> };
+  const c = o.c;
+  return { v: o.v, c: { v: c.v ?? {}, h: c.h ?? [], pg: c.pg ?? 0, e: c.e ?? '', lang: c.lang === 'sw' ? 'sw' : 'en', ph: c.ph ?? '', ...(c.k ? { k: c.k } : {}) } };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class UssdEngine {
+  private readonly byCode = new Map<string, CompiledMenu>();
+  private readonly store: SessionStore;
+  private readonly margin: number;
+
+  constructor(private readonly app: AppContext, menus: CompiledMenu[], redis: Redis = app.redis) {
+    for (const m of menus) this.byCode.set(m.serviceCode, m);
+    this.store = new SessionStore(redis);
+    const d = app.config.USSD_DEADLINE_MS;
+    this.margin = Math.max(20, Math.min(250, Math.floor(d / 8)));
+  }
+
+  /** When the reply must be on its way, for a request that arrived at startedAt. */
+  deadlineAt(startedAt: number): number {
+    return startedAt + this.app.config.USSD_DEADLINE_MS - this.margin;
+  }
+
+  menuFor(serviceCode: string): { menu: CompiledMenu; extra: string } | undefined {
+    const code = serviceCode.replace(/\s+/g, '');
+    if (code === '') {
+      const m = this.byCode.get(this.app.config.USSD_SERVICE_CODE);
+      return m ? { menu: m, extra: '' } : undefined;
+    }
+    const exact = this.byCode.get(code);
+    if (exact) return { menu: exact, extra: '' };
+    for (const m of this.byCode.values()) {
+      const extra = extensionOf(code, m.serviceCode);
+      if (extra !== undefined) return { menu: m, extra };
+    }
+    return undefined;
+  }
+
+  keys(sessionId: string, phone: Phone): SessionKeys {
+    const k = this.app.key;
+    return { sess: k('sess', sessionId), lock: k('sesslock', sessionId), resume: k('resume', phone.msisdn), lang: k('lang', phone.msisdn) };
+  }
+
+  async hop(channel: ChannelAdapter, req: UssdRequest, phone: Phone, after: AfterReply, startedAt: number): Promise<HopResult> {
+    const found = this.menuFor(req.serviceCode);
+    if (!found) {
+      return { reply: { continues: false, text: `${MSG.unknown_code.en}\n${MSG.unknown_code.sw}` }, screen: '-', outcome: 'unknown_code' };
+    }
+    const { menu, extra } = found;
+    const cfg = this.app.config;
+    const k = this.keys(req.sessionId, phone);
+    const token = `${tokenPrefix}${++tokenSeq}`;
+    const deadlineAt = this.deadlineAt(startedAt);
+    const lockMs = cfg.USSD_DEADLINE_MS + 1000;
+
+    let loaded: Loaded;
+    let wait = 2;
+    for (;;) {
+      loaded = await this.store.load(k, req.text, token, lockMs);
+      if (loaded.kind !== 'busy') break;
+      // Another request for this session holds the lock (an aggregator retry overlapping the
+      // original): wait for its reply, which we then replay, but never past our own deadline.
+      if (Date.now() + wait >= deadlineAt) {
+        return { reply: { continues: false, text: MSG.processing.en }, screen: '-', outcome: 'busy' };
+      }
+      await sleep(wait);
+      wait = Math.min(wait * 2, 40);
+    }
+    if (loaded.kind === 'replay') return { reply: decodeReply(loaded.reply), screen: '-', outcome: 'replay' };
+
+    let saved = false;
+    try {
+      const r = await this.advance(menu, channel, req, phone, after, loaded, extra, k, token, deadlineAt);
+      saved = true;
+      return r;
+    } finally {
+      if (!saved) await this.store.unlock(k, token).catch(() => undefined);
+    }
+  }
+
+  private async advance(
+    menu: CompiledMenu, channel: ChannelAdapter, req: UssdRequest, phone: Phone, after: AfterReply,
+    loaded: Exclude<Loaded, { kind: 'replay' | 'busy' }>, extra: string, k: SessionKeys, token: string, deadlineAt: number,
+  ): Promise<HopResult> {
+    const cfg = this.app.config;
+    const machine = menu.machine;
+    const lim = channel.screenMaxChars;
+    let n = 0;
+    let storedLang = '';
+    let snap: AnyMachineSnapshot;
+    let resumeOffer = '';
+    let fixedReply: UssdReply | undefined;
+    let actions: Array<{ type: string; params?: unknown }> = [];
+    let outcome = 'con';
+    let actionName: string | undefined;
+    let actionOutcome: string | undefined;
+
+    const ev = (input: string): MenuEvent => ({ type: 'IN', input, key: `${req.sessionId}:${n}`, lim });
+    const screenOf = (s: AnyMachineSnapshot): Screen => menu.screens.get(s.value as string)!;
+    const fresh = (lang: Lang): AnyMachineSnapshot =>
+      initialTransition(machine, { v: {}, h: [], pg: 0, e: '', lang, ph: phone.e164 } satisfies MenuContext)[0];
+
+    let stored: Stored | undefined;
+    if (loaded.kind === 'session' && loaded.machineVersion === menu.version) {
+      // A record we cannot read counts as expired rather than failing every hop of the session.
+      try { stored = decodeSnapshot(loaded.snapshot); } catch { stored = undefined; }
+    }
+    if (loaded.kind === 'session' && stored) {
+      n = loaded.n;
+      const input = latestInput(loaded.text, req.text, channel.cumulative);
+      storedLang = stored.c.lang;
+      snap = machine.resolveState({ value: stored.v, context: stored.c });
+      if (loaded.resumeOffer) {
+        if (input === '1') {
+          const r = decodeSnapshot(loaded.resumeOffer);
+          snap = machine.resolveState({ value: r.v, context: { ...r.c, e: '', pg: 0, lang: stored.c.lang, ph: phone.e164 } });
+        } else if (input !== '2' && input !== menu.keys.home && input !== menu.keys.back) {
+          resumeOffer = loaded.resumeOffer;
+          fixedReply = { continues: true, text: `${MSG.opt[stored.c.lang]}\n${MSG.resume[stored.c.lang]}` };
+        }
+      } else {
+        const screen = screenOf(snap);
+        if (screen.kind === 'end') {
+          fixedReply = { continues: false, text: MSG.ended[stored.c.lang] };
+          outcome = 'ended';
+        } else if (screen.kind === 'action') {
+          // The process that started this action died before saving its outcome: run it again
+          // with the same idempotency key (the handler deduplicates on it).
+          actions = [{ type: 'run', params: { action: screen.action, screen: screen.id } }];
+        } else {
+          [snap, actions] = transition(machine, snap, ev(input));
+        }
+      }
+    } else {
+      let lang: Lang = 'en';
+      if (loaded.kind === 'new') {
+        lang = loaded.lang === 'sw' ? 'sw' : 'en';
+        storedLang = lang;
+      } else {
+        n = loaded.n;
+        try { lang = decodeSnapshot(loaded.snapshot).c.lang; } catch { /* unreadable: English */ }
+        storedLang = lang;
+      }
+      snap = fresh(lang);
+      const offer = loaded.kind === 'new' ? this.resumable(menu, loaded.resume, req) : undefined;
+      const shortcut = loaded.kind === 'new' ? req.text || extra : '';
+      if (offer) {
+        resumeOffer = offer;
+        fixedReply = { continues: true, text: MSG.resume[lang] };
+      } else if (shortcut) {
+        // Dial-in shortcut (*860*30*1*2#): replay the inputs, stopping at the first one the
+        // menu rejects or at an action (which then runs as if typed).
+        for (const seg of shortcut.split('*')) {
+          [snap, actions] = transition(machine, snap, ev(seg));
+          const s = screenOf(snap);
+          if ((snap.context as MenuContext).e || s.kind !== 'options' && s.kind !== 'input') break;
+        }
+      }
+    }
+
+    // Effects, after the state that triggered them is saved (DESIGN trap 4).
+    for (let chain = 0; chain < 4; chain++) {
+      const run = actions.find((a) => a.type === 'run');
+      if (!run) break;
+      const screen = screenOf(snap);
+      actionName = screen.action;
+      await this.store.save(k, {
+        token, ttlS: cfg.SESSION_TTL_S, text: req.text, reply: '', snapshot: encodeSnapshot(snap), n,
+        machineVersion: menu.version, resumeOffer: '', resume: '-', resumeTtlS: 1, lang: '', langTtlS: 1, unlock: false,
+      });
+      const result = await this.runAction(menu, screen, snap.context as MenuContext, req, phone, after, deadlineAt);
+      actionOutcome = result.outcome;
+      const ctx = snap.context as MenuContext;
+      const vars: Record<string, string> = { ...(result.vars ?? {}) };
+      vars.reason = result.reason?.[ctx.lang] ?? vars.reason ?? '';
+      [snap, actions] = transition(machine, snap, { type: 'OUT', outcome: result.outcome, vars });
+    }
+
+    const ctx = snap.context as MenuContext;
+    const screen = screenOf(snap);
+    const reply = fixedReply ?? { continues: screen.kind !== 'end', text: renderScreen(menu, screen, ctx, lim) };
+    if (!fixedReply) outcome = reply.continues ? 'con' : 'end';
+    const snapshot = encodeSnapshot(snap);
+    const cfgResume = cfg.RESUME_WINDOW_S > 0 && reply.continues && !resumeOffer && screen.kind !== 'action';
+    // Once an action has run, its outcome is the truth: a failed save must not turn it into
+    // "service unavailable" (a retry finds the saved action state and re-runs it idempotently).
+    const ok = await this.store.save(k, {
+      token,
+      ttlS: cfg.SESSION_TTL_S,
+      text: req.text,
+      reply: encodeReply(reply),
+      snapshot,
+      n: n + 1,
+      machineVersion: menu.version,
+      resumeOffer,
+      // The resume pointer outlives the session: it never carries PINs or codes.
+      resume: !reply.continues ? '' : cfgResume ? `${req.sessionId}\n${menu.version}\n${encodeSnapshot(snap, menu.secrets)}` : '-',
+      resumeTtlS: cfg.SESSION_TTL_S + cfg.RESUME_WINDOW_S,
+      lang: ctx.lang !== storedLang ? ctx.lang : '',
+      langTtlS: cfg.LANGUAGE_TTL_S,
+      unlock: true,
+    }).catch((err: unknown) => {
+      if (!actionName) throw err;
+      this.app.logger.error({ sessionId: req.sessionId, action: actionName, err: (err as Error)?.message ?? String(err) }, 'ussd session save failed after the action ran');
+      return true;
+    });
+    if (!ok) this.app.logger.warn({ sessionId: req.sessionId }, 'ussd session lock expired before save; state not saved');
+    return { reply, screen: fixedReply && resumeOffer ? 'resume' : screen.id, outcome, ...(actionName ? { action: actionName } : {}), ...(actionOutcome ? { actionOutcome } : {}) };
+  }
+
+  /** The phone's dropped session, if it can be offered for resuming. */
+  private resumable(menu: CompiledMenu, raw: string, req: UssdRequest): string | undefined {
+    if (!raw || this.app.config.RESUME_WINDOW_S <= 0) return undefined;
+    const [sid, version, snapshot] = raw.split('\n', 3) as [string, string?, string?];
+    if (version !== menu.version || !snapshot) return undefined;
+    // A first request with text is either a dial-in shortcut (the subscriber wants something
+    // specific) or the same session continuing after its record expired.
+    if (req.text !== '' && sid !== req.sessionId) return undefined;
+    try {
+      const s = decodeSnapshot(snapshot);
+      const screen = menu.screens.get(s.v);
+      if (!screen || (screen.kind !== 'options' && screen.kind !== 'input') || s.v === menu.start) return undefined;
+    } catch {
+      return undefined;
+    }
+    return snapshot;
+  }
+
+  private async runAction(
+    menu: CompiledMenu, screen: Screen, ctx: MenuContext, req: UssdRequest, phone: Phone, after: AfterReply, deadlineAt: number,
+  ): Promise<ActionResult> {
+    const name = screen.action!;
+    const logger = this.app.logger;
+    const handler = this.app.actions.get(name);
+    if (!handler) {
+      logger.error({ action: name, menu: menu.id }, 'no handler registered for menu action');
+      return { outcome: 'failure' };
+    }
+    const ac = new AbortController();
+    const actx: ActionContext = {
+      action: name,
+      params: screen.params ?? {},
+      sessionId: req.sessionId,
+      menuId: menu.id,
+      serviceCode: menu.serviceCode,
+      phone: phone.e164,
+      ...(req.networkCode ? { networkCode: req.networkCode } : {}),
+      lang: ctx.lang,
+      values: { ...ctx.v },
+      idempotencyKey: ctx.k || `${req.sessionId}:${screen.id}`,
+      signal: ac.signal,
+      logger,
+      afterReply: (fn) => after.add(fn),
+    };
+    const started = Date.now();
+    let p: Promise<ActionResult>;
+    try {
+      p = Promise.resolve(handler(actx));
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p = p.then(
+      (r) => (r && typeof r.outcome === 'string' ? r : { outcome: 'failure' }),
+      (err: unknown) => {
+        logger.error({ action: name, sessionId: req.sessionId, err: (err as Error)?.message ?? String(err) }, 'menu action failed');
+        return { outcome: 'failure' };
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<typeof TIMEOUT>((resolve) => {
+      timer = setTimeout(() => resolve(TIMEOUT), Math.max(0, deadlineAt - Date.now() - 30));
+    });
+    const r = await Promise.race([p, timeout]);
+    clearTimeout(timer);
+    if (r !== TIMEOUT) return r;
+    ac.abort();
+    this.app.metrics.inc('ussd_action_deadline_total', { action: name }, 1, 'Actions that missed the USSD deadline');
+    // The action keeps going; its result reaches the subscriber by SMS, not on this screen.
+    void p.then((late) => logger.info({ action: name, sessionId: req.sessionId, outcome: late.outcome, ms: Date.now() - started }, 'menu action finished after the deadline'));
+    return { outcome: 'processing' };
+  }
+}

@@ -1,0 +1,98 @@
+// IPN verification (HMAC-SHA256 of the raw body, constant-time compare, configurable header)
+// and parsing of the seed-002 payload into a TransactionUpdate.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { gateway, closeRedis } from './support.js';
+import { parseIpn, verifyIpnSignature } from '../../src/gateway/kyanda/ipn.js';
+
+after(() => closeRedis());
+
+const WEBHOOK_SECRET = 'webhook-secret-for-tests';
+const cfg = { header: 'X-Kemru-Signature', secret: WEBHOOK_SECRET };
+const sign = (raw: string, secret = WEBHOOK_SECRET) => createHmac('sha256', secret).update(raw).digest('hex');
+
+// Seed 002 "IPN Payload", plus the requestMetadata our sandbox echoes (KYANDA-WIRE).
+const seedIpn = {
+  category: 'MobilePayout', source: '+254739117883', destination: '+254739117883', MerchantID: '89',
+  details: { biller_Receipt: 'WSA2639191930300', Telco_Reference: 'RA1388393' },
+  status: 'Success', status_code: '0000', message: 'Your request has been processed successfully.',
+  transactionDate: '2025-04-11 11:20AM', transactionRef: 'KYA1234219488', Amount: '1500',
+  requestMetadata: { reference: 'order-42:payout' },
+};
+
+test('a genuine seed-002 IPN parses into a TransactionUpdate', () => {
+  const raw = JSON.stringify(seedIpn);
+  const u = parseIpn({ 'x-kemru-signature': sign(raw) }, raw, cfg);
+  assert.ok(u);
+  assert.equal(u.gateway, 'kyanda');
+  assert.equal(u.gatewayRef, 'KYA1234219488');
+  assert.equal(u.reference, 'order-42:payout');
+  assert.equal(u.status, 'succeeded');
+  assert.equal(u.code, '0000');
+  assert.equal(u.message, 'Your request has been processed successfully.');
+  assert.equal(u.amountMinor, 150000);
+  assert.equal(u.category, 'MobilePayout');
+  assert.equal(u.source, '+254739117883');
+  assert.deepEqual(u.details, { biller_Receipt: 'WSA2639191930300', Telco_Reference: 'RA1388393' });
+  assert.deepEqual(u.raw, seedIpn);
+});
+
+test('status mapping and the Kenya Power token detail', () => {
+  const cases: Array<[string, string]> = [
+    ['Success', 'succeeded'], ['Failed', 'failed'], ['Reversed', 'reversed'],
+    ['Pending', 'pending'], ['Processing', 'pending'], ['Queued', 'pending'],
+  ];
+  for (const [status, want] of cases) {
+    const raw = JSON.stringify({ ...seedIpn, status, category: 'BillPayment', details: { token: '12345678901234567890' } });
+    const u = parseIpn({ 'X-Kemru-Signature': sign(raw) }, raw, cfg);
+    assert.equal(u?.status, want, status);
+    assert.equal(u?.details.token, '12345678901234567890');
+  }
+});
+
+test('the failed checkout IPN keeps its code and reason', () => {
+  const raw = JSON.stringify({ ...seedIpn, category: 'Checkout', status: 'Failed', status_code: '5000', message: 'Request cancelled by user', details: { reason: 'CANCELLED_BY_USER' } });
+  const u = parseIpn({ 'x-kemru-signature': sign(raw) }, raw, cfg);
+  assert.equal(u?.status, 'failed');
+  assert.equal(u?.code, '5000');
+  assert.equal(u?.details.reason, 'CANCELLED_BY_USER');
+});
+
+test('forged, tampered, truncated or missing signatures are rejected', () => {
+  const raw = JSON.stringify(seedIpn);
+  const good = sign(raw);
+  assert.equal(parseIpn({}, raw, cfg), null, 'no header');
+  assert.equal(parseIpn({ 'x-kemru-signature': sign(raw, 'guessed-secret') }, raw, cfg), null, 'wrong secret');
+  assert.equal(parseIpn({ 'x-kemru-signature': good }, raw.replace('1500', '9500'), cfg), null, 'body tampered');
+  assert.equal(parseIpn({ 'x-kemru-signature': good.slice(0, 62) }, raw, cfg), null, 'short signature');
+  assert.equal(parseIpn({ 'x-kemru-signature': `${good}00` }, raw, cfg), null, 'long signature');
+  assert.equal(parseIpn({ 'x-kemru-signature': 'zz'.repeat(32) }, raw, cfg), null, 'not hex');
+  assert.equal(parseIpn({ 'x-other-signature': good }, raw, cfg), null, 'wrong header name');
+  assert.ok(verifyIpnSignature({ 'x-kemru-signature': [good, 'x'] }, raw, cfg), 'repeated header: first value');
+  assert.ok(verifyIpnSignature({ 'X-KEMRU-SIGNATURE': good.toUpperCase() }, Buffer.from(raw), cfg), 'case-insensitive name and hex');
+});
+
+test('malformed bodies with a valid signature are rejected', () => {
+  for (const raw of ['{not json', '[]', '"x"', JSON.stringify({ ...seedIpn, transactionRef: undefined }), JSON.stringify({ ...seedIpn, status: 'Exploded' })]) {
+    assert.equal(parseIpn({ 'x-kemru-signature': sign(raw) }, raw, cfg), null, raw.slice(0, 30));
+  }
+});
+
+test('Gateway.parseCallback uses GATEWAY_SIGNATURE_HEADER and GATEWAY_WEBHOOK_SECRET', async () => {
+  const gw = await gateway('http://127.0.0.1:9', { GATEWAY_SIGNATURE_HEADER: 'X-Test-Sig', GATEWAY_WEBHOOK_SECRET: WEBHOOK_SECRET });
+  try {
+    const raw = JSON.stringify(seedIpn);
+    assert.equal(gw.parseCallback({ 'x-test-sig': sign(raw) }, raw)?.gatewayRef, 'KYA1234219488');
+    assert.equal(gw.parseCallback({ 'x-kemru-signature': sign(raw) }, raw), null);
+    assert.equal(gw.parseCallback({ 'x-test-sig': sign(raw, 'sandbox-secret') }, raw), null);
+  } finally { await gw.close(); }
+});
+
+test('without GATEWAY_WEBHOOK_SECRET the webhook secret is GATEWAY_SECRET', async () => {
+  const gw = await gateway('http://127.0.0.1:9', { GATEWAY_SECRET: 'the-api-secret' });
+  try {
+    const raw = JSON.stringify(seedIpn);
+    assert.ok(gw.parseCallback({ 'x-kemru-signature': sign(raw, 'the-api-secret') }, raw));
+  } finally { await gw.close(); }
+});

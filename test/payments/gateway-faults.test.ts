@@ -1,0 +1,178 @@
+// The gateway misbehaving: slower than the USSD deadline, down (1105) then back, IPNs lost
+// (reconciliation). After each scenario the invariants hold.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { orderIdFor } from '../../src/payments/ids.js';
+import { startSandbox, startWithSandbox, Phone, ledger, orderOf, waitState, waitSms, assertInvariants, vendsFor, faults } from './support.js';
+
+const sb = await startSandbox();
+const s = await startWithSandbox(sb, { USSD_DEADLINE_MS: '1000' });
+after(async () => {
+  await s.svc.close();
+  await sb.close();
+});
+
+async function agent(msisdn: string, pin: string): Promise<void> {
+  await s.agents.add(msisdn);
+  await s.agents.setPin(msisdn, pin);
+}
+
+test('gateway slower than the deadline: float sale shows "processing", then vends once and SMSes', async () => {
+  await agent('+254722200001', '1234');
+  await faults(s, { latencyMs: 1500 });
+  try {
+    const phone = new Phone(s.url, '+254722200001');
+    await phone.dial();
+    await phone.walk('6', '2', '1', '0712200001', '120');
+    const t = Date.now();
+    const end = await phone.send('1234');
+    const ms = Date.now() - t;
+    assert.match(end, /^END We are processing your request\. You will receive an SMS/);
+    assert.ok(ms < 1000, `answered in ${ms} ms, within USSD_DEADLINE_MS`);
+    const o = await orderOf(s, phone.sessionId);
+    assert.equal((await waitState(s, o.id, 'terminal', 15_000)).state, 'fulfilled');
+    await waitSms(s, '+254722200001', 'Success', 15_000);
+    assert.equal(vendsFor(await ledger(s), o.id).length, 1);
+  } finally {
+    await faults(s, { latencyMs: 0 });
+  }
+  await assertInvariants(s);
+});
+
+test('checkout confirm answers within the deadline even when the gateway is slow (checkout runs after)', async () => {
+  await faults(s, { latencyMs: 1500 });
+  try {
+    const phone = new Phone(s.url, '+254712200002');
+    await phone.dial();
+    await phone.walk('1', '1', '110');
+    const t = Date.now();
+    assert.match(await phone.send('1'), /^END You will receive an M-PESA prompt/);
+    assert.ok(Date.now() - t < 1000, 'confirming screen within USSD_DEADLINE_MS');
+    const o = await orderOf(s, phone.sessionId);
+    assert.equal((await waitState(s, o.id, 'terminal', 15_000)).state, 'fulfilled');
+  } finally {
+    await faults(s, { latencyMs: 0 });
+  }
+  await assertInvariants(s);
+});
+
+test('gateway down (1105) then back: requests go out with offline_mode, complete on recovery, SMS', async () => {
+  await faults(s, { down: true });
+  const phone = new Phone(s.url, '+254712200003');
+  await phone.dial();
+  assert.match(await phone.walk('1', '1', '130', '1'), /^END You will receive an M-PESA prompt/);
+  const o = await orderOf(s, phone.sessionId);
+  // The checkout is queued by the gateway (offline_mode) while it is down.
+  const queued = await (async () => {
+    for (let i = 0; i < 200; i++) {
+      const l = await ledger(s);
+      const e = l.find((x) => x.endpoint === 'checkout' && x.reference === `${o.id}-checkout`);
+      if (e) return e;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error('checkout never queued');
+  })();
+  assert.equal(queued.body.offline_mode, true);
+  assert.equal((await s.payments.store.get(o.id))?.state, 'awaiting_payment');
+  const h = await s.payments.store.history(o.id);
+  assert.ok(h.some((e) => /offline_mode/.test(e.cause)));
+  await faults(s, { down: false });
+  assert.equal((await waitState(s, o.id, 'terminal', 15_000)).state, 'fulfilled');
+  await waitSms(s, '+254712200003', 'Success', 15_000);
+  await assertInvariants(s);
+});
+
+test('an agent sale while the gateway is down: processing, vended after recovery, SMS', async () => {
+  await agent('+254722200004', '4321');
+  await faults(s, { down: true });
+  const phone = new Phone(s.url, '+254722200004');
+  await phone.dial();
+  const end = await phone.walk('6', '2', '1', '0712200004', '140', '4321');
+  assert.match(end, /^END We are processing your request/);
+  const o = await orderOf(s, phone.sessionId);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((await s.payments.store.get(o.id))?.state, 'fulfilling');
+  await faults(s, { down: false });
+  assert.equal((await waitState(s, o.id, 'terminal', 15_000)).state, 'fulfilled');
+  await waitSms(s, '+254722200004', 'Success', 15_000);
+  assert.equal(vendsFor(await ledger(s), o.id).length, 1);
+  await assertInvariants(s);
+});
+
+test('lost IPNs: reconciliation looks the order up and moves it on', async () => {
+  // Point the gateway's IPNs at a dead address: every IPN from now on is lost.
+  const reg = await s.svc.app.gateway.registerCallback('http://127.0.0.1:9/nowhere');
+  assert.equal(reg.kind, 'succeeded');
+  try {
+    const phone = new Phone(s.url, '+254712200005');
+    await phone.dial();
+    await phone.walk('1', '1', '150', '1');
+    const o = await orderOf(s, phone.sessionId);
+    await new Promise((r) => setTimeout(r, 1500)); // the checkout completes at the gateway; its IPN is lost
+    assert.equal((await s.payments.store.get(o.id))?.state, 'awaiting_payment');
+    const counts = await s.payments.reconcile(500);
+    assert.ok((counts['settled succeeded'] ?? 0) >= 1, JSON.stringify(counts));
+    assert.equal((await waitState(s, o.id, 'terminal')).state, 'fulfilled');
+    const h = await s.payments.store.history(o.id);
+    assert.ok(h.some((e) => e.to === 'paid' && /reconcile lookup/.test(e.cause)));
+  } finally {
+    await s.svc.app.gateway.registerCallback(`${s.url}/callbacks/kyanda`);
+  }
+  await assertInvariants(s);
+});
+
+test('a failed refund is retried under a new reference until it goes through', async () => {
+  // An order that was paid and whose vend failed (as in the refund test of checkout.test.ts),
+  // set up directly so the payout failure can be armed first.
+  const st = s.payments.store;
+  const id = orderIdFor(`refund-retry-${Date.now()}`);
+  await st.create({ id, idem: id, kind: 'airtime', pay: 'checkout', phone: '+254712200006', lang: 'en', amountMinor: 16_000, recipient: '+254712200006', telco: 'SAFARICOM' }, 'test');
+  await st.transition(id, 'awaiting_payment', 'test');
+  await st.transition(id, 'paid', 'test: paid by checkout');
+  await st.transition(id, 'fulfilling', 'test');
+  await st.transition(id, 'refunding', 'test: vend failed', { set: { refundAttempt: 1 } });
+  await faults(s, { failNext: { code: '1107', count: 1, path: 'mobile-payout' } });
+  await s.payments.enqueue(id, 'refund1');
+  const done = await waitState(s, id, ['refunded'], 15_000);
+  assert.equal(done.refundAttempt, 2);
+  const payouts = (await ledger(s)).filter((e) => e.endpoint === 'mobile-payout' && e.reference?.startsWith(id));
+  assert.deepEqual(payouts.map((e) => e.reference), [`${id}-refund2`], 'refund1 was refused; refund2 paid once');
+  const h = await st.history(id);
+  assert.ok(h.some((e) => /refund1 failed 1107.*refund2 scheduled/.test(e.cause)));
+  await waitSms(s, '+254712200006', 'refunded', 10_000);
+  await assertInvariants(s);
+});
+
+test('reconciliation re-drives a paid order whose fulfilment job was lost, and closes abandoned ones', async () => {
+  const st = s.payments.store;
+  const id = orderIdFor(`lost-fulfil-${Date.now()}`);
+  await st.create({ id, idem: id, kind: 'airtime', pay: 'checkout', phone: '+254712200007', lang: 'sw', amountMinor: 19_000, recipient: '+254712200007', telco: 'SAFARICOM' }, 'test');
+  await st.transition(id, 'awaiting_payment', 'test');
+  await st.transition(id, 'paid', 'test: paid, fulfil job never queued');
+  const abandoned = orderIdFor(`abandoned-${Date.now()}`);
+  await st.create({ id: abandoned, idem: abandoned, kind: 'merchant', pay: 'checkout', phone: '+254712200008', lang: 'en', amountMinor: 1_000, merchant: 'ABC' }, 'test');
+  const counts = await s.payments.reconcile(0);
+  assert.ok((counts['fulfil redriven'] ?? 0) >= 1 && (counts.abandoned ?? 0) >= 1, JSON.stringify(counts));
+  assert.equal((await waitState(s, id, 'terminal')).state, 'fulfilled');
+  assert.equal((await st.get(abandoned))?.state, 'cancelled');
+  assert.equal(vendsFor(await ledger(s), id).length, 1);
+  await waitSms(s, '+254712200007', 'Imefanikiwa'); // Swahili receipt
+  const schedulers = await s.payments.jobs.queue.getJobSchedulers();
+  assert.ok(schedulers.some((j) => j.key === 'reconcile' && Number(j.every) === 3600 * 1000), JSON.stringify(schedulers));
+  await assertInvariants(s);
+});
+
+test('a payment confirmed after the order was closed as failed is refunded, never vended', async () => {
+  const st = s.payments.store;
+  const id = orderIdFor(`late-pay-${Date.now()}`);
+  await st.create({ id, idem: id, kind: 'airtime', pay: 'checkout', phone: '+254712200009', lang: 'en', amountMinor: 21_000, recipient: '+254712200009', telco: 'SAFARICOM' }, 'test');
+  await st.transition(id, 'awaiting_payment', 'test');
+  await st.transition(id, 'failed', 'test: checkout reported failed');
+  await s.payments.settle(id, 'checkout', { status: 'succeeded', gatewayRef: 'KYA-LATE-1' }, 'ipn KYA-LATE-1');
+  const done = await waitState(s, id, ['refunded'], 10_000);
+  assert.equal(done.state, 'refunded');
+  assert.equal(vendsFor(await ledger(s), id).length, 0);
+  const h = await st.history(id);
+  assert.deepEqual(h.filter((e) => e.from !== e.to).map((e) => e.to), ['created', 'awaiting_payment', 'failed', 'paid', 'refunding', 'refunded']);
+  await assertInvariants(s);
+});

@@ -1,0 +1,103 @@
+// IPNs under abuse: duplicates (5 at once), out of order, forged, unknown references.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { start, Phone, ledger, orderOf, waitState, assertInvariants, vendsFor, waitFor } from './support.js';
+
+// A slow customer (3 s to enter the M-PESA PIN) leaves room to send IPNs before the real one.
+const s = await start({ SANDBOX_CHECKOUT_DELAY_MS: '3000' });
+after(() => s.svc.close());
+const secret = s.svc.app.config.GATEWAY_WEBHOOK_SECRET;
+const header = s.svc.app.config.GATEWAY_SIGNATURE_HEADER;
+
+function ipnBody(fields: Record<string, unknown>): string {
+  return JSON.stringify({
+    category: 'Checkout', source: '0712000000', destination: 'sandbox-merchant', MerchantID: 'sandbox-merchant',
+    details: {}, status: 'Success', status_code: '0000', message: 'Success', transactionDate: '2026-11-23 10:20AM',
+    Amount: '60', ...fields,
+  });
+}
+
+async function postIpn(body: string, sig = createHmac('sha256', secret).update(body).digest('hex')): Promise<{ status: number; json: unknown; ms: number }> {
+  const t = performance.now();
+  const r = await fetch(`${s.url}/callbacks/kyanda`, { method: 'POST', body, headers: { 'content-type': 'application/json', [header]: sig } });
+  return { status: r.status, json: await r.json(), ms: performance.now() - t };
+}
+
+async function pendingCheckout(msisdn: string, amount: string) {
+  const phone = new Phone(s.url, msisdn);
+  await phone.dial();
+  await phone.walk('1', '1', amount, '1');
+  const o = await orderOf(s, phone.sessionId);
+  return waitFor(async () => {
+    const cur = await s.payments.store.get(o.id);
+    return cur?.checkoutRef ? cur : undefined;
+  }, 3000);
+}
+
+test('5 duplicate IPNs at once (before the real one): one payment, one vend, answered fast', async () => {
+  const o = await pendingCheckout('+254712300001', '60');
+  const body = ipnBody({ transactionRef: o.checkoutRef, requestMetadata: { reference: `${o.id}-checkout` } });
+  const answers = await Promise.all(Array.from({ length: 5 }, () => postIpn(body)));
+  for (const a of answers) {
+    assert.equal(a.status, 200);
+    assert.deepEqual(a.json, { status: 'success' });
+  }
+  const done = await waitState(s, o.id, 'terminal');
+  assert.equal(done.state, 'fulfilled');
+  // The sandbox's own IPN arrives later: a sixth duplicate.
+  await new Promise((r) => setTimeout(r, 3500));
+  const h = await s.payments.store.history(o.id);
+  assert.equal(h.filter((e) => e.to === 'paid').length, 1);
+  assert.equal(vendsFor(await ledger(s), o.id).length, 1);
+  const ms = answers.map((a) => a.ms).sort((a, b) => a - b);
+  console.log(`# IPN answer latency (5 concurrent): median ${ms[2]!.toFixed(1)} ms, max ${ms[4]!.toFixed(1)} ms`);
+  assert.ok(ms[4]! < 1000, 'answered well within 10 s');
+  await assertInvariants(s);
+});
+
+test('out of order: a late Pending or Failed after Success changes nothing', async () => {
+  const o = await pendingCheckout('+254712300002', '61');
+  const done = await waitState(s, o.id, 'terminal', 10_000);
+  assert.equal(done.state, 'fulfilled');
+  const before = await s.payments.store.history(o.id);
+  assert.equal((await postIpn(ipnBody({ transactionRef: o.checkoutRef, status: 'Pending', status_code: '1100', requestMetadata: { reference: `${o.id}-checkout` } }))).status, 200);
+  assert.equal((await postIpn(ipnBody({ transactionRef: o.checkoutRef, status: 'Failed', status_code: '5000', requestMetadata: { reference: `${o.id}-checkout` } }))).status, 200);
+  assert.equal((await postIpn(ipnBody({ category: 'Airtime', transactionRef: done.fulfilRef ?? 'X', status: 'Failed', status_code: '5000', requestMetadata: { reference: `${o.id}-fulfil` } }))).status, 200);
+  await new Promise((r) => setTimeout(r, 500));
+  const after = await s.payments.store.get(o.id);
+  assert.equal(after?.state, 'fulfilled');
+  const h = await s.payments.store.history(o.id);
+  assert.equal(h.filter((e) => e.from !== e.to).length, before.filter((e) => e.from !== e.to).length, 'no state change');
+  assert.equal((await ledger(s)).filter((e) => e.endpoint === 'mobile-payout' && e.reference?.startsWith(o.id)).length, 0, 'no refund');
+  await assertInvariants(s);
+});
+
+test('a forged IPN (bad signature) gets 401 and changes nothing', async () => {
+  const o = await pendingCheckout('+254712300003', '62');
+  const body = ipnBody({ transactionRef: o.checkoutRef, requestMetadata: { reference: `${o.id}-checkout` } });
+  assert.equal((await postIpn(body, 'ab'.repeat(32))).status, 401);
+  assert.equal((await postIpn(body, '')).status, 401);
+  const forgedSig = createHmac('sha256', 'not-the-secret').update(body).digest('hex');
+  assert.equal((await postIpn(body, forgedSig)).status, 401);
+  const tampered = createHmac('sha256', secret).update(body).digest('hex');
+  assert.equal((await postIpn(body.replace('"60"', '"6000"'), tampered)).status, 401);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((await s.payments.store.get(o.id))?.state, 'awaiting_payment');
+  assert.equal(vendsFor(await ledger(s), o.id).length, 0);
+  await waitState(s, o.id, 'terminal', 10_000); // the real IPN then completes it
+  await assertInvariants(s);
+});
+
+test('an IPN for an unknown reference is kept for inspection; the other gateway route is 404', async () => {
+  const r = await postIpn(ipnBody({ transactionRef: 'KYA-NOT-OURS-1', requestMetadata: { reference: 'someone-else' } }));
+  assert.equal(r.status, 200);
+  const list = await waitFor(async () => {
+    const res = await fetch(`${s.url}/api/ipns/unknown`, { headers: { authorization: 'Bearer test-api-token-0123456789' } });
+    const j = (await res.json()) as { ipns: Array<{ gatewayRef: string }> };
+    return j.ipns.some((i) => i.gatewayRef === 'KYA-NOT-OURS-1') ? j.ipns : undefined;
+  });
+  assert.ok(list.length >= 1);
+  const pag = await fetch(`${s.url}/callbacks/pag`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+  assert.equal(pag.status, 404);
+});

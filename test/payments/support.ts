@@ -1,0 +1,142 @@
+// Shared by the payments tests: the real service with its embedded sandbox, a phone that dials
+// it, the sandbox's ledger/SMS/faults, and the invariant check run after every scenario.
+import assert from 'node:assert/strict';
+import type { RunningService } from '../../src/app.js';
+import { startTestService } from '../support/service.js';
+import { paymentsOf, type PaymentsHandle } from '../../src/payments/module.js';
+import { checkInvariants, type LedgerLike } from '../../src/payments/invariants.js';
+import { TERMINAL, type Order, type OrderState } from '../../src/payments/types.js';
+import type { StartOptions } from '../../src/app.js';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import Router from '@koa/router';
+import { createKyandaSandbox } from '../../src/gateway/sandbox/sandbox.js';
+import { createLogger } from '../../src/log.js';
+import { testConfig } from '../support/service.js';
+
+export { Phone, waitFor } from '../ussd/helpers.js';
+
+export interface Svc extends PaymentsHandle {
+  svc: RunningService;
+  url: string;
+  /** Where the sandbox's test routes (_ledger, _sms, _faults) answer. */
+  gw: string;
+}
+
+export interface Sandbox { url: string; close(): Promise<void> }
+
+/**
+ * The sandbox gateway on its own HTTP server (as `npm run sandbox` runs it), for fault tests:
+ * its latency and outages then touch only the gateway, not our own routes.
+ */
+export async function startSandbox(env: Record<string, string> = {}): Promise<Sandbox> {
+  const config = testConfig({ SANDBOX_CHECKOUT_DELAY_MS: '150', SANDBOX_IPN_TIME_SCALE: '0.01', ...env });
+  const sandbox = createKyandaSandbox({ config, logger: createLogger(config.LOG_LEVEL, 'sandbox'), prefixes: ['/sandbox', ''] });
+  const koa = new Koa();
+  const router = new Router();
+  sandbox.routes(router);
+  koa.use(router.routes());
+  const server = http.createServer(koa.callback());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    async close() {
+      sandbox.stop();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** The service against a separate sandbox; IPNs reach it once it has registered its callback. */
+export async function startWithSandbox(sb: Sandbox, env: Record<string, string> = {}, opts: StartOptions = {}): Promise<Svc> {
+  const s = await start({ GATEWAY_URL: sb.url, ...env }, opts);
+  const reg = await s.svc.app.gateway.registerCallback(`${s.url}/callbacks/kyanda`);
+  assert.equal(reg.kind, 'succeeded');
+  return { ...s, gw: sb.url };
+}
+
+export const FAST_ENV: Record<string, string> = {
+  SANDBOX_CHECKOUT_DELAY_MS: '150',
+  CHECKOUT_DELAY_MS: '3000',
+  PAYMENTS_RETRY_BASE_MS: '100',
+  GATEWAY_RETRY_BASE_MS: '20',
+  RECONCILE_AFTER_S: '1',
+  RECONCILE_EVERY_S: '3600', // tests call reconcile() themselves
+  OTP_LENGTH: '6',
+};
+
+export async function start(env: Record<string, string> = {}, opts: StartOptions = {}): Promise<Svc> {
+  const svc = await startTestService({ ...FAST_ENV, ...env }, opts);
+  const h = paymentsOf.get(svc.app);
+  assert.ok(h, 'payments module running');
+  return { svc, url: svc.url, gw: svc.url, ...h };
+}
+
+export async function getJson<T>(url: string): Promise<T> {
+  const r = await fetch(url);
+  assert.equal(r.status, 200, `GET ${url}`);
+  return (await r.json()) as T;
+}
+
+export interface SmsLike { ref: string; recipients: string[]; message: string; at: string }
+
+export const ledger = (s: Svc) => getJson<Entry[]>(`${s.gw}/sandbox/_ledger`);
+export const smsLog = (s: Svc) => getJson<SmsLike[]>(`${s.gw}/sandbox/_sms`);
+
+export async function faults(s: Svc, body: Record<string, unknown>): Promise<void> {
+  const r = await fetch(`${s.gw}/sandbox/_faults`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  assert.equal(r.status, 200, await r.text());
+}
+
+/** The order created by a session's confirming step. */
+export async function orderOf(s: Svc, sessionId: string, ms = 3000): Promise<Order> {
+  const until = Date.now() + ms;
+  for (;;) {
+    for (const id of await s.payments.store.ids()) {
+      const o = await s.payments.store.get(id);
+      if (o?.idem.startsWith(`${sessionId}:`)) return o;
+    }
+    if (Date.now() > until) throw new Error(`no order for session ${sessionId}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function waitState(s: Svc, id: string, states: OrderState[] | 'terminal', ms = 8000): Promise<Order> {
+  const until = Date.now() + ms;
+  let last: Order | undefined;
+  for (;;) {
+    last = await s.payments.store.get(id);
+    if (last && (states === 'terminal' ? TERMINAL.has(last.state) : states.includes(last.state))) return last;
+    if (Date.now() > until) {
+      const h = await s.payments.store.history(id);
+      throw new Error(`order ${id} stuck in ${last?.state}: ${h.map((e) => `${e.to}:${e.cause}`).join(' | ')}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Waits until an SMS to `phone` containing `text` shows up; returns it. */
+export async function waitSms(s: Svc, phone: string, text: string | RegExp, ms = 8000): Promise<SmsLike> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const hit = (await smsLog(s)).find((m) => m.recipients.includes(phone) && (typeof text === 'string' ? m.message.includes(text) : text.test(m.message)));
+    if (hit) return hit;
+    if (Date.now() > until) throw new Error(`no SMS to ${phone} matching ${text}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Every order settled and the three promises hold. */
+export async function assertInvariants(s: Svc): Promise<void> {
+  const problems = await checkInvariants(s.payments.store, await ledger(s));
+  assert.deepEqual(problems, []);
+}
+
+export type Entry = LedgerLike & { body: Record<string, unknown>; at: string };
+
+export function vendsFor(entries: Entry[], orderId: string): Entry[] {
+  return entries.filter((e) => ['airtime', 'pin-airtime', 'bill'].includes(e.endpoint) && e.reference?.startsWith(`${orderId}-`));
+}

@@ -1,0 +1,94 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startService } from '../../src/app.js';
+import { smsModule } from '../../src/sms/module.js';
+import { batchReference } from '../../src/sms/bulk-worker.js';
+import { startTestService, testConfig } from '../support/service.js';
+import { api, nsn, sandboxSms, uniqueNumbers, waitFor } from './support/helpers.js';
+
+// The HTTP side takes the upload; workers run elsewhere (a child process, then a fresh instance).
+// No duplicate-transmission window in the sandbox: only our own records may prevent a resend.
+const svc = await startTestService({ SANDBOX_DUPLICATE_WINDOW_MS: '0' }, { workers: false });
+after(() => svc.close());
+
+const faults = (body: unknown) => fetch(`${svc.url}/sandbox/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const statusOf = async (id: string) => (await api(svc.url, 'GET', `/api/sms/bulk/${id}`)).json;
+
+test('a worker killed after the first batch: the rest is sent on restart, nothing twice', async () => {
+  const prefix = svc.app.config.REDIS_PREFIX;
+  const gateway = `${svc.url}/sandbox`;
+  const numbers = uniqueNumbers(2150, 7);
+  const message = `Crash test ${Date.now()}`;
+  const r = await api(svc.url, 'POST', '/api/sms/bulk', { message, recipients: numbers });
+  assert.equal(r.status, 202);
+  assert.equal(r.json.batches, 3);
+  assert.equal((await faults({ latencyMs: 600 })).status, 200);
+
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./support/worker-child.ts', import.meta.url))], {
+    env: { ...process.env, CHILD_PREFIX: prefix, CHILD_GATEWAY: gateway },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((res) => child.once('exit', res));
+  try {
+    await waitFor('first batch accepted', async () => (await statusOf(r.json.id)).totals.batchesSent >= 1, 20000, 50);
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+  }
+  const atKill = await statusOf(r.json.id);
+  assert.ok(atKill.totals.batchesSent >= 1 && atKill.totals.batchesSent < 3, `killed with ${atKill.totals.batchesSent} batches sent`);
+  const sentBefore = (await sandboxSms(svc.url)).filter((s) => s.message === message).length;
+  assert.ok(sentBefore >= 1);
+
+  await faults({ latencyMs: 0 });
+  const restarted = await startService(
+    testConfig({ REDIS_PREFIX: prefix, GATEWAY_URL: gateway, SMS_JOB_LOCK_MS: '1500' }),
+    { http: false, workers: true, modules: [smsModule()] },
+  );
+  try {
+    const final = await waitFor('campaign done after restart', async () => {
+      const s = await statusOf(r.json.id);
+      return s.state === 'done' ? s : undefined;
+    }, 20000, 100);
+    assert.equal(final.totals.batchesSent, 3);
+    assert.equal(final.totals.recipientsSent, 2150);
+  } finally {
+    await restarted.close();
+  }
+  const sent = (await sandboxSms(svc.url)).filter((s) => s.message === message);
+  assert.deepEqual(sent.map((s) => s.recipients.length).sort((a, b) => b - a), [1000, 1000, 150], 'each batch sent exactly once');
+  const all = sent.flatMap((s) => s.recipients.map(nsn));
+  assert.equal(new Set(all).size, 2150);
+});
+
+test('a batch the gateway accepted just before the worker died is found by reference, not resent', async () => {
+  const prefix = svc.app.config.REDIS_PREFIX;
+  const message = `Accepted then died ${Date.now()}`;
+  const r = await api(svc.url, 'POST', '/api/sms/bulk', { message, recipients: uniqueNumbers(1200, 11) });
+  assert.equal(r.json.batches, 2);
+  const id = r.json.id as string;
+  // What a worker had done when it was killed: marked batch 1 "sending", and the gateway took it.
+  const recipients = (await svc.app.redis.get(`${prefix}sms:bulk:${id}:b:1`))!.split(',');
+  await svc.app.redis.hset(`${prefix}sms:bulk:${id}:bstat`, '1', JSON.stringify({ status: 'sending', size: recipients.length, attempts: 1, at: new Date().toISOString() }));
+  const accepted = await svc.app.gateway.bulkSms({ phones: recipients.map((m) => `+${m}`), message }, { reference: batchReference(id, 1) });
+  assert.equal(accepted.kind, 'succeeded');
+
+  const worker = await startService(
+    testConfig({ REDIS_PREFIX: prefix, GATEWAY_URL: `${svc.url}/sandbox` }),
+    { http: false, workers: true, modules: [smsModule()] },
+  );
+  try {
+    const final = await waitFor('done', async () => {
+      const s = await statusOf(id);
+      return s.state === 'done' ? s : undefined;
+    }, 15000, 100);
+    assert.equal(final.totals.recipientsSent, 1200);
+    assert.equal(final.batches[0].status, 'sent');
+  } finally {
+    await worker.close();
+  }
+  const sent = (await sandboxSms(svc.url)).filter((s) => s.message === message);
+  assert.deepEqual(sent.map((s) => s.recipients.length).sort(), [1000, 200], 'batch 1 sent once');
+});
