@@ -169,3 +169,22 @@ test('the PAG imitation is mounted at /sandbox/pag and shares latency/failNext/d
   assert.equal((await pag()).status, 500);
   assert.notEqual((await pag()).status, 500);
 });
+
+test('faults touch only the sandbox: the service\'s own routes keep answering', async () => {
+  await gw.faults({ down: true, latencyMs: 400, failNext: { code: '1105', count: 5 } });
+  try {
+    const started = Date.now();
+    const health = await fetch(`${svc.url}/healthz`);
+    assert.equal(health.status, 200);
+    const ussd = await fetch(`${svc.url}/ussd`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ sessionId: 'fault-scope-1', serviceCode: '*860*30#', phoneNumber: '+254712345678', text: '' }),
+    });
+    assert.equal(ussd.status, 200);
+    assert.match(await ussd.text(), /^CON /);
+    assert.ok(Date.now() - started < 350, `own routes were slowed: ${Date.now() - started} ms`);
+  } finally {
+    await gw.faults({ down: false, latencyMs: 0, failNext: { code: '1105', count: 0 } });
+  }
+});

@@ -224,6 +224,9 @@ export function createKyandaSandbox(opts: KyandaSandboxOptions): KyandaSandbox {
 
   /** Latency, failNext and "down" apply to the PAG imitation too (no offline_mode there). */
   async function pagFaultGate(ctx: Context, next: () => Promise<unknown>): Promise<void> {
+    // router.use() middleware runs for every route of the app, not only the PAG ones: without
+    // this check a sandbox fault would also slow or break /ussd, /callbacks and /api.
+    if (!ctx.path.startsWith(`${pagPrefix}/`)) return void (await next());
     if (faults.latencyMs > 0) await sleep(faults.latencyMs);
     const code = takeFailure(faults, ctx.path);
     if (code) {
