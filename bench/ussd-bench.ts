@@ -18,9 +18,11 @@ import { percentile, runLoad, type Hop, type LoadResult } from './lib/load.js';
 import { sessionKeys, type KeySize } from './lib/session-size.js';
 import { summarise } from './lib/profile-summary.js';
 
-const USAGE = `usage: npm run bench -- [--duration 15] [--concurrency 50] [--warmup 3] [--log-level info] [--profile]
+const USAGE = `usage: npm run bench -- [--duration 15] [--concurrency 50] [--warmup 3] [--rounds 3] [--log-level info] [--profile]
 
   --duration <s>      measured seconds per target (default 15)
+  --rounds <n>        the measured time is split into n alternating service/floor segments
+                      (default 3), so load from other work on the machine hits both alike
   --concurrency <n>   concurrent sessions (default 50)
   --warmup <s>        unmeasured seconds before each measurement (default 3)
   --log-level <l>     the service's LOG_LEVEL; its logs go to /dev/null (default info: the
@@ -40,6 +42,7 @@ function options() {
         duration: { type: 'string', default: '15' },
         concurrency: { type: 'string', default: '50' },
         warmup: { type: 'string', default: '3' },
+        rounds: { type: 'string', default: '3' },
         'log-level': { type: 'string', default: 'info' },
         profile: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -71,6 +74,7 @@ function options() {
     durationS: num('duration', v.duration, 1, 3600),
     concurrency: Math.round(num('concurrency', v.concurrency, 1, 5000)),
     warmupS: num('warmup', v.warmup, 0, 600),
+    rounds: Math.round(num('rounds', v.rounds, 1, 100)),
     logLevel: v['log-level'],
     profile: v.profile,
   };
@@ -130,7 +134,8 @@ async function redisCpuSeconds(redis: Redis): Promise<number> {
   return get('used_cpu_user') + get('used_cpu_sys');
 }
 
-async function measure(target: RunningTarget, redis: Redis, o: ReturnType<typeof options>, session: (n: number) => Hop[]): Promise<Measured> {
+/** One measured segment; the caller alternates targets and adds segments up with combine(). */
+async function measure(target: RunningTarget, redis: Redis, o: ReturnType<typeof options> & { segmentS: number; segmentWarmupS: number }, session: (n: number) => Hop[]): Promise<Measured> {
   if (interrupt.signal.aborted) throw new Error('interrupted');
   let before: { child: TargetStats; redis: number; self: NodeJS.CpuUsage } | undefined;
   let after: typeof before;
@@ -139,8 +144,8 @@ async function measure(target: RunningTarget, redis: Redis, o: ReturnType<typeof
     url: target.url,
     path: '/ussd',
     concurrency: o.concurrency,
-    warmupS: o.warmupS,
-    durationS: o.durationS,
+    warmupS: o.segmentWarmupS,
+    durationS: o.segmentS,
     session,
     signal: interrupt.signal,
     onMeasure: async (phase) => {
@@ -157,6 +162,27 @@ async function measure(target: RunningTarget, redis: Redis, o: ReturnType<typeof
     redisCpu: (a.redis - b.redis) / load.seconds,
     loadGenCpu: (a.self.user + a.self.system - b.self.user - b.self.system) / us,
     stats: a.child,
+  };
+}
+
+function combine(parts: Measured[]): Measured {
+  const sum = (f: (m: Measured) => number) => parts.reduce((a, m) => a + f(m), 0);
+  const seconds = sum((m) => m.load.seconds);
+  const lat = new Float64Array(sum((m) => m.load.latencies.length));
+  let at = 0;
+  for (const m of parts) { lat.set(m.load.latencies, at); at += m.load.latencies.length; }
+  lat.sort();
+  const last = parts.at(-1)!;
+  return {
+    load: {
+      requests: sum((m) => m.load.requests), sessions: sum((m) => m.load.sessions), errors: sum((m) => m.load.errors),
+      errorSamples: parts.flatMap((m) => m.load.errorSamples).slice(0, 5), seconds, latencies: lat,
+    },
+    // CPU shares are per measured second: weight each segment by its length.
+    serverCpu: sum((m) => m.serverCpu * m.load.seconds) / seconds,
+    redisCpu: sum((m) => m.redisCpu * m.load.seconds) / seconds,
+    loadGenCpu: sum((m) => m.loadGenCpu * m.load.seconds) / seconds,
+    stats: { ...last.stats, maxRss: Math.max(...parts.map((m) => m.stats.maxRss)) },
   };
 }
 
@@ -178,12 +204,12 @@ function resultRow(name: string, m: Measured): string[] {
   return [
     name, int(l.requests), int(l.requests / l.seconds), int(l.sessions),
     f1(percentile(l.latencies, 0.5)), f1(percentile(l.latencies, 0.9)), f1(percentile(l.latencies, 0.99)), f1(l.latencies.at(-1) ?? NaN),
-    int(l.errors), pct(m.serverCpu), pct(m.redisCpu), pct(m.loadGenCpu), mb(m.stats.rss), mb(m.stats.maxRss),
+    int(l.errors), pct(m.serverCpu), int((m.serverCpu * 1e6 * l.seconds) / (l.requests || 1)), pct(m.redisCpu), pct(m.loadGenCpu), mb(m.stats.rss), mb(m.stats.maxRss),
   ];
 }
 
 function report(o: ReturnType<typeof options>, svc: Measured, floor: Measured, keys: KeySize[], sessionId: string, load0: number): void {
-  const header = ['target', 'requests', 'req/s', 'sessions', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'server CPU', 'redis CPU', 'loadgen CPU', 'RSS MB', 'peak RSS MB'];
+  const header = ['target', 'requests', 'req/s', 'sessions', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'server CPU', 'CPU µs/req', 'redis CPU', 'loadgen CPU', 'RSS MB', 'peak RSS MB'];
   console.log('');
   console.log(table([header, resultRow('service', svc), resultRow('floor', floor)], header.map((_, i) => i > 0)));
   const ratio = svc.load.requests / svc.load.seconds / (floor.load.requests / floor.load.seconds);
@@ -208,6 +234,7 @@ function report(o: ReturnType<typeof options>, svc: Measured, floor: Measured, k
   console.log('');
   console.log(`load average before the run: ${load0.toFixed(2)} (${cpus().length} CPUs); after: ${loadavg()[0]!.toFixed(2)}`);
   console.log(`CPU columns: share of one core during the measured ${o.durationS} s; RSS is the target process's.`);
+  console.log('CPU µs/req: CPU time of each target per request, the steadier comparison when other work shares the cores.');
 }
 
 function printProfile(pid: number): void {
@@ -233,10 +260,10 @@ async function main(): Promise<void> {
   const o = options();
   const load0 = loadavg()[0]!;
   const tag = Date.now().toString(36);
-  console.log(`USSD benchmark: ${o.concurrency} concurrent sessions, ${o.durationS} s measured after ${o.warmupS} s warm-up, per target`);
+  console.log(`USSD benchmark: ${o.concurrency} concurrent sessions, ${o.durationS} s measured after ${o.warmupS} s warm-up, per target, in ${o.rounds} alternating round(s)`);
   console.log(`node ${process.version}, ${cpus().length} CPUs, load average ${load0.toFixed(2)}; service LOG_LEVEL=${o.logLevel} (to /dev/null)`);
   console.log('session: new → 1 Buy airtime → 2 Other number → 0733… → 100 (5 requests, every reply CON, no money action)');
-  console.log('floor:   the same requests to a bare Koa handler (same body parser) doing one Redis GET and one SET each');
+  console.log('floor:   the same requests to a bare Koa handler (general smallBody parser; POST /ussd now reads its body with a strict reader) doing one Redis GET and one SET each');
 
   let redisServer: PrivateRedis | undefined;
   let redis: Redis | undefined;
@@ -269,26 +296,44 @@ async function main(): Promise<void> {
     // Each reply's first line up to the first digit identifies the screen without the
     // session's own values: the load counts any other reply as an error.
     const expects = sample.screens.map((s) => s.split('\n')[0]!.replace(/\d.*$/, ''));
-    process.stdout.write(`measuring ${o.warmupS + o.durationS} s… `);
-    const svcResult = await measure(svc, redis, o, (n) => {
-      const s = airtimeSession(tag, n);
-      return s.texts.map((text, i) => ({ body: formBody(s.sessionId, s.phone, text), expect: expects[i]! }));
-    });
-    await svc.stop();
-    running.delete(svc);
-    console.log('done');
+    console.log('ready');
 
     process.stdout.write('floor:   starting… ');
     const floor = await startTarget('floor', redisServer.url, PREFIX.floor, o.logLevel);
     running.add(floor);
-    process.stdout.write(`measuring ${o.warmupS + o.durationS} s… `);
-    const floorResult = await measure(floor, redis, o, (n) => {
-      const s = airtimeSession(`${tag}f`, n);
-      return s.texts.map((text) => ({ body: formBody(s.sessionId, s.phone, text), expect: 'CON ' }));
-    });
+    console.log('ready');
+
+    // Alternating segments: a burst of other work on the machine lands on both targets alike,
+    // instead of on whichever happened to be measured at the time. Session and phone numbers
+    // keep counting across segments (a reused phone would get a resume offer).
+    const svcParts: Measured[] = [];
+    const floorParts: Measured[] = [];
+    let svcNext = 0;
+    let floorNext = 0;
+    for (let r = 0; r < o.rounds; r++) {
+      const seg = { ...o, segmentS: o.durationS / o.rounds, segmentWarmupS: r === 0 ? o.warmupS : Math.min(1, o.warmupS) };
+      process.stdout.write(`round ${r + 1}/${o.rounds}: service ${seg.segmentWarmupS + seg.segmentS} s… `);
+      const svcBase = svcNext;
+      svcParts.push(await measure(svc, redis, seg, (n) => {
+        svcNext = Math.max(svcNext, svcBase + n + 1);
+        const s = airtimeSession(tag, svcBase + n);
+        return s.texts.map((text, i) => ({ body: formBody(s.sessionId, s.phone, text), expect: expects[i]! }));
+      }));
+      process.stdout.write(`floor ${seg.segmentWarmupS + seg.segmentS} s… `);
+      const floorBase = floorNext;
+      floorParts.push(await measure(floor, redis, seg, (n) => {
+        floorNext = Math.max(floorNext, floorBase + n + 1);
+        const s = airtimeSession(`${tag}f`, floorBase + n);
+        return s.texts.map((text) => ({ body: formBody(s.sessionId, s.phone, text), expect: 'CON ' }));
+      }));
+      console.log('done');
+    }
+    const svcResult = combine(svcParts);
+    const floorResult = combine(floorParts);
+    await svc.stop();
+    running.delete(svc);
     await floor.stop();
     running.delete(floor);
-    console.log('done');
 
     report(o, svcResult, floorResult, keys, sample.sessionId, load0);
     if (o.profile) printProfile(svc.pid);

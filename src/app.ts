@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { Config } from './config.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, flushLogger, type Logger } from './log.js';
 import { createQueueRedis, createRedis, waitReady, type Redis } from './redis.js';
 import { ActionRegistry } from './ussd/actions.js';
 import { Metrics } from './http/metrics.js';
@@ -43,7 +43,9 @@ export function defaultModules(config: Config, serveHttp = true): ServiceModule[
 }
 
 export async function startService(config: Config, opts: StartOptions = {}): Promise<RunningService> {
-  const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
+  // The service's own logger is buffered (one line per USSD hop is on the hot path); a caller's
+  // logger is used as given.
+  const logger = opts.logger ?? createLogger(config.LOG_LEVEL, undefined, { buffered: true });
   const redis = createRedis(config.REDIS_URL);
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
   try {
@@ -156,6 +158,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
       await app.gateway.close().catch(() => undefined);
       await Promise.all(queueConns.map((c) => c.quit().catch(() => c.disconnect())));
       await redis.quit().catch(() => redis.disconnect());
+      flushLogger(logger);
     },
   };
 }

@@ -87,14 +87,17 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     }
   }
 
+  // Listeners come off the shared signal again: the benchmark runs several loads on it.
   const sleep = (ms: number) => new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    o.signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    const onAbort = () => { clearTimeout(t); resolve(); };
+    const t = setTimeout(() => { o.signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    o.signal?.addEventListener('abort', onAbort, { once: true });
   });
-  o.signal?.addEventListener('abort', () => {
+  const onAbort = () => {
     phase = 'done';
     void pool.destroy();
-  }, { once: true });
+  };
+  o.signal?.addEventListener('abort', onAbort, { once: true });
 
   let t0 = 0;
   const users = Array.from({ length: o.concurrency }, () => subscriber());
@@ -109,6 +112,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   if (o.signal?.aborted) throw new Error('interrupted');
   const seconds = (performance.now() - t0) / 1000;
   await o.onMeasure?.('end');
+  o.signal?.removeEventListener('abort', onAbort);
   await pool.close();
   return { requests, sessions, errors, errorSamples, seconds, latencies: Float64Array.from(lat).sort() };
 }

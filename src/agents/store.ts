@@ -22,14 +22,30 @@ export type PinCheck =
   | { ok: false; why: 'locked'; minutes: number }
   | { ok: false; why: 'wrong_pin'; triesLeft: number };
 
-// Counts a wrong PIN and locks at the limit in one step, so parallel guesses cannot overshoot.
-const WRONG = `
+// A PIN check takes its try BEFORE the (slow, async) comparison, in one step with the lock
+// check: parallel guesses each take a try, so no burst gets more than maxTries comparisons
+// (checking the lock, then comparing, then counting let a burst of guesses all pass the check).
+// A burst beyond the limit locks the agent at once. KEYS: agent. ARGV: maxTries, nowMs, lockUntilMs.
+// → {'not_agent'} | {'locked', until} | {'not_active'} | {'try', n, hash}
+const TAKE_TRY = `
+local h = redis.call('HMGET', KEYS[1], 'phone', 'status', 'pinHash', 'lockedUntil')
+if not h[1] then return {'not_agent'} end
+if h[4] and tonumber(h[4]) and tonumber(h[4]) > tonumber(ARGV[2]) then return {'locked', h[4]} end
+if h[2] ~= 'active' or not h[3] then return {'not_active'} end
 local n = redis.call('HINCRBY', KEYS[1], 'failedTries', 1)
-if n >= tonumber(ARGV[1]) then
-  redis.call('HSET', KEYS[1], 'lockedUntil', ARGV[2], 'failedTries', 0)
+if n > tonumber(ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'lockedUntil', ARGV[3], 'failedTries', 0)
+  return {'locked', ARGV[3]}
+end
+return {'try', n, h[3]}`;
+
+// A wrong PIN: its try is already counted; the last allowed one locks. ARGV: n, maxTries, lockUntilMs.
+const WRONG = `
+if tonumber(ARGV[1]) >= tonumber(ARGV[2]) then
+  redis.call('HSET', KEYS[1], 'lockedUntil', ARGV[3], 'failedTries', 0)
   return -1
 end
-return tonumber(ARGV[1]) - n`;
+return tonumber(ARGV[2]) - tonumber(ARGV[1])`;
 
 export class AgentStore {
   constructor(
@@ -108,18 +124,20 @@ export class AgentStore {
     const e164 = AgentStore.normalize(phone);
     if (!e164) return { ok: false, why: 'not_agent' };
     const key = this.k(e164);
-    const [hash, lockedUntil] = await this.redis.hmget(key, 'pinHash', 'lockedUntil');
-    const agent = await this.get(e164);
-    if (!agent) return { ok: false, why: 'not_agent' };
-    if (lockedUntil && Number(lockedUntil) > Date.now()) return { ok: false, why: 'locked', minutes: this.minutesLeft(Number(lockedUntil)) };
-    if (agent.status !== 'active' || !hash) return { ok: false, why: 'not_active' };
-    if (await verifyPin(pin, hash)) {
-      if (agent.failedTries) await this.redis.hset(key, 'failedTries', 0);
+    const now = Date.now();
+    const lockUntil = String(now + this.limits.lockS * 1000);
+    const [verdict, a, hash] = (await this.redis.eval(TAKE_TRY, 1, key, String(this.limits.maxTries), String(now), lockUntil)) as [string, string | number | undefined, string | undefined];
+    if (verdict === 'not_agent') return { ok: false, why: 'not_agent' };
+    if (verdict === 'not_active') return { ok: false, why: 'not_active' };
+    if (verdict === 'locked') return { ok: false, why: 'locked', minutes: this.minutesLeft(Number(a)) };
+    if (await verifyPin(pin, hash!)) {
+      await this.redis.hset(key, 'failedTries', 0);
+      const agent = await this.get(e164);
+      if (!agent) return { ok: false, why: 'not_agent' }; // removed meanwhile
       return { ok: true, agent };
     }
-    const until = Date.now() + this.limits.lockS * 1000;
-    const left = (await this.redis.eval(WRONG, 1, key, String(this.limits.maxTries), String(until))) as number;
-    if (left < 0) return { ok: false, why: 'locked', minutes: this.minutesLeft(until) };
+    const left = (await this.redis.eval(WRONG, 1, key, String(a), String(this.limits.maxTries), lockUntil)) as number;
+    if (left < 0) return { ok: false, why: 'locked', minutes: this.minutesLeft(Number(lockUntil)) };
     return { ok: false, why: 'wrong_pin', triesLeft: left };
   }
 }

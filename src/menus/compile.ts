@@ -143,17 +143,26 @@ export function compileMenu(file: MenuFile, opts: { fileName: string; source: st
       t.push({ actions: assign({ e: 'opt' }) });
     } else {
       const def = s.input!;
+      // The guard and then the action (or the error branch) validate the same input against the
+      // same context within one transition: the last answer is reused (a phone parse is costly).
+      let memo: { raw: string; v: Record<string, string>; r: ReturnType<typeof validateInput> } | undefined;
+      const check = (raw: string, v: Record<string, string>) => {
+        if (memo && memo.raw === raw && memo.v === v) return memo.r;
+        const r = validateInput(def, raw, v);
+        memo = { raw, v, r };
+        return r;
+      };
       t.push({
-        guard: ({ context, event }: Args) => validateInput(def, input(event), context.v).ok,
+        guard: ({ context, event }: Args) => check(input(event), context.v).ok,
         target: `#m.${s.next}`,
         actions: goto(s.id, ({ context, event }) => {
-          const r = validateInput(def, input(event), context.v);
+          const r = check(input(event), context.v);
           return { v: { ...context.v, [def.var]: r.ok ? r.value : '' }, ...(screens.get(s.next!)?.kind === 'action' ? { k: (event as Ev<'IN'>).key } : {}) };
         }),
       });
       t.push({
         actions: assign(({ context, event }: Args) => {
-          const r = validateInput(def, input(event), context.v);
+          const r = check(input(event), context.v);
           return { e: r.ok ? '' : `v:${r.reason}` };
         }),
       });

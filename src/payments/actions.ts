@@ -10,6 +10,7 @@ import type { AgentStore } from '../agents/store.js';
 import { airtimeTelco, BILLER_ACCOUNT, BILLER_NAME, BUNDLES, formatToken, isBiller, LIMITS } from './catalog.js';
 import type { Payments } from './flows.js';
 import { orderIdFor, stepRef } from './ids.js';
+import { PIN_CAUSE } from './invariants.js';
 import { TERMINAL, type Order, type OrderKind } from './types.js';
 
 type Draft = Omit<Order, 'state' | 'createdAt' | 'updatedAt'>;
@@ -88,12 +89,27 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export function paymentActions(app: AppContext, payments: Payments, agents: AgentStore) {
   const store = payments.store;
 
+  /**
+   * created → awaiting_payment and the checkout job. Also run for an order a previous run of this
+   * step created and then died on (same idempotency key): otherwise it would sit in `created`
+   * until reconciliation closed it, though the subscriber was promised a prompt.
+   */
+  async function requestPayment(id: string, cause: string): Promise<void> {
+    const t = await store.transition(id, 'awaiting_payment', cause, { from: ['created'] });
+    // Durable: queued now (delayed), run as soon as the END reply is sent (DESIGN trap 6).
+    if (t.ok) await payments.enqueue(id, 'checkout', app.config.CHECKOUT_DELAY_MS);
+  }
+
+  /** created → fulfilling and the vend job. A float order exists only once its agent's PIN was verified. */
+  async function vendFromFloat(id: string, cause: string): Promise<void> {
+    const t = await store.transition(id, 'fulfilling', cause, { from: ['created'] });
+    if (t.ok) await payments.enqueue(id, 'fulfil');
+  }
+
   async function checkoutFlow(ctx: ActionContext, draft: Draft): Promise<ActionResult> {
     const created = await store.create(draft, `${ctx.action} confirmed by ${maskPhone(ctx.phone)} (session ${ctx.sessionId})`);
     if (created) {
-      await store.transition(draft.id, 'awaiting_payment', 'checkout scheduled after the USSD reply', { from: ['created'] });
-      // Durable: queued now (delayed), run as soon as the END reply is sent (DESIGN trap 6).
-      await payments.enqueue(draft.id, 'checkout', app.config.CHECKOUT_DELAY_MS);
+      await requestPayment(draft.id, 'checkout scheduled after the USSD reply');
       app.metrics.inc('orders_created_total', { kind: draft.kind, pay: 'checkout' }, 1, 'Orders created');
     }
     const jobId = stepRef(draft.id, 'checkout');
@@ -123,8 +139,7 @@ export function paymentActions(app: AppContext, payments: Payments, agents: Agen
         return { outcome: 'not_agent' };
       }
       if (await store.create(d, `${ctx.action} from float by agent ${maskPhone(ctx.phone)} (session ${ctx.sessionId})`)) {
-        await store.transition(d.id, 'fulfilling', 'agent PIN verified: vend from float', { from: ['created'] });
-        await payments.enqueue(d.id, 'fulfil');
+        await vendFromFloat(d.id, `${PIN_CAUSE}: vend from float`);
         app.metrics.inc('orders_created_total', { kind: d.kind, pay: 'float' }, 1, 'Orders created');
       }
       id = d.id;
@@ -141,7 +156,12 @@ export function paymentActions(app: AppContext, payments: Payments, agents: Agen
       const float = ctx.params.pay === 'float';
       if (existing) {
         // The same confirming request again (aggregator retry, or a restarted hop): same order.
-        if (float) return floatFlow(ctx, undefined, existing);
+        if (existing.state === 'created') {
+          // The first run died between creating the order and moving it on: finish that step.
+          if (existing.pay === 'float') await vendFromFloat(existing.id, `${PIN_CAUSE} (before a restart): vend from float, resumed`);
+          else await requestPayment(existing.id, 'checkout scheduled after the USSD reply (resumed)');
+        }
+        if (existing.pay === 'float') return floatFlow(ctx, undefined, existing);
         ctx.afterReply(() => payments.jobs.promote(stepRef(existing.id, 'checkout')));
         return { outcome: 'success', vars: screenVars(existing) };
       }

@@ -27,6 +27,8 @@ interface Settlement {
   details?: Record<string, string>;
   /** Set when the failure came from our gateway client (safe to show). */
   userMessage?: UserMessage;
+  /** The gateway did not do it and asking again later may work (1105/1106/5000, 429, unreachable). */
+  retryable?: boolean;
 }
 
 export class Payments {
@@ -75,7 +77,7 @@ export class Payments {
     const d = job.data as { orderId?: string; step?: string; notice?: Notice; ipnId?: string };
     switch (job.name) {
       case 'checkout': return this.runCheckout(d.orderId!);
-      case 'fulfil': return this.runFulfil(d.orderId!);
+      case 'fulfil': return this.runFulfil(d.orderId!, { lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
       case 'refund': return this.runRefund(d.orderId!, d.step!);
       case 'notify': return this.runNotify(d.orderId!, d.notice!);
       case 'ipn': return this.processIpn(d.ipnId!);
@@ -113,7 +115,7 @@ export class Payments {
       case 'accepted':
         return { status: 'pending', ...(r.gatewayRef ? { gatewayRef: r.gatewayRef } : {}), ...(r.message ? { message: r.message } : {}) };
       case 'failed':
-        return { status: 'failed', ...(r.gatewayRef ? { gatewayRef: r.gatewayRef } : {}), code: r.error.code, message: r.error.message, userMessage: r.error.userMessage };
+        return { status: 'failed', ...(r.gatewayRef ? { gatewayRef: r.gatewayRef } : {}), code: r.error.code, message: r.error.message, userMessage: r.error.userMessage, retryable: r.error.retryable };
       case 'unknown':
         await this.store.note(order.id, `${step}: outcome unknown (${r.error.code}); will look up ${reference}`);
         return 'unknown';
@@ -149,7 +151,12 @@ export class Payments {
     return s.status;
   }
 
-  async runFulfil(orderId: string): Promise<string> {
+  /**
+   * lastAttempt false: a retryable refusal (rate limited, unreachable, down) throws so the job
+   * tries the vend again later instead of refunding a paid order at the first 429; on the job's
+   * last attempt it is settled as failed (refund / failure SMS), so the order is never stuck.
+   */
+  async runFulfil(orderId: string, opts: { lastAttempt?: boolean } = {}): Promise<string> {
     let order = await this.store.get(orderId);
     if (!order) return 'skip: missing';
     if (order.state === 'paid') {
@@ -179,6 +186,10 @@ export class Payments {
       }
     });
     if (s === 'unknown') throw new Error('fulfilment outcome unknown');
+    if (s.status === 'failed' && s.retryable && opts.lastAttempt === false) {
+      await this.store.note(orderId, `fulfil: refused for now (${s.code}); will retry`);
+      throw new GatewayError(s.code ?? 'RETRY', `fulfil refused for now: ${s.code}`, true, s.userMessage ?? GENERIC);
+    }
     await this.settle(orderId, 'fulfil', s, 'vend reply');
     return s.status;
   }
@@ -224,11 +235,14 @@ export class Payments {
     const ref = s.gatewayRef;
     if (ref) await st.indexGatewayRef(ref, stepRef(orderId, step));
     const why = `${source}: ${step} ${s.status}${s.code ? ` ${s.code}` : ''}${s.message ? ` (${s.message})` : ''}`;
+    // Where this step's gateway reference is kept on the order.
+    const refField = step === 'checkout' ? 'checkoutRef' : step === 'fulfil' ? 'fulfilRef' : step.startsWith('refund') ? 'refundRef' : undefined;
+    if (refField && s.status === 'pending') {
+      // Still in progress at the gateway: keep its reference, the outcome comes later.
+      if (ref) await st.note(orderId, why, { [refField]: ref });
+      return;
+    }
     if (step === 'checkout') {
-      if (s.status === 'pending') {
-        if (ref) await st.note(orderId, why, { checkoutRef: ref });
-        return;
-      }
       if (s.status === 'succeeded') {
         const t = await st.transition(orderId, 'paid', why, { from: ['awaiting_payment'], ...(ref ? { set: { checkoutRef: ref } } : {}) });
         if (t.ok) await this.enqueue(orderId, 'fulfil');
@@ -241,10 +255,6 @@ export class Payments {
       return;
     }
     if (step === 'fulfil') {
-      if (s.status === 'pending') {
-        if (ref) await st.note(orderId, why, { fulfilRef: ref });
-        return;
-      }
       if (s.status === 'succeeded') {
         const d = s.details ?? {};
         const token = d.token ?? d.Token;
@@ -268,10 +278,6 @@ export class Payments {
       return;
     }
     if (step.startsWith('refund')) {
-      if (s.status === 'pending') {
-        if (ref) await st.note(orderId, why, { refundRef: ref });
-        return;
-      }
       if (s.status === 'succeeded') {
         const t = await st.transition(orderId, 'refunded', why, { from: ['refunding'], ...(ref ? { set: { refundRef: ref } } : {}) });
         if (t.ok) await this.notify(orderId, 'refunded');
@@ -320,30 +326,44 @@ export class Payments {
 
   // ── reconciliation ────────────────────────────────────────────────
   /** Orders quiet for longer than RECONCILE_AFTER_S are looked up and moved on. */
-  async reconcile(olderThanMs = this.app.config.RECONCILE_AFTER_S * 1000): Promise<Record<string, number>> {
+  async reconcile(olderThanMs = this.app.config.RECONCILE_AFTER_S * 1000, expireAfterMs = this.checkoutExpiryMs): Promise<Record<string, number>> {
     const ids = await this.store.stale(Date.now() - olderThanMs);
     const counts: Record<string, number> = {};
     for (const id of ids) {
       try {
-        const r = await this.reconcileOne(id);
+        const r = await this.reconcileOne(id, { expireAfterMs });
         counts[r] = (counts[r] ?? 0) + 1;
       } catch (err) {
         counts.error = (counts.error ?? 0) + 1;
         this.log.warn({ orderId: id, err: (err as Error).message }, 'reconcile failed for order');
       }
+      // Looked at: to the back of the queue if it is still open (a terminal order was removed
+      // and XX keeps it out), so the next run reaches the orders behind it.
+      await this.store.touch(id).catch(() => undefined);
     }
     if (ids.length) this.log.info({ orders: ids.length, counts }, 'reconciled');
     return counts;
   }
 
-  async reconcileOne(id: string): Promise<string> {
+  /**
+   * How long a checkout may await payment before reconciliation closes it (5 × RECONCILE_AFTER_S,
+   * 10 min by default: an STK prompt times out on the handset long before). Closing is safe
+   * whatever happens next: a payment confirmed later takes the late-payment path (refund).
+   */
+  get checkoutExpiryMs(): number {
+    return 5 * this.app.config.RECONCILE_AFTER_S * 1000;
+  }
+
+  async reconcileOne(id: string, opts: { expireAfterMs?: number } = {}): Promise<string> {
     const o = await this.store.get(id);
     if (!o) return 'missing';
     const step = o.state === 'awaiting_payment' ? 'checkout' : o.state === 'fulfilling' ? 'fulfil'
       : o.state === 'refunding' ? `refund${o.refundAttempt ?? 1}` : undefined;
     if (o.state === 'created') {
       // The handler stopped between creating and moving on: nothing was sent for it.
-      await this.store.transition(id, 'cancelled', 'reconcile: abandoned before payment was requested', { from: ['created'] });
+      // Nothing was charged or vended; the subscriber (or agent) may have had no reply at all, so say so.
+      const t = await this.store.transition(id, 'cancelled', 'reconcile: abandoned before payment was requested', { from: ['created'] });
+      if (t.ok) await this.notify(id, o.pay === 'float' ? 'failed' : 'cancelled');
       return 'abandoned';
     }
     if (o.state === 'paid') {
@@ -355,6 +375,16 @@ export class Payments {
     if (found && found.status !== 'pending') {
       await this.settle(id, step, fromUpdate(found), 'reconcile lookup');
       return `settled ${found.status}`;
+    }
+    // A checkout the subscriber never paid (prompt ignored, IPN never coming) or that never
+    // reached the gateway must not wait forever, nor be sent as a late STK push: close it and
+    // say so. Only on the gateway's answer (pending / never seen): a failed lookup proves nothing.
+    const expireAfterMs = opts.expireAfterMs ?? this.checkoutExpiryMs;
+    if (step === 'checkout' && Date.now() - Date.parse(o.updatedAt) >= expireAfterMs) {
+      const why = `reconcile: checkout expired (${found ? 'still pending' : 'never reached the gateway'} after ${Math.round(expireAfterMs / 1000)} s)`;
+      const t = await this.store.transition(id, 'cancelled', why, { from: ['awaiting_payment'], set: { reasonCode: 'CHECKOUT_EXPIRED' } });
+      if (t.ok) await this.notify(id, 'cancelled');
+      return 'checkout expired';
     }
     if (found) return 'still pending';
     // The gateway never saw this step: (re)send it. The step's own guard looks up again first.

@@ -115,6 +115,14 @@ export class OrderStore {
     return this.redis.zrangebyscore(this.key('orders', 'open'), 0, beforeMs, 'LIMIT', 0, limit);
   }
 
+  /**
+   * Moves a still-open order to the back of the reconciliation queue (its state and updatedAt are
+   * unchanged), so orders that cannot be moved yet do not take every place of each run.
+   */
+  async touch(id: string): Promise<void> {
+    await this.redis.zadd(this.key('orders', 'open'), 'XX', Date.now(), id);
+  }
+
   async ids(): Promise<string[]> {
     return this.redis.zrange(this.key('orders', 'all'), '0', '-1');
   }

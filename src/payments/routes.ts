@@ -6,9 +6,8 @@ import { requireApiToken } from '../http/auth.js';
 import { smallBody } from '../http/body.js';
 import { maskPhone } from '../log.js';
 import { AgentStore } from '../agents/store.js';
+import { readBody } from '../sms/read-body.js';
 import type { Payments } from './flows.js';
-
-const noop = async () => undefined;
 
 export function paymentRoutes(router: Router, app: AppContext, payments: Payments, agents: AgentStore): void {
   const body = smallBody();
@@ -23,10 +22,7 @@ export function paymentRoutes(router: Router, app: AppContext, payments: Payment
       ctx.body = { status: 'failed', message: 'not found' };
       return;
     }
-    try {
-      await body(ctx, noop);
-    } catch {
-      ctx.status = 400;
+    if (!(await readBody(ctx, body))) {
       ctx.body = { status: 'failed', message: 'unreadable body' };
       return;
     }
@@ -66,7 +62,7 @@ export function paymentRoutes(router: Router, app: AppContext, payments: Payment
   });
 
   router.post('/api/agents', auth, async (ctx: Context) => {
-    await body(ctx, noop);
+    if (!(await readBody(ctx, body))) return;
     const phone = (ctx.request as { body?: { phone?: unknown } }).body?.phone;
     if (typeof phone !== 'string' || !AgentStore.normalize(phone)) {
       ctx.status = 400;

@@ -47,7 +47,15 @@ export function createBulkWorker(app: AppContext, store: BulkStore, queue: Queue
     // A previous attempt may have reached the gateway and died before recording it.
     const prev = await store.batchInfo(bulkId, n);
     if (prev?.status === 'sending') {
-      const found = await app.gateway.transactionStatus(reference).catch(() => null);
+      let found;
+      try {
+        found = await app.gateway.transactionStatus(reference);
+      } catch (err) {
+        // A lookup that failed is not "the gateway does not have it": resending now could send
+        // the batch twice. Stay "sending" and ask again on the next attempt.
+        log.warn({ attempt, err: (err as Error).message }, 'bulk batch lookup failed; not resending yet');
+        throw new Error(`lookup of ${reference} failed`);
+      }
       if (found && (found.status === 'succeeded' || found.status === 'pending')) {
         await store.finish(bulkId, n, 'sent', found.gatewayRef, { ...base, status: 'sent', gatewayRef: found.gatewayRef });
         log.info({ gatewayRef: found.gatewayRef }, 'bulk batch found already accepted; not resent');

@@ -6,8 +6,9 @@
 // REJECTED (final) and SENT, PENDING. Signed like IPNs: header GATEWAY_SIGNATURE_HEADER =
 // lowercase hex HMAC-SHA256(raw body, GATEWAY_WEBHOOK_SECRET). A report for a number that is not
 // in the batch is ignored; a repeat of the same status changes nothing.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { AppContext } from '../app-context.js';
+import { verifyIpnSignature } from '../gateway/kyanda/ipn.js';
 import { parsePhone } from '../lib/phone.js';
 import type { BulkStore } from './bulk-store.js';
 
@@ -23,10 +24,8 @@ export async function handleDlr(
   app: AppContext, store: BulkStore, headers: Record<string, string | string[] | undefined>, rawBody: string, body: unknown,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const c = app.config;
-  const sigHeader = headers[c.GATEWAY_SIGNATURE_HEADER.toLowerCase()];
-  const given = Buffer.from(typeof sigHeader === 'string' ? sigHeader.trim().toLowerCase() : '', 'utf8');
-  const expected = Buffer.from(signDlr(rawBody, c.GATEWAY_WEBHOOK_SECRET), 'utf8');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  // Signed exactly like an IPN: one verifier (constant-time) for both.
+  if (!verifyIpnSignature(headers, rawBody, { header: c.GATEWAY_SIGNATURE_HEADER, secret: c.GATEWAY_WEBHOOK_SECRET })) {
     app.logger.warn({ route: 'sms-dlr' }, 'delivery report with a bad signature');
     return { status: 401, body: { status: 'error', message: 'bad signature' } };
   }
@@ -49,6 +48,7 @@ export async function handleDlr(
   let updated = 0;
   let ignored = 0;
   for (const r of reports) {
+    if (!r || typeof r !== 'object' || Array.isArray(r)) { ignored++; continue; } // junk in a signed list: skip, never a 500
     const p = parsePhone(r.phone);
     const status = typeof r.status === 'string' ? r.status.toUpperCase() : '';
     if (!p.ok || !STATUSES.has(status) || !members.has(p.msisdn)) { ignored++; continue; }

@@ -13,6 +13,7 @@ import type { BulkStore } from './bulk-store.js';
 import { bulkStatus, invalidPage } from './bulk-status.js';
 import { csvPhones } from './csv.js';
 import { handleDlr } from './dlr.js';
+import { bodyOr4xx, readBody } from './read-body.js';
 import { BulkError, OtpError } from './errors.js';
 import type { BatchJobData } from './queue.js';
 
@@ -39,7 +40,7 @@ export function smsRoutes(router: Router, app: AppContext, deps: { otp: OtpServi
   const auth = requireApiToken(app.config);
   const { otp, store, queue } = deps;
 
-  router.post('/api/otp', auth, smallBody(), async (ctx) => {
+  router.post('/api/otp', auth, bodyOr4xx(smallBody()), async (ctx) => {
     const b = (ctx.request.body ?? {}) as { phone?: unknown; purpose?: unknown; ip?: unknown };
     // A calling app may pass its own user's IP; otherwise the quota applies to the caller's.
     const ip = typeof b.ip === 'string' && isIP(b.ip) ? b.ip : ctx.ip;
@@ -51,7 +52,7 @@ export function smsRoutes(router: Router, app: AppContext, deps: { otp: OtpServi
     }
   });
 
-  router.post('/api/otp/verify', auth, smallBody(), async (ctx) => {
+  router.post('/api/otp/verify', auth, bodyOr4xx(smallBody()), async (ctx) => {
     const b = (ctx.request.body ?? {}) as { phone?: unknown; purpose?: unknown; code?: unknown };
     if (typeof b.code !== 'string' || !/^\d{4,8}$/.test(b.code.trim())) {
       ctx.status = 400;
@@ -77,7 +78,7 @@ export function smsRoutes(router: Router, app: AppContext, deps: { otp: OtpServi
     try {
       let message: unknown;
       if (ctx.is('application/json')) {
-        await bodyParser({ enableTypes: ['json'], jsonLimit: JSON_LIMIT })(ctx, async () => undefined);
+        if (!(await readBody(ctx, bodyParser({ enableTypes: ['json'], jsonLimit: JSON_LIMIT })))) return;
         const b = (ctx.request.body ?? {}) as { message?: unknown; recipients?: unknown };
         message = b.message;
         checkMessage(message);
@@ -121,12 +122,17 @@ export function smsRoutes(router: Router, app: AppContext, deps: { otp: OtpServi
   });
 
   router.get('/api/sms/bulk/:id/invalid', auth, async (ctx) => {
+    if (!(await app.redis.exists(store.meta(ctx.params.id ?? '')))) {
+      ctx.status = 404;
+      ctx.body = { error: 'NOT_FOUND', message: 'no such bulk job' };
+      return;
+    }
     const offset = Math.max(0, Number(ctx.query.offset ?? 0) || 0);
     const limit = Math.min(10_000, Math.max(1, Number(ctx.query.limit ?? 1000) || 1000));
     ctx.body = await invalidPage(app, store, ctx.params.id ?? '', offset, limit);
   });
 
-  router.post('/callbacks/sms-dlr', bodyParser({ enableTypes: ['json'], jsonLimit: '1mb' }), async (ctx) => {
+  router.post('/callbacks/sms-dlr', bodyOr4xx(bodyParser({ enableTypes: ['json'], jsonLimit: '1mb' })), async (ctx) => {
     const r = await handleDlr(app, store, ctx.headers, ctx.request.rawBody ?? '', ctx.request.body);
     ctx.status = r.status;
     ctx.body = r.body;

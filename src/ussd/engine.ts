@@ -12,6 +12,7 @@ import type { CompiledMenu, MenuContext, MenuEvent, Screen } from '../menus/type
 import type { ActionContext, ActionResult, Lang } from './actions.js';
 import type { AfterReply } from './after-reply.js';
 import { extensionOf, latestInput } from './input.js';
+import { restoreSnapshot, steppingLogic } from './machine-cache.js';
 import { SessionStore, type Loaded, type SessionKeys } from './session-store.js';
 
 export interface HopResult {
@@ -35,7 +36,7 @@ interface Stored { v: string; c: MenuContext }
 function encodeSnapshot(snap: AnyMachineSnapshot, drop?: Set<string>): string {
   const c = snap.context as MenuContext;
   let v = c.v;
-  if (drop?.size) {
+  if (drop?.size && hasAny(v, drop)) {
     v = {};
     for (const [k, val] of Object.entries(c.v)) if (!drop.has(k)) v[k] = val;
   }
@@ -47,10 +48,24 @@ function encodeSnapshot(snap: AnyMachineSnapshot, drop?: Set<string>): string {
   return JSON.stringify({ v: snap.value, c: small });
 }
 
+function hasAny(v: Record<string, string>, keys: Set<string>): boolean {
+  for (const k of keys) if (Object.hasOwn(v, k)) return true;
+  return false;
+}
+
 function decodeSnapshot(s: string): Stored {
   const o = JSON.parse(s) as { v: string; c: Partial<MenuContext> };
   const c = o.c;
   return { v: o.v, c: { v: c.v ?? {}, h: c.h ?? [], pg: c.pg ?? 0, e: c.e ?? '', lang: c.lang === 'sw' ? 'sw' : 'en', ph: c.ph ?? '', ...(c.k ? { k: c.k } : {}) } };
+}
+
+// Module-level helpers rather than closures made on every hop (each costs under tsx).
+function inEvent(input: string, sessionId: string, n: number, lim: number): MenuEvent {
+  return { type: 'IN', input, key: `${sessionId}:${n}`, lim };
+}
+
+function screenOf(menu: CompiledMenu, s: AnyMachineSnapshot): Screen {
+  return menu.screens.get(s.value as string)!;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -134,7 +149,7 @@ export class UssdEngine {
     loaded: Exclude<Loaded, { kind: 'replay' | 'busy' }>, extra: string, k: SessionKeys, token: string, deadlineAt: number,
   ): Promise<HopResult> {
     const cfg = this.app.config;
-    const machine = menu.machine;
+    const step = steppingLogic(menu.machine);
     const lim = channel.screenMaxChars;
     let n = 0;
     let storedLang = '';
@@ -146,11 +161,6 @@ export class UssdEngine {
     let actionName: string | undefined;
     let actionOutcome: string | undefined;
 
-    const ev = (input: string): MenuEvent => ({ type: 'IN', input, key: `${req.sessionId}:${n}`, lim });
-    const screenOf = (s: AnyMachineSnapshot): Screen => menu.screens.get(s.value as string)!;
-    const fresh = (lang: Lang): AnyMachineSnapshot =>
-      initialTransition(machine, { v: {}, h: [], pg: 0, e: '', lang, ph: phone.e164 } satisfies MenuContext)[0];
-
     let stored: Stored | undefined;
     if (loaded.kind === 'session' && loaded.machineVersion === menu.version) {
       // A record we cannot read counts as expired rather than failing every hop of the session.
@@ -160,17 +170,17 @@ export class UssdEngine {
       n = loaded.n;
       const input = latestInput(loaded.text, req.text, channel.cumulative);
       storedLang = stored.c.lang;
-      snap = machine.resolveState({ value: stored.v, context: stored.c });
+      snap = restoreSnapshot(menu.machine, stored.v, stored.c);
       if (loaded.resumeOffer) {
         if (input === '1') {
           const r = decodeSnapshot(loaded.resumeOffer);
-          snap = machine.resolveState({ value: r.v, context: { ...r.c, e: '', pg: 0, lang: stored.c.lang, ph: phone.e164 } });
+          snap = restoreSnapshot(menu.machine, r.v, { ...r.c, e: '', pg: 0, lang: stored.c.lang, ph: phone.e164 });
         } else if (input !== '2' && input !== menu.keys.home && input !== menu.keys.back) {
           resumeOffer = loaded.resumeOffer;
           fixedReply = { continues: true, text: `${MSG.opt[stored.c.lang]}\n${MSG.resume[stored.c.lang]}` };
         }
       } else {
-        const screen = screenOf(snap);
+        const screen = screenOf(menu, snap);
         if (screen.kind === 'end') {
           fixedReply = { continues: false, text: MSG.ended[stored.c.lang] };
           outcome = 'ended';
@@ -179,7 +189,7 @@ export class UssdEngine {
           // with the same idempotency key (the handler deduplicates on it).
           actions = [{ type: 'run', params: { action: screen.action, screen: screen.id } }];
         } else {
-          [snap, actions] = transition(machine, snap, ev(input));
+          [snap, actions] = transition(step, snap, inEvent(input, req.sessionId, n, lim));
         }
       }
     } else {
@@ -192,7 +202,7 @@ export class UssdEngine {
         try { lang = decodeSnapshot(loaded.snapshot).c.lang; } catch { /* unreadable: English */ }
         storedLang = lang;
       }
-      snap = fresh(lang);
+      snap = initialTransition(step, { v: {}, h: [], pg: 0, e: '', lang, ph: phone.e164 } satisfies MenuContext)[0];
       const offer = loaded.kind === 'new' ? this.resumable(menu, loaded.resume, req) : undefined;
       const shortcut = loaded.kind === 'new' ? req.text || extra : '';
       if (offer) {
@@ -202,8 +212,8 @@ export class UssdEngine {
         // Dial-in shortcut (*860*30*1*2#): replay the inputs, stopping at the first one the
         // menu rejects or at an action (which then runs as if typed).
         for (const seg of shortcut.split('*')) {
-          [snap, actions] = transition(machine, snap, ev(seg));
-          const s = screenOf(snap);
+          [snap, actions] = transition(step, snap, inEvent(seg, req.sessionId, n, lim));
+          const s = screenOf(menu, snap);
           if ((snap.context as MenuContext).e || s.kind !== 'options' && s.kind !== 'input') break;
         }
       }
@@ -213,7 +223,7 @@ export class UssdEngine {
     for (let chain = 0; chain < 4; chain++) {
       const run = actions.find((a) => a.type === 'run');
       if (!run) break;
-      const screen = screenOf(snap);
+      const screen = screenOf(menu, snap);
       actionName = screen.action;
       await this.store.save(k, {
         token, ttlS: cfg.SESSION_TTL_S, text: req.text, reply: '', snapshot: encodeSnapshot(snap), n,
@@ -224,11 +234,11 @@ export class UssdEngine {
       const ctx = snap.context as MenuContext;
       const vars: Record<string, string> = { ...(result.vars ?? {}) };
       vars.reason = result.reason?.[ctx.lang] ?? vars.reason ?? '';
-      [snap, actions] = transition(machine, snap, { type: 'OUT', outcome: result.outcome, vars });
+      [snap, actions] = transition(step, snap, { type: 'OUT', outcome: result.outcome, vars });
     }
 
     const ctx = snap.context as MenuContext;
-    const screen = screenOf(snap);
+    const screen = screenOf(menu, snap);
     const reply = fixedReply ?? { continues: screen.kind !== 'end', text: renderScreen(menu, screen, ctx, lim) };
     if (!fixedReply) outcome = reply.continues ? 'con' : 'end';
     const snapshot = encodeSnapshot(snap);
@@ -245,7 +255,7 @@ export class UssdEngine {
       machineVersion: menu.version,
       resumeOffer,
       // The resume pointer outlives the session: it never carries PINs or codes.
-      resume: !reply.continues ? '' : cfgResume ? `${req.sessionId}\n${menu.version}\n${encodeSnapshot(snap, menu.secrets)}` : '-',
+      resume: !reply.continues ? '' : cfgResume ? `${req.sessionId}\n${menu.version}\n${hasAny(ctx.v, menu.secrets) ? encodeSnapshot(snap, menu.secrets) : snapshot}` : '-',
       resumeTtlS: cfg.SESSION_TTL_S + cfg.RESUME_WINDOW_S,
       lang: ctx.lang !== storedLang ? ctx.lang : '',
       langTtlS: cfg.LANGUAGE_TTL_S,

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import type { AppContext, ServiceModule } from '../app-context.js';
 import { channelAdapters } from '../channels/index.js';
 import type { ChannelAdapter, UssdReply } from '../channels/types.js';
-import { smallBody } from '../http/body.js';
+import { readSmallBody, smallBody } from '../http/body.js';
 import { parsePhone } from '../lib/phone.js';
 import { maskPhone } from '../log.js';
 import { loadMenuDir } from '../menus/load.js';
@@ -39,14 +39,22 @@ export function ussdModule(): ServiceModule {
   async function handle(ctx: Context, app: AppContext, channel: ChannelAdapter): Promise<void> {
     const startedAt = Date.now();
     const log = app.logger;
-    try {
-      await body(ctx, async () => undefined);
-    } catch (err) {
-      const status = (err as { status?: number }).status ?? 400;
-      log.warn({ channel: channel.name, status, reason: (err as Error).message }, 'ussd request rejected: unreadable or oversized body');
+    const read = await readSmallBody(ctx);
+    let bad: { status: number; reason: string } | undefined;
+    if (!read.ok && read.status !== 0) bad = read;
+    else if (!read.ok) {
+      // Compressed or unusual bodies: the general parser (same limits) handles them.
+      try {
+        await body(ctx, async () => undefined);
+      } catch (err) {
+        bad = { status: (err as { status?: number }).status ?? 400, reason: (err as Error).message };
+      }
+    }
+    if (bad) {
+      log.warn({ channel: channel.name, status: bad.status, reason: bad.reason }, 'ussd request rejected: unreadable or oversized body');
       ctx.status = 400;
       ctx.type = 'text/plain';
-      ctx.body = status === 413 ? 'request body too large' : 'unreadable body';
+      ctx.body = bad.status === 413 ? 'request body too large' : 'unreadable body';
       return;
     }
     const parsed = channel.parse(ctx);

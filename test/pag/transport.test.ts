@@ -87,6 +87,18 @@ test('503 and 429 answers are retried, then the reply is used', async () => {
   await gw.close();
 });
 
+test('a timeout then 429s until the attempts run out: unknown and looked up, never "failed"', async () => {
+  // The first send reached the gateway (its answer was lost); the 429 only refused the re-send.
+  const { gw } = client({ GATEWAY_MAX_ATTEMPTS: '2' });
+  const ref = uid('to429');
+  plan.push({ kind: 'delay', ms: 1300 }, { kind: 'status', code: 429 });
+  const r = await gw.checkout({ phone: '0712345678', amountMinor: 700, channel: 'MPESA' }, { reference: ref });
+  assert.notEqual(r.kind, 'failed', JSON.stringify(r));
+  assert.equal(r.kind, 'pending', 'the status lookup found the order the first send created');
+  assert.equal(rig.ledger.filter((e) => e.reference === ref).length, 1);
+  await gw.close();
+});
+
 test('persistent 503: the status lookup decides; nothing known → unknown (never a guess)', async () => {
   const { gw } = client({ GATEWAY_MAX_ATTEMPTS: '2' });
   const ref = uid('5xx');

@@ -6,6 +6,7 @@ import { startTestService } from '../support/service.js';
 import { paymentsOf, type PaymentsHandle } from '../../src/payments/module.js';
 import { checkInvariants, type LedgerLike } from '../../src/payments/invariants.js';
 import { TERMINAL, type Order, type OrderState } from '../../src/payments/types.js';
+import { orderIdFor } from '../../src/payments/ids.js';
 import type { StartOptions } from '../../src/app.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -139,4 +140,13 @@ export type Entry = LedgerLike & { body: Record<string, unknown>; at: string };
 
 export function vendsFor(entries: Entry[], orderId: string): Entry[] {
   return entries.filter((e) => ['airtime', 'pin-airtime', 'bill'].includes(e.endpoint) && e.reference?.startsWith(`${orderId}-`));
+}
+
+/** A checkout airtime order for `phone` set up directly and walked through `states` (tests of one step). */
+export async function seedOrder(s: Svc, tag: string, phone: string, amountMinor: number, states: OrderState[]): Promise<string> {
+  const st = s.payments.store;
+  const id = orderIdFor(`${tag}-${Date.now()}-${Math.random()}`);
+  await st.create({ id, idem: id, kind: 'airtime', pay: 'checkout', phone, lang: 'en', amountMinor, recipient: phone, telco: 'SAFARICOM' }, 'test');
+  for (const to of states) await st.transition(id, to, `test: ${to}`);
+  return id;
 }

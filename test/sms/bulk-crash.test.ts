@@ -16,6 +16,22 @@ after(() => svc.close());
 const faults = (body: unknown) => fetch(`${svc.url}/sandbox/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const statusOf = async (id: string) => (await api(svc.url, 'GET', `/api/sms/bulk/${id}`)).json;
 
+/**
+ * A campaign whose batch 1 the gateway accepted just before its worker died: the worker had marked
+ * it "sending" and the gateway took it. Returns the bulk id.
+ */
+async function acceptedThenDied(message: string, count: number, seed: number, batches: number): Promise<string> {
+  const prefix = svc.app.config.REDIS_PREFIX;
+  const r = await api(svc.url, 'POST', '/api/sms/bulk', { message, recipients: uniqueNumbers(count, seed) });
+  assert.equal(r.json.batches, batches);
+  const id = r.json.id as string;
+  const recipients = (await svc.app.redis.get(`${prefix}sms:bulk:${id}:b:1`))!.split(',');
+  await svc.app.redis.hset(`${prefix}sms:bulk:${id}:bstat`, '1', JSON.stringify({ status: 'sending', size: recipients.length, attempts: 1, at: new Date().toISOString() }));
+  const accepted = await svc.app.gateway.bulkSms({ phones: recipients.map((m) => `+${m}`), message }, { reference: batchReference(id, 1) });
+  assert.equal(accepted.kind, 'succeeded');
+  return id;
+}
+
 test('a worker killed after the first batch: the rest is sent on restart, nothing twice', async () => {
   const prefix = svc.app.config.REDIS_PREFIX;
   const gateway = `${svc.url}/sandbox`;
@@ -66,14 +82,7 @@ test('a worker killed after the first batch: the rest is sent on restart, nothin
 test('a batch the gateway accepted just before the worker died is found by reference, not resent', async () => {
   const prefix = svc.app.config.REDIS_PREFIX;
   const message = `Accepted then died ${Date.now()}`;
-  const r = await api(svc.url, 'POST', '/api/sms/bulk', { message, recipients: uniqueNumbers(1200, 11) });
-  assert.equal(r.json.batches, 2);
-  const id = r.json.id as string;
-  // What a worker had done when it was killed: marked batch 1 "sending", and the gateway took it.
-  const recipients = (await svc.app.redis.get(`${prefix}sms:bulk:${id}:b:1`))!.split(',');
-  await svc.app.redis.hset(`${prefix}sms:bulk:${id}:bstat`, '1', JSON.stringify({ status: 'sending', size: recipients.length, attempts: 1, at: new Date().toISOString() }));
-  const accepted = await svc.app.gateway.bulkSms({ phones: recipients.map((m) => `+${m}`), message }, { reference: batchReference(id, 1) });
-  assert.equal(accepted.kind, 'succeeded');
+  const id = await acceptedThenDied(message, 1200, 11, 2);
 
   const worker = await startService(
     testConfig({ REDIS_PREFIX: prefix, GATEWAY_URL: `${svc.url}/sandbox` }),
@@ -91,4 +100,31 @@ test('a batch the gateway accepted just before the worker died is found by refer
   }
   const sent = (await sandboxSms(svc.url)).filter((s) => s.message === message);
   assert.deepEqual(sent.map((s) => s.recipients.length).sort(), [1000, 200], 'batch 1 sent once');
+});
+
+// A batch left "sending" is resent only once the gateway has said it does not have it: a failing
+// status lookup is not a "no".
+test('an accepted batch whose status lookup fails is looked up again later, never resent blindly', async () => {
+  const prefix = svc.app.config.REDIS_PREFIX;
+  const message = `Lookup fails ${Date.now()}`;
+  const id = await acceptedThenDied(message, 300, 23, 1);
+  // The next status lookups fail (every retry of the first lookup call).
+  assert.equal((await faults({ failNext: { code: '500', count: 3, path: 'transaction-status' } })).status, 200);
+
+  const worker = await startService(
+    testConfig({ REDIS_PREFIX: prefix, GATEWAY_URL: `${svc.url}/sandbox`, GATEWAY_MAX_ATTEMPTS: '3', GATEWAY_RETRY_BASE_MS: '5', SMS_RETRY_BASE_MS: '50' }),
+    { http: false, workers: true, modules: [smsModule()] },
+  );
+  try {
+    const final = await waitFor('done', async () => {
+      const s = await statusOf(id);
+      return s.state === 'done' ? s : undefined;
+    }, 15000, 100);
+    assert.equal(final.batches[0].status, 'sent');
+    assert.equal(final.totals.recipientsSent, 300);
+  } finally {
+    await worker.close();
+  }
+  const sent = (await sandboxSms(svc.url)).filter((s) => s.message === message);
+  assert.equal(sent.length, 1, 'the batch reached the gateway once');
 });

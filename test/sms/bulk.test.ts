@@ -129,6 +129,10 @@ test('delivery reports update per-recipient status; bad signatures are refused',
   assert.equal(after.json.totals.delivered, 2);
   assert.equal(after.json.totals.undelivered, 0);
   assert.equal((await post({ reference: 'sms-b0000000000000000-1', phone: '0711000001', status: 'DELIVERED' })).status, 404);
+  // Junk entries in a genuine (signed) report list are ignored, not a 500.
+  const junk = await post({ reference: ref, reports: [null, 7, 'x', [], { phone: '0711000001', status: 'DELIVERED' }] });
+  assert.equal(junk.status, 200);
+  assert.deepEqual(await junk.json(), { status: 'success', updated: 0, ignored: 4 }, 'four junk entries; the repeat changes nothing');
 });
 
 test('an upload cut off halfway sends nothing', async () => {

@@ -34,7 +34,8 @@ test('the load generator walks whole sessions against the floor and measures onl
   assert.equal(r.errors, 0, r.errorSamples.join('\n'));
   assert.equal(r.latencies.length, r.requests);
   for (let i = 1; i < r.latencies.length; i++) assert.ok(r.latencies[i]! >= r.latencies[i - 1]!);
-  assert.ok(r.seconds >= 0.5 && r.seconds < 2, `measured ${r.seconds} s`);
+  // Timers may fire a fraction of a millisecond before performance.now() says 0.5 s.
+  assert.ok(r.seconds >= 0.49 && r.seconds < 2, `measured ${r.seconds} s`);
   // The floor keeps each session's last text: the sessions really reached Redis.
   assert.equal(await redis.get(`${prefix}sess:s0`), '1*2');
 });

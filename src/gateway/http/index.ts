@@ -2,3 +2,4 @@
 export { createTransport, TransportError, classify, type HttpTransport, type HttpRequest, type HttpResponse, type TransportOptions } from './transport.js';
 export { createRateLimiter, RateLimitWaitError, type RateLimiter, type RateLimiterOptions } from './rate-limiter.js';
 export { backoffDelay, serverWaitMs, sleep, abortReason, type BackoffOptions } from './retry.js';
+export { gatewayHttp, type GatewayHttpDeps } from './wiring.js';

@@ -6,7 +6,7 @@ import type { Dispatcher } from 'undici';
 import type { AppContext } from '../../app-context.js';
 import type { Gateway, GatewayResult, TransactionUpdate, CallOptions } from '../types.js';
 import { GatewayError } from '../types.js';
-import { createRateLimiter, createTransport } from '../http/index.js';
+import { gatewayHttp } from '../http/index.js';
 import { DUPLICATE_CODES, kyandaError } from './codes.js';
 import { ENDPOINTS, type Endpoint } from './endpoints.js';
 import { exchange, type ExchangeDeps, type Outcome } from './exchange.js';
@@ -25,18 +25,9 @@ const TELCO_NOT_FOUND = new Set(['1108', '1109', '7001', '8003', '9002']);
 
 export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway {
   const c = app.config;
-  const transport = createTransport({
-    baseUrl, dispatcher: app.dispatcher, connectTimeoutMs: c.GATEWAY_CONNECT_TIMEOUT_MS, timeoutMs: c.GATEWAY_TIMEOUT_MS,
-  });
-  const limiter = createRateLimiter({
-    redis: app.redis,
-    // The gateway counts per API key (seed 002); the key itself must not appear in Redis.
-    key: app.key('ratelimit', 'kyanda', createHash('sha256').update(c.GATEWAY_API_KEY).digest('hex').slice(0, 16)),
-    limit: c.GATEWAY_RATE_LIMIT_PER_MIN,
-    windowMs: app.rateWindowMs ?? 60_000,
-    maxWaitMs: c.GATEWAY_RATE_WAIT_MS,
-    onError: (err) => app.logger.warn({ gateway: 'kyanda', err: err.message }, 'rate limiter unavailable; sending without it'),
-  });
+  // The gateway counts per API key (seed 002); the key itself must not appear in Redis.
+  const { transport, limiter } = gatewayHttp(app, baseUrl, 'kyanda',
+    app.key('ratelimit', 'kyanda', createHash('sha256').update(c.GATEWAY_API_KEY).digest('hex').slice(0, 16)));
   const deps: ExchangeDeps = {
     transport, limiter, logger: app.logger, apiKey: c.GATEWAY_API_KEY, secret: c.GATEWAY_SECRET,
     ctx: { merchantId: c.MERCHANT_ID, config: c }, maxAttempts: c.GATEWAY_MAX_ATTEMPTS, retryBaseMs: c.GATEWAY_RETRY_BASE_MS,

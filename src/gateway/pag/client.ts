@@ -6,7 +6,7 @@
 // bank payout, B2B, SMS, bulk SMS, callback registration) answer `failed` with GatewayError code
 // UNSUPPORTED; balance() and telcoCheck() have no result to carry it and throw that error.
 import type { Gateway, GatewayResult, TransactionUpdate, CallOptions } from '../types.js';
-import { createRateLimiter, createTransport } from '../http/index.js';
+import { gatewayHttp } from '../http/index.js';
 import type { GatewayDeps } from '../kyanda/client.js';
 import { maskPhone } from '../../log.js';
 import { pagErrors } from './errors.js';
@@ -73,16 +73,7 @@ function unsupported(what: string) {
 
 export function createPagGateway(app: GatewayDeps, baseUrl: string): PagGateway {
   const c = app.config;
-  const transport = createTransport({
-    baseUrl, dispatcher: app.dispatcher, connectTimeoutMs: c.GATEWAY_CONNECT_TIMEOUT_MS, timeoutMs: c.GATEWAY_TIMEOUT_MS,
-  });
-  const limiter = createRateLimiter({
-    redis: app.redis,
-    key: app.key('ratelimit', 'pag', c.MERCHANT_ID),
-    limit: c.GATEWAY_RATE_LIMIT_PER_MIN,
-    windowMs: app.rateWindowMs ?? 60_000,
-    maxWaitMs: c.GATEWAY_RATE_WAIT_MS,
-  });
+  const { transport, limiter } = gatewayHttp(app, baseUrl, 'pag', app.key('ratelimit', 'pag', c.MERCHANT_ID));
   const deps: ExchangeDeps = {
     transport, limiter, logger: app.logger, secret: c.GATEWAY_SECRET, publicId: c.PAG_PUBLIC_ID,
     maxAttempts: c.GATEWAY_MAX_ATTEMPTS, retryBaseMs: c.GATEWAY_RETRY_BASE_MS, rateWaitMs: c.GATEWAY_RATE_WAIT_MS,

@@ -31,19 +31,24 @@ export type PagPath = 'payment_c2b' | 'payment_b2c' | 'status';
 export async function exchange(deps: ExchangeDeps, path: PagPath, body: Record<string, unknown>, signal?: AbortSignal): Promise<Outcome> {
   const signed = signBody(body, deps.secret);
   const url = `/${encodeURIComponent(deps.publicId)}/${path}`;
-  let sentOnce = false;
+  // An earlier attempt may have been processed (a send whose answer was lost, a 5xx). Once it is
+  // true no later answer may make the outcome "unsent": a 429 refused only the re-send, and
+  // calling that "failed" would let the caller pay again under a new reference.
+  let maybeDone = false;
   let last: Outcome = { type: 'unsent', error: pagErrors.network('no attempt made') };
   for (let attempt = 1; attempt <= deps.maxAttempts; attempt++) {
     let waitMs = backoffDelay(attempt, { baseMs: deps.retryBaseMs, maxMs: deps.retryBaseMs * 16 });
     try {
       await deps.limiter.acquire(signal);
       const res = await deps.transport.request({ method: 'POST', path: url, json: signed, ...(signal ? { signal } : {}) });
-      sentOnce = true;
       const reply = asReply(res.json);
       if (res.status === 429 || res.status >= 500) {
         deps.logger.warn({ gateway: 'pag', path, http: res.status, attempt }, 'gateway busy');
         // 429 means not processed; a 5xx might have been, so it stays "unknown" if it persists.
-        last = res.status === 429 ? { type: 'unsent', error: pagErrors.http(429) } : { type: 'unknown', error: pagErrors.http(res.status) };
+        if (res.status !== 429) maybeDone = true;
+        last = !maybeDone ? { type: 'unsent', error: pagErrors.http(429) }
+          : res.status === 429 ? { type: 'unknown', error: pagErrors.outcomeUnknown('an earlier attempt may have been processed; then HTTP 429') }
+          : { type: 'unknown', error: pagErrors.http(res.status) };
         waitMs = Math.min(deps.rateWaitMs, serverWaitMs(res.headers) ?? waitMs);
       } else if (!reply) {
         last = { type: 'unknown', error: pagErrors.badReply(`HTTP ${res.status}, not a JSON object`) };
@@ -57,11 +62,11 @@ export async function exchange(deps: ExchangeDeps, path: PagPath, body: Record<s
       if (!(e instanceof TransportError)) {
         // Only the limiter (Redis) or an abort while waiting for it get here: this attempt was not sent.
         const why = signal?.aborted ? 'aborted' : `rate limiter unavailable: ${(e as Error).message}`;
-        return sentOnce ? { type: 'unknown', error: pagErrors.outcomeUnknown(why) } : { type: 'unsent', error: pagErrors.network(why) };
+        return maybeDone ? { type: 'unknown', error: pagErrors.outcomeUnknown(why) } : { type: 'unsent', error: pagErrors.network(why) };
       }
-      sentOnce ||= e.sent;
+      maybeDone ||= e.sent;
       deps.logger.warn({ gateway: 'pag', path, kind: e.kind, errCode: e.code, sent: e.sent, attempt }, 'gateway transport error');
-      last = sentOnce ? { type: 'unknown', error: pagErrors.outcomeUnknown(e.message) } : { type: 'unsent', error: pagErrors.network(e.message) };
+      last = maybeDone ? { type: 'unknown', error: pagErrors.outcomeUnknown(e.message) } : { type: 'unsent', error: pagErrors.network(e.message) };
       if (e.kind === 'aborted') return last;
     }
     if (attempt < deps.maxAttempts) {
