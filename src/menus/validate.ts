@@ -1,5 +1,5 @@
 // Free-input validators. Values are stored normalized: amounts in minor units, phones in E.164.
-import { parsePhone } from '../lib/phone.js';
+import { parsePhoneFast } from '../lib/phone.js';
 import type { InputDef } from './schema.js';
 
 export type Validation = { ok: true; value: string } | { ok: false; reason: string };
@@ -29,7 +29,7 @@ export function validateInput(def: InputDef, raw: string, values: Record<string,
       return { ok: true, value: minor.toString() };
     }
     case 'phone': {
-      const p = parsePhone(input);
+      const p = parsePhoneFast(input);
       return p.ok ? { ok: true, value: p.e164 } : { ok: false, reason: 'phone' };
     }
     case 'pin':

@@ -5,7 +5,7 @@ import type { AppContext, ServiceModule } from '../app-context.js';
 import { channelAdapters } from '../channels/index.js';
 import type { ChannelAdapter, UssdReply } from '../channels/types.js';
 import { readSmallBody, smallBody } from '../http/body.js';
-import { parsePhone } from '../lib/phone.js';
+import { parsePhoneFast, type PhoneResult } from '../lib/phone.js';
 import { maskPhone } from '../log.js';
 import { loadMenuDir } from '../menus/load.js';
 import { MSG } from '../menus/messages.js';
@@ -16,13 +16,13 @@ import { createRedis, waitReady, type Redis } from '../redis.js';
 
 const UNAVAILABLE: UssdReply = { continues: false, text: MSG.unavailable.en };
 
-// libphonenumber's full-metadata parse is the costliest step of a hop; a subscriber sends the
-// same phoneNumber on every hop, so results are cached (bounded).
-const phoneCache = new Map<string, ReturnType<typeof parsePhone>>();
-function cachedPhone(raw: string): ReturnType<typeof parsePhone> {
+// libphonenumber's full-metadata parse is the costliest step of a hop: parsePhoneFast pays it
+// once per 4-digit prefix, and a subscriber sends the same phoneNumber on every hop (cached, bounded).
+const phoneCache = new Map<string, PhoneResult>();
+function cachedPhone(raw: string): PhoneResult {
   let r = phoneCache.get(raw);
   if (!r) {
-    r = parsePhone(raw);
+    r = parsePhoneFast(raw);
     if (phoneCache.size >= 20_000) phoneCache.clear();
     phoneCache.set(raw, r);
   }
