@@ -6,7 +6,7 @@ import { channelAdapters } from '../channels/index.js';
 import type { ChannelAdapter, UssdReply } from '../channels/types.js';
 import { readSmallBody, smallBody } from '../http/body.js';
 import { parsePhoneFast, type PhoneResult } from '../lib/phone.js';
-import { maskPhone } from '../log.js';
+import { maskPhone, type Logger } from '../log.js';
 import { loadMenuDir } from '../menus/load.js';
 import { MSG } from '../menus/messages.js';
 import { AfterReply } from './after-reply.js';
@@ -34,6 +34,7 @@ export function ussdModule(): ServiceModule {
   let menuActions: string[] = [];
   let sessionRedis: Redis | undefined;
   let adapters: Map<string, ChannelAdapter>;
+  let hopLog: Logger | undefined;
   const body = smallBody();
 
   async function handle(ctx: Context, app: AppContext, channel: ChannelAdapter): Promise<void> {
@@ -100,7 +101,7 @@ export function ussdModule(): ServiceModule {
     const ms = Date.now() - startedAt;
     app.metrics.inc('ussd_hops_total', { channel: channel.name, outcome: result.outcome }, 1, 'USSD requests answered, by outcome');
     app.metrics.observe('ussd_hop_ms', ms, { channel: channel.name }, 'USSD request latency');
-    log.info({
+    hopLog!.info({
       sessionId: req.sessionId, channel: channel.name, phone: maskPhone(phone.e164), screen: result.screen, ms, outcome: result.outcome,
       ...(result.action ? { action: result.action, actionOutcome: result.actionOutcome } : {}),
     }, 'ussd hop');
@@ -116,6 +117,10 @@ export function ussdModule(): ServiceModule {
         screenMaxChars: c.SCREEN_MAX_CHARS,
       });
       registerPlaceholders(app.actions);
+      // The per-hop line carries only fields built here (ids, masked phone, screen, timing), never
+      // input values, so it skips the path-based redaction that costs ~13 µs of a ~200 µs hop.
+      // Every other line keeps the redaction.
+      hopLog = app.logger.child({}, { redact: { paths: [], censor: '' } });
       menuActions = [...new Set(menus.flatMap((m) => [...m.screens.values()].map((s) => s.action).filter((a): a is string => !!a)))];
       // Sessions get their own connection with auto-pipelining: under load, the scripts of many
       // concurrent hops leave in one socket write instead of one write each.
