@@ -1,6 +1,7 @@
 // What every module receives: config, logger, Redis, the gateway, the action registry and the
 // services other modules provide. Built once by startService (src/app.ts).
 import type Router from '@koa/router';
+import type { Middleware } from 'koa';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { Redis } from './redis.js';
@@ -40,6 +41,12 @@ export interface ServiceModule {
   name: string;
   init?(app: AppContext): Promise<void> | void;
   routes?(router: Router, app: AppContext): void;
+  /**
+   * Middleware mounted ahead of the router, for a hot route whose every microsecond counts
+   * (POST /ussd). It must call next() for any request it does not serve; the same routes
+   * should still be declared in routes() so the router answers 405 for other methods.
+   */
+  front?(app: AppContext): Middleware;
   start?(app: AppContext): Promise<void> | void;
   stop?(): Promise<void> | void;
 }

@@ -121,6 +121,10 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
       ctx.body = { error: status >= 500 ? 'internal error' : (err as Error).message };
     }
   });
+  for (const m of modules) {
+    const mw = m.front?.(app);
+    if (mw) koa.use(mw);
+  }
   koa.use(router.routes());
   koa.use(router.allowedMethods());
   handler = koa.callback();

@@ -4,9 +4,19 @@
 type Labels = Record<string, string>;
 const BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
+const UNSAFE = /["\\\n]/;
+const UNSAFE_ALL = /["\\\n]/g;
+
+/** The series key: labels in name order, values made safe. Called on every USSD hop, so no sort or regex replace unless needed. */
 function labelKey(labels: Labels): string {
-  const entries = Object.entries(labels).sort(([a], [b]) => a.localeCompare(b));
-  return entries.map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`).join(',');
+  const names = Object.keys(labels);
+  if (names.length > 1) names.sort();
+  let key = '';
+  for (const k of names) {
+    const v = labels[k]!;
+    key += `${key ? ',' : ''}${k}="${UNSAFE.test(v) ? v.replace(UNSAFE_ALL, '_') : v}"`;
+  }
+  return key;
 }
 
 export class Metrics {
@@ -28,7 +38,7 @@ export class Metrics {
     this.histos.set(name, series);
     const k = labelKey(labels);
     const h = series.get(k) ?? { buckets: BUCKETS_MS.map(() => 0), sum: 0, count: 0 };
-    BUCKETS_MS.forEach((b, i) => { if (valueMs <= b) h.buckets[i]!++; });
+    for (let i = 0; i < BUCKETS_MS.length; i++) if (valueMs <= BUCKETS_MS[i]!) h.buckets[i]!++;
     h.sum += valueMs;
     h.count++;
     series.set(k, h);

@@ -13,7 +13,7 @@ import type { ActionContext, ActionResult, Lang } from './actions.js';
 import type { AfterReply } from './after-reply.js';
 import { extensionOf, latestInput } from './input.js';
 import { restoreSnapshot, steppingLogic } from './machine-cache.js';
-import { SessionStore, type Loaded, type SessionKeys } from './session-store.js';
+import { SessionStore, type Loaded, type SaveArgs, type SessionKeys } from './session-store.js';
 
 export interface HopResult {
   reply: UssdReply;
@@ -70,10 +70,32 @@ function screenOf(menu: CompiledMenu, s: AnyMachineSnapshot): Screen {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+type SessionRecord = Extract<Loaded, { kind: 'session' }>;
+
+/** A record this process wrote, and the write version Redis gave it. */
+interface Written { w: number; rec: SessionRecord }
+
+/** Sessions this process answered last, at most this many (each about 1 KB). */
+const RECENT_MAX = 20_000;
+
+/**
+ * How advance() stores the hop's first write. 'locked': under the lock hop() took with load.
+ * 'try': as a compare-and-set against `w`, the version this process wrote last, with no lock
+ * round trip before (SessionStore.try); if someone else wrote since, the script answers as load
+ * would and advance() throws Stale so the hop starts again from what Redis holds.
+ */
+type FirstWrite = { mode: 'locked' } | { mode: 'try'; w: number; text: string; lockMs: number };
+
+class Stale {
+  constructor(readonly loaded: Loaded) {}
+}
+
 export class UssdEngine {
   private readonly byCode = new Map<string, CompiledMenu>();
   private readonly store: SessionStore;
   private readonly margin: number;
+  /** The last record this process wrote per session: the next hop's starting point, if still current. */
+  private readonly recent = new Map<string, Written>();
 
   constructor(private readonly app: AppContext, menus: CompiledMenu[], redis: Redis = app.redis) {
     for (const m of menus) this.byCode.set(m.serviceCode, m);
@@ -119,34 +141,70 @@ export class UssdEngine {
     const deadlineAt = this.deadlineAt(startedAt);
     const lockMs = cfg.USSD_DEADLINE_MS + 1000;
 
-    let loaded: Loaded;
-    let wait = 2;
-    for (;;) {
-      loaded = await this.store.load(k, req.text, token, lockMs);
-      if (loaded.kind !== 'busy') break;
-      // Another request for this session holds the lock (an aggregator retry overlapping the
-      // original): wait for its reply, which we then replay, but never past our own deadline.
-      if (Date.now() + wait >= deadlineAt) {
-        return { reply: { continues: false, text: MSG.processing.en }, screen: '-', outcome: 'busy' };
-      }
-      await sleep(wait);
-      wait = Math.min(wait * 2, 40);
-    }
-    if (loaded.kind === 'replay') return { reply: decodeReply(loaded.reply), screen: '-', outcome: 'replay' };
-
     let saved = false;
     try {
-      const r = await this.advance(menu, channel, req, phone, after, loaded, extra, k, token, deadlineAt);
+      let loaded: Loaded | undefined;
+      // Most hops reach the process that answered the previous one: start from the record it
+      // wrote and store the result in one round trip, unless someone else wrote since.
+      // (A repeat of that hop's own text is a replay: load answers it without computing anything.)
+      const last = this.recent.get(req.sessionId);
+      if (last && last.rec.text !== req.text) {
+        try {
+          const r = await this.advance(menu, channel, req, phone, after, last.rec, extra, k, token, deadlineAt, { mode: 'try', w: last.w, text: last.rec.text, lockMs });
+          saved = true;
+          return r;
+        } catch (err) {
+          if (!(err instanceof Stale)) throw err;
+          this.recent.delete(req.sessionId);
+          loaded = err.loaded; // a replay, busy, or the record with our lock on it
+        }
+      }
+      let wait = 2;
+      while (loaded === undefined || loaded.kind === 'busy') {
+        if (loaded?.kind === 'busy') {
+          // Another request for this session holds the lock (an aggregator retry overlapping the
+          // original): wait for its reply, which we then replay, but never past our own deadline.
+          if (Date.now() + wait >= deadlineAt) {
+            saved = true; // nothing of ours to unlock
+            return { reply: { continues: false, text: MSG.processing.en }, screen: '-', outcome: 'busy' };
+          }
+          await sleep(wait);
+          wait = Math.min(wait * 2, 40);
+        }
+        loaded = await this.store.load(k, req.text, token, lockMs);
+      }
+      if (loaded.kind === 'replay') {
+        saved = true;
+        return { reply: decodeReply(loaded.reply), screen: '-', outcome: 'replay' };
+      }
+      const r = await this.advance(menu, channel, req, phone, after, loaded, extra, k, token, deadlineAt, { mode: 'locked' });
       saved = true;
       return r;
     } finally {
+      // Our token only ever unlocks our own lock: harmless when we never took it.
       if (!saved) await this.store.unlock(k, token).catch(() => undefined);
     }
+  }
+
+  /** Stores one write of the hop: the first one as `first` says, later ones under the lock. */
+  private async write(k: SessionKeys, first: FirstWrite, a: SaveArgs): Promise<number> {
+    if (first.mode === 'locked') return this.store.save(k, a);
+    const r = await this.store.try(k, first, first.lockMs, a);
+    if (r.kind !== 'written') throw new Stale(r);
+    return r.w;
+  }
+
+  private remember(sessionId: string, w: number, rec: SessionRecord): void {
+    this.recent.delete(sessionId);
+    if (w <= 0) return;
+    if (this.recent.size >= RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
+    this.recent.set(sessionId, { w, rec });
   }
 
   private async advance(
     menu: CompiledMenu, channel: ChannelAdapter, req: UssdRequest, phone: Phone, after: AfterReply,
     loaded: Exclude<Loaded, { kind: 'replay' | 'busy' }>, extra: string, k: SessionKeys, token: string, deadlineAt: number,
+    first: FirstWrite,
   ): Promise<HopResult> {
     const cfg = this.app.config;
     const step = steppingLogic(menu.machine);
@@ -225,10 +283,13 @@ export class UssdEngine {
       if (!run) break;
       const screen = screenOf(menu, snap);
       actionName = screen.action;
-      await this.store.save(k, {
-        token, ttlS: cfg.SESSION_TTL_S, text: req.text, reply: '', snapshot: encodeSnapshot(snap), n,
+      const pending = encodeSnapshot(snap);
+      const w = await this.write(k, first, {
+        token, ttlS: cfg.SESSION_TTL_S, text: req.text, reply: '', snapshot: pending, n,
         machineVersion: menu.version, resumeOffer: '', resume: '-', resumeTtlS: 1, lang: '', langTtlS: 1, unlock: false,
       });
+      first = { mode: 'locked' }; // the lock is ours from here until the final write
+      this.remember(req.sessionId, w, { kind: 'session', text: req.text, snapshot: pending, n, machineVersion: menu.version, resumeOffer: '' });
       const result = await this.runAction(menu, screen, snap.context as MenuContext, req, phone, after, deadlineAt);
       actionOutcome = result.outcome;
       const ctx = snap.context as MenuContext;
@@ -245,7 +306,7 @@ export class UssdEngine {
     const cfgResume = cfg.RESUME_WINDOW_S > 0 && reply.continues && !resumeOffer && screen.kind !== 'action';
     // Once an action has run, its outcome is the truth: a failed save must not turn it into
     // "service unavailable" (a retry finds the saved action state and re-runs it idempotently).
-    const ok = await this.store.save(k, {
+    const w = await this.write(k, first, {
       token,
       ttlS: cfg.SESSION_TTL_S,
       text: req.text,
@@ -263,9 +324,11 @@ export class UssdEngine {
     }).catch((err: unknown) => {
       if (!actionName) throw err;
       this.app.logger.error({ sessionId: req.sessionId, action: actionName, err: (err as Error)?.message ?? String(err) }, 'ussd session save failed after the action ran');
-      return true;
+      return -1;
     });
-    if (!ok) this.app.logger.warn({ sessionId: req.sessionId }, 'ussd session lock expired before save; state not saved');
+    if (w === 0) this.app.logger.warn({ sessionId: req.sessionId }, 'ussd session lock expired before save; state not saved');
+    // An ended session takes no more hops; a failed write leaves Redis the only truth.
+    this.remember(req.sessionId, reply.continues ? w : 0, { kind: 'session', text: req.text, snapshot, n: n + 1, machineVersion: menu.version, resumeOffer });
     return { reply, screen: fixedReply && resumeOffer ? 'resume' : screen.id, outcome, ...(actionName ? { action: actionName } : {}), ...(actionOutcome ? { actionOutcome } : {}) };
   }
 

@@ -29,6 +29,15 @@ function cachedPhone(raw: string): PhoneResult {
   return r;
 }
 
+/** A malformed %-escape names no channel (404), rather than throwing. */
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 export function ussdModule(): ServiceModule {
   let engine: UssdEngine | undefined;
   let menuActions: string[] = [];
@@ -107,6 +116,17 @@ export function ussdModule(): ServiceModule {
     }, 'ussd hop');
   }
 
+  function serveChannel(ctx: Context, app: AppContext, name: string): Promise<void> | void {
+    const channel = adapters.get(name);
+    if (!channel) {
+      ctx.status = 404;
+      ctx.type = 'text/plain';
+      ctx.body = 'unknown channel';
+      return;
+    }
+    return handle(ctx, app, channel);
+  }
+
   return {
     name: 'ussd',
     async init(app) {
@@ -122,9 +142,9 @@ export function ussdModule(): ServiceModule {
       // Every other line keeps the redaction.
       hopLog = app.logger.child({}, { redact: { paths: [], censor: '' } });
       menuActions = [...new Set(menus.flatMap((m) => [...m.screens.values()].map((s) => s.action).filter((a): a is string => !!a)))];
-      // Sessions get their own connection with auto-pipelining: under load, the scripts of many
-      // concurrent hops leave in one socket write instead of one write each.
-      sessionRedis = createRedis(c.REDIS_URL, { enableAutoPipelining: true });
+      // Sessions get their own connection: the store batches its writes per turn of the event
+      // loop, so the scripts of many concurrent hops leave in one socket write.
+      sessionRedis = createRedis(c.REDIS_URL);
       sessionRedis.on('error', (err) => app.logger.debug({ err: err.message }, 'ussd session redis error'));
       if (app.redis.status === 'ready') await waitReady(sessionRedis, 3000).catch(() => undefined);
       engine = new UssdEngine(app, menus, sessionRedis);
@@ -139,18 +159,24 @@ export function ussdModule(): ServiceModule {
       const missing = menuActions.filter((a) => !app.actions.has(a));
       if (missing.length) app.logger.warn({ missing }, 'menu actions without a handler: those screens answer with their failure outcome');
     },
+    front(app) {
+      const at = adapters.get('africastalking')!;
+      // The aggregator's callbacks skip the router: matching its ~60 routes (and their
+      // middleware) costs more per hop than parsing the body. Everything else falls through.
+      return (ctx, next) => {
+        if (ctx.method !== 'POST') return next();
+        const path = ctx.path;
+        if (path === '/ussd' || path === '/ussd/') return handle(ctx, app, at);
+        if (!path.startsWith('/ussd/')) return next();
+        const name = path.endsWith('/') ? path.slice(6, -1) : path.slice(6);
+        if (name.includes('/')) return next();
+        return serveChannel(ctx, app, safeDecode(name));
+      };
+    },
     routes(router, app) {
+      // Served by front() first; declared here too so other methods get 405 with Allow.
       router.post('/ussd', (ctx) => handle(ctx, app, adapters.get('africastalking')!));
-      router.post('/ussd/:channel', (ctx) => {
-        const channel = adapters.get(String(ctx.params.channel));
-        if (!channel) {
-          ctx.status = 404;
-          ctx.type = 'text/plain';
-          ctx.body = 'unknown channel';
-          return;
-        }
-        return handle(ctx, app, channel);
-      });
+      router.post('/ussd/:channel', (ctx) => serveChannel(ctx, app, String(ctx.params.channel)));
     },
   };
 }

@@ -1,29 +1,62 @@
-// Session records in Redis, two round trips per hop (DESIGN traps 1 and 2):
-//   load: replay check, per-session lock (SET NX PX with a token) and the record, in one script;
-//   save: record + TTL + resume pointer + language, then unlock, in one script, only while the
-//         lock is still ours (a writer whose lock expired never overwrites a newer state).
-import type { Redis } from 'ioredis';
+// Session records in Redis (DESIGN traps 1 and 2). One hash per session: t (last text), r (its
+// stored reply), s (snapshot), n (hop count), m (machine version), rs (resume offer) and w (a
+// write version, +1 on every write). Three ways in, each one script and one round trip:
+//   load: replay check, per-session lock (SET NX PX with a token) and the record;
+//   save: the record + TTL + resume pointer + language, then unlock, only while the lock is
+//         still ours (a writer whose lock expired never overwrites a newer state);
+//   try:  load and save at once, for the process that wrote the record last: it computes the
+//         hop from the record as it wrote it, and the script stores the result only if w shows
+//         nobody wrote since; otherwise it behaves exactly as load.
+import { createHash } from 'node:crypto';
+import { Command, type Redis } from 'ioredis';
 
-const LOAD = `
-local f = redis.call('HMGET', KEYS[1], 't', 'r', 's', 'n', 'm', 'rs')
+/** Lua that reads the record (f) and returns a replay or "busy", or takes the lock. */
+const READ_AND_LOCK = `
+local f = redis.call('HMGET', KEYS[1], 't', 'r', 's', 'n', 'm', 'rs', 'w')
 if f[1] == ARGV[1] and f[2] and f[2] ~= '' then return {'R', f[2]} end
 if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return {'B'} end
+`;
+
+const RETURN_RECORD = `
 if f[3] then return {'S', f[1] or '', f[3], f[4] or '0', f[5] or '', f[6] or ''} end
 return {'N', redis.call('GET', KEYS[3]) or '', redis.call('GET', KEYS[4]) or ''}
 `;
 
-// ARGV: token, ttlS, t, r, s, n, m, rs, resume ('' delete, '-' keep, else value), resumeTtlS,
-//       lang ('' keep), langTtlS, unlock ('1'/'0')
+/** Lua that writes the record from ARGV[a..a+10] and sets w to the new write version. */
+function writeRecord(a: number): string {
+  const A = (i: number) => `ARGV[${a + i}]`;
+  // ttlS, t, r, s, n, m, rs, resume ('' delete, '-' keep, else value), resumeTtlS, lang ('' keep), langTtlS
+  return `
+redis.call('HSET', KEYS[1], 't', ${A(1)}, 'r', ${A(2)}, 's', ${A(3)}, 'n', ${A(4)}, 'm', ${A(5)}, 'rs', ${A(6)})
+local w = redis.call('HINCRBY', KEYS[1], 'w', 1)
+redis.call('EXPIRE', KEYS[1], ${A(0)})
+if ${A(7)} == '' then redis.call('DEL', KEYS[3])
+elseif ${A(7)} ~= '-' then redis.call('SET', KEYS[3], ${A(7)}, 'EX', ${A(8)}) end
+if ${A(9)} ~= '' then redis.call('SET', KEYS[4], ${A(9)}, 'EX', ${A(10)}) end
+`;
+}
+
+// ARGV: text, token, lockMs
+const LOAD = READ_AND_LOCK + RETURN_RECORD;
+
+// ARGV: token, unlock ('1'/'0'), then the record (writeRecord). Returns the new w, 0 if the lock was lost.
 const SAVE = `
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 't', ARGV[3], 'r', ARGV[4], 's', ARGV[5], 'n', ARGV[6], 'm', ARGV[7], 'rs', ARGV[8])
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-if ARGV[9] == '' then redis.call('DEL', KEYS[3])
-elseif ARGV[9] ~= '-' then redis.call('SET', KEYS[3], ARGV[9], 'EX', ARGV[10]) end
-if ARGV[11] ~= '' then redis.call('SET', KEYS[4], ARGV[11], 'EX', ARGV[12]) end
-if ARGV[13] == '1' then redis.call('DEL', KEYS[2]) end
-return 1
+${writeRecord(3)}
+if ARGV[2] == '1' then redis.call('DEL', KEYS[2]) end
+return w
 `;
+
+// ARGV: text, token, lockMs, expected w, keep the lock ('1'/'0'), expected t, then the record
+// (writeRecord). Besides w, the text and the menu version must be as we left them: a writer
+// that does not keep w (an older release during a rolling deploy) still changes one of those.
+const TRY = `${READ_AND_LOCK}
+if f[3] and f[7] == ARGV[4] and f[1] == ARGV[6] and f[5] == ARGV[12] then
+${writeRecord(7)}
+if ARGV[5] ~= '1' then redis.call('DEL', KEYS[2]) end
+return {'W', tostring(w)}
+end
+${RETURN_RECORD}`;
 
 const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
@@ -34,6 +67,9 @@ export type Loaded =
   | { kind: 'busy' }
   | { kind: 'session'; text: string; snapshot: string; n: number; machineVersion: string; resumeOffer: string }
   | { kind: 'new'; resume: string; lang: string };
+
+/** What try() did: stored the hop (the new write version), or found the record changed. */
+export type Tried = { kind: 'written'; w: number } | Loaded;
 
 export interface SaveArgs {
   token: string;
@@ -54,46 +90,90 @@ export interface SaveArgs {
   unlock: boolean;
 }
 
-type Cmd = (...args: (string | number)[]) => Promise<unknown>;
+/** One Lua script sent by SHA; its source goes once per connection when Redis says NOSCRIPT. */
+class Script {
+  readonly sha: string;
+  constructor(readonly lua: string, readonly keys: number) {
+    this.sha = createHash('sha1').update(lua).digest('hex');
+  }
+}
+
+const LOAD_SCRIPT = new Script(LOAD, 4);
+const SAVE_SCRIPT = new Script(SAVE, 4);
+const TRY_SCRIPT = new Script(TRY, 4);
+const UNLOCK_SCRIPT = new Script(UNLOCK, 1);
+
+function loaded(r: string[]): Loaded {
+  switch (r[0]) {
+    case 'R': return { kind: 'replay', reply: r[1]! };
+    case 'B': return { kind: 'busy' };
+    case 'S': return { kind: 'session', text: r[1]!, snapshot: r[2]!, n: Number(r[3]), machineVersion: r[4]!, resumeOffer: r[5]! };
+    default: return { kind: 'new', resume: r[1] ?? '', lang: r[2] ?? '' };
+  }
+}
+
+/** The record's fields in writeRecord's order. */
+function record(a: SaveArgs): (string | number)[] {
+  return [a.ttlS, a.text, a.reply, a.snapshot, a.n, a.machineVersion, a.resumeOffer, a.resume, a.resumeTtlS, a.lang, a.langTtlS];
+}
 
 export class SessionStore {
-  private readonly load$: Cmd;
-  private readonly save$: Cmd;
-  private readonly unlock$: Cmd;
+  private corked = false;
 
-  constructor(private readonly redis: Redis) {
-    // defineCommand caches the SHA and falls back to EVAL when the script is not loaded yet.
-    if (!(redis as unknown as Record<string, unknown>).ussdLoad) {
-      redis.defineCommand('ussdLoad', { numberOfKeys: 4, lua: LOAD });
-      redis.defineCommand('ussdSave', { numberOfKeys: 4, lua: SAVE });
-      redis.defineCommand('ussdUnlock', { numberOfKeys: 1, lua: UNLOCK });
-    }
-    const r = redis as unknown as Record<string, Cmd>;
-    this.load$ = r.ussdLoad!.bind(redis);
-    this.save$ = r.ussdSave!.bind(redis);
-    this.unlock$ = r.ussdUnlock!.bind(redis);
-  }
+  /**
+   * `redis` should be a connection of its own without auto-pipelining: the store batches its
+   * writes itself (see send), which costs far less per command than ioredis' pipelines.
+   */
+  constructor(private readonly redis: Redis) {}
 
   async load(k: SessionKeys, text: string, token: string, lockMs: number): Promise<Loaded> {
-    const r = (await this.load$(k.sess, k.lock, k.resume, k.lang, text, token, lockMs)) as string[];
-    switch (r[0]) {
-      case 'R': return { kind: 'replay', reply: r[1]! };
-      case 'B': return { kind: 'busy' };
-      case 'S': return { kind: 'session', text: r[1]!, snapshot: r[2]!, n: Number(r[3]), machineVersion: r[4]!, resumeOffer: r[5]! };
-      default: return { kind: 'new', resume: r[1] ?? '', lang: r[2] ?? '' };
-    }
+    return loaded((await this.run(LOAD_SCRIPT, [k.sess, k.lock, k.resume, k.lang, text, token, lockMs])) as string[]);
   }
 
-  async save(k: SessionKeys, a: SaveArgs): Promise<boolean> {
-    const ok = await this.save$(
-      k.sess, k.lock, k.resume, k.lang,
-      a.token, a.ttlS, a.text, a.reply, a.snapshot, a.n, a.machineVersion, a.resumeOffer,
-      a.resume, a.resumeTtlS, a.lang, a.langTtlS, a.unlock ? '1' : '0',
-    );
-    return ok === 1;
+  /** Stores the hop under our lock; the new write version, or 0 if the lock was no longer ours. */
+  async save(k: SessionKeys, a: SaveArgs): Promise<number> {
+    return Number(await this.run(SAVE_SCRIPT, [k.sess, k.lock, k.resume, k.lang, a.token, a.unlock ? '1' : '0', ...record(a)]));
+  }
+
+  /**
+   * Stores the hop if the record is as this process wrote it (write version, text and menu
+   * version; not a repeat, not locked); `a.unlock` false keeps the lock taken for it (an action is about to run). Otherwise
+   * answers as load() would, with the lock taken when the answer is a record.
+   */
+  async try(k: SessionKeys, expected: { w: number; text: string }, lockMs: number, a: SaveArgs): Promise<Tried> {
+    const r = (await this.run(TRY_SCRIPT, [
+      k.sess, k.lock, k.resume, k.lang, a.text, a.token, lockMs, expected.w, a.unlock ? '0' : '1', expected.text, ...record(a),
+    ])) as string[];
+    return r[0] === 'W' ? { kind: 'written', w: Number(r[1]) } : loaded(r);
   }
 
   async unlock(k: SessionKeys, token: string): Promise<void> {
-    await this.unlock$(k.lock, token);
+    await this.run(UNLOCK_SCRIPT, [k.lock, token]);
+  }
+
+  private async run(script: Script, keysAndArgs: (string | number)[]): Promise<unknown> {
+    try {
+      return await this.send('evalsha', script.sha, script.keys, keysAndArgs);
+    } catch (err) {
+      // Redis restarted (or was flushed) since the script was last sent: send its source once.
+      if (!(err as Error)?.message?.startsWith('NOSCRIPT')) throw err;
+      return this.send('eval', script.lua, script.keys, keysAndArgs);
+    }
+  }
+
+  private send(name: string, body: string, keys: number, keysAndArgs: (string | number)[]): Promise<unknown> {
+    // Hold the socket's writes until the end of this turn of the event loop: every hop that
+    // reaches Redis in the same turn leaves in one write() instead of one system call each,
+    // which is most of what a command costs on a loaded machine.
+    const stream = this.redis.stream;
+    if (!this.corked && stream?.writable) {
+      this.corked = true;
+      stream.cork();
+      setImmediate(() => {
+        this.corked = false;
+        stream.uncork();
+      });
+    }
+    return this.redis.sendCommand(new Command(name, [body, keys, ...keysAndArgs], { replyEncoding: 'utf8' })) as Promise<unknown>;
   }
 }

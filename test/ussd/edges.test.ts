@@ -162,6 +162,27 @@ test('unknown serviceCode gets END with a clear message; unknown channel is 404'
   assert.match(r.body, /^END This service code is not in use\./);
   const c = await post(svc.url, { sessionId: 'u2', serviceCode: SHOP }, '/ussd/nosuch');
   assert.equal(c.status, 404);
+  assert.equal(c.body, 'unknown channel');
+  // POST /ussd is served ahead of the router: the router still answers other methods and paths.
+  const g = await fetch(`${svc.url}/ussd`);
+  assert.equal(g.status, 405);
+  assert.match(g.headers.get('allow') ?? '', /POST/);
+  assert.equal((await post(svc.url, { sessionId: 'u3', serviceCode: SHOP }, '/ussd/%E0%A4%A')).status, 404);
+  assert.equal((await post(svc.url, { sessionId: 'u4', serviceCode: SHOP }, '/ussd/africastalking/extra')).status, 404);
+  const slash = await post(svc.url, { sessionId: `S${randomUUID()}`, phoneNumber: num(), serviceCode: SHOP }, '/ussd/');
+  assert.equal(slash.status, 200);
+  assert.match(slash.body, /^CON "Duka"/);
+});
+
+test('Redis forgets its scripts mid-session (restart, SCRIPT FLUSH): the next hop sends them again', async () => {
+  const p = new Phone(svc.url, num(), SHOP);
+  assert.match(await p.dial(), /^CON "Duka"/);
+  await svc.app.redis.script('FLUSH');
+  const r = await p.send('2');
+  assert.match(r, /^CON /);
+  assert.doesNotMatch(r, /"Duka"/, 'the session advanced past the home screen');
+  // The repeat of that hop is answered from the record the re-sent script saved.
+  assert.equal((await post(svc.url, { sessionId: p.sessionId, phoneNumber: p.phoneNumber, serviceCode: SHOP, text: p.text })).body, r);
 });
 
 test('one JSON log line per hop: sessionId, channel, screen, latency, outcome; phone masked, no PIN', async () => {

@@ -80,6 +80,39 @@ test('two service instances sharing one Redis serve one session alternately', as
   assert.match(bodies[5]!, /^END You will receive an M-PESA prompt to pay KES 75\./);
 });
 
+test('the one-round-trip hop from this process\'s last write never overrides a newer record', async () => {
+  // svc answers a hop, so the next one is computed from what svc wrote. Meanwhile the record
+  // changes behind its back: (a) the twin answers a hop; (b) a writer that does not keep the
+  // write version (an older release during a deploy) moves the session on. Each time svc must
+  // notice and answer from what Redis holds, exactly as a fresh process would.
+  const key = (id: string) => `${prefix}sess:${id}`;
+  const ref = new Phone(svc.url, num());
+  await ref.dial();
+  await ref.walk('1', '2');
+  const expected = await ref.send('0712000123'); // amount prompt for another number
+
+  const a = new Phone(svc.url, num());
+  await a.dial();
+  await a.send('1'); // svc wrote this record
+  assert.equal((await post(twin.url, { sessionId: a.sessionId, phoneNumber: a.phoneNumber, text: '1*2' })).status, 200);
+  a.text = '1*2';
+  assert.equal(await a.send('0712000123'), expected);
+
+  const b = new Phone(svc.url, num());
+  await b.dial();
+  await b.send('1');
+  const w = await svc.app.redis.hget(key(b.sessionId), 'w');
+  // The state after 1, 2 as a real hop leaves it, from a third session.
+  const c = new Phone(svc.url, num());
+  await c.dial();
+  await c.walk('1', '2');
+  const [s2, n2] = await svc.app.redis.hmget(key(c.sessionId), 's', 'n');
+  await svc.app.redis.hset(key(b.sessionId), { t: '1*2', s: s2!, n: n2!, r: 'Cstale' });
+  assert.equal(await svc.app.redis.hget(key(b.sessionId), 'w'), w, 'the old writer left w alone');
+  b.text = '1*2';
+  assert.equal(await b.send('0712000123'), expected);
+});
+
 test('the input is what was added to text: it may contain * or be empty', async () => {
   const p = new Phone(svc.url, num());
   await p.dial();
