@@ -39,7 +39,16 @@ export function toGsm7(text: string): string {
 
 /** Length in characters as a handset counts them (extension characters count as two). */
 export function gsmLength(text: string): number {
-  let n = 0;
-  for (const ch of text) n += EXTENDED.includes(ch) ? 2 : 1;
+  // Runs on every rendered screen: a charCode loop, not a string iterator.
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128 ? EXTENDED_ASCII[c] === 1 : c === EURO) n++;
+    else if (c >= 0xd800 && c <= 0xdbff) n--; // a surrogate pair is one character
+  }
   return n;
 }
+
+const EURO = 0x20ac;
+const EXTENDED_ASCII = new Uint8Array(128);
+for (const ch of EXTENDED) if (ch.charCodeAt(0) < 128) EXTENDED_ASCII[ch.charCodeAt(0)] = 1;

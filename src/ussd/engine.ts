@@ -55,8 +55,12 @@ function hasAny(v: Record<string, string>, keys: Set<string>): boolean {
 
 function decodeSnapshot(s: string): Stored {
   const o = JSON.parse(s) as { v: string; c: Partial<MenuContext> };
-  const c = o.c;
-  return { v: o.v, c: { v: c.v ?? {}, h: c.h ?? [], pg: c.pg ?? 0, e: c.e ?? '', lang: c.lang === 'sw' ? 'sw' : 'en', ph: c.ph ?? '', ...(c.k ? { k: c.k } : {}) } };
+  return storedOf(o.v, o.c);
+}
+
+/** What decodeSnapshot(encodeSnapshot(snap)) gives, without the JSON round trip. */
+function storedOf(value: string, c: Partial<MenuContext>): Stored {
+  return { v: value, c: { v: c.v ?? {}, h: c.h ?? [], pg: c.pg ?? 0, e: c.e ?? '', lang: c.lang === 'sw' ? 'sw' : 'en', ph: c.ph ?? '', ...(c.k ? { k: c.k } : {}) } };
 }
 
 // Module-level helpers rather than closures made on every hop (each costs under tsx).
@@ -70,13 +74,17 @@ function screenOf(menu: CompiledMenu, s: AnyMachineSnapshot): Screen {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-type SessionRecord = Extract<Loaded, { kind: 'session' }>;
+/**
+ * A record as this process wrote it; `decoded` is its snapshot already parsed (xstate never
+ * changes a context in place, so the objects the hop ended with are the next hop's start).
+ */
+type SessionRecord = Extract<Loaded, { kind: 'session' }> & { decoded?: Stored };
 
 /** A record this process wrote, and the write version Redis gave it. */
 interface Written { w: number; rec: SessionRecord }
 
 /** Sessions this process answered last, at most this many (each about 1 KB). */
-const RECENT_MAX = 20_000;
+const RECENT_MAX = 4_096;
 
 /**
  * How advance() stores the hop's first write. 'locked': under the lock hop() took with load.
@@ -195,9 +203,12 @@ export class UssdEngine {
   }
 
   private remember(sessionId: string, w: number, rec: SessionRecord): void {
-    this.recent.delete(sessionId);
-    if (w <= 0) return;
-    if (this.recent.size >= RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
+    if (w <= 0) {
+      this.recent.delete(sessionId);
+      return;
+    }
+    // Oldest session first out: a session lives minutes, so insertion order is age order enough.
+    if (this.recent.size >= RECENT_MAX && !this.recent.has(sessionId)) this.recent.delete(this.recent.keys().next().value!);
     this.recent.set(sessionId, { w, rec });
   }
 
@@ -222,7 +233,7 @@ export class UssdEngine {
     let stored: Stored | undefined;
     if (loaded.kind === 'session' && loaded.machineVersion === menu.version) {
       // A record we cannot read counts as expired rather than failing every hop of the session.
-      try { stored = decodeSnapshot(loaded.snapshot); } catch { stored = undefined; }
+      try { stored = (loaded as SessionRecord).decoded ?? decodeSnapshot(loaded.snapshot); } catch { stored = undefined; }
     }
     if (loaded.kind === 'session' && stored) {
       n = loaded.n;
@@ -328,7 +339,9 @@ export class UssdEngine {
     });
     if (w === 0) this.app.logger.warn({ sessionId: req.sessionId }, 'ussd session lock expired before save; state not saved');
     // An ended session takes no more hops; a failed write leaves Redis the only truth.
-    this.remember(req.sessionId, reply.continues ? w : 0, { kind: 'session', text: req.text, snapshot, n: n + 1, machineVersion: menu.version, resumeOffer });
+    this.remember(req.sessionId, reply.continues ? w : 0, {
+      kind: 'session', text: req.text, snapshot, n: n + 1, machineVersion: menu.version, resumeOffer, decoded: storedOf(snap.value as string, ctx),
+    });
     return { reply, screen: fixedReply && resumeOffer ? 'resume' : screen.id, outcome, ...(actionName ? { action: actionName } : {}), ...(actionOutcome ? { actionOutcome } : {}) };
   }
 

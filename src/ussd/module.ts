@@ -3,7 +3,7 @@
 import type { Context } from 'koa';
 import type { AppContext, ServiceModule } from '../app-context.js';
 import { channelAdapters } from '../channels/index.js';
-import type { ChannelAdapter, UssdReply } from '../channels/types.js';
+import type { ChannelAdapter, UssdReply, UssdRequest } from '../channels/types.js';
 import { readSmallBody, smallBody } from '../http/body.js';
 import { parsePhoneFast, type PhoneResult } from '../lib/phone.js';
 import { maskPhone, type Logger } from '../log.js';
@@ -15,6 +15,26 @@ import { registerPlaceholders } from './placeholders.js';
 import { createRedis, waitReady, type Redis } from '../redis.js';
 
 const UNAVAILABLE: UssdReply = { continues: false, text: MSG.unavailable.en };
+const TIMED_OUT: HopResult = { reply: UNAVAILABLE, screen: '-', outcome: 'timeout' };
+
+/**
+ * `work`'s result, or `late` once `ms` have passed; work goes on, and a failure after that
+ * goes to `failedLate`. One promise and one timer per hop, no Promise.race.
+ */
+function inTime<T>(work: Promise<T>, ms: number, late: T, failedLate: (err: unknown) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; resolve(late); }, ms);
+    work.then(
+      (v) => { clearTimeout(timer); resolve(v); },
+      (err: unknown) => {
+        clearTimeout(timer);
+        if (timedOut) failedLate(err);
+        else reject(err);
+      },
+    );
+  });
+}
 
 // libphonenumber's full-metadata parse is the costliest step of a hop: parsePhoneFast pays it
 // once per 4-digit prefix, and a subscriber sends the same phoneNumber on every hop (cached, bounded).
@@ -27,6 +47,10 @@ function cachedPhone(raw: string): PhoneResult {
     phoneCache.set(raw, r);
   }
   return r;
+}
+
+function hopFailed(log: Logger, req: UssdRequest, channel: ChannelAdapter, err: unknown): void {
+  log.error({ sessionId: req.sessionId, channel: channel.name, err: (err as Error)?.message ?? String(err) }, 'ussd hop failed');
 }
 
 /** A malformed %-escape names no channel (404), rather than throwing. */
@@ -88,20 +112,13 @@ export function ussdModule(): ServiceModule {
     const after = new AfterReply(log);
     let result: HopResult;
     const eng = engine!;
-    let timer: NodeJS.Timeout | undefined;
     try {
       // Whatever happens below (Redis slow or down, a bug), the subscriber gets a reply in time.
-      const late = new Promise<HopResult>((resolve) => {
-        timer = setTimeout(() => resolve({ reply: UNAVAILABLE, screen: '-', outcome: 'timeout' }), Math.max(0, eng.deadlineAt(startedAt) + 10 - Date.now()));
-      });
       const work = eng.hop(channel, req, phone, after, startedAt);
-      work.catch(() => undefined); // a late failure after the timeout answered is logged below
-      result = await Promise.race([work, late]);
+      result = await inTime(work, Math.max(0, eng.deadlineAt(startedAt) + 10 - Date.now()), TIMED_OUT, (err) => hopFailed(log, req, channel, err));
     } catch (err) {
-      log.error({ sessionId: req.sessionId, channel: channel.name, err: (err as Error)?.message ?? String(err) }, 'ussd hop failed');
+      hopFailed(log, req, channel, err);
       result = { reply: UNAVAILABLE, screen: '-', outcome: 'unavailable' };
-    } finally {
-      clearTimeout(timer);
     }
     channel.render(ctx, result.reply);
     if (after.pending > 0) ctx.res.once('finish', () => after.flush());
@@ -110,10 +127,14 @@ export function ussdModule(): ServiceModule {
     const ms = Date.now() - startedAt;
     app.metrics.inc('ussd_hops_total', { channel: channel.name, outcome: result.outcome }, 1, 'USSD requests answered, by outcome');
     app.metrics.observe('ussd_hop_ms', ms, { channel: channel.name }, 'USSD request latency');
-    hopLog!.info({
+    const line: Record<string, unknown> = {
       sessionId: req.sessionId, channel: channel.name, phone: maskPhone(phone.e164), screen: result.screen, ms, outcome: result.outcome,
-      ...(result.action ? { action: result.action, actionOutcome: result.actionOutcome } : {}),
-    }, 'ussd hop');
+    };
+    if (result.action) {
+      line.action = result.action;
+      line.actionOutcome = result.actionOutcome;
+    }
+    hopLog!.info(line, 'ussd hop');
   }
 
   function serveChannel(ctx: Context, app: AppContext, name: string): Promise<void> | void {
