@@ -44,7 +44,10 @@ export function gsmLength(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 128 ? EXTENDED_ASCII[c] === 1 : c === EURO) n++;
-    else if (c >= 0xd800 && c <= 0xdbff) n--; // a surrogate pair is one character
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) n--; // a surrogate pair is one character
+    }
   }
   return n;
 }

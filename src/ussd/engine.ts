@@ -80,8 +80,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  */
 type SessionRecord = Extract<Loaded, { kind: 'session' }> & { decoded?: Stored };
 
-/** A record this process wrote, and the write version Redis gave it. */
-interface Written { w: number; rec: SessionRecord }
+/** A record this process wrote, and its write id. */
+interface Written { w: string; rec: SessionRecord }
 
 /** Sessions this process answered last, at most this many (each about 1 KB). */
 const RECENT_MAX = 4_096;
@@ -92,7 +92,7 @@ const RECENT_MAX = 4_096;
  * round trip before (SessionStore.try); if someone else wrote since, the script answers as load
  * would and advance() throws Stale so the hop starts again from what Redis holds.
  */
-type FirstWrite = { mode: 'locked' } | { mode: 'try'; w: number; text: string; lockMs: number };
+type FirstWrite = { mode: 'locked' } | { mode: 'try'; w: string; text: string; lockMs: number };
 
 class Stale {
   constructor(readonly loaded: Loaded) {}
@@ -163,7 +163,8 @@ export class UssdEngine {
           return r;
         } catch (err) {
           if (!(err instanceof Stale)) throw err;
-          this.recent.delete(req.sessionId);
+          // Unless a concurrent hop of this session has already written a newer one.
+          if (this.recent.get(req.sessionId) === last) this.recent.delete(req.sessionId);
           loaded = err.loaded; // a replay, busy, or the record with our lock on it
         }
       }
@@ -194,16 +195,16 @@ export class UssdEngine {
     }
   }
 
-  /** Stores one write of the hop: the first one as `first` says, later ones under the lock. */
-  private async write(k: SessionKeys, first: FirstWrite, a: SaveArgs): Promise<number> {
+  /** Stores one write of the hop, the first one as `first` says, later ones under the lock: the write id, '' if the lock was lost. */
+  private async write(k: SessionKeys, first: FirstWrite, a: SaveArgs): Promise<string> {
     if (first.mode === 'locked') return this.store.save(k, a);
     const r = await this.store.try(k, first, first.lockMs, a);
     if (r.kind !== 'written') throw new Stale(r);
     return r.w;
   }
 
-  private remember(sessionId: string, w: number, rec: SessionRecord): void {
-    if (w <= 0) {
+  private remember(sessionId: string, w: string, rec: SessionRecord): void {
+    if (!w) {
       this.recent.delete(sessionId);
       return;
     }
@@ -301,6 +302,13 @@ export class UssdEngine {
       });
       first = { mode: 'locked' }; // the lock is ours from here until the final write
       this.remember(req.sessionId, w, { kind: 'session', text: req.text, snapshot: pending, n, machineVersion: menu.version, resumeOffer: '' });
+      if (!w) {
+        // This hop stalled past its lock (a chained action, a long pause) and someone else may
+        // now be running this step: an action whose state is not saved must never start.
+        this.app.logger.warn({ sessionId: req.sessionId, action: actionName }, 'ussd session lock lost before an action; action not started');
+        const lang = (snap.context as MenuContext).lang;
+        return { reply: { continues: false, text: MSG.processing[lang] }, screen: screen.id, outcome: 'lock_lost', ...(actionName ? { action: actionName } : {}) };
+      }
       const result = await this.runAction(menu, screen, snap.context as MenuContext, req, phone, after, deadlineAt);
       actionOutcome = result.outcome;
       const ctx = snap.context as MenuContext;
@@ -317,6 +325,7 @@ export class UssdEngine {
     const cfgResume = cfg.RESUME_WINDOW_S > 0 && reply.continues && !resumeOffer && screen.kind !== 'action';
     // Once an action has run, its outcome is the truth: a failed save must not turn it into
     // "service unavailable" (a retry finds the saved action state and re-runs it idempotently).
+    let saveFailed = false;
     const w = await this.write(k, first, {
       token,
       ttlS: cfg.SESSION_TTL_S,
@@ -335,11 +344,12 @@ export class UssdEngine {
     }).catch((err: unknown) => {
       if (!actionName) throw err;
       this.app.logger.error({ sessionId: req.sessionId, action: actionName, err: (err as Error)?.message ?? String(err) }, 'ussd session save failed after the action ran');
-      return -1;
+      saveFailed = true;
+      return '';
     });
-    if (w === 0) this.app.logger.warn({ sessionId: req.sessionId }, 'ussd session lock expired before save; state not saved');
+    if (w === '' && !saveFailed) this.app.logger.warn({ sessionId: req.sessionId }, 'ussd session lock expired before save; state not saved');
     // An ended session takes no more hops; a failed write leaves Redis the only truth.
-    this.remember(req.sessionId, reply.continues ? w : 0, {
+    this.remember(req.sessionId, reply.continues ? w : '', {
       kind: 'session', text: req.text, snapshot, n: n + 1, machineVersion: menu.version, resumeOffer, decoded: storedOf(snap.value as string, ctx),
     });
     return { reply, screen: fixedReply && resumeOffer ? 'resume' : screen.id, outcome, ...(actionName ? { action: actionName } : {}), ...(actionOutcome ? { actionOutcome } : {}) };

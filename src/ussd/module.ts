@@ -165,7 +165,9 @@ export function ussdModule(): ServiceModule {
       menuActions = [...new Set(menus.flatMap((m) => [...m.screens.values()].map((s) => s.action).filter((a): a is string => !!a)))];
       // Sessions get their own connection: the store batches its writes per turn of the event
       // loop, so the scripts of many concurrent hops leave in one socket write.
-      sessionRedis = createRedis(c.REDIS_URL);
+      // Its scripts are not safe to run twice: a command cut off by a dropped connection fails
+      // (the hop answers politely) instead of being re-sent after the reconnect.
+      sessionRedis = createRedis(c.REDIS_URL, { autoResendUnfulfilledCommands: false });
       sessionRedis.on('error', (err) => app.logger.debug({ err: err.message }, 'ussd session redis error'));
       if (app.redis.status === 'ready') await waitReady(sessionRedis, 3000).catch(() => undefined);
       engine = new UssdEngine(app, menus, sessionRedis);

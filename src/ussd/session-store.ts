@@ -1,20 +1,25 @@
 // Session records in Redis (DESIGN traps 1 and 2). One hash per session: t (last text), r (its
 // stored reply), s (snapshot), n (hop count), m (machine version), rs (resume offer) and w (a
-// write version, +1 on every write). Three ways in, each one script and one round trip:
+// random id every write replaces, so a record recreated after expiry or a failover never
+// repeats an earlier one). Three ways in, each one script and one round trip:
 //   load: replay check, per-session lock (SET NX PX with a token) and the record;
 //   save: the record + TTL + resume pointer + language, then unlock, only while the lock is
 //         still ours (a writer whose lock expired never overwrites a newer state);
 //   try:  load and save at once, for the process that wrote the record last: it computes the
 //         hop from the record as it wrote it, and the script stores the result only if w shows
 //         nobody wrote since; otherwise it behaves exactly as load.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Command, type Redis } from 'ioredis';
 
-/** Lua that reads the record (f) and returns a replay or "busy", or takes the lock. */
+/**
+ * Lua that reads the record (f) and returns a replay or "busy", or takes the lock. A lock that
+ * already holds our token is ours: the same script run twice (a command re-sent after a
+ * reconnect) must not wait for itself.
+ */
 const READ_AND_LOCK = `
 local f = redis.call('HMGET', KEYS[1], 't', 'r', 's', 'n', 'm', 'rs', 'w')
 if f[1] == ARGV[1] and f[2] and f[2] ~= '' then return {'R', f[2]} end
-if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return {'B'} end
+if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) and redis.call('GET', KEYS[2]) ~= ARGV[2] then return {'B'} end
 `;
 
 const RETURN_RECORD = `
@@ -22,13 +27,12 @@ if f[3] then return {'S', f[1] or '', f[3], f[4] or '0', f[5] or '', f[6] or ''}
 return {'N', redis.call('GET', KEYS[3]) or '', redis.call('GET', KEYS[4]) or ''}
 `;
 
-/** Lua that writes the record from ARGV[a..a+10] and sets w to the new write version. */
+/** Lua that writes the record from ARGV[a..a+11] (its write id last). */
 function writeRecord(a: number): string {
   const A = (i: number) => `ARGV[${a + i}]`;
-  // ttlS, t, r, s, n, m, rs, resume ('' delete, '-' keep, else value), resumeTtlS, lang ('' keep), langTtlS
+  // ttlS, t, r, s, n, m, rs, resume ('' delete, '-' keep, else value), resumeTtlS, lang ('' keep), langTtlS, w
   return `
-redis.call('HSET', KEYS[1], 't', ${A(1)}, 'r', ${A(2)}, 's', ${A(3)}, 'n', ${A(4)}, 'm', ${A(5)}, 'rs', ${A(6)})
-local w = redis.call('HINCRBY', KEYS[1], 'w', 1)
+redis.call('HSET', KEYS[1], 't', ${A(1)}, 'r', ${A(2)}, 's', ${A(3)}, 'n', ${A(4)}, 'm', ${A(5)}, 'rs', ${A(6)}, 'w', ${A(11)})
 redis.call('EXPIRE', KEYS[1], ${A(0)})
 if ${A(7)} == '' then redis.call('DEL', KEYS[3])
 elseif ${A(7)} ~= '-' then redis.call('SET', KEYS[3], ${A(7)}, 'EX', ${A(8)}) end
@@ -39,12 +43,12 @@ if ${A(9)} ~= '' then redis.call('SET', KEYS[4], ${A(9)}, 'EX', ${A(10)}) end
 // ARGV: text, token, lockMs
 const LOAD = READ_AND_LOCK + RETURN_RECORD;
 
-// ARGV: token, unlock ('1'/'0'), then the record (writeRecord). Returns the new w, 0 if the lock was lost.
+// ARGV: token, unlock ('1'/'0'), then the record (writeRecord). 1, or 0 if the lock was lost.
 const SAVE = `
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 ${writeRecord(3)}
 if ARGV[2] == '1' then redis.call('DEL', KEYS[2]) end
-return w
+return 1
 `;
 
 // ARGV: text, token, lockMs, expected w, keep the lock ('1'/'0'), expected t, then the record
@@ -54,7 +58,7 @@ const TRY = `${READ_AND_LOCK}
 if f[3] and f[7] == ARGV[4] and f[1] == ARGV[6] and f[5] == ARGV[12] then
 ${writeRecord(7)}
 if ARGV[5] ~= '1' then redis.call('DEL', KEYS[2]) end
-return {'W', tostring(w)}
+return {'W'}
 end
 ${RETURN_RECORD}`;
 
@@ -68,8 +72,8 @@ export type Loaded =
   | { kind: 'session'; text: string; snapshot: string; n: number; machineVersion: string; resumeOffer: string }
   | { kind: 'new'; resume: string; lang: string };
 
-/** What try() did: stored the hop (the new write version), or found the record changed. */
-export type Tried = { kind: 'written'; w: number } | Loaded;
+/** What try() did: stored the hop (with the write id it now carries), or found the record changed. */
+export type Tried = { kind: 'written'; w: string } | Loaded;
 
 export interface SaveArgs {
   token: string;
@@ -112,7 +116,12 @@ function loaded(r: string[]): Loaded {
   }
 }
 
-/** The record's fields in writeRecord's order. */
+const writeIdPrefix = randomBytes(6).toString('base64url');
+let writeSeq = 0;
+/** Unique across processes and restarts: a random per-process prefix and a counter. */
+const writeId = () => `${writeIdPrefix}${(++writeSeq).toString(36)}`;
+
+/** The record's fields in writeRecord's order (the write id follows). */
 function record(a: SaveArgs): (string | number)[] {
   return [a.ttlS, a.text, a.reply, a.snapshot, a.n, a.machineVersion, a.resumeOffer, a.resume, a.resumeTtlS, a.lang, a.langTtlS];
 }
@@ -130,9 +139,11 @@ export class SessionStore {
     return loaded((await this.run(LOAD_SCRIPT, [k.sess, k.lock, k.resume, k.lang, text, token, lockMs])) as string[]);
   }
 
-  /** Stores the hop under our lock; the new write version, or 0 if the lock was no longer ours. */
-  async save(k: SessionKeys, a: SaveArgs): Promise<number> {
-    return Number(await this.run(SAVE_SCRIPT, [k.sess, k.lock, k.resume, k.lang, a.token, a.unlock ? '1' : '0', ...record(a)]));
+  /** Stores the hop under our lock: the record's new write id, or '' if the lock was no longer ours. */
+  async save(k: SessionKeys, a: SaveArgs): Promise<string> {
+    const w = writeId();
+    const ok = await this.run(SAVE_SCRIPT, [k.sess, k.lock, k.resume, k.lang, a.token, a.unlock ? '1' : '0', ...record(a), w]);
+    return ok === 1 ? w : '';
   }
 
   /**
@@ -140,11 +151,12 @@ export class SessionStore {
    * version; not a repeat, not locked); `a.unlock` false keeps the lock taken for it (an action is about to run). Otherwise
    * answers as load() would, with the lock taken when the answer is a record.
    */
-  async try(k: SessionKeys, expected: { w: number; text: string }, lockMs: number, a: SaveArgs): Promise<Tried> {
+  async try(k: SessionKeys, expected: { w: string; text: string }, lockMs: number, a: SaveArgs): Promise<Tried> {
+    const w = writeId();
     const r = (await this.run(TRY_SCRIPT, [
-      k.sess, k.lock, k.resume, k.lang, a.text, a.token, lockMs, expected.w, a.unlock ? '0' : '1', expected.text, ...record(a),
+      k.sess, k.lock, k.resume, k.lang, a.text, a.token, lockMs, expected.w, a.unlock ? '0' : '1', expected.text, ...record(a), w,
     ])) as string[];
-    return r[0] === 'W' ? { kind: 'written', w: Number(r[1]) } : loaded(r);
+    return r[0] === 'W' ? { kind: 'written', w } : loaded(r);
   }
 
   async unlock(k: SessionKeys, token: string): Promise<void> {

@@ -9,6 +9,7 @@ test('gsmLength counts characters as a handset does: extension characters are tw
   assert.equal(gsmLength('{[~]}|^\\'), 16);
   assert.equal(gsmLength('Karibu, Wanjikú'), 15);
   assert.equal(gsmLength('a😀b'), 3); // one character even though two UTF-16 units
+  assert.equal(gsmLength('a\ud83d'), 2); // a lone surrogate is still a character
 });
 
 test('toGsm7 keeps GSM-7, maps look-alikes and drops the rest', () => {

@@ -100,7 +100,7 @@ test('a throwing action or an unknown outcome is a failure screen, never a stack
 test('text from the menu file is sanitized to GSM-7', async () => {
   const p = new Phone(svc.url, num(), SHOP);
   const home = await p.dial();
-  assert.equal(home, 'CON "Duka" - pick one\n1 Slow thing\n2 Long list');
+  assert.equal(home, 'CON "Duka" - pick one\n1 Slow thing\n2 Long list\n3 Two steps');
 });
 
 test('a 20-item list pages with 98 More / 0 Back; numbers stay global; every page fits', async () => {
@@ -172,6 +172,46 @@ test('unknown serviceCode gets END with a clear message; unknown channel is 404'
   const slash = await post(svc.url, { sessionId: `S${randomUUID()}`, phoneNumber: num(), serviceCode: SHOP }, '/ussd/');
   assert.equal(slash.status, 200);
   assert.match(slash.body, /^CON "Duka"/);
+});
+
+test('a hop that lost its lock between chained actions does not start the next action', async () => {
+  // Step 1 stands in for a hop that stalled past its lock while an aggregator retry on another
+  // instance took the session over (its lock now holds another token).
+  let step2 = 0;
+  svc.app.actions.register('test_step1', async (ctx) => {
+    await svc.app.redis.set(`${svc.app.config.REDIS_PREFIX}sesslock:${ctx.sessionId}`, 'another-instance', 'PX', 5000);
+    return { outcome: 'success' };
+  });
+  svc.app.actions.register('test_step2', async () => {
+    step2++;
+    return { outcome: 'success', vars: { ref: 'S2' } };
+  });
+  const p = new Phone(svc.url, num(), SHOP);
+  await p.dial();
+  const r = await p.send('3');
+  assert.equal(r, 'END We are processing your request. You will receive an SMS.');
+  assert.equal(step2, 0, 'step 2 never started without its state saved under our lock');
+  assert.equal(await svc.app.redis.get(`${svc.app.config.REDIS_PREFIX}sesslock:${p.sessionId}`), 'another-instance', 'the other lock is left alone');
+});
+
+test('a burst of duplicates does not cost the next hop its single round trip', async () => {
+  const p = new Phone(svc.url, num(), SHOP);
+  await p.dial();
+  p.text = '2';
+  const burst = await Promise.all(Array.from({ length: 20 }, () => post(svc.url, { sessionId: p.sessionId, phoneNumber: p.phoneNumber, serviceCode: SHOP, text: p.text })));
+  assert.equal(new Set(burst.map((b) => b.body)).size, 1);
+  // Count the scripts this session's next hop sends (MONITOR sees every command; those run
+  // inside a script come from "lua" and are not round trips).
+  const monitor = await svc.app.redis.monitor();
+  const scripts: string[] = [];
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source !== 'lua' && /^eval/i.test(args[0] ?? '') && args.some((a) => a.includes(p.sessionId))) scripts.push(args[0]!);
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.match(await p.send('98'), /^CON /);
+  await new Promise((r) => setTimeout(r, 100));
+  monitor.disconnect();
+  assert.deepEqual(scripts.map((s) => s.toLowerCase()), ['evalsha']);
 });
 
 test('Redis forgets its scripts mid-session (restart, SCRIPT FLUSH): the next hop sends them again', async () => {
