@@ -44,6 +44,32 @@ export class Metrics {
     series.set(k, h);
   }
 
+  /** inc() for one fixed series, with its key worked out once (for per-request counters). */
+  counter(name: string, labels: Labels, help?: string): (by?: number) => void {
+    if (help) this.help.set(name, help);
+    const k = labelKey(labels);
+    let series = this.counters.get(name);
+    if (!series) this.counters.set(name, (series = new Map()));
+    const s = series;
+    return (by = 1) => s.set(k, (s.get(k) ?? 0) + by);
+  }
+
+  /** observe() for one fixed series, with its key worked out once. */
+  histogram(name: string, labels: Labels, help?: string): (valueMs: number) => void {
+    if (help) this.help.set(name, help);
+    const k = labelKey(labels);
+    let series = this.histos.get(name);
+    if (!series) this.histos.set(name, (series = new Map()));
+    let h = series.get(k);
+    if (!h) series.set(k, (h = { buckets: BUCKETS_MS.map(() => 0), sum: 0, count: 0 }));
+    const hist = h;
+    return (valueMs) => {
+      for (let i = 0; i < BUCKETS_MS.length; i++) if (valueMs <= BUCKETS_MS[i]!) hist.buckets[i]!++;
+      hist.sum += valueMs;
+      hist.count++;
+    };
+  }
+
   render(): string {
     const out: string[] = [];
     for (const [name, series] of this.counters) {

@@ -75,8 +75,9 @@ function screenOf(menu: CompiledMenu, s: AnyMachineSnapshot): Screen {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * A record as this process wrote it; `decoded` is its snapshot already parsed (xstate never
- * changes a context in place, so the objects the hop ended with are the next hop's start).
+ * A record as this process wrote it; `decoded`, when present, is its snapshot already parsed
+ * and stands in for `snapshot` (xstate never changes a context in place, so the objects the hop
+ * ended with are the next hop's start).
  */
 type SessionRecord = Extract<Loaded, { kind: 'session' }> & { decoded?: Stored };
 
@@ -102,12 +103,16 @@ export class UssdEngine {
   private readonly byCode = new Map<string, CompiledMenu>();
   private readonly store: SessionStore;
   private readonly margin: number;
+  private readonly keyPrefix: SessionKeys;
   /** The last record this process wrote per session: the next hop's starting point, if still current. */
   private readonly recent = new Map<string, Written>();
 
   constructor(private readonly app: AppContext, menus: CompiledMenu[], redis: Redis = app.redis) {
     for (const m of menus) this.byCode.set(m.serviceCode, m);
     this.store = new SessionStore(redis);
+    // app.key('sess', id) is prefix + 'sess:' + id: the fixed part once, not per hop.
+    const k = app.key;
+    this.keyPrefix = { sess: k('sess', ''), lock: k('sesslock', ''), resume: k('resume', ''), lang: k('lang', '') };
     const d = app.config.USSD_DEADLINE_MS;
     this.margin = Math.max(20, Math.min(250, Math.floor(d / 8)));
   }
@@ -133,8 +138,8 @@ export class UssdEngine {
   }
 
   keys(sessionId: string, phone: Phone): SessionKeys {
-    const k = this.app.key;
-    return { sess: k('sess', sessionId), lock: k('sesslock', sessionId), resume: k('resume', phone.msisdn), lang: k('lang', phone.msisdn) };
+    const p = this.keyPrefix;
+    return { sess: p.sess + sessionId, lock: p.lock + sessionId, resume: p.resume + phone.msisdn, lang: p.lang + phone.msisdn };
   }
 
   async hop(channel: ChannelAdapter, req: UssdRequest, phone: Phone, after: AfterReply, startedAt: number): Promise<HopResult> {
@@ -269,7 +274,7 @@ export class UssdEngine {
         storedLang = lang;
       } else {
         n = loaded.n;
-        try { lang = decodeSnapshot(loaded.snapshot).c.lang; } catch { /* unreadable: English */ }
+        try { lang = ((loaded as SessionRecord).decoded ?? decodeSnapshot(loaded.snapshot)).c.lang; } catch { /* unreadable: English */ }
         storedLang = lang;
       }
       snap = initialTransition(step, { v: {}, h: [], pg: 0, e: '', lang, ph: phone.e164 } satisfies MenuContext)[0];
@@ -350,7 +355,8 @@ export class UssdEngine {
     if (w === '' && !saveFailed) this.app.logger.warn({ sessionId: req.sessionId }, 'ussd session lock expired before save; state not saved');
     // An ended session takes no more hops; a failed write leaves Redis the only truth.
     this.remember(req.sessionId, reply.continues ? w : '', {
-      kind: 'session', text: req.text, snapshot, n: n + 1, machineVersion: menu.version, resumeOffer, decoded: storedOf(snap.value as string, ctx),
+      // The parsed form only: keeping the JSON too would double what every hop leaves alive.
+      kind: 'session', text: req.text, snapshot: '', n: n + 1, machineVersion: menu.version, resumeOffer, decoded: storedOf(snap.value as string, ctx),
     });
     return { reply, screen: fixedReply && resumeOffer ? 'resume' : screen.id, outcome, ...(actionName ? { action: actionName } : {}), ...(actionOutcome ? { actionOutcome } : {}) };
   }

@@ -5,7 +5,7 @@ import type { AppContext, ServiceModule } from '../app-context.js';
 import { channelAdapters } from '../channels/index.js';
 import type { ChannelAdapter, UssdReply, UssdRequest } from '../channels/types.js';
 import { readSmallBody, smallBody } from '../http/body.js';
-import { parsePhoneFast, type PhoneResult } from '../lib/phone.js';
+import { parsePhoneFast, type Phone, type PhoneResult } from '../lib/phone.js';
 import { maskPhone, type Logger } from '../log.js';
 import { loadMenuDir } from '../menus/load.js';
 import { MSG } from '../menus/messages.js';
@@ -63,6 +63,27 @@ function safeDecode(s: string): string {
 }
 
 export function ussdModule(): ServiceModule {
+  // Per-hop metric series and masked phones, each worked out once rather than on every hop.
+  const counters = new Map<string, () => void>();
+  const timers = new Map<string, (ms: number) => void>();
+  const masked = new WeakMap<Phone, string>();
+  function hopCounter(app: AppContext, channel: string, outcome: string): () => void {
+    const id = `${channel}\n${outcome}`;
+    let c = counters.get(id);
+    if (!c) counters.set(id, (c = app.metrics.counter('ussd_hops_total', { channel, outcome }, 'USSD requests answered, by outcome')));
+    return c;
+  }
+  function hopTimer(app: AppContext, channel: string): (ms: number) => void {
+    let t = timers.get(channel);
+    if (!t) timers.set(channel, (t = app.metrics.histogram('ussd_hop_ms', { channel }, 'USSD request latency')));
+    return t;
+  }
+  function maskedPhone(phone: Phone): string {
+    let m = masked.get(phone);
+    if (m === undefined) masked.set(phone, (m = maskPhone(phone.e164)));
+    return m;
+  }
+
   let engine: UssdEngine | undefined;
   let menuActions: string[] = [];
   let sessionRedis: Redis | undefined;
@@ -125,10 +146,10 @@ export function ussdModule(): ServiceModule {
     else after.flush();
 
     const ms = Date.now() - startedAt;
-    app.metrics.inc('ussd_hops_total', { channel: channel.name, outcome: result.outcome }, 1, 'USSD requests answered, by outcome');
-    app.metrics.observe('ussd_hop_ms', ms, { channel: channel.name }, 'USSD request latency');
+    hopCounter(app, channel.name, result.outcome)();
+    hopTimer(app, channel.name)(ms);
     const line: Record<string, unknown> = {
-      sessionId: req.sessionId, channel: channel.name, phone: maskPhone(phone.e164), screen: result.screen, ms, outcome: result.outcome,
+      sessionId: req.sessionId, channel: channel.name, phone: maskedPhone(phone), screen: result.screen, ms, outcome: result.outcome,
     };
     if (result.action) {
       line.action = result.action;

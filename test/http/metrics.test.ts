@@ -27,3 +27,18 @@ test('histograms: cumulative buckets, sum and count', () => {
   assert.match(out, /^hop_ms_sum\{channel="at"\} 13017$/m);
   assert.match(out, /^hop_ms_count\{channel="at"\} 5$/m);
 });
+
+test('series handles add to the same series as inc()/observe()', () => {
+  const m = new Metrics();
+  const con = m.counter('hops_total', { outcome: 'con', channel: 'at' }, 'Hops');
+  con();
+  con(2);
+  m.inc('hops_total', { channel: 'at', outcome: 'con' });
+  const t = m.histogram('hop_ms', { channel: 'at' });
+  t(4);
+  m.observe('hop_ms', 40, { channel: 'at' });
+  const out = m.render();
+  assert.match(out, /^hops_total\{channel="at",outcome="con"\} 4$/m);
+  assert.match(out, /^hop_ms_bucket\{channel="at",le="5"\} 1$/m);
+  assert.match(out, /^hop_ms_count\{channel="at"\} 2$/m);
+});
