@@ -1,14 +1,10 @@
 // `npm run agents -- add 0712345678 | list | show 0712345678 | remove 0712345678 | unlock 0712345678`
 // Operator tool for agents, straight on Redis (REDIS_URL, REDIS_PREFIX). Never prints PINs.
-import { loadConfig } from '../src/config.js';
-import { createRedis } from '../src/redis.js';
+import { config, key, redis, runCli } from './lib/cli.js';
 import { AgentStore } from '../src/agents/store.js';
 
 const USAGE = 'usage: npm run agents -- add <phone> | list | show <phone> | remove <phone> | unlock <phone>';
 
-const config = loadConfig();
-const redis = createRedis(config.REDIS_URL, { enableOfflineQueue: true });
-const key = (...p: string[]) => config.REDIS_PREFIX + p.join(':');
 const agents = new AgentStore(redis, key, { maxTries: config.AGENT_MAX_PIN_TRIES, lockS: config.AGENT_LOCK_S });
 
 async function main(): Promise<number> {
@@ -63,9 +59,4 @@ async function main(): Promise<number> {
   }
 }
 
-const code = await main().catch((err: unknown) => {
-  console.error(`error: ${(err as Error).message}`);
-  return 1;
-});
-await redis.quit().catch(() => redis.disconnect());
-process.exit(code);
+await runCli(main);

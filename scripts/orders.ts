@@ -1,16 +1,12 @@
 // `npm run orders -- show <id> | list [state] | ipns-unknown` — an order and its history, on Redis
 // (REDIS_URL, REDIS_PREFIX). The order id is the "Ref K…" on the subscriber's screen and SMS.
-import { loadConfig } from '../src/config.js';
-import { createRedis } from '../src/redis.js';
+import { key, redis, runCli } from './lib/cli.js';
 import { OrderStore } from '../src/payments/order-store.js';
 import { IpnStore } from '../src/payments/ipn-store.js';
 import { maskPhone } from '../src/log.js';
 import { kes } from '../src/payments/catalog.js';
 
 const USAGE = 'usage: npm run orders -- show <id> | list [state] | ipns-unknown';
-const config = loadConfig();
-const redis = createRedis(config.REDIS_URL, { enableOfflineQueue: true });
-const key = (...p: string[]) => config.REDIS_PREFIX + p.join(':');
 const store = new OrderStore(redis, key);
 
 async function main(): Promise<number> {
@@ -42,9 +38,4 @@ async function main(): Promise<number> {
   return 2;
 }
 
-const code = await main().catch((err: unknown) => {
-  console.error(`error: ${(err as Error).message}`);
-  return 1;
-});
-await redis.quit().catch(() => redis.disconnect());
-process.exit(code);
+await runCli(main);

@@ -19,55 +19,56 @@ function labelKey(labels: Labels): string {
   return key;
 }
 
+interface Histogram { buckets: number[]; sum: number; count: number }
+
+function record(h: Histogram, valueMs: number): void {
+  for (let i = 0; i < BUCKETS_MS.length; i++) if (valueMs <= BUCKETS_MS[i]!) h.buckets[i]!++;
+  h.sum += valueMs;
+  h.count++;
+}
+
 export class Metrics {
   private counters = new Map<string, Map<string, number>>();
-  private histos = new Map<string, Map<string, { buckets: number[]; sum: number; count: number }>>();
+  private histos = new Map<string, Map<string, Histogram>>();
   private help = new Map<string, string>();
 
   inc(name: string, labels: Labels = {}, by = 1, help?: string): void {
-    if (help) this.help.set(name, help);
-    const series = this.counters.get(name) ?? new Map<string, number>();
-    this.counters.set(name, series);
+    const s = this.counterSeries(name, help);
     const k = labelKey(labels);
-    series.set(k, (series.get(k) ?? 0) + by);
+    s.set(k, (s.get(k) ?? 0) + by);
   }
 
   observe(name: string, valueMs: number, labels: Labels = {}, help?: string): void {
-    if (help) this.help.set(name, help);
-    const series = this.histos.get(name) ?? new Map();
-    this.histos.set(name, series);
-    const k = labelKey(labels);
-    const h = series.get(k) ?? { buckets: BUCKETS_MS.map(() => 0), sum: 0, count: 0 };
-    for (let i = 0; i < BUCKETS_MS.length; i++) if (valueMs <= BUCKETS_MS[i]!) h.buckets[i]!++;
-    h.sum += valueMs;
-    h.count++;
-    series.set(k, h);
+    record(this.histogramOf(name, labelKey(labels), help), valueMs);
   }
 
   /** inc() for one fixed series, with its key worked out once (for per-request counters). */
   counter(name: string, labels: Labels, help?: string): (by?: number) => void {
-    if (help) this.help.set(name, help);
+    const s = this.counterSeries(name, help);
     const k = labelKey(labels);
-    let series = this.counters.get(name);
-    if (!series) this.counters.set(name, (series = new Map()));
-    const s = series;
     return (by = 1) => s.set(k, (s.get(k) ?? 0) + by);
   }
 
   /** observe() for one fixed series, with its key worked out once. */
   histogram(name: string, labels: Labels, help?: string): (valueMs: number) => void {
+    const h = this.histogramOf(name, labelKey(labels), help);
+    return (valueMs) => record(h, valueMs);
+  }
+
+  private counterSeries(name: string, help?: string): Map<string, number> {
     if (help) this.help.set(name, help);
-    const k = labelKey(labels);
+    let series = this.counters.get(name);
+    if (!series) this.counters.set(name, (series = new Map()));
+    return series;
+  }
+
+  private histogramOf(name: string, key: string, help?: string): Histogram {
+    if (help) this.help.set(name, help);
     let series = this.histos.get(name);
     if (!series) this.histos.set(name, (series = new Map()));
-    let h = series.get(k);
-    if (!h) series.set(k, (h = { buckets: BUCKETS_MS.map(() => 0), sum: 0, count: 0 }));
-    const hist = h;
-    return (valueMs) => {
-      for (let i = 0; i < BUCKETS_MS.length; i++) if (valueMs <= BUCKETS_MS[i]!) hist.buckets[i]!++;
-      hist.sum += valueMs;
-      hist.count++;
-    };
+    let h = series.get(key);
+    if (!h) series.set(key, (h = { buckets: BUCKETS_MS.map(() => 0), sum: 0, count: 0 }));
+    return h;
   }
 
   render(): string {
