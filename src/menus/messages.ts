@@ -22,6 +22,9 @@ export const MSG = {
   unavailable: { en: 'Service temporarily unavailable, please try again.', sw: 'Huduma haipatikani kwa sasa, tafadhali jaribu tena.' },
   processing: { en: 'We are processing your request. You will receive an SMS.', sw: 'Tunashughulikia ombi lako. Utapokea SMS.' },
   ended: { en: 'This session has ended. Please dial again.', sw: 'Kipindi hiki kimekwisha. Tafadhali piga tena.' },
+  try_again: { en: 'Please try again.', sw: 'Tafadhali jaribu tena.' },
+  incomplete: { en: 'Your request was not completed. Please dial again.', sw: 'Ombi lako halikukamilika. Tafadhali piga tena.' },
+  foreign: { en: 'This session is not available. Please dial again.', sw: 'Kipindi hiki hakipatikani. Tafadhali piga tena.' },
   unknown_code: { en: 'This service code is not in use. Please check the code and dial again.', sw: 'Msimbo huu hautumiki. Tafadhali angalia msimbo na upige tena.' },
 } satisfies Record<string, L>;
 

@@ -40,6 +40,11 @@ export interface MenuContext {
   lang: Lang;
   /** Subscriber phone, E.164 (for `set: { recipient: $phone }`). */
   ph: string;
+  /**
+   * The session record's instance id (random, never reused): the base of every action's
+   * idempotency key, so an order's identity never repeats when an aggregator reuses a sessionId.
+   */
+  i?: string;
   /** Idempotency key of the action being run on the current action screen. */
   k?: string;
 }

@@ -37,7 +37,7 @@ function amountOf(v: string | undefined): number | undefined {
 export function draftOrder(kind: OrderKind, ctx: ActionContext): Draft | UserMessage {
   const v = ctx.values;
   const pay = ctx.params.pay === 'float' ? 'float' : 'checkout';
-  const base = { id: orderIdFor(ctx.idempotencyKey), idem: ctx.idempotencyKey, kind, pay, phone: ctx.phone, lang: ctx.lang } as const;
+  const base = { id: orderIdFor(ctx.idempotencyKey), idem: ctx.idempotencyKey, session: ctx.sessionId, kind, pay, phone: ctx.phone, lang: ctx.lang } as const;
   let amountMinor = amountOf(v.amount);
   if (kind === 'bundle') {
     const price = v.bundle !== undefined ? BUNDLES[v.bundle] : undefined;
@@ -107,6 +107,8 @@ export function paymentActions(app: AppContext, payments: Payments, agents: Agen
   }
 
   async function checkoutFlow(ctx: ActionContext, draft: Draft): Promise<ActionResult> {
+    // The commit point: from here the subscriber is told a prompt (or an SMS) follows.
+    if (!ctx.commit()) return fail(R.busy);
     const created = await store.create(draft, `${ctx.action} confirmed by ${maskPhone(ctx.phone)} (session ${ctx.sessionId})`);
     if (created) {
       await requestPayment(draft.id, 'checkout scheduled after the USSD reply');
@@ -138,6 +140,7 @@ export function paymentActions(app: AppContext, payments: Payments, agents: Agen
         if (pin.why === 'locked') return { outcome: 'locked', vars: { minutes: String(pin.minutes) } };
         return { outcome: 'not_agent' };
       }
+      if (!ctx.commit()) return fail(R.busy);
       if (await store.create(d, `${ctx.action} from float by agent ${maskPhone(ctx.phone)} (session ${ctx.sessionId})`)) {
         await vendFromFloat(d.id, `${PIN_CAUSE}: vend from float`);
         app.metrics.inc('orders_created_total', { kind: d.kind, pay: 'float' }, 1, 'Orders created');
@@ -155,7 +158,9 @@ export function paymentActions(app: AppContext, payments: Payments, agents: Agen
       const existing = await store.get(orderIdFor(ctx.idempotencyKey));
       const float = ctx.params.pay === 'float';
       if (existing) {
-        // The same confirming request again (aggregator retry, or a restarted hop): same order.
+        // The same confirming request again (aggregator retry, or a restarted hop): same order,
+        // already committed to by the hop that created it.
+        ctx.commit();
         if (existing.state === 'created') {
           // The first run died between creating the order and moving it on: finish that step.
           if (existing.pay === 'float') await vendFromFloat(existing.id, `${PIN_CAUSE} (before a restart): vend from float, resumed`);

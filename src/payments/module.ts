@@ -7,6 +7,8 @@ import { paymentActions } from './actions.js';
 import { Payments } from './flows.js';
 import { paymentRoutes } from './routes.js';
 
+const MONEY_ACTIONS = ['airtime', 'bundle', 'paybill', 'checkout'] as const;
+
 export interface PaymentsHandle { payments: Payments; agents: AgentStore }
 
 /** For tests and scripts: the module's objects by AppContext. */
@@ -45,8 +47,12 @@ export function paymentsModule(): ServiceModule {
       payments = new Payments(app);
       agents = new AgentStore(app.redis, app.key, { maxTries: c.AGENT_MAX_PIN_TRIES, lockS: c.AGENT_LOCK_S });
       paymentsOf.set(app, { payments, agents });
-      const handlers = { ...paymentActions(app, payments, agents), ...agentActions(app, agents) };
-      for (const [name, fn] of Object.entries(handlers)) app.actions.register(name, fn);
+      const money = paymentActions(app, payments, agents);
+      // Money actions pick their own commit point (just before the order is created), so a slow
+      // PIN check can still end in an honest "try again" (src/ussd/hop-gate.ts).
+      for (const name of MONEY_ACTIONS) app.actions.register(name, money[name], { commitsItself: true });
+      app.actions.register('balance', money.balance);
+      for (const [name, fn] of Object.entries(agentActions(app, agents))) app.actions.register(name, fn);
     },
     routes(router, app) {
       paymentRoutes(router, app, payments!, agents!);

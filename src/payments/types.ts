@@ -27,8 +27,10 @@ export const TERMINAL: ReadonlySet<OrderState> = new Set(['fulfilled', 'refunded
 
 export interface Order {
   id: string;
-  /** The engine's idempotency key the id was derived from. */
+  /** The engine's idempotency key the id was derived from (session instance and step). */
   idem: string;
+  /** The aggregator's sessionId of the confirming hop (for support; not unique over time). */
+  session?: string;
   kind: OrderKind;
   pay: PayMethod;
   state: OrderState;

@@ -1,6 +1,12 @@
 // Named async effects that menu screens trigger (`type: action` in a menu file).
 // The engine saves the session first and only then runs the action (DESIGN trap 4), racing it
 // against USSD_DEADLINE_MS. The money-flows module replaces the placeholder handlers.
+//
+// Commit point: an action must not change anything for good once the subscriber has been told
+// "try again" (src/ussd/hop-gate.ts). By default the engine commits just before it calls the
+// handler. A handler registered with `commitsItself` calls ctx.commit() itself, right before
+// its first lasting step (creating an order), so a slow check before it can still end in an
+// honest "try again".
 import type { Logger } from '../log.js';
 import type { UserMessage } from '../gateway/types.js';
 
@@ -28,6 +34,14 @@ export interface ActionContext {
   logger: Logger;
   /** Run after the reply has been sent (e.g. an STK push must not arrive while the session is open). */
   afterReply(fn: () => Promise<void> | void): void;
+  /**
+   * Call right before the first step that cannot be taken back. false: the subscriber was
+   * already told to try again, so do nothing and return a failure. Always true for handlers
+   * not registered with `commitsItself` (the engine committed for them).
+   */
+  commit(): boolean;
+  /** Session instance: unique per session record, never reused even when the aggregator reuses sessionIds. */
+  sessionInstance: string;
 }
 
 export interface ActionResult {
@@ -41,16 +55,28 @@ export interface ActionResult {
 
 export type ActionHandler = (ctx: ActionContext) => Promise<ActionResult>;
 
+export interface ActionOptions {
+  /** The handler calls ctx.commit() itself before its first lasting step. */
+  commitsItself?: boolean;
+}
+
 export class ActionRegistry {
   private readonly handlers = new Map<string, ActionHandler>();
+  private readonly selfCommitting = new Set<string>();
 
   /** Registering a name again replaces the handler (placeholders are replaced this way). */
-  register(name: string, handler: ActionHandler): void {
+  register(name: string, handler: ActionHandler, opts: ActionOptions = {}): void {
     this.handlers.set(name, handler);
+    if (opts.commitsItself) this.selfCommitting.add(name);
+    else this.selfCommitting.delete(name);
   }
 
   get(name: string): ActionHandler | undefined {
     return this.handlers.get(name);
+  }
+
+  commitsItself(name: string): boolean {
+    return this.selfCommitting.has(name);
   }
 
   has(name: string): boolean {

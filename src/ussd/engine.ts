@@ -1,6 +1,6 @@
 // One hop of a USSD session: lock+load (one script), pure xstate transition, save, run the
 // action effect against the deadline, transition on its outcome, save+unlock (one script).
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { AppContext } from '../app-context.js';
 import type { Redis } from '../redis.js';
@@ -10,15 +10,17 @@ import { MSG } from '../menus/messages.js';
 import { renderScreen } from '../menus/render.js';
 import type { CompiledMenu, MenuContext, MenuEvent, Screen } from '../menus/types.js';
 import type { ActionContext, ActionResult, Lang } from './actions.js';
+import { maskPhone } from '../log.js';
 import type { AfterReply } from './after-reply.js';
-import { extensionOf, latestInput } from './input.js';
+import { extensionOf, latestInput, textMark } from './input.js';
+import type { HopGate } from './hop-gate.js';
 import { restoreSnapshot, steppingLogic } from './machine-cache.js';
 import { SessionStore, type Loaded, type SaveArgs, type SessionKeys } from './session-store.js';
 
 export interface HopResult {
   reply: UssdReply;
   screen: string;
-  /** con | end | replay | busy | unknown_code | ended */
+  /** con | end | replay | busy | unknown_code | ended | foreign | lock_lost */
   outcome: string;
   action?: string;
   actionOutcome?: string;
@@ -27,6 +29,17 @@ export interface HopResult {
 const TIMEOUT = Symbol('timeout');
 const tokenPrefix = randomBytes(6).toString('hex');
 let tokenSeq = 0;
+
+/**
+ * A new session record's instance id: time-ordered, with 64 random bits. Order ids derive from
+ * it (not from the sessionId, which aggregators reuse once a session has expired).
+ */
+export function newSessionInstance(): string {
+  return `${Date.now().toString(36)}${randomBytes(8).toString('base64url')}`;
+}
+
+/** Sends an SMS for a hop whose reply promised one (the action's outcome arrived after the reply). */
+export type LateSms = (phone: string, text: string, reference: string) => void;
 
 export const encodeReply = (r: UssdReply): string => (r.continues ? 'C' : 'E') + r.text;
 export const decodeReply = (s: string): UssdReply => ({ continues: s[0] === 'C', text: s.slice(1) });
@@ -42,6 +55,7 @@ function encodeSnapshot(snap: AnyMachineSnapshot, drop?: Set<string>): string {
   }
   // Only what a restore needs: empty fields are left out to keep the record small.
   const small: Partial<MenuContext> = { v, h: c.h, lang: c.lang, ph: c.ph };
+  if (c.i) small.i = c.i;
   if (c.pg) small.pg = c.pg;
   if (c.e) small.e = c.e;
   if (c.k) small.k = c.k;
@@ -60,12 +74,13 @@ function decodeSnapshot(s: string): Stored {
 
 /** What decodeSnapshot(encodeSnapshot(snap)) gives, without the JSON round trip. */
 function storedOf(value: string, c: Partial<MenuContext>): Stored {
-  return { v: value, c: { v: c.v ?? {}, h: c.h ?? [], pg: c.pg ?? 0, e: c.e ?? '', lang: c.lang === 'sw' ? 'sw' : 'en', ph: c.ph ?? '', ...(c.k ? { k: c.k } : {}) } };
+  return { v: value, c: { v: c.v ?? {}, h: c.h ?? [], pg: c.pg ?? 0, e: c.e ?? '', lang: c.lang === 'sw' ? 'sw' : 'en', ph: c.ph ?? '', ...(c.i ? { i: c.i } : {}), ...(c.k ? { k: c.k } : {}) } };
 }
 
 // Module-level helpers rather than closures made on every hop (each costs under tsx).
-function inEvent(input: string, sessionId: string, n: number, lim: number): MenuEvent {
-  return { type: 'IN', input, key: `${sessionId}:${n}`, lim };
+/** `instance` is the session record's instance id: the key (an order's identity) never repeats. */
+function inEvent(input: string, instance: string, n: number, lim: number): MenuEvent {
+  return { type: 'IN', input, key: `${instance}:${n}`, lim };
 }
 
 function screenOf(menu: CompiledMenu, s: AnyMachineSnapshot): Screen {
@@ -81,8 +96,40 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  */
 type SessionRecord = Extract<Loaded, { kind: 'session' }> & { decoded?: Stored };
 
-/** A record this process wrote, and its write id. */
-interface Written { w: string; rec: SessionRecord }
+/** A record this process wrote, its write id and the phone it belongs to. */
+interface Written { w: string; rec: SessionRecord; phone: string }
+
+/** Everything one hop carries from the request to its last write. */
+interface Hop {
+  menu: CompiledMenu;
+  channel: ChannelAdapter;
+  req: UssdRequest;
+  phone: Phone;
+  after: AfterReply;
+  extra: string;
+  k: SessionKeys;
+  token: string;
+  deadlineAt: number;
+  /** textMark(req.text): what the record keeps of the text. */
+  mark: string;
+  gate: HopGate;
+  /** The action missed the deadline after committing: its late outcome is settled by SMS. */
+  lateHandled?: boolean;
+}
+
+/** The event an action's result feeds the machine. */
+function outEvent(atAction: AnyMachineSnapshot, result: ActionResult): MenuEvent {
+  const lang = (atAction.context as MenuContext).lang;
+  const vars: Record<string, string> = { ...(result.vars ?? {}) };
+  vars.reason = result.reason?.[lang] ?? vars.reason ?? '';
+  return { type: 'OUT', outcome: result.outcome, vars };
+}
+
+/** The answer of an action the engine did not start: the subscriber was told to try again. */
+function abandoned(name: string, logger: AppContext['logger'], req: UssdRequest): ActionResult {
+  logger.warn({ action: name, sessionId: req.sessionId }, 'action not started: the reply already said try again');
+  return { outcome: 'failure', reason: MSG.try_again };
+}
 
 /** Sessions this process answered last, at most this many (each about 1 KB). */
 const RECENT_MAX = 4_096;
@@ -107,7 +154,7 @@ export class UssdEngine {
   /** The last record this process wrote per session: the next hop's starting point, if still current. */
   private readonly recent = new Map<string, Written>();
 
-  constructor(private readonly app: AppContext, menus: CompiledMenu[], redis: Redis = app.redis) {
+  constructor(private readonly app: AppContext, menus: CompiledMenu[], redis: Redis = app.redis, private readonly lateSms?: LateSms) {
     for (const m of menus) this.byCode.set(m.serviceCode, m);
     this.store = new SessionStore(redis);
     // app.key('sess', id) is prefix + 'sess:' + id: the fixed part once, not per hop.
@@ -142,7 +189,7 @@ export class UssdEngine {
     return { sess: p.sess + sessionId, lock: p.lock + sessionId, resume: p.resume + phone.msisdn, lang: p.lang + phone.msisdn };
   }
 
-  async hop(channel: ChannelAdapter, req: UssdRequest, phone: Phone, after: AfterReply, startedAt: number): Promise<HopResult> {
+  async hop(channel: ChannelAdapter, req: UssdRequest, phone: Phone, after: AfterReply, startedAt: number, gate: HopGate): Promise<HopResult> {
     const found = this.menuFor(req.serviceCode);
     if (!found) {
       return { reply: { continues: false, text: `${MSG.unknown_code.en}\n${MSG.unknown_code.sw}` }, screen: '-', outcome: 'unknown_code' };
@@ -153,6 +200,8 @@ export class UssdEngine {
     const token = `${tokenPrefix}${++tokenSeq}`;
     const deadlineAt = this.deadlineAt(startedAt);
     const lockMs = cfg.USSD_DEADLINE_MS + 1000;
+    const mark = textMark(req.text);
+    const hop: Hop = { menu, channel, req, phone, after, extra, k, token, deadlineAt, mark, gate };
 
     let saved = false;
     try {
@@ -161,9 +210,9 @@ export class UssdEngine {
       // wrote and store the result in one round trip, unless someone else wrote since.
       // (A repeat of that hop's own text is a replay: load answers it without computing anything.)
       const last = this.recent.get(req.sessionId);
-      if (last && last.rec.text !== req.text) {
+      if (last && last.rec.text !== mark && last.phone === phone.e164) {
         try {
-          const r = await this.advance(menu, channel, req, phone, after, last.rec, extra, k, token, deadlineAt, { mode: 'try', w: last.w, text: last.rec.text, lockMs });
+          const r = await this.advance(hop, last.rec, { mode: 'try', w: last.w, text: last.rec.text, lockMs });
           saved = true;
           return r;
         } catch (err) {
@@ -185,13 +234,17 @@ export class UssdEngine {
           await sleep(wait);
           wait = Math.min(wait * 2, 40);
         }
-        loaded = await this.store.load(k, req.text, token, lockMs);
+        loaded = await this.store.load(k, mark, token, lockMs, phone.e164);
+      }
+      if (loaded.kind === 'foreign') {
+        saved = true; // nothing of that session was locked or changed
+        return this.foreign(req, phone);
       }
       if (loaded.kind === 'replay') {
         saved = true;
         return { reply: decodeReply(loaded.reply), screen: '-', outcome: 'replay' };
       }
-      const r = await this.advance(menu, channel, req, phone, after, loaded, extra, k, token, deadlineAt, { mode: 'locked' });
+      const r = await this.advance(hop, loaded, { mode: 'locked' });
       saved = true;
       return r;
     } finally {
@@ -208,21 +261,28 @@ export class UssdEngine {
     return r.w;
   }
 
-  private remember(sessionId: string, w: string, rec: SessionRecord): void {
+  private remember(sessionId: string, w: string, rec: SessionRecord, phone: string): void {
     if (!w) {
       this.recent.delete(sessionId);
       return;
     }
     // Oldest session first out: a session lives minutes, so insertion order is age order enough.
     if (this.recent.size >= RECENT_MAX && !this.recent.has(sessionId)) this.recent.delete(this.recent.keys().next().value!);
-    this.recent.set(sessionId, { w, rec });
+    this.recent.set(sessionId, { w, rec, phone });
   }
 
-  private async advance(
-    menu: CompiledMenu, channel: ChannelAdapter, req: UssdRequest, phone: Phone, after: AfterReply,
-    loaded: Exclude<Loaded, { kind: 'replay' | 'busy' }>, extra: string, k: SessionKeys, token: string, deadlineAt: number,
-    first: FirstWrite,
-  ): Promise<HopResult> {
+  /**
+   * A request naming a session that belongs to another phone (a guessed or replayed sessionId):
+   * it ends, and the owner's session is untouched, so its owner can still finish.
+   */
+  private foreign(req: UssdRequest, phone: Phone): HopResult {
+    this.app.logger.warn({ sessionId: req.sessionId, phone: maskPhone(phone.e164) }, 'ussd request for a session of another phone refused');
+    this.app.metrics.inc('ussd_foreign_session_total', {}, 1, 'Requests naming a session that belongs to another phone');
+    return { reply: { continues: false, text: `${MSG.foreign.en}\n${MSG.foreign.sw}` }, screen: '-', outcome: 'foreign' };
+  }
+
+  private async advance(hop: Hop, loaded: Exclude<Loaded, { kind: 'replay' | 'busy' | 'foreign' }>, first: FirstWrite): Promise<HopResult> {
+    const { menu, channel, req, phone, after, extra, k, token, deadlineAt, mark, gate } = hop;
     const cfg = this.app.config;
     const step = steppingLogic(menu.machine);
     const lim = channel.screenMaxChars;
@@ -241,15 +301,24 @@ export class UssdEngine {
       // A record we cannot read counts as expired rather than failing every hop of the session.
       try { stored = (loaded as SessionRecord).decoded ?? decodeSnapshot(loaded.snapshot); } catch { stored = undefined; }
     }
+    // A record written before records kept their phone still names it in its snapshot.
+    if (stored && stored.c.ph && stored.c.ph !== phone.e164) {
+      await this.store.unlock(k, token).catch(() => undefined);
+      return this.foreign(req, phone);
+    }
+    // The session's instance: kept in the snapshot; a record without one (an older release) gets one now.
+    let instance = stored?.c.i ?? newSessionInstance();
     if (loaded.kind === 'session' && stored) {
       n = loaded.n;
       const input = latestInput(loaded.text, req.text, channel.cumulative);
       storedLang = stored.c.lang;
-      snap = restoreSnapshot(menu.machine, stored.v, stored.c);
+      snap = restoreSnapshot(menu.machine, stored.v, { ...stored.c, i: instance });
       if (loaded.resumeOffer) {
         if (input === '1') {
           const r = decodeSnapshot(loaded.resumeOffer);
-          snap = restoreSnapshot(menu.machine, r.v, { ...r.c, e: '', pg: 0, lang: stored.c.lang, ph: phone.e164 });
+          // The resumed screens continue under this session's instance: keys of the dropped
+          // session (and its orders) are never met again.
+          snap = restoreSnapshot(menu.machine, r.v, { ...r.c, e: '', pg: 0, lang: stored.c.lang, ph: phone.e164, i: instance });
         } else if (input !== '2' && input !== menu.keys.home && input !== menu.keys.back) {
           resumeOffer = loaded.resumeOffer;
           fixedReply = { continues: true, text: `${MSG.opt[stored.c.lang]}\n${MSG.resume[stored.c.lang]}` };
@@ -264,7 +333,7 @@ export class UssdEngine {
           // with the same idempotency key (the handler deduplicates on it).
           actions = [{ type: 'run', params: { action: screen.action, screen: screen.id } }];
         } else {
-          [snap, actions] = transition(step, snap, inEvent(input, req.sessionId, n, lim));
+          [snap, actions] = transition(step, snap, inEvent(input, instance, n, lim));
         }
       }
     } else {
@@ -277,7 +346,8 @@ export class UssdEngine {
         try { lang = ((loaded as SessionRecord).decoded ?? decodeSnapshot(loaded.snapshot)).c.lang; } catch { /* unreadable: English */ }
         storedLang = lang;
       }
-      snap = initialTransition(step, { v: {}, h: [], pg: 0, e: '', lang, ph: phone.e164 } satisfies MenuContext)[0];
+      instance = newSessionInstance();
+      snap = initialTransition(step, { v: {}, h: [], pg: 0, e: '', lang, ph: phone.e164, i: instance } satisfies MenuContext)[0];
       const offer = loaded.kind === 'new' ? this.resumable(menu, loaded.resume, req) : undefined;
       const shortcut = loaded.kind === 'new' ? req.text || extra : '';
       if (offer) {
@@ -287,7 +357,7 @@ export class UssdEngine {
         // Dial-in shortcut (*860*30*1*2#): replay the inputs, stopping at the first one the
         // menu rejects or at an action (which then runs as if typed).
         for (const seg of shortcut.split('*')) {
-          [snap, actions] = transition(step, snap, inEvent(seg, req.sessionId, n, lim));
+          [snap, actions] = transition(step, snap, inEvent(seg, instance, n, lim));
           const s = screenOf(menu, snap);
           if ((snap.context as MenuContext).e || s.kind !== 'options' && s.kind !== 'input') break;
         }
@@ -302,11 +372,11 @@ export class UssdEngine {
       actionName = screen.action;
       const pending = encodeSnapshot(snap);
       const w = await this.write(k, first, {
-        token, ttlS: cfg.SESSION_TTL_S, text: req.text, reply: '', snapshot: pending, n,
-        machineVersion: menu.version, resumeOffer: '', resume: '-', resumeTtlS: 1, lang: '', langTtlS: 1, unlock: false,
+        token, ttlS: cfg.SESSION_TTL_S, text: mark, reply: '', snapshot: pending, n,
+        machineVersion: menu.version, resumeOffer: '', resume: '-', resumeTtlS: 1, lang: '', langTtlS: 1, phone: phone.e164, unlock: false,
       });
       first = { mode: 'locked' }; // the lock is ours from here until the final write
-      this.remember(req.sessionId, w, { kind: 'session', text: req.text, snapshot: pending, n, machineVersion: menu.version, resumeOffer: '' });
+      this.remember(req.sessionId, w, { kind: 'session', text: mark, snapshot: pending, n, machineVersion: menu.version, resumeOffer: '' }, phone.e164);
       if (!w) {
         // This hop stalled past its lock (a chained action, a long pause) and someone else may
         // now be running this step: an action whose state is not saved must never start.
@@ -314,12 +384,10 @@ export class UssdEngine {
         const lang = (snap.context as MenuContext).lang;
         return { reply: { continues: false, text: MSG.processing[lang] }, screen: screen.id, outcome: 'lock_lost', ...(actionName ? { action: actionName } : {}) };
       }
-      const result = await this.runAction(menu, screen, snap.context as MenuContext, req, phone, after, deadlineAt);
+      const atAction = snap;
+      const result = await this.runAction(hop, screen, atAction.context as MenuContext, (late) => this.settleLate(hop, atAction, late));
       actionOutcome = result.outcome;
-      const ctx = snap.context as MenuContext;
-      const vars: Record<string, string> = { ...(result.vars ?? {}) };
-      vars.reason = result.reason?.[ctx.lang] ?? vars.reason ?? '';
-      [snap, actions] = transition(step, snap, { type: 'OUT', outcome: result.outcome, vars });
+      [snap, actions] = transition(step, snap, outEvent(atAction, result));
     }
 
     const ctx = snap.context as MenuContext;
@@ -331,10 +399,16 @@ export class UssdEngine {
     // Once an action has run, its outcome is the truth: a failed save must not turn it into
     // "service unavailable" (a retry finds the saved action state and re-runs it idempotently).
     let saveFailed = false;
+    // The reply is final: if an earlier one already promised an SMS (the hop ran late), this is
+    // what the SMS says. An outcome of 'processing' is a promise the action keeps itself, and a
+    // late action result is settled by runAction.
+    if (actionOutcome !== 'processing' && !hop.lateHandled) {
+      gate.settle(() => this.sendLate(hop, reply.continues ? MSG.incomplete[ctx.lang] : reply.text));
+    }
     const w = await this.write(k, first, {
       token,
       ttlS: cfg.SESSION_TTL_S,
-      text: req.text,
+      text: mark,
       reply: encodeReply(reply),
       snapshot,
       n: n + 1,
@@ -345,6 +419,7 @@ export class UssdEngine {
       resumeTtlS: cfg.SESSION_TTL_S + cfg.RESUME_WINDOW_S,
       lang: ctx.lang !== storedLang ? ctx.lang : '',
       langTtlS: cfg.LANGUAGE_TTL_S,
+      phone: phone.e164,
       unlock: true,
     }).catch((err: unknown) => {
       if (!actionName) throw err;
@@ -356,8 +431,8 @@ export class UssdEngine {
     // An ended session takes no more hops; a failed write leaves Redis the only truth.
     this.remember(req.sessionId, reply.continues ? w : '', {
       // The parsed form only: keeping the JSON too would double what every hop leaves alive.
-      kind: 'session', text: req.text, snapshot: '', n: n + 1, machineVersion: menu.version, resumeOffer, decoded: storedOf(snap.value as string, ctx),
-    });
+      kind: 'session', text: mark, snapshot: '', n: n + 1, machineVersion: menu.version, resumeOffer, decoded: storedOf(snap.value as string, ctx),
+    }, phone.e164);
     return { reply, screen: fixedReply && resumeOffer ? 'resume' : screen.id, outcome, ...(actionName ? { action: actionName } : {}), ...(actionOutcome ? { actionOutcome } : {}) };
   }
 
@@ -379,9 +454,8 @@ export class UssdEngine {
     return snapshot;
   }
 
-  private async runAction(
-    menu: CompiledMenu, screen: Screen, ctx: MenuContext, req: UssdRequest, phone: Phone, after: AfterReply, deadlineAt: number,
-  ): Promise<ActionResult> {
+  private async runAction(hop: Hop, screen: Screen, ctx: MenuContext, onLate: (late: ActionResult) => void): Promise<ActionResult> {
+    const { menu, req, phone, after, deadlineAt, gate } = hop;
     const name = screen.action!;
     const logger = this.app.logger;
     const handler = this.app.actions.get(name);
@@ -389,21 +463,27 @@ export class UssdEngine {
       logger.error({ action: name, menu: menu.id }, 'no handler registered for menu action');
       return { outcome: 'failure' };
     }
+    // Unless the handler picks its own commit point, it commits now: the reply may already have
+    // told the subscriber to try again (the hop ran past its deadline), and then it must not run.
+    const selfCommit = this.app.actions.commitsItself(name);
+    if (!selfCommit && !gate.commit()) return abandoned(name, logger, req);
     const ac = new AbortController();
     const actx: ActionContext = {
       action: name,
       params: screen.params ?? {},
       sessionId: req.sessionId,
+      sessionInstance: ctx.i ?? req.sessionId,
       menuId: menu.id,
       serviceCode: menu.serviceCode,
       phone: phone.e164,
       ...(req.networkCode ? { networkCode: req.networkCode } : {}),
       lang: ctx.lang,
       values: { ...ctx.v },
-      idempotencyKey: ctx.k || `${req.sessionId}:${screen.id}`,
+      idempotencyKey: ctx.k || `${ctx.i ?? req.sessionId}:${screen.id}`,
       signal: ac.signal,
       logger,
       afterReply: (fn) => after.add(fn),
+      commit: selfCommit ? () => gate.commit() : () => true,
     };
     const started = Date.now();
     let p: Promise<ActionResult>;
@@ -428,8 +508,46 @@ export class UssdEngine {
     if (r !== TIMEOUT) return r;
     ac.abort();
     this.app.metrics.inc('ussd_action_deadline_total', { action: name }, 1, 'Actions that missed the USSD deadline');
-    // The action keeps going; its result reaches the subscriber by SMS, not on this screen.
-    void p.then((late) => logger.info({ action: name, sessionId: req.sessionId, outcome: late.outcome, ms: Date.now() - started }, 'menu action finished after the deadline'));
+    if (gate.fail()) {
+      // Nothing was committed: the screen says "try again", and the action, which keeps going,
+      // finds the gate closed at its commit point and stops there.
+      void p.then((late) => logger.info({ action: name, sessionId: req.sessionId, outcome: late.outcome, ms: Date.now() - started }, 'menu action finished after the deadline; the subscriber was told to try again'));
+      return { outcome: 'failure', reason: MSG.try_again };
+    }
+    // Committed: the screen promises an SMS, and the SMS carries the outcome once it is known.
+    hop.lateHandled = true;
+    gate.promiseSms();
+    void p.then((late) => {
+      logger.info({ action: name, sessionId: req.sessionId, outcome: late.outcome, ms: Date.now() - started }, 'menu action finished after the deadline');
+      onLate(late);
+    });
     return { outcome: 'processing' };
+  }
+
+  /** The late outcome of an action, as the screen it leads to would have said it: by SMS. */
+  private settleLate(hop: Hop, atAction: AnyMachineSnapshot, late: ActionResult): void {
+    // 'processing' from the action itself: its own flow (an order's SMS) keeps the promise.
+    if (late.outcome === 'processing') return;
+    try {
+      const [next] = transition(steppingLogic(hop.menu.machine), atAction, outEvent(atAction, late));
+      const screen = screenOf(hop.menu, next);
+      const ctx = next.context as MenuContext;
+      const text = screen.kind === 'end' ? renderScreen(hop.menu, screen, ctx, 1000) : MSG.incomplete[ctx.lang];
+      hop.gate.settle(() => this.sendLate(hop, text));
+    } catch (err) {
+      this.app.logger.error({ sessionId: hop.req.sessionId, err: (err as Error).message }, 'late action outcome could not be rendered');
+      hop.gate.settle(() => this.sendLate(hop, MSG.incomplete[(atAction.context as MenuContext).lang]));
+    }
+  }
+
+  private sendLate(hop: Hop, text: string): void {
+    const ctx = hop.req;
+    const reference = `late-${createHash('sha256').update(`${ctx.sessionId}\n${hop.token}`).digest('hex').slice(0, 20)}`;
+    this.app.metrics.inc('ussd_late_sms_total', {}, 1, 'Outcomes sent by SMS because the reply promised one');
+    if (!this.lateSms) {
+      this.app.logger.error({ sessionId: ctx.sessionId }, 'a reply promised an SMS but no SMS sender is configured');
+      return;
+    }
+    this.lateSms(hop.phone.e164, text, reference);
   }
 }

@@ -10,21 +10,34 @@ import { maskPhone, type Logger } from '../log.js';
 import { loadMenuDir } from '../menus/load.js';
 import { MSG } from '../menus/messages.js';
 import { AfterReply } from './after-reply.js';
+import { HopGate } from './hop-gate.js';
+import { lateSmsSender } from './late-sms.js';
 import { UssdEngine, type HopResult } from './engine.js';
 import { registerPlaceholders } from './placeholders.js';
 import { createRedis, waitReady, type Redis } from '../redis.js';
 
 const UNAVAILABLE: UssdReply = { continues: false, text: MSG.unavailable.en };
 const TIMED_OUT: HopResult = { reply: UNAVAILABLE, screen: '-', outcome: 'timeout' };
+const PROCESSING: HopResult = { reply: { continues: false, text: MSG.processing.en }, screen: '-', outcome: 'timeout_committed' };
 
 /**
- * `work`'s result, or `late` once `ms` have passed; work goes on, and a failure after that
+ * The reply of a hop that missed its deadline: "try again" if its action had not committed
+ * (and now never will), else "you will receive an SMS", a promise the gate then keeps.
+ */
+function lateReply(gate: HopGate): HopResult {
+  if (gate.fail()) return TIMED_OUT;
+  gate.promiseSms();
+  return PROCESSING;
+}
+
+/**
+ * `work`'s result, or `late()` once `ms` have passed; work goes on, and a failure after that
  * goes to `failedLate`. One promise and one timer per hop, no Promise.race.
  */
-function inTime<T>(work: Promise<T>, ms: number, late: T, failedLate: (err: unknown) => void): Promise<T> {
+function inTime<T>(work: Promise<T>, ms: number, late: () => T, failedLate: (err: unknown) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; resolve(late); }, ms);
+    const timer = setTimeout(() => { timedOut = true; resolve(late()); }, ms);
     work.then(
       (v) => { clearTimeout(timer); resolve(v); },
       (err: unknown) => {
@@ -131,15 +144,17 @@ export function ussdModule(): ServiceModule {
     }
 
     const after = new AfterReply(log);
+    const gate = new HopGate();
     let result: HopResult;
     const eng = engine!;
     try {
-      // Whatever happens below (Redis slow or down, a bug), the subscriber gets a reply in time.
-      const work = eng.hop(channel, req, phone, after, startedAt);
-      result = await inTime(work, Math.max(0, eng.deadlineAt(startedAt) + 10 - Date.now()), TIMED_OUT, (err) => hopFailed(log, req, channel, err));
+      // Whatever happens below (Redis slow or down, a bug), the subscriber gets a reply in time,
+      // and what it says is what happens (HopGate).
+      const work = eng.hop(channel, req, phone, after, startedAt, gate);
+      result = await inTime(work, Math.max(0, eng.deadlineAt(startedAt) + 10 - Date.now()), () => lateReply(gate), (err) => hopFailed(log, req, channel, err));
     } catch (err) {
       hopFailed(log, req, channel, err);
-      result = { reply: UNAVAILABLE, screen: '-', outcome: 'unavailable' };
+      result = lateReply(gate);
     }
     channel.render(ctx, result.reply);
     if (after.pending > 0) ctx.res.once('finish', () => after.flush());
@@ -191,7 +206,7 @@ export function ussdModule(): ServiceModule {
       sessionRedis = createRedis(c.REDIS_URL, { autoResendUnfulfilledCommands: false });
       sessionRedis.on('error', (err) => app.logger.debug({ err: err.message }, 'ussd session redis error'));
       if (app.redis.status === 'ready') await waitReady(sessionRedis, 3000).catch(() => undefined);
-      engine = new UssdEngine(app, menus, sessionRedis);
+      engine = new UssdEngine(app, menus, sessionRedis, lateSmsSender(app));
       adapters = channelAdapters(c);
       app.logger.info({ menus: menus.map((m) => `${m.file} ${m.serviceCode} v${m.version}`) }, 'ussd menus loaded');
     },

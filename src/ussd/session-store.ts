@@ -1,7 +1,9 @@
-// Session records in Redis (DESIGN traps 1 and 2). One hash per session: t (last text), r (its
-// stored reply), s (snapshot), n (hop count), m (machine version), rs (resume offer) and w (a
-// random id every write replaces, so a record recreated after expiry or a failover never
-// repeats an earlier one). Three ways in, each one script and one round trip:
+// Session records in Redis (DESIGN traps 1 and 2). One hash per session: t (a mark of the last
+// text: its length and digest, never the inputs themselves, which may hold PINs), r (its stored
+// reply), s (snapshot), n (hop count), m (machine version), rs (resume offer), p (the phone the
+// session belongs to) and w (a random id every write replaces, so a record recreated after
+// expiry or a failover never repeats an earlier one). Three ways in, each one script and one
+// round trip:
 //   load: replay check, per-session lock (SET NX PX with a token) and the record;
 //   save: the record + TTL + resume pointer + language, then unlock, only while the lock is
 //         still ours (a writer whose lock expired never overwrites a newer state);
@@ -12,27 +14,31 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Command, type Redis } from 'ioredis';
 
 /**
- * Lua that reads the record (f) and returns a replay or "busy", or takes the lock. A lock that
- * already holds our token is ours: the same script run twice (a command re-sent after a
- * reconnect) must not wait for itself.
+ * Lua that reads the record (f) and returns "foreign" (another phone's session: nothing is
+ * read, replayed or locked for it), a replay or "busy", or takes the lock. A lock that already
+ * holds our token is ours: the same script run twice (a command re-sent after a reconnect)
+ * must not wait for itself. `phone` is the ARGV holding the caller's phone.
  */
-const READ_AND_LOCK = `
-local f = redis.call('HMGET', KEYS[1], 't', 'r', 's', 'n', 'm', 'rs', 'w')
+function readAndLock(phone: string): string {
+  return `
+local f = redis.call('HMGET', KEYS[1], 't', 'r', 's', 'n', 'm', 'rs', 'w', 'p')
+if f[8] and f[8] ~= '' and f[8] ~= ${phone} then return {'X'} end
 if f[1] == ARGV[1] and f[2] and f[2] ~= '' then return {'R', f[2]} end
 if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) and redis.call('GET', KEYS[2]) ~= ARGV[2] then return {'B'} end
 `;
+}
 
 const RETURN_RECORD = `
 if f[3] then return {'S', f[1] or '', f[3], f[4] or '0', f[5] or '', f[6] or ''} end
 return {'N', redis.call('GET', KEYS[3]) or '', redis.call('GET', KEYS[4]) or ''}
 `;
 
-/** Lua that writes the record from ARGV[a..a+11] (its write id last). */
+/** Lua that writes the record from ARGV[a..a+12] (its write id last). */
 function writeRecord(a: number): string {
   const A = (i: number) => `ARGV[${a + i}]`;
-  // ttlS, t, r, s, n, m, rs, resume ('' delete, '-' keep, else value), resumeTtlS, lang ('' keep), langTtlS, w
+  // ttlS, t, r, s, n, m, rs, resume ('' delete, '-' keep, else value), resumeTtlS, lang ('' keep), langTtlS, p, w
   return `
-redis.call('HSET', KEYS[1], 't', ${A(1)}, 'r', ${A(2)}, 's', ${A(3)}, 'n', ${A(4)}, 'm', ${A(5)}, 'rs', ${A(6)}, 'w', ${A(11)})
+redis.call('HSET', KEYS[1], 't', ${A(1)}, 'r', ${A(2)}, 's', ${A(3)}, 'n', ${A(4)}, 'm', ${A(5)}, 'rs', ${A(6)}, 'p', ${A(11)}, 'w', ${A(12)})
 redis.call('EXPIRE', KEYS[1], ${A(0)})
 if ${A(7)} == '' then redis.call('DEL', KEYS[3])
 elseif ${A(7)} ~= '-' then redis.call('SET', KEYS[3], ${A(7)}, 'EX', ${A(8)}) end
@@ -40,8 +46,8 @@ if ${A(9)} ~= '' then redis.call('SET', KEYS[4], ${A(9)}, 'EX', ${A(10)}) end
 `;
 }
 
-// ARGV: text, token, lockMs
-const LOAD = READ_AND_LOCK + RETURN_RECORD;
+// ARGV: text mark, token, lockMs, phone
+const LOAD = readAndLock('ARGV[4]') + RETURN_RECORD;
 
 // ARGV: token, unlock ('1'/'0'), then the record (writeRecord). 1, or 0 if the lock was lost.
 const SAVE = `
@@ -51,10 +57,11 @@ if ARGV[2] == '1' then redis.call('DEL', KEYS[2]) end
 return 1
 `;
 
-// ARGV: text, token, lockMs, expected w, keep the lock ('1'/'0'), expected t, then the record
-// (writeRecord). Besides w, the text and the menu version must be as we left them: a writer
-// that does not keep w (an older release during a rolling deploy) still changes one of those.
-const TRY = `${READ_AND_LOCK}
+// ARGV: text mark, token, lockMs, expected w, keep the lock ('1'/'0'), expected t, then the
+// record (writeRecord; its phone is ARGV[18]). Besides w, the text and the menu version must be
+// as we left them: a writer that does not keep w (an older release during a rolling deploy)
+// still changes one of those.
+const TRY = `${readAndLock('ARGV[18]')}
 if f[3] and f[7] == ARGV[4] and f[1] == ARGV[6] and f[5] == ARGV[12] then
 ${writeRecord(7)}
 if ARGV[5] ~= '1' then redis.call('DEL', KEYS[2]) end
@@ -67,8 +74,11 @@ const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call(
 export interface SessionKeys { sess: string; lock: string; resume: string; lang: string }
 
 export type Loaded =
+  /** The record belongs to another phone: nothing of it was read, replayed or locked. */
+  | { kind: 'foreign' }
   | { kind: 'replay'; reply: string }
   | { kind: 'busy' }
+  /** `text` is the stored mark of the last text (see textMark), not the text itself. */
   | { kind: 'session'; text: string; snapshot: string; n: number; machineVersion: string; resumeOffer: string }
   | { kind: 'new'; resume: string; lang: string };
 
@@ -78,6 +88,7 @@ export type Tried = { kind: 'written'; w: string } | Loaded;
 export interface SaveArgs {
   token: string;
   ttlS: number;
+  /** The mark of the request's text (textMark): the record never holds the inputs. */
   text: string;
   /** Stored reply ('' while an action is still running). */
   reply: string;
@@ -91,6 +102,8 @@ export interface SaveArgs {
   /** '' leave the stored language, else store it. */
   lang: string;
   langTtlS: number;
+  /** E.164 phone the session belongs to: a request from any other phone is refused. */
+  phone: string;
   unlock: boolean;
 }
 
@@ -109,6 +122,7 @@ const UNLOCK_SCRIPT = new Script(UNLOCK, 1);
 
 function loaded(r: string[]): Loaded {
   switch (r[0]) {
+    case 'X': return { kind: 'foreign' };
     case 'R': return { kind: 'replay', reply: r[1]! };
     case 'B': return { kind: 'busy' };
     case 'S': return { kind: 'session', text: r[1]!, snapshot: r[2]!, n: Number(r[3]), machineVersion: r[4]!, resumeOffer: r[5]! };
@@ -123,7 +137,7 @@ const writeId = () => `${writeIdPrefix}${(++writeSeq).toString(36)}`;
 
 /** The record's fields in writeRecord's order (the write id follows). */
 function record(a: SaveArgs): (string | number)[] {
-  return [a.ttlS, a.text, a.reply, a.snapshot, a.n, a.machineVersion, a.resumeOffer, a.resume, a.resumeTtlS, a.lang, a.langTtlS];
+  return [a.ttlS, a.text, a.reply, a.snapshot, a.n, a.machineVersion, a.resumeOffer, a.resume, a.resumeTtlS, a.lang, a.langTtlS, a.phone];
 }
 
 export class SessionStore {
@@ -135,8 +149,9 @@ export class SessionStore {
    */
   constructor(private readonly redis: Redis) {}
 
-  async load(k: SessionKeys, text: string, token: string, lockMs: number): Promise<Loaded> {
-    return loaded((await this.run(LOAD_SCRIPT, [k.sess, k.lock, k.resume, k.lang, text, token, lockMs])) as string[]);
+  /** `text` is the request's text mark; `phone` its E.164 phone. */
+  async load(k: SessionKeys, text: string, token: string, lockMs: number, phone: string): Promise<Loaded> {
+    return loaded((await this.run(LOAD_SCRIPT, [k.sess, k.lock, k.resume, k.lang, text, token, lockMs, phone])) as string[]);
   }
 
   /** Stores the hop under our lock: the record's new write id, or '' if the lock was no longer ours. */

@@ -146,7 +146,7 @@ test('the aggregator repeating the confirming request (overlapping and after) ma
   const o = await orderOf(s, phone.sessionId);
   await waitState(s, o.id, 'terminal');
   const ids = [];
-  for (const id of await s.payments.store.ids()) if ((await s.payments.store.get(id))?.idem.startsWith(phone.sessionId)) ids.push(id);
+  for (const id of await s.payments.store.ids()) if ((await s.payments.store.get(id))?.session === phone.sessionId) ids.push(id);
   assert.equal(ids.length, 1);
   const l = await ledger(s);
   assert.equal(l.filter((e) => e.endpoint === 'checkout' && e.reference?.startsWith(o.id)).length, 1);

@@ -18,7 +18,7 @@ function ctxFor(action: string, phone: string, params: Record<string, string>, v
   const ctx: ActionContext = {
     action, params, sessionId, menuId: 'main', serviceCode: '*860*30#', phone, lang: 'en', values,
     idempotencyKey: `${sessionId}:confirm`, signal: AbortSignal.timeout(3000), logger: s.svc.app.logger,
-    afterReply: (fn) => { later.push(fn); },
+    afterReply: (fn) => { later.push(fn); }, commit: () => true, sessionInstance: sessionId,
   };
   return { ctx, runAfterReply: async () => { for (const fn of later) await fn(); } };
 }

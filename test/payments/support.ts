@@ -98,7 +98,7 @@ export async function orderOf(s: Svc, sessionId: string, ms = 3000): Promise<Ord
   for (;;) {
     for (const id of await s.payments.store.ids()) {
       const o = await s.payments.store.get(id);
-      if (o?.idem.startsWith(`${sessionId}:`)) return o;
+      if (o?.session === sessionId) return o;
     }
     if (Date.now() > until) throw new Error(`no order for session ${sessionId}`);
     await new Promise((r) => setTimeout(r, 20));

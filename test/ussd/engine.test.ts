@@ -107,7 +107,9 @@ test('the one-round-trip hop from this process\'s last write never overrides a n
   await c.dial();
   await c.walk('1', '2');
   const [s2, n2] = await svc.app.redis.hmget(key(c.sessionId), 's', 'n');
-  await svc.app.redis.hset(key(b.sessionId), { t: '1*2', s: s2!, n: n2!, r: 'Cstale' });
+  // (The old writer writes b's own state: same phone. It keeps the text itself, not its mark.)
+  const own = s2!.replace(JSON.stringify(c.phoneNumber), JSON.stringify(b.phoneNumber));
+  await svc.app.redis.hset(key(b.sessionId), { t: '1*2', s: own, n: n2!, r: 'Cstale' });
   assert.equal(await svc.app.redis.hget(key(b.sessionId), 'w'), w, 'the old writer left w alone');
   b.text = '1*2';
   assert.equal(await b.send('0712000123'), expected);
@@ -250,7 +252,23 @@ test('the idempotency key is stable per session and step, and differs between st
   await p.dial();
   await p.walk('1', '1', '30', '1');
   const key = airtimeKeys.at(-1)!;
-  assert.match(key, new RegExp(`^${p.sessionId}:4$`));
+  // The session's instance (unique per record), then the hop: never the aggregator's sessionId.
+  assert.match(key, /^[0-9a-z]+[A-Za-z0-9_-]{11}:4$/);
+  assert.ok(!key.includes(p.sessionId));
+});
+
+test('a sessionId reused after its session expired gets new idempotency keys (no order collision)', async () => {
+  const p = new Phone(svc.url, num());
+  await p.dial();
+  await p.walk('1', '1', '30', '1');
+  const first = airtimeKeys.at(-1)!;
+  await svc.app.redis.del(`${prefix}sess:${p.sessionId}`); // expired
+  const again = new Phone(svc.url, num(), undefined, p.sessionId);
+  await again.dial();
+  await again.walk('1', '1', '30', '1');
+  const second = airtimeKeys.at(-1)!;
+  assert.notEqual(second, first);
+  assert.equal(second.split(':')[1], first.split(':')[1]); // same step of the menu
 });
 
 test('state is saved before an action runs; a crashed hop re-runs it with the same idempotency key', async () => {

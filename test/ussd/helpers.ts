@@ -25,10 +25,9 @@ export async function post(url: string, o: PostOpts, path = '/ussd'): Promise<{ 
 
 /** One subscriber session: dial(), then send() each answer; keeps the cumulative text. */
 export class Phone {
-  readonly sessionId = `ATUid_${randomUUID()}`;
   text = '';
   started = false;
-  constructor(readonly url: string, readonly phoneNumber = '+254712345678', readonly serviceCode = CODE) {}
+  constructor(readonly url: string, readonly phoneNumber = '+254712345678', readonly serviceCode = CODE, readonly sessionId = `ATUid_${randomUUID()}`) {}
 
   async dial(text = ''): Promise<string> {
     this.started = true;

@@ -8,6 +8,7 @@ import { SessionStore, type SaveArgs, type SessionKeys } from '../../src/ussd/se
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 after(() => redis.quit());
 const store = new SessionStore(redis);
+const PHONE = '+254712345678';
 
 function keys(): SessionKeys {
   const id = `store-${randomUUID()}`;
@@ -17,20 +18,20 @@ function keys(): SessionKeys {
 function args(token: string, text: string, unlock = true): SaveArgs {
   return {
     token, ttlS: 60, text, reply: `C screen for ${text}`, snapshot: `{"v":"s${text}"}`, n: 1, machineVersion: 'v1',
-    resumeOffer: '', resume: '-', resumeTtlS: 60, lang: '', langTtlS: 60, unlock,
+    resumeOffer: '', resume: '-', resumeTtlS: 60, lang: '', langTtlS: 60, phone: PHONE, unlock,
   };
 }
 
 test('load run twice with the same token (a re-sent command) finds its own lock, not "busy"', async () => {
   const k = keys();
-  assert.equal((await store.load(k, '', 'tok-1', 5000)).kind, 'new');
-  assert.equal((await store.load(k, '', 'tok-1', 5000)).kind, 'new');
-  assert.equal((await store.load(k, '', 'tok-2', 5000)).kind, 'busy');
+  assert.equal((await store.load(k, '', 'tok-1', 5000, PHONE)).kind, 'new');
+  assert.equal((await store.load(k, '', 'tok-1', 5000, PHONE)).kind, 'new');
+  assert.equal((await store.load(k, '', 'tok-2', 5000, PHONE)).kind, 'busy');
 });
 
 test('try stores only over the exact write it expects; a recreated record never matches an old id', async () => {
   const k = keys();
-  await store.load(k, '', 'a', 5000);
+  await store.load(k, '', 'a', 5000, PHONE);
   const w1 = await store.save(k, args('a', ''));
   assert.ok(w1);
   const t2 = await store.try(k, { w: w1, text: '' }, 5000, args('b', '1'));
@@ -43,7 +44,7 @@ test('try stores only over the exact write it expects; a recreated record never 
   assert.notEqual(w3, w1);
   // The record expires and is written again from scratch: the old id means nothing.
   await redis.del(k.sess);
-  await store.load(k, '', 'd', 5000);
+  await store.load(k, '', 'd', 5000, PHONE);
   await store.save(k, args('d', ''));
   assert.equal((await store.try(k, { w: w1, text: '' }, 5000, args('e', '1'))).kind, 'session');
   // A save whose lock is gone stores nothing and says so.
