@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { Redis } from './redis.js';
 import type { Gateway } from './gateway/types.js';
+import type { GatewayRoles } from './gateway/index.js';
 import type { ActionRegistry } from './ussd/actions.js';
 import type { Metrics } from './http/metrics.js';
 
@@ -26,7 +27,10 @@ export interface AppContext {
   queueConnection(): Redis;
   /** BullMQ `prefix` option so every run/test has its own queues. */
   queuePrefix: string;
+  /** The gateway named by GATEWAY (the SMS code still reaches it this way). */
   gateway: Gateway;
+  /** The gateway of each role: collect (checkout), fulfil (vends, payouts), sms. */
+  gateways: GatewayRoles;
   actions: ActionRegistry;
   metrics: Metrics;
   /** Set by the SMS module's init. */

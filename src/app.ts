@@ -10,7 +10,7 @@ import { createQueueRedis, createRedis, waitReady, type Redis } from './redis.js
 import { ActionRegistry } from './ussd/actions.js';
 import { Metrics } from './http/metrics.js';
 import type { AppContext, ServiceModule } from './app-context.js';
-import { createGateway } from './gateway/index.js';
+import { createGateways } from './gateway/index.js';
 import { healthModule } from './http/health.js';
 import { sandboxModule } from './gateway/sandbox/module.js';
 import { ussdModule } from './ussd/module.js';
@@ -102,10 +102,12 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     },
     queuePrefix: `${config.REDIS_PREFIX}bull`,
     gateway: undefined as never, // set just below; modules only read it after init
+    gateways: undefined as never,
     actions: new ActionRegistry(),
     metrics: new Metrics(),
   };
-  app.gateway = createGateway(app, gatewayBase);
+  app.gateways = createGateways(app);
+  app.gateway = app.gateways.byName(config.GATEWAY) ?? app.gateways.collect;
 
   for (const m of modules) await m.init?.(app);
   const router = new Router();
@@ -159,7 +161,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
           logger.warn({ err, module: m.name }, 'module stop failed');
         }
       }
-      await app.gateway.close().catch(() => undefined);
+      for (const g of app.gateways.all) await g.close().catch(() => undefined);
       await Promise.all(queueConns.map((c) => c.quit().catch(() => c.disconnect())));
       await redis.quit().catch(() => redis.disconnect());
       flushLogger(logger);

@@ -48,6 +48,12 @@ const schema = z.object({
   GATEWAY_WEBHOOK_SECRET: z.string().min(1).optional(),
   /** The docs name the header "X-Kemru Technologies-Signature", which is not a legal header name. */
   GATEWAY_SIGNATURE_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/).default('X-Kemru-Signature'),
+  /**
+   * optional: an IPN without a signature is accepted (the gateway documents none for IPNs), one
+   * with a wrong signature refused; required: unsigned ones are refused too. Either way money
+   * moves only on the gateway's own status lookup.
+   */
+  IPN_SIGNATURE: z.enum(['optional', 'required']).default('optional'),
   /** Requests per minute across all instances (sandbox account 60, business 300). */
   GATEWAY_RATE_LIMIT_PER_MIN: int(1, 100000).default(60),
   GATEWAY_CONNECT_TIMEOUT_MS: int(100, 60000).default(3000),
@@ -60,6 +66,18 @@ const schema = z.object({
   GATEWAY_RATE_WAIT_MS: int(0, 600000).default(30000),
   /** Budget for the status lookup after an unknown outcome (timeout/abort after sending). */
   GATEWAY_LOOKUP_TIMEOUT_MS: int(100, 60000).default(3000),
+  /** Gateway roles (docs/gateways.md, "Roles"); each defaults to GATEWAY. */
+  COLLECT_GATEWAY: z.enum(['kyanda', 'pag']).optional(),
+  FULFIL_GATEWAY: z.enum(['kyanda', 'pag']).optional(),
+  SMS_GATEWAY: z.enum(['kyanda', 'pag']).optional(),
+  /** Per-gateway settings when the roles use both gateways (each defaults to the shared GATEWAY_* one). */
+  KYANDA_GATEWAY_URL: z.string().url().optional(),
+  KYANDA_API_KEY: z.string().min(1).optional(),
+  KYANDA_SECRET: z.string().min(1).optional(),
+  KYANDA_MERCHANT_ID: z.string().min(1).optional(),
+  PAG_GATEWAY_URL: z.string().url().optional(),
+  PAG_SECRET: z.string().min(1).optional(),
+  PAG_MERCHANT_ID: z.string().min(1).optional(),
   // ── PAG (Payment API Gateway 5.7.3, GATEWAY=pag) ──────────────────
   /** Merchant public id in the request path. */
   PAG_PUBLIC_ID: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/).default('f54ec96649be11ebb3780242ac130002'),
@@ -106,6 +124,15 @@ const schema = z.object({
   CHECKOUT_DELAY_MS: int(0, 600000).default(5000),
   /** initiatorName on refund payouts (mobile payout `source`). */
   PAYMENTS_INITIATOR_NAME: z.string().min(1).default('Kemru Pay'),
+  /** initiatorCountry on refund payouts (docs/gateways.md: the documentation's examples write a country name). */
+  PAYMENTS_INITIATOR_COUNTRY: z.string().min(1).default('KE'),
+  /**
+   * How long a money step may stay unresolved (outcome unknown, gateway refusing for now) before
+   * its order goes to needs_attention for a person.
+   */
+  MONEY_RETRY_BUDGET_S: int(1, 30 * 86400).default(3600),
+  /** Longest wait between two tries of a held step (the waits double up to this). */
+  PAYMENTS_MAX_WAIT_MS: int(10, 3_600_000).default(60_000),
 
   // ── SMS / OTP ─────────────────────────────────────────────────────
   /** HMAC key for stored OTP codes; set it in production (a random one is made at start otherwise). */

@@ -51,9 +51,18 @@ export interface CallOptions {
   offlineMode?: boolean;
   /** Abort the HTTP call (the USSD deadline); the outcome then becomes `unknown` if already sent. */
   signal?: AbortSignal;
+  /**
+   * Who goes first when the shared per-minute allowance is short: money steps, then notices
+   * (receipts), then OTPs, then bulk batches. Default 'money'.
+   */
+  priority?: 'money' | 'notice' | 'otp' | 'bulk';
 }
 
 export interface Balance { floatMinor: number; earningsMinor: number }
+
+export type CallbackParse =
+  | { ok: true; update: TransactionUpdate; signed: boolean; event?: string }
+  | { ok: false; why: 'bad_signature' | 'unreadable' };
 
 /** A status change reported by the gateway (IPN) or found by a status/verify lookup. */
 export interface TransactionUpdate {
@@ -67,6 +76,8 @@ export interface TransactionUpdate {
   message: string;
   category?: string;
   amountMinor?: number;
+  /** ISO 4217, where the gateway says it (PAG); the Kyanda family is KES only. */
+  currency?: string;
   source?: string;
   destination?: string;
   /** e.g. biller_Receipt, Telco_Reference, Kenya Power token */
@@ -93,8 +104,58 @@ export interface UpiRequest {
 export interface SmsRequest { phone: string; message: string; otp?: string }
 export interface BulkSmsRequest { phones: string[]; message: string }
 
+/**
+ * What a gateway can do, so that nothing above this layer needs to know its name. A menu action
+ * that needs something no configured gateway has is refused at start-up (src/payments/needs.ts).
+ */
+export interface GatewayCapabilities {
+  /** Mobile checkout (STK push / C2B). */
+  checkout: boolean;
+  /** Airtime and data bundles. */
+  airtime: boolean;
+  /** Utility and TV bills. */
+  bills: boolean;
+  /** Mobile wallet payouts (refunds). */
+  payouts: boolean;
+  /** The merchant's float balance. */
+  balance: boolean;
+  /** One SMS (OTP, receipt). */
+  sms: boolean;
+  /** Up to 1,000 recipients in one request. */
+  bulkSms: boolean;
+  /** offline_mode: the gateway queues the request and answers by IPN. */
+  offlineMode: boolean;
+  /** The IPN URL is registered once with the gateway (not sent with each request). */
+  registersCallback: boolean;
+  /**
+   * The status lookup finds a transaction by OUR reference with authority: "not found" proves
+   * the gateway never received it (PAG's order_id is its idempotency key), so it may be sent
+   * again. Without it, "not found" under our reference proves nothing.
+   */
+  findsOwnReference: boolean;
+  /**
+   * A payment found under our reference is for the amount we asked under it: the reference is
+   * the gateway's idempotency key and its status answer does not repeat the amount (PAG). Without
+   * it, a status that does not say how much was paid cannot confirm a payment.
+   */
+  amountBoundToReference: boolean;
+}
+
+/** What the gateway's own status lookup says about one of our steps. */
+export type Lookup =
+  | { kind: 'found'; update: TransactionUpdate }
+  /** Nothing found. `proof`: the gateway would know it under this reference had it ever received it. */
+  | { kind: 'not_found'; proof: boolean };
+
 export interface Gateway {
   readonly name: GatewayName;
+  readonly capabilities: GatewayCapabilities;
+  /**
+   * The gateway's own word on one of our steps: by its reference when we have it (the only
+   * reference a status lookup is guaranteed to know), else by ours where the gateway offers a
+   * way (verify, order_id). Throws when the gateway cannot answer.
+   */
+  lookup(q: { gatewayRef?: string; reference: string }): Promise<Lookup>;
   balance(): Promise<Balance>;
   /** Status by the gateway's reference (or ours, where the gateway indexes it). */
   transactionStatus(ref: string): Promise<TransactionUpdate | null>;
@@ -112,7 +173,11 @@ export interface Gateway {
   bulkSms(req: BulkSmsRequest, opts: CallOptions): Promise<GatewayResult>;
   registerCallback(url: string): Promise<GatewayResult>;
   telcoCheck(prefix: string): Promise<{ telco: string } | null>;
-  /** Verify an IPN's signature and parse it; null when the signature is wrong. */
-  parseCallback(headers: Record<string, string | string[] | undefined>, rawBody: string): TransactionUpdate | null;
+  /**
+   * Reads an IPN or webhook. `bad_signature`: a signature was sent and is wrong (or required and
+   * missing); `unreadable`: not a notification we understand. An accepted update is only a
+   * reason to look the transaction up: money never moves on it.
+   */
+  parseCallback(headers: Record<string, string | string[] | undefined>, rawBody: string): CallbackParse;
   close(): Promise<void>;
 }

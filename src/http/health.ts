@@ -20,7 +20,9 @@ export const healthModule: ServiceModule = {
         ctx.body = { status: 'not ready', redis: (err as Error).message };
       }
     });
-    router.get('/metrics', (ctx) => {
+    router.get('/metrics', async (ctx) => {
+      // Gauges read from Redis (bounded: a stalled Redis leaves them at their last value).
+      await Promise.race([app.metrics.refresh(), new Promise((r) => setTimeout(r, 1000))]);
       ctx.type = 'text/plain; version=0.0.4';
       ctx.body = app.metrics.render();
     });

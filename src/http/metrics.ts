@@ -30,7 +30,27 @@ function record(h: Histogram, valueMs: number): void {
 export class Metrics {
   private counters = new Map<string, Map<string, number>>();
   private histos = new Map<string, Map<string, Histogram>>();
+  private gauges = new Map<string, Map<string, number>>();
   private help = new Map<string, string>();
+  private collectors: Array<() => Promise<void>> = [];
+
+  /** Sets a value that goes up and down (a queue's depth, orders waiting for a person). */
+  gauge(name: string, value: number, labels: Labels = {}, help?: string): void {
+    if (help) this.help.set(name, help);
+    let series = this.gauges.get(name);
+    if (!series) this.gauges.set(name, (series = new Map()));
+    series.set(labelKey(labels), value);
+  }
+
+  /** A callback that refreshes gauges from their source (Redis) before each scrape. */
+  collect(fn: () => Promise<void>): void {
+    this.collectors.push(fn);
+  }
+
+  /** Runs the collectors; one that fails leaves its gauges at their last value. */
+  async refresh(): Promise<void> {
+    await Promise.all(this.collectors.map((fn) => fn().catch(() => undefined)));
+  }
 
   inc(name: string, labels: Labels = {}, by = 1, help?: string): void {
     const s = this.counterSeries(name, help);
@@ -76,6 +96,11 @@ export class Metrics {
     for (const [name, series] of this.counters) {
       if (this.help.has(name)) out.push(`# HELP ${name} ${this.help.get(name)}`);
       out.push(`# TYPE ${name} counter`);
+      for (const [k, v] of series) out.push(`${name}${k ? `{${k}}` : ''} ${v}`);
+    }
+    for (const [name, series] of this.gauges) {
+      if (this.help.has(name)) out.push(`# HELP ${name} ${this.help.get(name)}`);
+      out.push(`# TYPE ${name} gauge`);
       for (const [k, v] of series) out.push(`${name}${k ? `{${k}}` : ''} ${v}`);
     }
     for (const [name, series] of this.histos) {

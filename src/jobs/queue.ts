@@ -13,7 +13,8 @@ export interface QueueOptions {
   backoffMs?: number;
 }
 
-export type Processor = (job: Job) => Promise<unknown>;
+/** BullMQ's processor: `token` lets a job move itself back to delayed (waiting without using an attempt). */
+export type Processor = (job: Job, token?: string) => Promise<unknown>;
 
 export class JobQueue {
   readonly queue: Queue;

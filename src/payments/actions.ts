@@ -183,7 +183,7 @@ export function paymentActions(app: AppContext, payments: Payments, agents: Agen
       if (pin.why === 'locked') return { outcome: 'locked', vars: { minutes: String(pin.minutes) } };
       return { outcome: 'not_agent' };
     }
-    const b = await app.gateway.balance();
+    const b = await app.gateways.fulfil.balance();
     const fmt = (minor: number) => (minor / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
     return { outcome: 'success', vars: { float: fmt(b.floatMinor), earnings: fmt(b.earningsMinor) } };
   }

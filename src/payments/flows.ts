@@ -1,40 +1,44 @@
 // The collect → fulfil → notify flow. Every money-moving step is a job (id `${orderId}-${step}`,
-// which is also our reference on the wire); a step that may already have reached the gateway
-// (a retried or resumed job) looks the reference up before sending anything.
-import type { Job } from 'bullmq';
+// which is also our reference on the wire). The rules (docs/architecture.md, "the life of a
+// purchase"; docs/gateways.md, "Whose reference" for the decision table):
+//   - a step that may already have reached the gateway is looked up before anything is sent,
+//     by the gateway's own reference when we have it; "not found" under our reference proves
+//     nothing unless the gateway indexes it (PAG), so such a step is HELD, never re-sent;
+//   - a payment is only ever confirmed by the gateway's status lookup (never by an IPN, never
+//     by the checkout's own answer), and only when amount, currency and payer match the order;
+//   - a step that cannot be settled waits (without using up the job's attempts) within
+//     MONEY_RETRY_BUDGET_S, then the order goes to needs_attention for a person.
+import { DelayedError, type Job } from 'bullmq';
 import type { AppContext } from '../app-context.js';
-import { GatewayError, type GatewayResult, type TransactionUpdate, type UserMessage } from '../gateway/types.js';
+import { GatewayError, type Gateway, type GatewayResult, type TransactionUpdate, type UserMessage } from '../gateway/types.js';
 import { JobQueue } from '../jobs/queue.js';
 import { parsePhone } from '../lib/phone.js';
 import { maskPhone } from '../log.js';
 import { channelFor } from './catalog.js';
-import { parseRef, stepRef } from './ids.js';
+import { stepRef } from './ids.js';
 import { IpnStore } from './ipn-store.js';
 import { OrderStore } from './order-store.js';
+import { Settler, type Settlement } from './settle.js';
 import { noticeText, type Notice } from './sms-text.js';
 import type { Order } from './types.js';
 
-/** Gateway down / unavailable: retryable, and queueable with offline_mode (kyanda). */
-const OUTAGE = new Set(['1105', '1106']);
-
-type Outcome = 'succeeded' | 'failed' | 'cancelled' | 'pending';
-
-interface Settlement {
-  status: Outcome;
-  gatewayRef?: string;
-  code?: string;
-  message?: string;
-  details?: Record<string, string>;
-  /** Set when the failure came from our gateway client (safe to show). */
-  userMessage?: UserMessage;
-  /** The gateway did not do it and asking again later may work (1105/1106/5000, 429, unreachable). */
-  retryable?: boolean;
+/** A step that must wait: its outcome is unknown, or the gateway cannot take it now. */
+export class Hold extends Error {
+  override readonly name = 'Hold';
 }
+
+/** Which gateway role a step goes to. */
+export function roleOf(step: string): 'collect' | 'fulfil' | 'sms' {
+  return step === 'checkout' ? 'collect' : step.startsWith('sms') ? 'sms' : 'fulfil';
+}
+
+const MONEY_JOBS = new Set(['checkout', 'fulfil', 'refund']);
 
 export class Payments {
   readonly store: OrderStore;
   readonly ipns: IpnStore;
   readonly jobs: JobQueue;
+  readonly settler: Settler;
 
   constructor(private readonly app: AppContext) {
     this.store = new OrderStore(app.redis, app.key);
@@ -42,13 +46,20 @@ export class Payments {
     this.jobs = new JobQueue(app, 'payments', {
       concurrency: app.config.PAYMENTS_CONCURRENCY,
       lockDurationMs: app.config.PAYMENTS_JOB_LOCK_MS,
+      // Waiting (a held step, a busy gateway) does not use attempts: these count failures of
+      // our own (Redis errors, bugs), retried with backoff.
       attempts: 12,
       backoffMs: app.config.PAYMENTS_RETRY_BASE_MS,
     });
+    this.settler = new Settler(app, this.store, this);
   }
 
   private get log() {
     return this.app.logger;
+  }
+
+  gatewayFor(step: string): Gateway {
+    return this.app.gateways[roleOf(step)];
   }
 
   // ── enqueueing ────────────────────────────────────────────────────
@@ -67,96 +78,144 @@ export class Payments {
     if (job) {
       const state = await job.getState();
       if (state === 'completed' || state === 'failed') await job.remove().catch(() => undefined);
-      else return; // waiting, delayed or active: it will run
+      else if (state === 'delayed') {
+        await job.promote().catch(() => undefined); // a held step: look now
+        return;
+      } else return; // waiting or active: it will run
     }
     await this.enqueue(orderId, step);
   }
 
   // ── the worker ────────────────────────────────────────────────────
-  async process(job: Job): Promise<unknown> {
+  async process(job: Job, token?: string): Promise<unknown> {
+    try {
+      return await this.dispatch(job);
+    } catch (err) {
+      if (!(err instanceof Hold) || !token) throw err;
+      return this.wait(job, token, err);
+    }
+  }
+
+  private dispatch(job: Job): Promise<unknown> {
     const d = job.data as { orderId?: string; step?: string; notice?: Notice; ipnId?: string };
     switch (job.name) {
       case 'checkout': return this.runCheckout(d.orderId!);
-      case 'fulfil': return this.runFulfil(d.orderId!, { lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
+      case 'fulfil': return this.runFulfil(d.orderId!);
       case 'refund': return this.runRefund(d.orderId!, d.step!);
       case 'notify': return this.runNotify(d.orderId!, d.notice!);
-      case 'ipn': return this.processIpn(d.ipnId!);
-      case 'reconcile': return this.reconcile();
-      default: this.log.warn({ job: job.id, name: job.name }, 'unknown payments job');
+      case 'ipn': return this.settler.processIpn(d.ipnId!);
+      case 'reconcile': return this.settler.reconcile();
+      default:
+        this.log.warn({ job: job.id, name: job.name }, 'unknown payments job');
+        return Promise.resolve(undefined);
     }
-    return undefined;
   }
 
   /**
-   * Sends one money-moving call for a step, exactly once as far as the gateway can tell: a second
-   * attempt of the same step first asks the gateway what it knows under our reference.
+   * A held step waits: the job moves itself back to delayed (its attempts untouched) until the
+   * step's budget is spent; then the order goes to a person.
    */
-  private async send(order: Order, step: string, call: (opts: { reference: string; offlineMode?: boolean }) => Promise<GatewayResult>): Promise<Settlement | 'unknown'> {
-    const reference = stepRef(order.id, step);
-    const attempt = await this.store.attempt(order.id, step);
-    if (attempt > 1) {
-      const found = await this.lookup(reference); // throws (job retries) if the gateway cannot answer
-      if (found) {
-        await this.store.note(order.id, `${step}: found by lookup (${found.status}) on attempt ${attempt}`);
-        return fromUpdate(found);
+  private async wait(job: Job, token: string, hold: Hold): Promise<string> {
+    const d = job.data as { orderId?: string; step?: string; notice?: Notice; holds?: number };
+    const step = d.step ?? (d.notice ? `sms${d.notice}` : job.name);
+    if (d.orderId && (MONEY_JOBS.has(job.name) || job.name === 'notify')) {
+      const since = await this.store.startClock(d.orderId, budgetStep(step));
+      if (Date.now() - since > this.app.config.MONEY_RETRY_BUDGET_S * 1000) {
+        if (job.name === 'notify') {
+          await this.store.note(d.orderId, `sms ${d.notice} given up after ${this.app.config.MONEY_RETRY_BUDGET_S} s: ${hold.message}`);
+          this.app.metrics.inc('sms_notice_given_up_total', {}, 1, 'Order SMS not sent within the retry budget');
+          return 'sms given up';
+        }
+        await this.settler.toAttention(d.orderId, step, `${step} unresolved after ${this.app.config.MONEY_RETRY_BUDGET_S} s: ${hold.message}`);
+        return 'needs_attention';
       }
     }
-    let r = await call({ reference });
-    if (r.kind === 'failed' && OUTAGE.has(r.error.code) && this.app.gateway.name === 'kyanda') {
-      // 1105: the platform did not take it, so resending is safe; offline_mode queues it
-      // and the result comes by IPN when the platform is back.
-      await this.store.note(order.id, `${step}: gateway unavailable (${r.error.code}); resent with offline_mode`);
-      r = await call({ reference, offlineMode: true });
-    }
-    switch (r.kind) {
-      case 'succeeded':
-        return { status: 'succeeded', ...(r.gatewayRef ? { gatewayRef: r.gatewayRef } : {}), ...(r.details ? { details: r.details } : {}) };
-      case 'pending':
-      case 'accepted':
-        return { status: 'pending', ...(r.gatewayRef ? { gatewayRef: r.gatewayRef } : {}), ...(r.message ? { message: r.message } : {}) };
-      case 'failed':
-        return { status: 'failed', ...(r.gatewayRef ? { gatewayRef: r.gatewayRef } : {}), code: r.error.code, message: r.error.message, userMessage: r.error.userMessage, retryable: r.error.retryable };
-      case 'unknown':
-        await this.store.note(order.id, `${step}: outcome unknown (${r.error.code}); will look up ${reference}`);
-        return 'unknown';
-    }
+    const holds = (d.holds ?? 0) + 1;
+    const delay = Math.min(this.app.config.PAYMENTS_RETRY_BASE_MS * 2 ** Math.min(holds - 1, 16), this.app.config.PAYMENTS_MAX_WAIT_MS);
+    await job.updateData({ ...d, holds });
+    this.log.info({ job: job.id, holds, delayMs: delay, why: hold.message }, 'payment step waiting');
+    await job.moveToDelayed(Date.now() + delay, token);
+    throw new DelayedError();
   }
 
-  /** What the gateway knows about our reference; null when it has never seen it. */
-  async lookup(reference: string): Promise<TransactionUpdate | null> {
+  /**
+   * Sends one money-moving call for a step, exactly once as far as the gateway can tell. A step
+   * that may already have reached the gateway is looked up first; 'hold' when its outcome
+   * cannot be established now.
+   */
+  private async send(order: Order, step: string, call: (opts: { reference: string }) => Promise<GatewayResult>): Promise<Settlement | 'hold'> {
+    const gw = this.gatewayFor(step);
+    const reference = stepRef(order.id, step);
+    const info = await this.store.stepInfo(order.id, step);
+    if (info.ref || info.sent) {
+      const found = await this.settler.lookupStep(order, step, info.ref);
+      if (found.kind === 'found') {
+        await this.store.note(order.id, `${step}: found by the gateway's status lookup (${found.update.status})`);
+        return this.settler.fromUpdate(found.update, true);
+      }
+      if (!found.proof) {
+        await this.store.note(order.id, `${step}: outcome unknown (the gateway has no record under ${info.ref ?? 'our reference'}); held, not sent again`);
+        return 'hold';
+      }
+      await this.store.note(order.id, `${step}: the gateway never received ${reference}; sending it`);
+    }
+    await this.store.markSent(order.id, step);
+    let r: GatewayResult;
     try {
-      return await this.app.gateway.transactionStatus(reference);
+      r = await call({ reference });
     } catch (err) {
-      // The documented verify endpoint is the second source; if it fails too, the caller retries later.
-      this.log.debug({ reference, err: (err as Error).message }, 'transaction status failed; trying verify');
-      return this.app.gateway.verifyTransaction(reference);
+      // Thrown rather than answered: whether it left is unknown.
+      await this.store.note(order.id, `${step}: call failed (${(err as Error).message}); will look up ${reference}`);
+      return 'hold';
+    }
+    // The gateway's reference first: every later lookup depends on it.
+    const gatewayRef = 'gatewayRef' in r ? r.gatewayRef : undefined;
+    if (gatewayRef) await this.store.recordStepRef(order.id, step, gw.name, gatewayRef);
+    switch (r.kind) {
+      case 'succeeded':
+        return { status: 'succeeded', ...(gatewayRef ? { gatewayRef } : {}), ...(r.details ? { details: r.details } : {}) };
+      case 'pending':
+      case 'accepted':
+        return { status: 'pending', ...(gatewayRef ? { gatewayRef } : {}), ...(r.message ? { message: r.message } : {}) };
+      case 'failed':
+        // Definitely not done: a later attempt may send again.
+        await this.store.clearSent(order.id, step);
+        return { status: 'failed', ...(gatewayRef ? { gatewayRef } : {}), code: r.error.code, message: r.error.message, userMessage: r.error.userMessage, retryable: r.error.retryable };
+      case 'unknown':
+        await this.store.note(order.id, `${step}: outcome unknown (${r.error.code}); will look it up`);
+        return 'hold';
     }
   }
 
   async runCheckout(orderId: string): Promise<string> {
     const order = await this.store.get(orderId);
     if (!order || order.state !== 'awaiting_payment') return `skip: ${order?.state ?? 'missing'}`;
-    if (order.checkoutRef) return 'skip: already requested';
+    const info = await this.store.stepInfo(orderId, 'checkout');
+    if (info.ref) return 'skip: already requested';
     const payer = parsePhone(order.phone);
     if (!payer.ok) {
-      await this.settle(orderId, 'checkout', { status: 'failed', code: 'BAD_PHONE', message: 'invalid payer phone' }, 'checkout');
+      await this.settler.settle(orderId, 'checkout', { status: 'failed', code: 'BAD_PHONE', message: 'invalid payer phone' }, 'checkout');
       return 'bad phone';
     }
-    const s = await this.send(order, 'checkout', (opts) => this.app.gateway.checkout(
+    const gw = this.gatewayFor('checkout');
+    const s = await this.send(order, 'checkout', (opts) => gw.checkout(
       { phone: payer.e164, amountMinor: order.amountMinor, channel: channelFor(payer.telco), metadata: { reference: stepRef(orderId, 'checkout') } },
-      opts,
+      { ...opts, priority: 'money' },
     ));
-    if (s === 'unknown') throw new Error('checkout outcome unknown');
-    await this.settle(orderId, 'checkout', s, 'checkout reply');
+    if (s === 'hold') throw new Hold('checkout outcome unknown');
+    if (s.status === 'failed' && s.retryable) {
+      await this.store.note(orderId, `checkout: refused for now (${s.code}); will retry`);
+      throw new Hold(`checkout refused for now (${s.code})`);
+    }
+    await this.settler.settle(orderId, 'checkout', s, 'checkout reply');
     return s.status;
   }
 
   /**
-   * lastAttempt false: a retryable refusal (rate limited, unreachable, down) throws so the job
-   * tries the vend again later instead of refunding a paid order at the first 429; on the job's
-   * last attempt it is settled as failed (refund / failure SMS), so the order is never stuck.
+   * A retryable refusal (rate limited, unreachable, down) waits and tries again, within the
+   * budget; a definite failure refunds (or, for a float sale, tells the agent).
    */
-  async runFulfil(orderId: string, opts: { lastAttempt?: boolean } = {}): Promise<string> {
+  async runFulfil(orderId: string): Promise<string> {
     let order = await this.store.get(orderId);
     if (!order) return 'skip: missing';
     if (order.state === 'paid') {
@@ -172,25 +231,29 @@ export class Payments {
     }
     if (order.state !== 'fulfilling') return `skip: ${order.state}`;
     const o = order;
-    const g = this.app.gateway;
+    const g = this.gatewayFor('fulfil');
+    // A customer who paid by checkout has left the session: the vend may be queued by the
+    // gateway (offline_mode) and finish by IPN. An agent selling from float waits on the screen.
+    const offlineMode = o.pay === 'checkout' && g.capabilities.offlineMode;
     const s = await this.send(o, 'fulfil', (opts) => {
+      const callOpts = { ...opts, priority: 'money' as const, ...(offlineMode ? { offlineMode } : {}) };
       switch (o.kind) {
         case 'airtime':
-          return g.airtime({ phone: o.recipient!, amountMinor: o.amountMinor, telco: o.telco as never, initiatorPhone: o.phone }, opts);
+          return g.airtime({ phone: o.recipient!, amountMinor: o.amountMinor, telco: o.telco as never, initiatorPhone: o.phone }, callOpts);
         case 'bundle':
-          return g.airtime({ phone: o.recipient!, amountMinor: o.amountMinor, telco: 'FAIBA_B', productCode: o.productCode!, initiatorPhone: o.phone }, opts);
+          return g.airtime({ phone: o.recipient!, amountMinor: o.amountMinor, telco: 'FAIBA_B', productCode: o.productCode!, initiatorPhone: o.phone }, callOpts);
         case 'bill':
-          return g.payBill({ biller: o.biller!, account: o.account!, amountMinor: o.amountMinor, initiatorPhone: o.phone }, opts);
+          return g.payBill({ biller: o.biller!, account: o.account!, amountMinor: o.amountMinor, initiatorPhone: o.phone }, callOpts);
         default:
           throw new Error(`nothing to fulfil for ${o.kind}`);
       }
     });
-    if (s === 'unknown') throw new Error('fulfilment outcome unknown');
-    if (s.status === 'failed' && s.retryable && opts.lastAttempt === false) {
+    if (s === 'hold') throw new Hold('fulfilment outcome unknown');
+    if (s.status === 'failed' && s.retryable) {
       await this.store.note(orderId, `fulfil: refused for now (${s.code}); will retry`);
-      throw new GatewayError(s.code ?? 'RETRY', `fulfil refused for now: ${s.code}`, true, s.userMessage ?? GENERIC);
+      throw new Hold(`fulfil refused for now (${s.code})`);
     }
-    await this.settle(orderId, 'fulfil', s, 'vend reply');
+    await this.settler.settle(orderId, 'fulfil', s, 'vend reply');
     return s.status;
   }
 
@@ -199,13 +262,21 @@ export class Payments {
     if (!order || order.state !== 'refunding') return `skip: ${order?.state ?? 'missing'}`;
     if (`refund${order.refundAttempt ?? 1}` !== step) return `skip: superseded by refund${order.refundAttempt}`;
     const payer = parsePhone(order.phone);
-    if (!payer.ok) return 'bad phone';
-    const s = await this.send(order, step, (opts) => this.app.gateway.mobilePayout({
-      phone: payer.e164, amountMinor: order.amountMinor, channel: channelFor(payer.telco),
-      initiatorName: this.app.config.PAYMENTS_INITIATOR_NAME, initiatorCountry: 'KE',
-    }, opts));
-    if (s === 'unknown') throw new Error('refund outcome unknown');
-    await this.settle(orderId, step, s, 'payout reply');
+    if (!payer.ok) {
+      await this.settler.toAttention(orderId, step, 'refund: the payer phone cannot be paid out to');
+      return 'bad phone';
+    }
+    const g = this.gatewayFor(step);
+    const s = await this.send(order, step, (opts) => g.mobilePayout({
+      phone: payer.e164, amountMinor: refundAmount(order), channel: channelFor(payer.telco),
+      initiatorName: this.app.config.PAYMENTS_INITIATOR_NAME, initiatorCountry: this.app.config.PAYMENTS_INITIATOR_COUNTRY,
+    }, { ...opts, priority: 'money', ...(g.capabilities.offlineMode ? { offlineMode: true } : {}) }));
+    if (s === 'hold') throw new Hold('refund outcome unknown');
+    if (s.status === 'failed' && s.retryable) {
+      await this.store.note(orderId, `${step}: refused for now (${s.code}); will retry`);
+      throw new Hold(`refund refused for now (${s.code})`);
+    }
+    await this.settler.settle(orderId, step, s, 'payout reply');
     return s.status;
   }
 
@@ -214,195 +285,42 @@ export class Payments {
     if (!order) return 'skip: missing';
     const flag = `sms${notice}`;
     if (await this.app.redis.exists(this.app.key('order', orderId, 'once', flag))) return 'skip: sent';
-    const r = await this.app.gateway.sendSms({ phone: order.phone, message: noticeText(order, notice) }, { reference: stepRef(orderId, flag) });
+    const gw = this.gatewayFor(flag);
+    if (!gw.capabilities.sms) {
+      await this.store.note(orderId, `sms ${notice} not sent: the SMS gateway (${gw.name}) sends no SMS`);
+      return 'not sent';
+    }
+    const r = await gw.sendSms({ phone: order.phone, message: noticeText(order, notice) }, { reference: stepRef(orderId, flag), priority: 'notice' });
     if (r.kind === 'failed') {
       if (!r.error.retryable) {
-        // e.g. a gateway without an SMS endpoint (PAG), or a number it refuses: retrying cannot help.
+        // A number the gateway refuses: retrying cannot help.
         await this.store.note(orderId, `sms ${notice} not sent: ${r.error.code} ${r.error.message}`);
         return 'not sent';
       }
-      // Retried with backoff by BullMQ (the gateway may be down or rate-limiting).
-      throw new GatewayError(r.error.code, `sms ${notice}: ${r.error.message}`, true, r.error.userMessage);
+      throw new Hold(`sms ${notice}: ${r.error.code} ${r.error.message}`);
     }
     // Unknown counts as sent: a missing receipt is better than a doubled one.
     if (await this.store.once(orderId, flag)) await this.store.note(orderId, `sms ${notice} ${r.kind === 'unknown' ? 'sent (outcome unknown)' : 'sent'} to ${maskPhone(order.phone)}`);
     return 'sent';
   }
 
-  // ── applying outcomes (replies, IPNs, lookups all come here) ───────
-  async settle(orderId: string, step: string, s: Settlement, source: string): Promise<void> {
-    const st = this.store;
-    const ref = s.gatewayRef;
-    if (ref) await st.indexGatewayRef(ref, stepRef(orderId, step));
-    const why = `${source}: ${step} ${s.status}${s.code ? ` ${s.code}` : ''}${s.message ? ` (${s.message})` : ''}`;
-    // Where this step's gateway reference is kept on the order.
-    const refField = step === 'checkout' ? 'checkoutRef' : step === 'fulfil' ? 'fulfilRef' : step.startsWith('refund') ? 'refundRef' : undefined;
-    if (refField && s.status === 'pending') {
-      // Still in progress at the gateway: keep its reference, the outcome comes later.
-      if (ref) await st.note(orderId, why, { [refField]: ref });
-      return;
-    }
-    if (step === 'checkout') {
-      if (s.status === 'succeeded') {
-        const t = await st.transition(orderId, 'paid', why, { from: ['awaiting_payment'], ...(ref ? { set: { checkoutRef: ref } } : {}) });
-        if (t.ok) await this.enqueue(orderId, 'fulfil');
-        else if (t.current === 'cancelled' || t.current === 'failed') await this.latePayment(orderId, t.current, why);
-        return;
-      }
-      const to = s.status === 'cancelled' || /cancel/i.test(`${s.message ?? ''} ${s.details?.reason ?? ''}`) ? 'cancelled' : 'failed';
-      const t = await st.transition(orderId, to, why, { from: ['awaiting_payment'], set: { ...reasonOf(s), ...(ref ? { checkoutRef: ref } : {}) } });
-      if (t.ok) await this.notify(orderId, 'cancelled');
-      return;
-    }
-    if (step === 'fulfil') {
-      if (s.status === 'succeeded') {
-        const d = s.details ?? {};
-        const token = d.token ?? d.Token;
-        const receipt = d.biller_Receipt ?? d.Telco_Reference;
-        const t = await st.transition(orderId, 'fulfilled', why, {
-          from: ['fulfilling'], set: { ...(ref ? { fulfilRef: ref } : {}), ...(token ? { token } : {}), ...(receipt ? { receipt } : {}) },
-        });
-        if (t.ok) await this.notify(orderId, 'receipt');
-        return;
-      }
-      const order = await st.get(orderId);
-      if (!order) return;
-      const reason = reasonOf(s);
-      if (order.pay === 'checkout') {
-        const t = await st.transition(orderId, 'refunding', why, { from: ['fulfilling'], set: { ...reason, refundAttempt: 1, ...(ref ? { fulfilRef: ref } : {}) } });
-        if (t.ok) await this.enqueue(orderId, 'refund1');
-      } else {
-        const t = await st.transition(orderId, 'failed', why, { from: ['fulfilling'], set: { ...reason, ...(ref ? { fulfilRef: ref } : {}) } });
-        if (t.ok) await this.notify(orderId, 'failed');
-      }
-      return;
-    }
-    if (step.startsWith('refund')) {
-      if (s.status === 'succeeded') {
-        const t = await st.transition(orderId, 'refunded', why, { from: ['refunding'], ...(ref ? { set: { refundRef: ref } } : {}) });
-        if (t.ok) await this.notify(orderId, 'refunded');
-        return;
-      }
-      // A failed refund: the next attempt goes out under a new reference (the old one is final).
-      const n = Number(step.slice(6)) || 1;
-      if (await st.once(orderId, `${step}failed`)) {
-        await st.note(orderId, `${why}; refund${n + 1} scheduled`, { refundAttempt: n + 1 });
-        await this.enqueue(orderId, `refund${n + 1}`, Math.min(this.app.config.RECONCILE_AFTER_S * 1000, 5_000 * n));
-      }
-      return;
-    }
-    this.log.warn({ orderId, step }, 'settlement for an unknown step');
-  }
-
-  /** Money came in for an order the subscriber was told had failed: give it back, do not vend. */
-  private async latePayment(orderId: string, closed: 'cancelled' | 'failed', why: string): Promise<void> {
-    const order = await this.store.get(orderId);
-    if (order?.pay !== 'checkout') return;
-    this.log.warn({ orderId, closed }, 'payment confirmed after the order was closed; refunding');
-    const paid = await this.store.transition(orderId, 'paid', `${why} after the order was ${closed}`, { from: [closed] });
-    if (!paid.ok) return;
-    const r = await this.store.transition(orderId, 'refunding', 'late payment: refund (the subscriber was told it did not go through)', { from: ['paid'], set: { refundAttempt: 1 } });
-    if (r.ok) await this.enqueue(orderId, 'refund1');
-  }
-
-  // ── IPNs ──────────────────────────────────────────────────────────
-  async processIpn(ipnId: string): Promise<string> {
-    const rec = await this.ipns.get(ipnId);
-    if (!rec) return 'missing';
-    if (rec.processedAt) return 'already processed';
-    let target = parseRef(rec.reference);
-    if (!target) target = parseRef((await this.store.byGatewayRef(rec.gatewayRef)) ?? undefined);
-    if (!target || !(await this.store.get(target.orderId))) {
-      await this.ipns.markUnknown(ipnId);
-      await this.ipns.markProcessed(ipnId, 'unknown reference');
-      this.log.warn({ ipn: ipnId, gatewayRef: rec.gatewayRef }, 'IPN for an unknown reference kept for inspection');
-      return 'unknown';
-    }
-    const update = JSON.parse(rec.update) as TransactionUpdate;
-    await this.settle(target.orderId, target.step, fromUpdate(update), `ipn ${rec.gatewayRef}`);
-    await this.ipns.markProcessed(ipnId, `${target.orderId} ${target.step} ${update.status}`);
-    return 'ok';
-  }
-
-  // ── reconciliation ────────────────────────────────────────────────
-  /** Orders quiet for longer than RECONCILE_AFTER_S are looked up and moved on. */
-  async reconcile(olderThanMs = this.app.config.RECONCILE_AFTER_S * 1000, expireAfterMs = this.checkoutExpiryMs): Promise<Record<string, number>> {
-    const ids = await this.store.stale(Date.now() - olderThanMs);
-    const counts: Record<string, number> = {};
-    for (const id of ids) {
-      try {
-        const r = await this.reconcileOne(id, { expireAfterMs });
-        counts[r] = (counts[r] ?? 0) + 1;
-      } catch (err) {
-        counts.error = (counts.error ?? 0) + 1;
-        this.log.warn({ orderId: id, err: (err as Error).message }, 'reconcile failed for order');
-      }
-      // Looked at: to the back of the queue if it is still open (a terminal order was removed
-      // and XX keeps it out), so the next run reaches the orders behind it.
-      await this.store.touch(id).catch(() => undefined);
-    }
-    if (ids.length) this.log.info({ orders: ids.length, counts }, 'reconciled');
-    return counts;
-  }
-
-  /**
-   * How long a checkout may await payment before reconciliation closes it (5 × RECONCILE_AFTER_S,
-   * 10 min by default: an STK prompt times out on the handset long before). Closing is safe
-   * whatever happens next: a payment confirmed later takes the late-payment path (refund).
-   */
-  get checkoutExpiryMs(): number {
-    return 5 * this.app.config.RECONCILE_AFTER_S * 1000;
-  }
-
-  async reconcileOne(id: string, opts: { expireAfterMs?: number } = {}): Promise<string> {
-    const o = await this.store.get(id);
-    if (!o) return 'missing';
-    const step = o.state === 'awaiting_payment' ? 'checkout' : o.state === 'fulfilling' ? 'fulfil'
-      : o.state === 'refunding' ? `refund${o.refundAttempt ?? 1}` : undefined;
-    if (o.state === 'created') {
-      // The handler stopped between creating and moving on: nothing was sent for it.
-      // Nothing was charged or vended; the subscriber (or agent) may have had no reply at all, so say so.
-      const t = await this.store.transition(id, 'cancelled', 'reconcile: abandoned before payment was requested', { from: ['created'] });
-      if (t.ok) await this.notify(id, o.pay === 'float' ? 'failed' : 'cancelled');
-      return 'abandoned';
-    }
-    if (o.state === 'paid') {
-      await this.redrive(id, 'fulfil');
-      return 'fulfil redriven';
-    }
-    if (!step) return 'terminal';
-    const found = await this.lookup(stepRef(id, step));
-    if (found && found.status !== 'pending') {
-      await this.settle(id, step, fromUpdate(found), 'reconcile lookup');
-      return `settled ${found.status}`;
-    }
-    // A checkout the subscriber never paid (prompt ignored, IPN never coming) or that never
-    // reached the gateway must not wait forever, nor be sent as a late STK push: close it and
-    // say so. Only on the gateway's answer (pending / never seen): a failed lookup proves nothing.
-    const expireAfterMs = opts.expireAfterMs ?? this.checkoutExpiryMs;
-    if (step === 'checkout' && Date.now() - Date.parse(o.updatedAt) >= expireAfterMs) {
-      const why = `reconcile: checkout expired (${found ? 'still pending' : 'never reached the gateway'} after ${Math.round(expireAfterMs / 1000)} s)`;
-      const t = await this.store.transition(id, 'cancelled', why, { from: ['awaiting_payment'], set: { reasonCode: 'CHECKOUT_EXPIRED' } });
-      if (t.ok) await this.notify(id, 'cancelled');
-      return 'checkout expired';
-    }
-    if (found) return 'still pending';
-    // The gateway never saw this step: (re)send it. The step's own guard looks up again first.
-    await this.redrive(id, step);
-    return `${step} redriven`;
-  }
+  // The settler's entry points, for scripts and tests that hold a Payments.
+  settle(...a: Parameters<Settler['settle']>) { return this.settler.settle(...a); }
+  reconcile(...a: Parameters<Settler['reconcile']>) { return this.settler.reconcile(...a); }
+  reconcileOne(...a: Parameters<Settler['reconcileOne']>) { return this.settler.reconcileOne(...a); }
 }
 
-export function fromUpdate(u: TransactionUpdate): Settlement {
-  const status: Outcome = u.status === 'succeeded' ? 'succeeded' : u.status === 'pending' ? 'pending'
-    : u.status === 'cancelled' || u.details.reason === 'CANCELLED_BY_USER' ? 'cancelled' : 'failed';
-  return { status, gatewayRef: u.gatewayRef, code: u.code, message: u.message, details: u.details };
+/** What a refund pays back: what was actually paid, never more than the order. */
+export function refundAmount(o: Order): number {
+  return o.refundMinor ?? o.paidMinor ?? o.amountMinor;
 }
 
-const GENERIC: UserMessage = { en: 'The service provider could not complete it.', sw: 'Mtoa huduma hakuweza kukamilisha.' };
-
-/** What a screen or SMS may say about a failure: our client's user-safe text, never the gateway's raw text. */
-function reasonOf(s: Settlement): { reason: string; reasonSw: string; reasonCode: string } {
-  const m = s.userMessage ?? GENERIC;
-  return { reason: m.en, reasonSw: m.sw, reasonCode: s.code ?? '' };
+/** The step whose clock a budget runs on: every refund attempt shares refund1's. */
+function budgetStep(step: string): string {
+  return step.startsWith('refund') ? 'refund1' : step;
 }
+
+export const GENERIC: UserMessage = { en: 'The service provider could not complete it.', sw: 'Mtoa huduma hakuweza kukamilisha.' };
+
+export type { TransactionUpdate };
+export { GatewayError };

@@ -1,7 +1,10 @@
 // The promise of the money flows, checked over every order and the gateway's ledger:
-// - paid ⇒ exactly one of fulfilled / refunded (and it reached one: never stuck);
-// - at most one vend per order in the ledger;
-// - no vend without a payment or an agent's PIN.
+// - paid ⇒ exactly one of fulfilled / refunded / needs_attention (or closed by a person after
+//   that), and it reached one: never stuck;
+// - a payment counts only once the gateway's status lookup confirmed it;
+// - at most one vend per order in the ledger, and no vend without a confirmed payment or an
+//   agent's PIN;
+// - no refund without a payment.
 // Used by the tests after every fault scenario; usable against any ledger of the same shape.
 import { parseRef } from './ids.js';
 import type { OrderStore } from './order-store.js';
@@ -14,6 +17,8 @@ export const VEND_ENDPOINTS = new Set(['airtime', 'pin-airtime', 'bill', 'b2b', 
 export const REFUND_ENDPOINTS = new Set(['mobile-payout']);
 
 export const PIN_CAUSE = 'agent PIN verified';
+/** How every move to `paid` begins: only the gateway's status lookup confirms a payment. */
+export const PAID_CAUSE = "payment confirmed by the gateway's status lookup";
 
 export async function checkInvariants(store: OrderStore, ledger: LedgerLike[], opts: { settled?: boolean } = {}): Promise<string[]> {
   const problems: string[] = [];
@@ -49,11 +54,16 @@ export async function checkInvariants(store: OrderStore, ledger: LedgerLike[], o
   }
   for (const [id, n] of vends) if (n > 1) problems.push(`order ${id}: ${n} vends in the ledger`);
   for (const [id, { order, history }] of orders) {
-    const paid = history.some((h) => h.to === 'paid');
+    const paidMoves = history.filter((h) => h.to === 'paid');
+    const paid = paidMoves.length > 0;
+    for (const h of paidMoves) {
+      if (!h.cause.startsWith(PAID_CAUSE) && h.from !== 'needs_attention') problems.push(`order ${id}: paid without the gateway's status lookup (${h.cause})`);
+    }
     const fulfilled = history.some((h) => h.to === 'fulfilled');
     const refunded = history.some((h) => h.to === 'refunded');
     if (fulfilled && refunded) problems.push(`order ${id}: both fulfilled and refunded`);
-    if (paid && opts.settled !== false && !fulfilled && !refunded) problems.push(`order ${id}: paid but ${order.state}`);
+    const parked = order.state === 'needs_attention' || order.state === 'closed';
+    if (paid && opts.settled !== false && !fulfilled && !refunded && !parked) problems.push(`order ${id}: paid but ${order.state}`);
     if (refunded && (vends.get(id) ?? 0) > 0 && order.kind !== 'merchant') {
       // A refund after a vend that the ledger shows as taken would pay twice.
       const vendOk = history.some((h) => /fulfil succeeded/.test(h.cause));

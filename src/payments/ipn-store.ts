@@ -1,5 +1,10 @@
 // IPNs as received: recorded before we answer 200, deduplicated by (gateway ref, status), and
 // kept for inspection, including those whose reference we do not know.
+//
+// An IPN is only a reason to ask the gateway. When that lookup settles nothing (the gateway
+// still says Pending: the IPN came early, or was forged), the record stays unprocessed and its
+// round goes up, so the next copy of the same notification (the real one, later) makes us ask
+// again instead of being dropped as a duplicate.
 import { createHash } from 'node:crypto';
 import type { Redis } from '../redis.js';
 import type { TransactionUpdate } from '../gateway/types.js';
@@ -12,6 +17,8 @@ export interface IpnRecord {
   reference?: string;
   receivedAt: string;
   count: number;
+  /** Lookups made for it that settled nothing. */
+  round: number;
   processedAt?: string;
   result?: string;
   body: string;
@@ -27,7 +34,7 @@ if isNew == 1 then
   redis.call('EXPIRE', KEYS[1], 90 * 86400)
   redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
 end
-return {isNew, redis.call('HEXISTS', KEYS[1], 'processedAt')}`;
+return {isNew, redis.call('HEXISTS', KEYS[1], 'processedAt'), tonumber(redis.call('HGET', KEYS[1], 'round') or '0')}`;
 
 export class IpnStore {
   constructor(private readonly redis: Redis, private readonly key: (...parts: string[]) => string) {}
@@ -36,25 +43,33 @@ export class IpnStore {
     return `${gateway}-${createHash('sha256').update(`${u.gatewayRef}\n${u.status}`).digest('hex').slice(0, 24)}`;
   }
 
-  /** Durable record; `fresh` false for a duplicate, `processed` true once it has been acted on. */
-  async record(gateway: string, u: TransactionUpdate, rawBody: string): Promise<{ id: string; fresh: boolean; processed: boolean }> {
+  /**
+   * Durable record; `fresh` false for a duplicate, `processed` true once it has been acted on,
+   * `round` the lookups that settled nothing so far (one job per round: see above).
+   */
+  async record(gateway: string, u: TransactionUpdate, rawBody: string): Promise<{ id: string; fresh: boolean; processed: boolean; round: number }> {
     const id = IpnStore.idOf(gateway, u);
     const now = new Date();
-    const [isNew, processed] = (await this.redis.eval(
+    const [isNew, processed, round] = (await this.redis.eval(
       RECORD, 2, this.key('ipn', id), this.key('ipns'), now.toISOString(), String(now.getTime()),
       'id', id, 'gateway', gateway, 'gatewayRef', u.gatewayRef, 'status', u.status, 'reference', u.reference ?? '', 'body', rawBody, 'update', JSON.stringify({ ...u, raw: undefined }),
-    )) as [number, number];
-    return { id, fresh: isNew === 1, processed: processed === 1 };
+    )) as [number, number, number];
+    return { id, fresh: isNew === 1, processed: processed === 1, round };
   }
 
   async get(id: string): Promise<IpnRecord | undefined> {
     const h = await this.redis.hgetall(this.key('ipn', id));
     if (!h.id) return undefined;
-    return { ...h, count: Number(h.count ?? 0) } as unknown as IpnRecord;
+    return { ...h, count: Number(h.count ?? 0), round: Number(h.round ?? 0) } as unknown as IpnRecord;
   }
 
   async markProcessed(id: string, result: string): Promise<void> {
     await this.redis.hset(this.key('ipn', id), 'processedAt', new Date().toISOString(), 'result', result);
+  }
+
+  /** The lookup settled nothing: the next copy of this notification looks again. */
+  async inconclusive(id: string, result: string): Promise<void> {
+    await this.redis.multi().hincrby(this.key('ipn', id), 'round', 1).hset(this.key('ipn', id), 'result', result).exec();
   }
 
   async markUnknown(id: string): Promise<void> {

@@ -6,6 +6,7 @@ import { AgentStore } from '../agents/store.js';
 import { paymentActions } from './actions.js';
 import { Payments } from './flows.js';
 import { paymentRoutes } from './routes.js';
+import { callbackRegistration } from './callback-registration.js';
 
 const MONEY_ACTIONS = ['airtime', 'bundle', 'paybill', 'checkout'] as const;
 
@@ -17,28 +18,7 @@ export const paymentsOf = new WeakMap<AppContext, PaymentsHandle>();
 export function paymentsModule(): ServiceModule {
   let payments: Payments | undefined;
   let agents: AgentStore | undefined;
-  let retryTimer: NodeJS.Timeout | undefined;
-  let stopped = false;
-
-  async function registerCallback(app: AppContext, attempt = 1): Promise<void> {
-    if (stopped || app.config.GATEWAY !== 'kyanda') return; // PAG takes its callback URL per request
-    const url = `${app.config.PUBLIC_URL}/callbacks/kyanda`;
-    let failure: string | undefined;
-    try {
-      const r = await app.gateway.registerCallback(url);
-      if (r.kind === 'failed' || r.kind === 'unknown') failure = `${r.error.code} ${r.error.message}`;
-    } catch (err) {
-      failure = (err as Error).message;
-    }
-    if (!failure) {
-      app.logger.info({ url }, 'IPN callback URL registered');
-      return;
-    }
-    const delay = Math.min(300_000, 2_000 * 2 ** Math.min(attempt - 1, 8));
-    app.logger.warn({ url, attempt, retryInMs: delay, err: failure }, 'IPN callback registration failed; will retry');
-    retryTimer = setTimeout(() => void registerCallback(app, attempt + 1), delay);
-    retryTimer.unref();
-  }
+  let registrations: Array<{ start(): void; stop(): void }> = [];
 
   return {
     name: 'payments',
@@ -53,19 +33,26 @@ export function paymentsModule(): ServiceModule {
       for (const name of MONEY_ACTIONS) app.actions.register(name, money[name], { commitsItself: true });
       app.actions.register('balance', money.balance);
       for (const [name, fn] of Object.entries(agentActions(app, agents))) app.actions.register(name, fn);
+      const p = payments;
+      app.metrics.collect(async () => {
+        app.metrics.gauge('orders_needing_attention', await p.store.countIn('needs_attention'), {}, 'Orders waiting for a person (needs_attention)');
+        const counts = await p.jobs.queue.getJobCounts('waiting', 'delayed', 'active');
+        for (const [state, n] of Object.entries(counts)) app.metrics.gauge('payments_jobs', n, { state }, 'Payment jobs by state (delayed includes steps waiting for the gateway)');
+      });
     },
     routes(router, app) {
       paymentRoutes(router, app, payments!, agents!);
     },
     async start(app) {
       const p = payments!;
-      p.jobs.start((job) => p.process(job));
+      p.jobs.start((job, token) => p.process(job, token));
       await p.jobs.queue.upsertJobScheduler('reconcile', { every: app.config.RECONCILE_EVERY_S * 1000 }, { name: 'reconcile', data: {} });
-      void registerCallback(app);
+      // Gateways that take their IPN URL once (not with each request).
+      registrations = app.gateways.all.filter((g) => g.capabilities.registersCallback).map((g) => callbackRegistration(app, g));
+      for (const r of registrations) r.start();
     },
     async stop() {
-      stopped = true;
-      clearTimeout(retryTimer);
+      for (const r of registrations) r.stop();
       await payments?.jobs.close();
     },
   };

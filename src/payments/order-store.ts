@@ -1,28 +1,47 @@
-// Orders in Redis: one hash per order, its history as a list, and indexes. Every state change is
-// one Lua script that compares the current state and writes state, fields and history together,
-// so two workers (or a worker and an IPN) can never both move an order.
+// Orders in Redis: one hash per order, its history as a list, and indexes (all orders, open ones
+// for reconciliation, one set per state, one per phone). Every state change is one Lua script
+// that compares the current state and writes state, fields, history and indexes together, so
+// two workers (or a worker and an IPN) can never both move an order.
+//
+// Each money step (checkout, fulfil, refundN) also keeps, in the order's hash:
+//   s.<step>.ref    the gateway's own reference, stored from the first answer that carries it,
+//                   before anything else is done with that answer (the only reference a status
+//                   lookup is sure to know; docs/gateways.md, "Whose reference");
+//   s.<step>.sent   set before a request leaves: from then on the step may have reached the
+//                   gateway, so it is looked up, never blindly sent again;
+//   s.<step>.since  when the step was first tried: its retry budget runs from here.
 import type { Redis } from '../redis.js';
-import { TERMINAL, TRANSITIONS, type HistoryEntry, type Order, type OrderState } from './types.js';
+import { SETTLED, TRANSITIONS, type HistoryEntry, type Order, type OrderState } from './types.js';
 
+// KEYS: order, history, all, open, state(created), phone index. ARGV: history entry, nowMs, id, then field/value pairs.
 const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('RPUSH', KEYS[2], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[5], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[6], ARGV[2], ARGV[3])
 return 1`;
 
-// ARGV: fromCsv, to, cause, nowIso, nowMs, terminal(0/1), id, then field/value pairs.
+// KEYS: order, history, open, state set of `to`, then the state set of each `from` state in order.
+// ARGV: fromCsv, to, cause, nowIso, nowMs, settled(0/1), id, then field/value pairs.
 const TRANSITION = `
 local cur = redis.call('HGET', KEYS[1], 'state')
 if not cur then return {0, ''} end
-local ok = false
-for s in string.gmatch(ARGV[1], '[^,]+') do if s == cur then ok = true end end
-if not ok then return {0, cur} end
+local at = 0
+local i = 0
+for s in string.gmatch(ARGV[1], '[^,]+') do
+  i = i + 1
+  if s == cur then at = i end
+end
+if at == 0 then return {0, cur} end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updatedAt', ARGV[4])
 for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('RPUSH', KEYS[2], cjson.encode({at = ARGV[4], from = cur, to = ARGV[2], cause = ARGV[3]}))
 if ARGV[6] == '1' then redis.call('ZREM', KEYS[3], ARGV[7]) else redis.call('ZADD', KEYS[3], ARGV[5], ARGV[7]) end
+redis.call('ZREM', KEYS[4 + at], ARGV[7])
+redis.call('ZADD', KEYS[4], ARGV[5], ARGV[7])
 return {1, cur}`;
 
 // A note in the history without a state change (a gateway ref arrived, a refund attempt failed…).
@@ -37,20 +56,34 @@ export type TransitionResult = { ok: true; from: OrderState } | { ok: false; cur
 
 type Fields = Partial<Omit<Order, 'id' | 'state' | 'createdAt' | 'updatedAt'>>;
 
+export interface StepInfo {
+  /** The gateway's reference for this step, once an answer carried one. */
+  ref?: string;
+  /** An attempt may have reached the gateway. */
+  sent: boolean;
+  /** When the step was first tried (ms). */
+  since?: number;
+}
+
 function flat(fields: Fields): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== null) out.push(k, String(v));
   return out;
 }
 
-const NUMERIC = new Set(['amountMinor', 'refundAttempt']);
+const NUMERIC = new Set(['amountMinor', 'refundAttempt', 'paidMinor', 'refundMinor']);
 
 function toOrder(h: Record<string, string>): Order | undefined {
   if (!h.id) return undefined;
   const o: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(h)) o[k] = NUMERIC.has(k) ? Number(v) : v;
+  for (const [k, v] of Object.entries(h)) {
+    if (k.startsWith('s.')) continue; // step bookkeeping: stepInfo()
+    o[k] = NUMERIC.has(k) ? Number(v) : v;
+  }
   return o as unknown as Order;
 }
+
+const ALL_STATES = Object.keys(TRANSITIONS) as OrderState[];
 
 export class OrderStore {
   constructor(private readonly redis: Redis, private readonly key: (...parts: string[]) => string) {}
@@ -59,13 +92,22 @@ export class OrderStore {
     return { order: this.key('order', id), hist: this.key('order', id, 'h'), open: this.key('orders', 'open'), all: this.key('orders', 'all') };
   }
 
+  private stateKey(state: OrderState): string {
+    return this.key('orders', 'state', state);
+  }
+
+  private phoneKey(phone: string): string {
+    return this.key('orders', 'phone', phone);
+  }
+
   /** Creates the order if absent (atomic). false: it already existed (a repeated request). */
   async create(o: Omit<Order, 'state' | 'createdAt' | 'updatedAt'>, cause: string): Promise<boolean> {
     const now = new Date();
     const k = this.k(o.id);
     const first: HistoryEntry = { at: now.toISOString(), from: '', to: 'created', cause };
     const fields = flat({ ...o, state: 'created', createdAt: now.toISOString(), updatedAt: now.toISOString() } as Fields);
-    const r = await this.redis.eval(CREATE, 4, k.order, k.hist, k.all, k.open, JSON.stringify(first), String(now.getTime()), o.id, ...fields);
+    const r = await this.redis.eval(CREATE, 6, k.order, k.hist, k.all, k.open, this.stateKey('created'), this.phoneKey(o.phone),
+      JSON.stringify(first), String(now.getTime()), o.id, ...fields);
     return r === 1;
   }
 
@@ -82,14 +124,14 @@ export class OrderStore {
    * `to`). The check and the write are one script: exactly one caller wins.
    */
   async transition(id: string, to: OrderState, cause: string, opts: { from?: OrderState[]; set?: Fields } = {}): Promise<TransitionResult> {
-    const allowed = (Object.keys(TRANSITIONS) as OrderState[]).filter((s) => TRANSITIONS[s].includes(to));
+    const allowed = ALL_STATES.filter((s) => TRANSITIONS[s].includes(to));
     const from = opts.from ? opts.from.filter((s) => allowed.includes(s)) : allowed;
     if (from.length === 0) throw new Error(`no state may move to ${to}`);
     const now = new Date();
     const k = this.k(id);
     const [ok, cur] = (await this.redis.eval(
-      TRANSITION, 3, k.order, k.hist, k.open,
-      from.join(','), to, cause, now.toISOString(), String(now.getTime()), TERMINAL.has(to) ? '1' : '0', id,
+      TRANSITION, 4 + from.length, k.order, k.hist, k.open, this.stateKey(to), ...from.map((s) => this.stateKey(s)),
+      from.join(','), to, cause, now.toISOString(), String(now.getTime()), SETTLED.has(to) ? '1' : '0', id,
       ...flat(opts.set ?? {}),
     )) as [number, string];
     return ok === 1 ? { ok: true, from: cur as OrderState } : { ok: false, current: (cur || undefined) as OrderState | undefined };
@@ -101,15 +143,54 @@ export class OrderStore {
     return (await this.redis.eval(NOTE, 2, k.order, k.hist, cause, new Date().toISOString(), ...flat(set))) === 1;
   }
 
+  // ── money steps ────────────────────────────────────────────────────
+  async stepInfo(id: string, step: string): Promise<StepInfo> {
+    const [ref, sent, since] = await this.redis.hmget(this.k(id).order, `s.${step}.ref`, `s.${step}.sent`, `s.${step}.since`);
+    return { ...(ref ? { ref } : {}), sent: sent === '1', ...(since ? { since: Number(since) } : {}) };
+  }
+
+  /** Before a request for the step leaves: it may reach the gateway from now on. Starts the budget clock. */
+  async markSent(id: string, step: string): Promise<void> {
+    const key = this.k(id).order;
+    await this.redis.multi().hset(key, `s.${step}.sent`, '1').hsetnx(key, `s.${step}.since`, String(Date.now())).exec();
+  }
+
+  /** The request was answered "not done" (or never left): the step may be sent again. */
+  async clearSent(id: string, step: string): Promise<void> {
+    await this.redis.hdel(this.k(id).order, `s.${step}.sent`);
+  }
+
+  /** Starts the step's budget clock without sending (a hold before the first request). */
+  async startClock(id: string, step: string): Promise<number> {
+    const key = this.k(id).order;
+    await this.redis.hsetnx(key, `s.${step}.since`, String(Date.now()));
+    return Number(await this.redis.hget(key, `s.${step}.since`));
+  }
+
+  /** An operator's retry: the step's budget starts again. */
+  async resetClock(id: string, step: string): Promise<void> {
+    await this.redis.hdel(this.k(id).order, `s.${step}.since`);
+  }
+
+  /**
+   * The gateway's reference for a step, kept first (only the first one: a later, different one
+   * is a forgery or a mix-up, and is refused), with the index an IPN naming only it is routed by.
+   * Returns the reference now stored.
+   */
+  async recordStepRef(id: string, step: string, gateway: string, gatewayRef: string): Promise<string> {
+    const key = this.k(id).order;
+    await this.redis.hsetnx(key, `s.${step}.ref`, gatewayRef);
+    const kept = (await this.redis.hget(key, `s.${step}.ref`)) ?? gatewayRef;
+    if (kept === gatewayRef) await this.redis.set(this.key('gwref', gateway, gatewayRef), `${id}-${step}`, 'EX', 90 * 86400);
+    return kept;
+  }
+
   /** Gateway reference → our step reference (`${orderId}-${step}`), for IPNs that lack ours. */
-  async indexGatewayRef(gatewayRef: string, ourRef: string): Promise<void> {
-    await this.redis.set(this.key('gwref', gatewayRef), ourRef, 'EX', 90 * 86400);
+  async byGatewayRef(gateway: string, gatewayRef: string): Promise<string | null> {
+    return this.redis.get(this.key('gwref', gateway, gatewayRef));
   }
 
-  async byGatewayRef(gatewayRef: string): Promise<string | null> {
-    return this.redis.get(this.key('gwref', gatewayRef));
-  }
-
+  // ── queries ────────────────────────────────────────────────────────
   /** Non-terminal orders last moved before `beforeMs`. */
   async stale(beforeMs: number, limit = 200): Promise<string[]> {
     return this.redis.zrangebyscore(this.key('orders', 'open'), 0, beforeMs, 'LIMIT', 0, limit);
@@ -127,12 +208,15 @@ export class OrderStore {
     return this.redis.zrange(this.key('orders', 'all'), '0', '-1');
   }
 
-  /** Counts a step's attempts: more than one means an earlier attempt may have reached the gateway. */
-  async attempt(id: string, step: string): Promise<number> {
-    const key = this.key('order', id, 'try', step);
-    const n = await this.redis.incr(key);
-    if (n === 1) await this.redis.expire(key, 90 * 86400);
-    return n;
+  /** Newest first: ids in a state, or of a phone, or all. */
+  async list(q: { state?: OrderState; phone?: string; limit?: number; before?: number }): Promise<string[]> {
+    const key = q.state ? this.stateKey(q.state) : q.phone ? this.phoneKey(q.phone) : this.key('orders', 'all');
+    const max = q.before !== undefined ? `(${q.before}` : '+inf';
+    return this.redis.zrevrangebyscore(key, max, '-inf', 'LIMIT', 0, q.limit ?? 100);
+  }
+
+  async countIn(state: OrderState): Promise<number> {
+    return this.redis.zcard(this.stateKey(state));
   }
 
   /** Once-only flag (SET NX): true for the first caller only. */

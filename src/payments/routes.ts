@@ -8,6 +8,18 @@ import { maskPhone } from '../log.js';
 import { AgentStore } from '../agents/store.js';
 import { readBody } from '../sms/read-body.js';
 import type { Payments } from './flows.js';
+import { parsePhone } from '../lib/phone.js';
+import { TRANSITIONS, type OrderState } from './types.js';
+
+function badRequest(ctx: Context, error: string): void {
+  ctx.status = 400;
+  ctx.body = { error };
+}
+
+function conflict(ctx: Context, error: string): void {
+  ctx.status = error === 'no such order' ? 404 : 409;
+  ctx.body = { error };
+}
 
 export function paymentRoutes(router: Router, app: AppContext, payments: Payments, agents: AgentStore): void {
   const body = smallBody();
@@ -16,8 +28,9 @@ export function paymentRoutes(router: Router, app: AppContext, payments: Payment
   router.post('/callbacks/:gateway', async (ctx: Context) => {
     const started = performance.now();
     const gw = String(ctx.params.gateway);
-    // Only the configured gateway's route is live; the other answers 404 like an unknown path.
-    if (gw !== app.config.GATEWAY) {
+    // Only the routes of gateways some role uses are live; others answer 404 like an unknown path.
+    const gateway = app.gateways.byName(gw);
+    if (!gateway) {
       ctx.status = 404;
       ctx.body = { status: 'failed', message: 'not found' };
       return;
@@ -27,23 +40,72 @@ export function paymentRoutes(router: Router, app: AppContext, payments: Payment
       return;
     }
     const raw = (ctx.request as { rawBody?: string }).rawBody ?? '';
-    const update = app.gateway.parseCallback(ctx.headers, raw);
-    if (!update) {
-      app.metrics.inc('ipn_rejected_total', { gateway: gw }, 1, 'IPNs refused (bad signature or not an IPN)');
-      app.logger.warn({ gateway: gw, ip: ctx.ip, bytes: raw.length }, 'IPN refused: signature invalid');
-      ctx.status = 401;
-      ctx.body = { status: 'failed', message: 'invalid signature' };
+    const parsed = gateway.parseCallback(ctx.headers, raw);
+    if (!parsed.ok) {
+      const bad = parsed.why === 'bad_signature';
+      app.metrics.inc('ipn_rejected_total', { gateway: gw, why: parsed.why }, 1, 'IPNs refused (bad signature or not an IPN)');
+      app.logger.warn({ gateway: gw, ip: ctx.ip, bytes: raw.length, why: parsed.why }, bad ? 'IPN refused: signature invalid or missing' : 'IPN refused: not a notification we can read');
+      ctx.status = bad ? 401 : 400;
+      ctx.body = { status: 'failed', message: bad ? 'invalid signature' : 'unreadable notification' };
       return;
     }
-    // Recorded durably before answering; acted on by a job (exactly once per ref + status).
+    const update = parsed.update;
+    // Recorded durably before answering; acted on by a job that asks the gateway's status
+    // endpoint (the notification itself never moves money), once per ref + status.
     const rec = await payments.ipns.record(gw, update, raw);
-    if (!rec.processed) await payments.jobs.add('ipn', { ipnId: rec.id }, `ipn-${rec.id}`);
+    if (!rec.processed) await payments.jobs.add('ipn', { ipnId: rec.id }, `ipn-${rec.id}-r${rec.round}`);
     const ms = performance.now() - started;
     app.metrics.inc('ipn_received_total', { gateway: gw, duplicate: String(!rec.fresh) }, 1, 'IPNs accepted');
     app.metrics.observe('ipn_answer_ms', ms, { gateway: gw }, 'Time to record and answer an IPN');
-    app.logger.info({ gateway: gw, ipn: rec.id, gatewayRef: update.gatewayRef, status: update.status, duplicate: !rec.fresh, ms: Math.round(ms) }, 'IPN recorded');
+    app.logger.info({ gateway: gw, ipn: rec.id, gatewayRef: update.gatewayRef, status: update.status, event: parsed.event, signed: parsed.signed, duplicate: !rec.fresh, ms: Math.round(ms) }, 'IPN recorded');
     ctx.status = 200;
     ctx.body = { status: 'success' };
+  });
+
+  router.get('/api/orders', auth, async (ctx: Context) => {
+    const q = ctx.query;
+    const one = (v: unknown) => (Array.isArray(v) ? v[0] : v) as string | undefined;
+    const state = one(q.state);
+    const phoneRaw = one(q.phone);
+    const limit = Number(one(q.limit) ?? 100);
+    if (state !== undefined && !(state in TRANSITIONS)) return badRequest(ctx, `state must be one of ${Object.keys(TRANSITIONS).join(', ')}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return badRequest(ctx, 'limit must be 1..1000');
+    let phone: string | undefined;
+    if (phoneRaw !== undefined) {
+      const p = parsePhone(phoneRaw);
+      if (!p.ok) return badRequest(ctx, `phone: ${p.reason}`);
+      phone = p.e164;
+    }
+    const ids = await payments.store.list({ ...(state ? { state: state as OrderState } : {}), ...(phone && !state ? { phone } : {}), limit: phone && state ? 1000 : limit });
+    const orders = [];
+    for (const id of ids) {
+      const o = await payments.store.get(id);
+      if (!o || (phone && o.phone !== phone) || (state && o.state !== state)) continue;
+      orders.push({
+        id: o.id, state: o.state, kind: o.kind, pay: o.pay, amount: o.amountMinor / 100, amountMinor: o.amountMinor, phone: o.phone,
+        createdAt: o.createdAt, updatedAt: o.updatedAt, ...(o.attention ? { reason: o.attention } : o.reason ? { reason: o.reason } : {}),
+      });
+      if (orders.length >= limit) break;
+    }
+    ctx.body = { orders };
+  });
+
+  router.post('/api/orders/:id/retry', auth, async (ctx: Context) => {
+    if (!(await readBody(ctx, body))) return;
+    const r = await payments.settler.retry(String(ctx.params.id), 'operator (API)');
+    if (!r.ok) return conflict(ctx, r.error);
+    app.logger.info({ orderId: ctx.params.id, state: r.state }, 'order retried by an operator');
+    ctx.body = { order: await payments.store.get(String(ctx.params.id)) };
+  });
+
+  router.post('/api/orders/:id/close', auth, async (ctx: Context) => {
+    if (!(await readBody(ctx, body))) return;
+    const reason = (ctx.request as { body?: { reason?: unknown } }).body?.reason;
+    if (typeof reason !== 'string' || reason.trim().length < 3 || reason.length > 500) return badRequest(ctx, 'reason (3 to 500 characters) is required');
+    const r = await payments.settler.close(String(ctx.params.id), reason.trim(), 'operator (API)');
+    if (!r.ok) return conflict(ctx, r.error);
+    app.logger.info({ orderId: ctx.params.id }, 'order closed by an operator');
+    ctx.body = { order: await payments.store.get(String(ctx.params.id)) };
   });
 
   router.get('/api/orders/:id', auth, async (ctx: Context) => {

@@ -3,7 +3,7 @@ import { BILLER_NAME, formatToken, kes } from './catalog.js';
 import { parsePhone } from '../lib/phone.js';
 import type { Order } from './types.js';
 
-export type Notice = 'receipt' | 'refunded' | 'cancelled' | 'failed';
+export type Notice = 'receipt' | 'refunded' | 'cancelled' | 'failed' | 'underpaid';
 
 function what(o: Order, lang: 'en' | 'sw'): string {
   const to = o.recipient ? (parsePhone(o.recipient).ok ? (parsePhone(o.recipient) as { national: string }).national : o.recipient) : '';
@@ -25,9 +25,16 @@ export function noticeText(o: Order, notice: Notice): string {
   switch (notice) {
     case 'receipt':
       return sw ? `Imefanikiwa: ${w}. Kumb ${o.id}.${extra}` : `Success: ${w}. Ref ${o.id}.${extra}`;
-    case 'refunded':
-      return sw ? `Hatukuweza kukamilisha ${w}. KES ${kes(o.amountMinor)} zimerudishwa kwako. Kumb ${o.id}.`
-        : `We could not complete ${w}. KES ${kes(o.amountMinor)} has been refunded to you. Ref ${o.id}.`;
+    case 'refunded': {
+      const back = kes(o.refundMinor ?? o.paidMinor ?? o.amountMinor);
+      return sw ? `Hatukuweza kukamilisha ${w}. KES ${back} zimerudishwa kwako. Kumb ${o.id}.`
+        : `We could not complete ${w}. KES ${back} has been refunded to you. Ref ${o.id}.`;
+    }
+    case 'underpaid': {
+      const paid = kes(o.paidMinor ?? 0);
+      return sw ? `Ulilipa KES ${paid} badala ya KES ${kes(o.amountMinor)} kwa ${w}. Hatukuweza kukamilisha; KES ${paid} zitarudishwa kwako. Kumb ${o.id}.`
+        : `You paid KES ${paid} instead of KES ${kes(o.amountMinor)} for ${w}, so it was not completed. KES ${paid} will be refunded to you. Ref ${o.id}.`;
+    }
     case 'cancelled':
       return sw ? `Malipo ya ${w} hayakukamilika. Hakuna pesa iliyotolewa. Kumb ${o.id}.`
         : `Payment for ${w} was not completed. You were not charged. Ref ${o.id}.`;

@@ -3,7 +3,11 @@ import type { Biller } from '../gateway/types.js';
 
 export type OrderState =
   | 'created' | 'awaiting_payment' | 'paid' | 'fulfilling' | 'fulfilled'
-  | 'refunding' | 'refunded' | 'failed' | 'cancelled';
+  | 'refunding' | 'refunded' | 'failed' | 'cancelled'
+  /** Parked for a person: a payment that does not match, an outcome nobody can establish, a reversal. */
+  | 'needs_attention'
+  /** An operator closed a needs_attention order, with a reason (in the history). */
+  | 'closed';
 
 export type OrderKind = 'airtime' | 'bundle' | 'bill' | 'merchant';
 export type PayMethod = 'checkout' | 'float';
@@ -11,19 +15,28 @@ export type PayMethod = 'checkout' | 'float';
 /** Allowed moves. Float orders go created → fulfilling (the agent's PIN stands in for payment). */
 export const TRANSITIONS: Record<OrderState, readonly OrderState[]> = {
   created: ['awaiting_payment', 'fulfilling', 'failed', 'cancelled'],
-  awaiting_payment: ['paid', 'failed', 'cancelled'],
-  paid: ['fulfilling', 'fulfilled', 'refunding'],
-  fulfilling: ['fulfilled', 'refunding', 'failed'],
-  refunding: ['refunded'],
-  fulfilled: [],
+  awaiting_payment: ['paid', 'failed', 'cancelled', 'needs_attention'],
+  paid: ['fulfilling', 'fulfilled', 'refunding', 'needs_attention'],
+  fulfilling: ['fulfilled', 'refunding', 'failed', 'needs_attention'],
+  refunding: ['refunded', 'needs_attention'],
+  // A later status that contradicts the vend's payment (a reversal) is for a person to look at.
+  fulfilled: ['needs_attention'],
   refunded: [],
-  // A payment confirmed after we closed the order (a failure we believed, then a Success IPN):
-  // it is recorded as paid and refunded, never kept and never vended.
-  failed: ['paid'],
-  cancelled: ['paid'],
+  // A payment confirmed after we closed the order (a failure we believed, then the gateway's
+  // status says paid): it is recorded as paid and refunded, never kept and never vended.
+  failed: ['paid', 'needs_attention'],
+  cancelled: ['paid', 'needs_attention'],
+  // An operator's retry puts the order back where it stopped; an underpayment's refund starts
+  // from here too. Closing ends it.
+  // A step parked for its unknown outcome may still be settled by a late status lookup.
+  needs_attention: ['awaiting_payment', 'paid', 'fulfilling', 'refunding', 'fulfilled', 'refunded', 'closed'],
+  closed: [],
 };
 
-export const TERMINAL: ReadonlySet<OrderState> = new Set(['fulfilled', 'refunded', 'failed', 'cancelled']);
+export const TERMINAL: ReadonlySet<OrderState> = new Set(['fulfilled', 'refunded', 'failed', 'cancelled', 'closed']);
+
+/** States reconciliation leaves alone: finished, or waiting for a person. */
+export const SETTLED: ReadonlySet<OrderState> = new Set([...TERMINAL, 'needs_attention']);
 
 export interface Order {
   id: string;
@@ -59,6 +72,14 @@ export interface Order {
   reason?: string;
   reasonSw?: string;
   reasonCode?: string;
+  /** What the gateway's status lookup says was paid (minor units), once confirmed. */
+  paidMinor?: number;
+  /** What a refund pays back (minor units): what was paid, which may be less than amountMinor. */
+  refundMinor?: number;
+  /** Why the order needs a person, the step it stopped at and the state it was in. */
+  attention?: string;
+  attentionStep?: string;
+  attentionFrom?: OrderState;
   createdAt: string;
   updatedAt: string;
 }

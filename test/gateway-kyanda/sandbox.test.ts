@@ -261,14 +261,15 @@ test('IPN end to end: the sandbox signs, the client verifies and parses (cancell
     const co = await gw.checkout({ phone: '0700000001', amountMinor: amount(), channel: 'MPESA' }, { reference });
     kind(co, 'pending');
     const ipn = await until(async () => received.find((x) => x.raw.includes(reference)));
-    const u = gw.parseCallback(ipn.headers, ipn.raw);
-    assert.ok(u, 'signature verified');
+    const parsed = gw.parseCallback(ipn.headers, ipn.raw);
+    assert.ok(parsed.ok && parsed.signed, 'signature verified');
+    const u = parsed.update;
     assert.equal(u.status, 'failed');
     assert.equal(u.code, '5000');
     assert.equal(u.reference, reference);
     assert.equal(u.details.reason, 'CANCELLED_BY_USER');
     if (co.kind === 'pending') assert.equal(u.gatewayRef, co.gatewayRef);
-    assert.equal(gw.parseCallback(ipn.headers, ipn.raw.replace('CANCELLED_BY_USER', 'OK')), null, 'tampered IPN refused');
+    assert.deepEqual(gw.parseCallback(ipn.headers, ipn.raw.replace('CANCELLED_BY_USER', 'OK')), { ok: false, why: 'bad_signature' }, 'tampered IPN refused');
     const looked = await gw.transactionStatus(reference);
     assert.equal(looked?.status, 'failed');
   } finally {

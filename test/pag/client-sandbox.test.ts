@@ -137,8 +137,9 @@ test('provider 40 POSTs a signed callback that parseCallback verifies; a forged 
     await waitFor(() => receiver.received.length >= 2, 'callback retry');
     const [first, second] = receiver.received;
     assert.equal(first!.raw, second!.raw.replace(/"service_date_time":"[^"]*"/, first!.raw.match(/"service_date_time":"[^"]*"/)![0]).replace(/"signature":"[0-9a-f]+"/, first!.raw.match(/"signature":"[0-9a-f]+"/)![0]));
-    const u = gw.parseCallback(second!.headers as Record<string, string>, second!.raw);
-    assert.ok(u, 'signature verifies');
+    const parsed = gw.parseCallback(second!.headers as Record<string, string>, second!.raw);
+    assert.ok(parsed.ok && parsed.signed, 'signature verifies');
+    const u = parsed.update;
     assert.equal(u.gateway, 'pag');
     assert.equal(u.reference, ref);
     assert.equal(u.status, 'succeeded');
@@ -147,10 +148,10 @@ test('provider 40 POSTs a signed callback that parseCallback verifies; a forged 
     assert.equal(u.gatewayRef, raw(r).transaction_id);
     assert.equal((JSON.parse(second!.raw) as { type: number }).type, 17);
     // forged: amount changed, signature kept
-    assert.equal(gw.parseCallback({}, second!.raw.replace('"1000.00"', '"1.00"')), null);
+    assert.deepEqual(gw.parseCallback({}, second!.raw.replace('"1000.00"', '"1.00"')), { ok: false, why: 'bad_signature' });
     // a client with another secret refuses the genuine one
-    assert.equal(rig.client({ GATEWAY_SECRET: 'other', PUBLIC_URL: receiver.url }).parseCallback({}, second!.raw), null);
-    assert.equal(gw.parseCallback({}, 'not json'), null);
+    assert.deepEqual(rig.client({ GATEWAY_SECRET: 'other', PUBLIC_URL: receiver.url }).parseCallback({}, second!.raw), { ok: false, why: 'bad_signature' });
+    assert.deepEqual(gw.parseCallback({}, 'not json'), { ok: false, why: 'unreadable' });
   } finally {
     await receiver.close();
   }

@@ -75,7 +75,8 @@ test('status codes → results: -1 unknown, 0 accepted, 1 pending, 2 succeeded, 
   assert.equal(toUpdate(reply(4), 'r').status, 'cancelled');
   assert.equal(toUpdate(reply(-1), 'r').status, 'pending');
   assert.equal(toUpdate(reply(8), 'r').status, 'pending');
-  // a callback without `status` (the seed's sample) is read from result.code
-  assert.equal(toUpdate({ order_id: 'o', transaction_id: 't', result: { code: 0 } }, 'r').status, 'succeeded');
-  assert.equal(toUpdate({ order_id: 'o', transaction_id: 't', result: { code: 5 } }, 'r').status, 'failed');
+  // A callback without `status` (the documented sample) says nothing about the payment:
+  // result.code 0 only means the request was understood. It is "pending" until STATUS answers.
+  assert.equal(toUpdate({ order_id: 'o', transaction_id: 't', result: { code: 0 } }, 'r').status, 'pending');
+  assert.equal(toUpdate({ order_id: 'o', transaction_id: 't', result: { code: 5 } }, 'r').status, 'pending');
 });

@@ -1,15 +1,19 @@
 // A paid order whose vend the gateway refuses with a retryable answer (rate limited, unreachable,
-// down): the vend is tried again later, not refunded at the first refusal; only when the job's
-// attempts are used up does the order fall back to a refund (never stuck).
+// down): the vend is tried again later, not refunded at the first refusal; once the step's
+// retry budget (MONEY_RETRY_BUDGET_S) is spent the order goes to needs_attention, where an
+// operator retries it or closes it with a reason.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertInvariants, faults, ledger, seedOrder, start, vendsFor, waitSms, waitState, type Svc } from './support.js';
 
 let s: Svc;
-before(async () => { s = await start({ GATEWAY_RATE_WAIT_MS: '100', PAYMENTS_RETRY_BASE_MS: '50' }); });
+before(async () => { s = await start({ GATEWAY_RATE_WAIT_MS: '100', PAYMENTS_RETRY_BASE_MS: '50', PAYMENTS_MAX_WAIT_MS: '200', MONEY_RETRY_BUDGET_S: '2' }); });
 after(() => s.svc.close());
 
 const paid = (tag: string, phone: string) => seedOrder(s, tag, phone, 13_000, ['awaiting_payment', 'paid']);
+const api = (path: string, init: RequestInit = {}) => fetch(`${s.url}${path}`, {
+  ...init, headers: { authorization: 'Bearer test-api-token-0123456789', 'content-type': 'application/json', ...(init.headers ?? {}) },
+});
 
 test('a vend refused with 429 (retryable) is retried and vended once, not refunded', async () => {
   const id = await paid('vend-429', '+254712400001');
@@ -22,16 +26,55 @@ test('a vend refused with 429 (retryable) is retried and vended once, not refund
   await assertInvariants(s);
 });
 
-test('still refused on the last attempt: refunded, not stuck', async () => {
+test('refused past the retry budget: needs_attention (listed, counted), then an operator retries it and it is vended once', async () => {
   const id = await paid('vend-429-always', '+254712400002');
-  await faults(s, { failNext: { code: '429', count: 1000, path: 'airtime' } });
+  await faults(s, { failNext: { code: '429', count: 100_000, path: 'airtime' } });
   try {
-    // The job's last attempt (BullMQ attempts are 12 here): straight to the outcome.
-    assert.equal(await s.payments.runFulfil(id, { lastAttempt: true }), 'failed');
-    assert.equal((await waitState(s, id, ['refunded'], 15_000)).state, 'refunded');
+    await s.payments.enqueue(id, 'fulfil');
+    const parked = await waitState(s, id, ['needs_attention'], 15_000);
+    assert.match(parked.attention!, /fulfil unresolved after 2 s/);
+    assert.equal(parked.attentionStep, 'fulfil');
     assert.equal(vendsFor(await ledger(s), id).length, 0);
+    const listed = (await (await api('/api/orders?state=needs_attention')).json()) as { orders: Array<{ id: string; state: string; reason?: string; amount: number; phone: string; createdAt: string }> };
+    const row = listed.orders.find((o) => o.id === id);
+    assert.ok(row, 'listed');
+    assert.equal(row.state, 'needs_attention');
+    assert.equal(row.amount, 130);
+    assert.equal(row.phone, '+254712400002');
+    assert.match(row.reason!, /unresolved/);
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    assert.match(metrics, /orders_needing_attention \d+/);
+    assert.match(metrics, /orders_needs_attention_total\{step="fulfil"\} \d+/);
+    // Closing needs a reason.
+    assert.equal((await api(`/api/orders/${id}/close`, { method: 'POST', body: '{}' })).status, 400);
   } finally {
     await faults(s, { failNext: null });
   }
+  // The gateway is fine again: the operator retries; one vend.
+  const r = await api(`/api/orders/${id}/retry`, { method: 'POST', body: '{}' });
+  assert.equal(r.status, 200, await r.text());
+  assert.equal((await waitState(s, id, ['fulfilled'], 15_000)).state, 'fulfilled');
+  assert.equal(vendsFor(await ledger(s), id).length, 1);
+  assert.ok((await s.payments.store.history(id)).some((h) => h.from === 'needs_attention' && /retried by operator/.test(h.cause)));
+  assert.equal((await api(`/api/orders/${id}/retry`, { method: 'POST', body: '{}' })).status, 409, 'a fulfilled order has nothing to retry');
+  await assertInvariants(s);
+});
+
+test('an operator closes a needs_attention order with a reason, kept in its history', async () => {
+  const id = await paid('vend-close', '+254712400003');
+  await faults(s, { failNext: { code: '429', count: 100_000, path: 'airtime' } });
+  try {
+    await s.payments.enqueue(id, 'fulfil');
+    await waitState(s, id, ['needs_attention'], 15_000);
+  } finally {
+    await faults(s, { failNext: null });
+  }
+  const r = await api(`/api/orders/${id}/close`, { method: 'POST', body: JSON.stringify({ reason: 'refunded by hand, ticket 4411' }) });
+  assert.equal(r.status, 200, await r.text());
+  const o = await s.payments.store.get(id);
+  assert.equal(o?.state, 'closed');
+  const h = await s.payments.store.history(id);
+  assert.match(h.at(-1)!.cause, /closed by operator \(API\): refunded by hand, ticket 4411/);
+  assert.equal(vendsFor(await ledger(s), id).length, 0);
   await assertInvariants(s);
 });

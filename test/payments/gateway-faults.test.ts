@@ -3,7 +3,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { orderIdFor } from '../../src/payments/ids.js';
-import { startSandbox, startWithSandbox, Phone, ledger, orderOf, waitState, waitSms, assertInvariants, vendsFor, faults } from './support.js';
+import { PAID_CAUSE } from '../../src/payments/invariants.js';
+import { startSandbox, startWithSandbox, Phone, waitFor, ledger, orderOf, payAtGateway, waitState, waitSms, assertInvariants, vendsFor, faults } from './support.js';
 
 const sb = await startSandbox();
 const s = await startWithSandbox(sb, { USSD_DEADLINE_MS: '1000' });
@@ -56,29 +57,23 @@ test('checkout confirm answers within the deadline even when the gateway is slow
   await assertInvariants(s);
 });
 
-test('gateway down (1105) then back: requests go out with offline_mode, complete on recovery, SMS', async () => {
+test('gateway down (1105) then back: the checkout waits and goes out once, without offline_mode, when it is back', async () => {
   await faults(s, { down: true });
   const phone = new Phone(s.url, '+254712200003');
   await phone.dial();
   assert.match(await phone.walk('1', '1', '130', '1'), /^END You will receive an M-PESA prompt/);
   const o = await orderOf(s, phone.sessionId);
-  // The checkout is queued by the gateway (offline_mode) while it is down.
-  const queued = await (async () => {
-    for (let i = 0; i < 200; i++) {
-      const l = await ledger(s);
-      const e = l.find((x) => x.endpoint === 'checkout' && x.reference === `${o.id}-checkout`);
-      if (e) return e;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error('checkout never queued');
-  })();
-  assert.equal(queued.body.offline_mode, true);
+  // Refused while down (1105): the step waits, its order still awaiting payment, nothing sent.
+  await waitFor(async () => ((await s.payments.store.history(o.id)).some((e) => /checkout: refused for now \(1105\)/.test(e.cause)) ? true : undefined), 5000);
   assert.equal((await s.payments.store.get(o.id))?.state, 'awaiting_payment');
-  const h = await s.payments.store.history(o.id);
-  assert.ok(h.some((e) => /offline_mode/.test(e.cause)));
+  assert.equal((await ledger(s)).filter((x) => x.endpoint === 'checkout' && x.reference === `${o.id}-checkout`).length, 0);
   await faults(s, { down: false });
   assert.equal((await waitState(s, o.id, 'terminal', 15_000)).state, 'fulfilled');
   await waitSms(s, '+254712200003', 'Success', 15_000);
+  // A checkout is never queued with offline_mode: an STK push hours later would surprise the customer.
+  const pushes = (await ledger(s)).filter((x) => x.endpoint === 'checkout' && x.reference === `${o.id}-checkout`);
+  assert.equal(pushes.length, 1);
+  assert.notEqual(pushes[0]!.body.offline_mode, true);
   await assertInvariants(s);
 });
 
@@ -128,7 +123,7 @@ test('a failed refund is retried under a new reference until it goes through', a
   const id = orderIdFor(`refund-retry-${Date.now()}`);
   await st.create({ id, idem: id, kind: 'airtime', pay: 'checkout', phone: '+254712200006', lang: 'en', amountMinor: 16_000, recipient: '+254712200006', telco: 'SAFARICOM' }, 'test');
   await st.transition(id, 'awaiting_payment', 'test');
-  await st.transition(id, 'paid', 'test: paid by checkout');
+  await st.transition(id, 'paid', `${PAID_CAUSE} (test: paid by checkout)`);
   await st.transition(id, 'fulfilling', 'test');
   await st.transition(id, 'refunding', 'test: vend failed', { set: { refundAttempt: 1 } });
   await faults(s, { failNext: { code: '1107', count: 1, path: 'mobile-payout' } });
@@ -148,7 +143,7 @@ test('reconciliation re-drives a paid order whose fulfilment job was lost, and c
   const id = orderIdFor(`lost-fulfil-${Date.now()}`);
   await st.create({ id, idem: id, kind: 'airtime', pay: 'checkout', phone: '+254712200007', lang: 'sw', amountMinor: 19_000, recipient: '+254712200007', telco: 'SAFARICOM' }, 'test');
   await st.transition(id, 'awaiting_payment', 'test');
-  await st.transition(id, 'paid', 'test: paid, fulfil job never queued');
+  await st.transition(id, 'paid', `${PAID_CAUSE} (test: paid, fulfil job never queued)`);
   const abandoned = orderIdFor(`abandoned-${Date.now()}`);
   await st.create({ id: abandoned, idem: abandoned, kind: 'merchant', pay: 'checkout', phone: '+254712200008', lang: 'en', amountMinor: 1_000, merchant: 'ABC' }, 'test');
   const counts = await s.payments.reconcile(0);
@@ -167,8 +162,11 @@ test('a payment confirmed after the order was closed as failed is refunded, neve
   const id = orderIdFor(`late-pay-${Date.now()}`);
   await st.create({ id, idem: id, kind: 'airtime', pay: 'checkout', phone: '+254712200009', lang: 'en', amountMinor: 21_000, recipient: '+254712200009', telco: 'SAFARICOM' }, 'test');
   await st.transition(id, 'awaiting_payment', 'test');
+  // The customer's checkout is under way at the gateway (it completes in a moment) while we
+  // already believed it had failed.
+  await payAtGateway(s, id, '+254712200009', 21_000);
   await st.transition(id, 'failed', 'test: checkout reported failed');
-  await s.payments.settle(id, 'checkout', { status: 'succeeded', gatewayRef: 'KYA-LATE-1' }, 'ipn KYA-LATE-1');
+  // The IPN of the success arrives; the status lookup confirms it: refunded, never vended.
   const done = await waitState(s, id, ['refunded'], 10_000);
   assert.equal(done.state, 'refunded');
   assert.equal(vendsFor(await ledger(s), id).length, 0);

@@ -35,7 +35,7 @@ async function pendingCheckout(msisdn: string, amount: string) {
   }, 3000);
 }
 
-test('5 duplicate IPNs at once (before the real one): one payment, one vend, answered fast', async () => {
+test('5 signed Success IPNs while the checkout is still pending: answered fast, nothing paid until the status lookup says so', async () => {
   const o = await pendingCheckout('+254712300001', '60');
   const body = ipnBody({ transactionRef: o.checkoutRef, requestMetadata: { reference: `${o.id}-checkout` } });
   const answers = await Promise.all(Array.from({ length: 5 }, () => postIpn(body)));
@@ -43,16 +43,44 @@ test('5 duplicate IPNs at once (before the real one): one payment, one vend, ans
     assert.equal(a.status, 200);
     assert.deepEqual(a.json, { status: 'success' });
   }
-  const done = await waitState(s, o.id, 'terminal');
+  // The IPN is only a reason to look: the gateway still says Pending, so nothing moves.
+  await waitFor(async () => ((await s.payments.store.history(o.id)).some((e) => /status lookup after IPN/.test(e.cause)) ? true : undefined), 3000);
+  assert.equal((await s.payments.store.get(o.id))?.state, 'awaiting_payment');
+  assert.equal(vendsFor(await ledger(s), o.id).length, 0, 'nothing vended on the IPN alone');
+  // The customer really pays (3 s): the sandbox's own IPN, a lookup, one payment, one vend.
+  const done = await waitState(s, o.id, 'terminal', 10_000);
   assert.equal(done.state, 'fulfilled');
-  // The sandbox's own IPN arrives later: a sixth duplicate.
-  await new Promise((r) => setTimeout(r, 3500));
   const h = await s.payments.store.history(o.id);
   assert.equal(h.filter((e) => e.to === 'paid').length, 1);
+  assert.match(h.find((e) => e.to === 'paid')!.cause, /^payment confirmed by the gateway's status lookup/);
   assert.equal(vendsFor(await ledger(s), o.id).length, 1);
   const ms = answers.map((a) => a.ms).sort((a, b) => a - b);
   console.log(`# IPN answer latency (5 concurrent): median ${ms[2]!.toFixed(1)} ms, max ${ms[4]!.toFixed(1)} ms`);
   assert.ok(ms[4]! < 1000, 'answered well within 10 s');
+  await assertInvariants(s);
+});
+
+test("a signed Success IPN, then the gateway's authoritative Failed: cancelled, told, nothing vended", async () => {
+  // 0700000001: the sandbox's customer who cancels the prompt.
+  const o = await pendingCheckout('+254700000001', '63');
+  const body = ipnBody({ transactionRef: o.checkoutRef, requestMetadata: { reference: `${o.id}-checkout` } });
+  assert.equal((await postIpn(body)).status, 200);
+  const done = await waitState(s, o.id, 'terminal', 10_000);
+  assert.equal(done.state, 'cancelled');
+  assert.equal(vendsFor(await ledger(s), o.id).length, 0);
+  assert.equal((await s.payments.store.history(o.id)).filter((e) => e.to === 'paid').length, 0);
+  await assertInvariants(s);
+});
+
+test('an unsigned IPN is accepted (the documented IPN has no signature) and acts only through the lookup', async () => {
+  const o = await pendingCheckout('+254712300004', '64');
+  const body = ipnBody({ transactionRef: o.checkoutRef, requestMetadata: { reference: `${o.id}-checkout` } });
+  const r = await fetch(`${s.url}/callbacks/kyanda`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+  assert.equal(r.status, 200);
+  assert.deepEqual(await r.json(), { status: 'success' });
+  await new Promise((res) => setTimeout(res, 500));
+  assert.equal((await s.payments.store.get(o.id))?.state, 'awaiting_payment', 'still pending at the gateway');
+  assert.equal((await waitState(s, o.id, 'terminal', 10_000)).state, 'fulfilled');
   await assertInvariants(s);
 });
 

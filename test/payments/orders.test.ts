@@ -4,6 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { PAID_CAUSE } from '../../src/payments/invariants.js';
 import { OrderStore } from '../../src/payments/order-store.js';
 import { IpnStore } from '../../src/payments/ipn-store.js';
 import { orderIdFor, parseRef, stepRef } from '../../src/payments/ids.js';
@@ -77,10 +78,25 @@ test('concurrent competing transitions: exactly one wins', async () => {
   assert.equal((await store.history(d.id)).length, 5);
 });
 
-test('step attempts and once-flags', async () => {
-  const id = orderIdFor(randomUUID());
-  assert.equal(await store.attempt(id, 'fulfil'), 1);
-  assert.equal(await store.attempt(id, 'fulfil'), 2);
+test('step bookkeeping: sent flag, budget clock, the first gateway reference kept; once-flags', async () => {
+  const d = draft(`steps-${randomUUID()}`);
+  const id = d.id;
+  await store.create(d, 'test');
+  assert.deepEqual(await store.stepInfo(id, 'fulfil'), { sent: false });
+  await store.markSent(id, 'fulfil');
+  const first = await store.stepInfo(id, 'fulfil');
+  assert.equal(first.sent, true);
+  assert.ok(first.since && Math.abs(first.since - Date.now()) < 5000);
+  await store.markSent(id, 'fulfil');
+  assert.equal((await store.stepInfo(id, 'fulfil')).since, first.since, 'the clock starts once');
+  await store.clearSent(id, 'fulfil');
+  assert.equal((await store.stepInfo(id, 'fulfil')).sent, false);
+  assert.equal(await store.recordStepRef(id, 'fulfil', 'kyanda', 'KYA1'), 'KYA1');
+  // A second, different reference for the same step is refused: the first answer's stands.
+  assert.equal(await store.recordStepRef(id, 'fulfil', 'kyanda', 'KYA2'), 'KYA1');
+  assert.equal(await store.byGatewayRef('kyanda', 'KYA1'), `${id}-fulfil`);
+  assert.equal(await store.byGatewayRef('kyanda', 'KYA2'), null);
+  assert.equal((await store.get(id))?.['s.fulfil.ref' as never], undefined, 'bookkeeping stays out of the order');
   const once = await Promise.all([store.once(id, 'x'), store.once(id, 'x'), store.once(id, 'x')]);
   assert.equal(once.filter(Boolean).length, 1);
 });
@@ -142,11 +158,22 @@ test('the invariant checker reports double vends, unpaid vends, stuck paid order
   };
   const stuck = await mk('stuck');
   await st.transition(stuck, 'awaiting_payment', 's');
-  await st.transition(stuck, 'paid', 'p');
+  await st.transition(stuck, 'paid', `${PAID_CAUSE} (test)`);
   const unpaid = await mk('unpaid');
   const twice = await mk('twice');
   await st.transition(twice, 'awaiting_payment', 's');
-  await st.transition(twice, 'paid', 'p');
+  await st.transition(twice, 'paid', `${PAID_CAUSE} (test)`);
+  // Marked paid on an IPN's word, without the status lookup: reported.
+  const trusting = await mk('trusting');
+  await st.transition(trusting, 'awaiting_payment', 's');
+  await st.transition(trusting, 'paid', 'ipn KYA1: checkout succeeded');
+  await st.transition(trusting, 'fulfilling', 'f');
+  await st.transition(trusting, 'fulfilled', 'ok');
+  // Parked for a person: paid and neither fulfilled nor refunded is fine there.
+  const parked = await mk('parked');
+  await st.transition(parked, 'awaiting_payment', 's');
+  await st.transition(parked, 'paid', `${PAID_CAUSE} (test)`);
+  await st.transition(parked, 'needs_attention', 'payment reversed');
   await st.transition(twice, 'fulfilling', 'f');
   await st.transition(twice, 'fulfilled', 'ok');
   const ledgerRows = [
@@ -161,5 +188,7 @@ test('the invariant checker reports double vends, unpaid vends, stuck paid order
   assert.ok(problems.some((p) => p.includes(unpaid) && /without payment or PIN/.test(p)));
   assert.ok(problems.some((p) => p.includes(twice) && /2 vends/.test(p)));
   assert.ok(problems.some((p) => /no order reference/.test(p)));
-  assert.equal(problems.length, 4);
+  assert.ok(problems.some((p) => p.includes(trusting) && /paid without the gateway's status lookup/.test(p)));
+  assert.ok(!problems.some((p) => p.includes(parked)));
+  assert.equal(problems.length, 5, problems.join('\n'));
 });

@@ -12,7 +12,11 @@ before(async () => { s = await start({ GATEWAY_URL: 'http://127.0.0.1:1', GATEWA
 after(() => s.svc.close());
 
 test('orders that cannot be moved do not starve newer ones', async () => {
-  for (let i = 0; i < 201; i++) await seedOrder(s, `stuck-${i}`, '+254712600001', 10_000, ['awaiting_payment', 'paid', 'fulfilling']);
+  // Checkouts that were sent: reconciliation must ask the (unreachable) gateway about each.
+  for (let i = 0; i < 201; i++) {
+    const id = await seedOrder(s, `stuck-${i}`, '+254712600001', 10_000, ['awaiting_payment']);
+    await s.payments.store.markSent(id, 'checkout');
+  }
   await new Promise((r) => setTimeout(r, 5));
   // Newer: a paid order whose fulfilment job was lost; reconciliation would re-drive it.
   const lost = await seedOrder(s, 'lost', '+254712600002', 10_000, ['awaiting_payment', 'paid']);

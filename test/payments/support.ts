@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { RunningService } from '../../src/app.js';
 import { startTestService } from '../support/service.js';
 import { paymentsOf, type PaymentsHandle } from '../../src/payments/module.js';
-import { checkInvariants, type LedgerLike } from '../../src/payments/invariants.js';
+import { checkInvariants, PAID_CAUSE, type LedgerLike } from '../../src/payments/invariants.js';
 import { TERMINAL, type Order, type OrderState } from '../../src/payments/types.js';
 import { orderIdFor } from '../../src/payments/ids.js';
 import type { StartOptions } from '../../src/app.js';
@@ -147,6 +147,22 @@ export async function seedOrder(s: Svc, tag: string, phone: string, amountMinor:
   const st = s.payments.store;
   const id = orderIdFor(`${tag}-${Date.now()}-${Math.random()}`);
   await st.create({ id, idem: id, kind: 'airtime', pay: 'checkout', phone, lang: 'en', amountMinor, recipient: phone, telco: 'SAFARICOM' }, 'test');
-  for (const to of states) await st.transition(id, to, `test: ${to}`);
+  // A seeded payment says so the way a real one is recorded (the invariants check the cause).
+  for (const to of states) await st.transition(id, to, to === 'paid' ? `${PAID_CAUSE} (test seed)` : `test: ${to}`, to === 'paid' ? { set: { paidMinor: amountMinor } } : {});
   return id;
+}
+
+/**
+ * The customer pays at the gateway for an order's checkout step (a real STK push on the
+ * sandbox, completing after SANDBOX_CHECKOUT_DELAY_MS), with its reference kept as the flow
+ * keeps it. For tests where the payment arrives while the order is in some other state.
+ */
+export async function payAtGateway(s: Svc, id: string, phone: string, amountMinor: number): Promise<string> {
+  const reference = `${id}-checkout`;
+  const gw = s.svc.app.gateways.collect;
+  await s.payments.store.markSent(id, 'checkout');
+  const r = await gw.checkout({ phone, amountMinor, channel: 'MPESA', metadata: { reference } }, { reference });
+  assert.ok(r.kind === 'pending' && r.gatewayRef, `checkout accepted: ${JSON.stringify(r)}`);
+  await s.payments.store.recordStepRef(id, 'checkout', gw.name, r.gatewayRef);
+  return r.gatewayRef;
 }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { AppContext } from '../../app-context.js';
-import type { Gateway, GatewayResult, TransactionUpdate, CallOptions } from '../types.js';
+import type { Gateway, GatewayCapabilities, GatewayResult, Lookup, TransactionUpdate, CallOptions } from '../types.js';
 import { GatewayError } from '../types.js';
 import { gatewayHttp } from '../http/index.js';
 import { DUPLICATE_CODES, kyandaError } from './codes.js';
@@ -20,6 +20,14 @@ export interface GatewayDeps extends Pick<AppContext, 'config' | 'redis' | 'logg
   rateWindowMs?: number;
 }
 
+export const KYANDA_CAPABILITIES: GatewayCapabilities = {
+  checkout: true, airtime: true, bills: true, payouts: true, balance: true, sms: true, bulkSms: true,
+  offlineMode: true, registersCallback: true,
+  // transaction-status takes the reference the gateway returned; "not found" under ours proves nothing.
+  findsOwnReference: false,
+  amountBoundToReference: false,
+};
+
 /** Answers to a telco check that mean "no such prefix", not "the call failed". */
 const TELCO_NOT_FOUND = new Set(['1108', '1109', '7001', '8003', '9002']);
 
@@ -34,26 +42,39 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
     rateWaitMs: c.GATEWAY_RATE_WAIT_MS,
   };
 
-  async function lookupCall(ep: Endpoint<string>, ref: string, budget?: { signal: AbortSignal; deadline: number }): Promise<TransactionUpdate | null> {
+  /**
+   * `gatewayRef` true: `ref` is the gateway's own reference (a record without one is named by
+   * it); false: ours, so a record that does not name itself is not taken for it.
+   */
+  async function lookupCall(ep: Endpoint<string>, ref: string, gatewayRef: boolean, budget?: { signal: AbortSignal; deadline: number }): Promise<TransactionUpdate | null> {
     const o = await exchange(deps, ep, ref, budget ? { signal: budget.signal, timeoutMs: Math.max(1, budget.deadline - Date.now()) } : {});
     if (o.type !== 'reply') throw o.error;
     if (!o.reply.ok) {
       if (o.reply.error.code === '7001') return null;
       throw o.reply.error;
     }
-    return toUpdate(o.reply.json, ref);
+    return toUpdate(o.reply.json, gatewayRef ? ref : undefined);
   }
 
-  /** After an unknown outcome: what does the gateway know under our reference? */
-  async function lookup(reference: string): Promise<TransactionUpdate | null> {
+  /**
+   * By the gateway's reference: transaction-status (documented to take the reference it
+   * returned). By ours: the verify endpoint, which the documentation says checks "any
+   * transaction reference" (docs/gateways.md, "Whose reference"); its "not found" proves nothing.
+   */
+  async function lookup(q: { gatewayRef?: string; reference: string }): Promise<Lookup> {
     // The lookup has its own budget (not GATEWAY_TIMEOUT_MS): a slow gateway may need it all.
     const budget = { signal: AbortSignal.timeout(c.GATEWAY_LOOKUP_TIMEOUT_MS), deadline: Date.now() + c.GATEWAY_LOOKUP_TIMEOUT_MS };
+    const u = q.gatewayRef
+      ? await lookupCall(ENDPOINTS.transactionStatus, q.gatewayRef, true, budget)
+      : await lookupCall(ENDPOINTS.verify, q.reference, false, budget);
+    return u ? { kind: 'found', update: u } : { kind: 'not_found', proof: false };
+  }
+
+  /** After an unknown outcome of our own call: found under our reference, or null. */
+  async function findOurs(reference: string): Promise<TransactionUpdate | null> {
     try {
-      const u = await lookupCall(ENDPOINTS.transactionStatus, reference, budget);
-      if (u) return u;
-    } catch { /* fall through to verify */ }
-    try {
-      return await lookupCall(ENDPOINTS.verify, reference, budget);
+      const l = await lookup({ reference });
+      return l.kind === 'found' ? l.update : null;
     } catch {
       return null;
     }
@@ -66,7 +87,7 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
     });
     if (o.type === 'unsent') return { kind: 'failed', reference, error: o.error };
     if (o.type === 'unknown') {
-      const found = await lookup(reference);
+      const found = await findOurs(reference);
       if (found) return resultFromUpdate(found, reference);
       return { kind: 'unknown', reference, error: o.error };
     }
@@ -75,7 +96,7 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
     if (DUPLICATE_CODES.has(r.error.code)) {
       // "Already received": the earlier transmission (ours after a resend, or the caller's own
       // repeat of this reference) decides the outcome, not this answer.
-      const found = await lookup(reference);
+      const found = await findOurs(reference);
       if (found) return resultFromUpdate(found, reference);
       if (o.sentAttempts > 1) return { kind: 'unknown', reference, error: r.error, raw: r.json };
     }
@@ -92,9 +113,11 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
 
   return {
     name: 'kyanda',
+    capabilities: KYANDA_CAPABILITIES,
+    lookup,
     balance: async () => toBalance(await query(ENDPOINTS.balance, undefined)),
-    transactionStatus: (ref) => lookupCall(ENDPOINTS.transactionStatus, ref),
-    verifyTransaction: (ref) => lookupCall(ENDPOINTS.verify, ref),
+    transactionStatus: (ref) => lookupCall(ENDPOINTS.transactionStatus, ref, true),
+    verifyTransaction: (ref) => lookupCall(ENDPOINTS.verify, ref, true),
     airtime: (req, opts) => money(ENDPOINTS.airtime, req, opts),
     pinAirtime: (req, opts) => money(ENDPOINTS.pinAirtime, req, opts),
     payBill: (req, opts) => money(ENDPOINTS.bill, req, opts),
@@ -124,7 +147,9 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
         throw e;
       }
     },
-    parseCallback: (headers, rawBody) => parseIpn(headers, rawBody, { header: c.GATEWAY_SIGNATURE_HEADER, secret: c.GATEWAY_WEBHOOK_SECRET }),
+    parseCallback: (headers, rawBody) => parseIpn(headers, rawBody, {
+      header: c.GATEWAY_SIGNATURE_HEADER, secret: c.GATEWAY_WEBHOOK_SECRET, required: c.IPN_SIGNATURE === 'required',
+    }),
     close: () => transport.close(),
   };
 }

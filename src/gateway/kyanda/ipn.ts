@@ -1,14 +1,23 @@
-// IPN (callback) verification and parsing. Routing and exactly-once processing belong to the
-// payments module; this only answers "is it genuine, and what does it say".
+// IPN and webhook reading: is it genuine, and what does it say. Routing, exactly-once processing
+// and the status lookup that decides (an IPN is only a reason to look) belong to the payments
+// module.
+//
+// Signatures (docs/gateways.md, "IPN trust"): the documentation's IPN section defines none, and
+// the header it names for webhooks ("X-Kemru Technologies-Signature") is not a legal HTTP header
+// name and comes with no algorithm. So: a notification without a signature is accepted unless
+// IPN_SIGNATURE=required; one that carries a signature must verify (HMAC-SHA256 of the raw body,
+// hex, under GATEWAY_SIGNATURE_HEADER). Money never depends on it either way.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { TransactionUpdate } from '../types.js';
+import type { CallbackParse } from '../types.js';
 import { toTransactionUpdate } from './update.js';
 
 export interface IpnConfig {
-  /** GATEWAY_SIGNATURE_HEADER (the docs' "X-Kemru Technologies-Signature" is not a legal name). */
+  /** GATEWAY_SIGNATURE_HEADER. */
   header: string;
   /** GATEWAY_WEBHOOK_SECRET (defaults to GATEWAY_SECRET in config). */
   secret: string;
+  /** IPN_SIGNATURE=required: refuse notifications without a signature. */
+  required?: boolean;
 }
 
 function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
@@ -30,14 +39,29 @@ export function verifyIpnSignature(headers: Record<string, string | string[] | u
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
-/** Parsed update, or null when the signature is wrong or the body is not a valid IPN. */
-export function parseIpn(headers: Record<string, string | string[] | undefined>, rawBody: string | Buffer, cfg: IpnConfig): TransactionUpdate | null {
-  if (!verifyIpnSignature(headers, rawBody, cfg)) return null;
+/** A webhook carries its event name and the transaction record; an IPN is the record itself. */
+function recordOf(json: Record<string, unknown>): { record: unknown; event?: string } {
+  const event = typeof json.event === 'string' ? json.event : undefined;
+  if (!event) return { record: json };
+  for (const k of ['data', 'transaction', 'payload']) {
+    const v = json[k];
+    if (v && typeof v === 'object' && !Array.isArray(v)) return { record: v, event };
+  }
+  return { record: json, event };
+}
+
+export function parseIpn(headers: Record<string, string | string[] | undefined>, rawBody: string | Buffer, cfg: IpnConfig): CallbackParse {
+  const signed = headerValue(headers, cfg.header) !== undefined;
+  if (signed ? !verifyIpnSignature(headers, rawBody, cfg) : cfg.required) return { ok: false, why: 'bad_signature' };
   let json: unknown;
   try {
     json = JSON.parse(typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8'));
   } catch {
-    return null;
+    return { ok: false, why: 'unreadable' };
   }
-  return toTransactionUpdate(json, json);
+  if (!json || typeof json !== 'object' || Array.isArray(json)) return { ok: false, why: 'unreadable' };
+  const { record, event } = recordOf(json as Record<string, unknown>);
+  const update = toTransactionUpdate(record, json, undefined, event);
+  if (!update) return { ok: false, why: 'unreadable' };
+  return { ok: true, update, signed, ...(event ? { event } : {}) };
 }

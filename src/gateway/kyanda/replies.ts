@@ -99,8 +99,11 @@ export function toBalance(j: Json): Balance {
   return { floatMinor: minor(j.Account_Bal), earningsMinor: j.Earnings_Bal === undefined ? 0 : minor(j.Earnings_Bal) };
 }
 
-/** Status/verify answer: the record is under `details` (seed 003); tolerate it at top level. */
-export function toUpdate(j: Json, askedRef: string): TransactionUpdate | null {
+/**
+ * Status/verify answer: the record is under `details` (docs/gateways.md); tolerate it at top
+ * level. `askedRef`: the gateway's reference asked for, naming a record that omits it.
+ */
+export function toUpdate(j: Json, askedRef?: string): TransactionUpdate | null {
   const rec = j.details && typeof j.details === 'object' && 'status' in (j.details as object) ? j.details : j;
   return toTransactionUpdate(rec, j, askedRef);
 }

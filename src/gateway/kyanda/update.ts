@@ -38,12 +38,19 @@ function flatDetails(d: unknown): Record<string, string> {
   return out;
 }
 
+/** Webhook events whose record may carry no status of its own. */
+const EVENT_STATUS: Record<string, TransactionUpdate['status']> = {
+  'payment.success': 'succeeded', 'payment.failed': 'failed', 'payment.reversed': 'reversed',
+  'checkout.initiated': 'pending', 'airtime.delivered': 'succeeded', 'sms.delivered': 'succeeded',
+};
+
 /** null when the record has no transaction reference or an unknown status. */
-export function toTransactionUpdate(rec: unknown, raw: unknown, fallbackRef?: string): TransactionUpdate | null {
+export function toTransactionUpdate(rec: unknown, raw: unknown, fallbackRef?: string, event?: string): TransactionUpdate | null {
   if (!rec || typeof rec !== 'object' || Array.isArray(rec)) return null;
   const r = rec as Record<string, unknown>;
-  const status = mapStatus(r.status);
-  const gatewayRef = str(r.transactionRef) ?? str(r.merchant_reference) ?? fallbackRef;
+  // A reversal reported as an event is a reversal, whatever the record's own status field says.
+  const status = (event === 'payment.reversed' ? 'reversed' : undefined) ?? mapStatus(r.status) ?? (event ? EVENT_STATUS[event] : undefined);
+  const gatewayRef = str(r.transactionRef) ?? str(r.merchant_reference) ?? str(r.transactionId) ?? fallbackRef;
   if (!status || !gatewayRef) return null;
   const meta = (r.requestMetadata ?? r.metadata) as Record<string, unknown> | undefined;
   const reference = meta && typeof meta === 'object' ? str(meta.reference) : undefined;

@@ -5,7 +5,7 @@
 // Endpoints this gateway does not have: the result-returning calls (airtime, PIN airtime, bill,
 // bank payout, B2B, SMS, bulk SMS, callback registration) answer `failed` with GatewayError code
 // UNSUPPORTED; balance() and telcoCheck() have no result to carry it and throw that error.
-import type { Gateway, GatewayResult, TransactionUpdate, CallOptions } from '../types.js';
+import type { Gateway, GatewayCapabilities, GatewayResult, TransactionUpdate, CallOptions } from '../types.js';
 import { gatewayHttp } from '../http/index.js';
 import type { GatewayDeps } from '../kyanda/client.js';
 import { maskPhone } from '../../log.js';
@@ -65,6 +65,16 @@ export interface PagGateway extends Gateway {
   /** submitExtra(reference, { otp }). */
   submitOtp(reference: string, otp: string, opts?: { signal?: AbortSignal }): Promise<GatewayResult>;
 }
+
+export const PAG_CAPABILITIES: GatewayCapabilities = {
+  checkout: true, payouts: true,
+  airtime: false, bills: false, balance: false, sms: false, bulkSms: false, offlineMode: false,
+  // callback_url travels with each payment.
+  registersCallback: false,
+  // order_id is the gateway's idempotency key and STATUS is asked by it: "not found" is final.
+  findsOwnReference: true,
+  amountBoundToReference: true,
+};
 
 function unsupported(what: string) {
   return async (_req: unknown, opts?: CallOptions): Promise<GatewayResult> =>
@@ -160,6 +170,12 @@ export function createPagGateway(app: GatewayDeps, baseUrl: string): PagGateway 
 
   const gw: PagGateway = {
     name: 'pag',
+    capabilities: PAG_CAPABILITIES,
+    // STATUS is asked by our order_id whatever reference we hold: it is the one PAG indexes.
+    async lookup(q) {
+      const u = await lookup(q.reference, AbortSignal.timeout(c.GATEWAY_LOOKUP_TIMEOUT_MS));
+      return u ? { kind: 'found', update: u } : { kind: 'not_found', proof: true };
+    },
     paymentC2b: (req, opts) => init('payment_c2b', req, opts),
     paymentB2c: (req, opts) => init('payment_b2c', req, opts),
     // The channel (MPESA/AIRTEL/…) has no field here: PAG_PROVIDER_ID picks the provider.
@@ -198,7 +214,7 @@ export function createPagGateway(app: GatewayDeps, baseUrl: string): PagGateway 
     sendSms: unsupported('SMS endpoint'),
     bulkSms: unsupported('bulk SMS endpoint'),
     registerCallback: async (url) => ({ kind: 'failed', reference: url, error: pagErrors.unsupported('callback registration (callback_url is sent with each payment)') }),
-    parseCallback: (_headers, rawBody) => parsePagCallback(rawBody, c.GATEWAY_SECRET),
+    parseCallback: (_headers, rawBody) => parsePagCallback(rawBody, c.GATEWAY_SECRET, c.IPN_SIGNATURE === 'required'),
     close: () => transport.close(),
   };
   return gw;

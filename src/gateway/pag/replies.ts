@@ -102,19 +102,21 @@ export function pagNeedsConfirmation(result: GatewayResult): boolean {
 /**
  * A STATUS answer or a callback as a TransactionUpdate. 0, 1 and 8 are "pending"; -1 (undefined
  * state) is also "pending", so reconciliation asks again instead of refunding on a guess.
- * A callback without `status` (the seed's sample has none) is read from result.code:
- * 0 → succeeded, anything else → failed.
+ * A callback without `status` (the documented sample has none, only `result`, which says whether
+ * a request was understood, not whether money moved) is "pending" too: it only triggers a
+ * STATUS call, and that answer decides.
  */
 export function toUpdate(r: PagReply, fallbackRef: string): TransactionUpdate {
   let status: TransactionUpdate['status'];
   const s = num(r.status);
-  if (s === undefined) status = resultCode(r) === 0 ? 'succeeded' : 'failed';
+  if (s === undefined) status = 'pending';
   else if (s === PAG_STATUS.SUCCESS) status = 'succeeded';
   else if (s === PAG_STATUS.FAILED) status = 'failed';
   else if (s === PAG_STATUS.CANCELLED) status = 'cancelled';
   else status = 'pending';
   const amountMinor = parseAmount(r.amount);
   const customer = str(r.customer_id);
+  const currency = str(r.currency);
   return {
     gateway: 'pag',
     gatewayRef: str(r.transaction_id) ?? str(r.order_id) ?? fallbackRef,
@@ -123,6 +125,7 @@ export function toUpdate(r: PagReply, fallbackRef: string): TransactionUpdate {
     code: s === undefined ? `result:${str(r.result?.code) ?? ''}` : String(s),
     message: providerMessage(r),
     ...(amountMinor !== null ? { amountMinor } : {}),
+    ...(currency ? { currency } : {}),
     ...(customer ? { source: customer } : {}),
     details: details(r),
     raw: r,
