@@ -1,8 +1,12 @@
 // `npm run menus:check [files…]`: validates every menu in MENUS_DIR (or the given files): schema,
-// references, screen length in both languages with paging, reachability, a way out everywhere.
+// references, screen length in both languages with paging, reachability, a way out everywhere,
+// and that the configured gateway roles can carry out every action.
 import { loadConfig } from '../src/config.js';
 import { loadMenus, menuFilesIn } from '../src/menus/load.js';
 import { MenuError } from '../src/menus/types.js';
+import { CAPABILITIES, roleNames } from '../src/gateway/index.js';
+import { needsProblems } from '../src/ussd/action-needs.js';
+import { needsOf } from '../src/payments/needs.js';
 
 const config = loadConfig(process.env);
 const args = process.argv.slice(2);
@@ -14,6 +18,11 @@ try {
     keys: { back: config.USSD_BACK_KEY, home: config.USSD_HOME_KEY, more: config.USSD_MORE_KEY },
     screenMaxChars: config.SCREEN_MAX_CHARS,
   });
+  // Every action must be doable by the gateways the roles name (COLLECT/FULFIL/SMS_GATEWAY).
+  const roles = roleNames(config);
+  const gateways = { collect: { name: roles.collect, capabilities: CAPABILITIES[roles.collect] }, fulfil: { name: roles.fulfil, capabilities: CAPABILITIES[roles.fulfil] }, sms: { name: roles.sms, capabilities: CAPABILITIES[roles.sms] } };
+  const problems = needsProblems(menus, needsOf, gateways);
+  if (problems.length) throw new MenuError(problems);
   for (const m of menus) console.log(`ok  ${m.file}: ${m.screens.size} screens, ${m.serviceCode}, version ${m.version}`);
 } catch (err) {
   if (!(err instanceof MenuError)) throw err;

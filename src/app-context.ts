@@ -51,6 +51,8 @@ export interface ServiceModule {
    * should still be declared in routes() so the router answers 405 for other methods.
    */
   front?(app: AppContext): Middleware;
+  /** After every module's init, before anything is served: throw to refuse start-up. */
+  ready?(app: AppContext): Promise<void> | void;
   start?(app: AppContext): Promise<void> | void;
   stop?(): Promise<void> | void;
 }

@@ -109,62 +109,65 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   app.gateways = createGateways(app);
   app.gateway = app.gateways.byName(config.GATEWAY) ?? app.gateways.collect;
 
-  for (const m of modules) await m.init?.(app);
-  const router = new Router();
-  for (const m of modules) m.routes?.(router, app);
-  koa.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (err) {
-      // Never a stack trace on the wire; the log keeps it.
-      const status = (err as { status?: number }).status ?? 500;
-      logger.error({ err, path: ctx.path, status }, 'request failed');
-      ctx.status = status;
-      ctx.body = { error: status >= 500 ? 'internal error' : (err as Error).message };
+  let closed = false;
+  /** Stops what was started, in reverse; also cleans up after a refused start-up. */
+  async function shutdown(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    ready = false;
+    if (serveHttp && server.listening) {
+      server.closeIdleConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
-  });
-  for (const m of modules) {
-    const mw = m.front?.(app);
-    if (mw) koa.use(mw);
+    for (const m of [...modules].reverse()) {
+      try {
+        await m.stop?.();
+      } catch (err) {
+        logger.warn({ err, module: m.name }, 'module stop failed');
+      }
+    }
+    for (const g of app.gateways.all) await g.close().catch(() => undefined);
+    await Promise.all(queueConns.map((c) => c.quit().catch(() => c.disconnect())));
+    await redis.quit().catch(() => redis.disconnect());
+    flushLogger(logger);
   }
-  koa.use(router.routes());
-  koa.use(router.allowedMethods());
-  handler = koa.callback();
 
   const startWorkers = opts.workers ?? config.WORKERS;
-  const started: ServiceModule[] = [];
-  for (const m of modules) {
-    if (m.name !== 'sandbox' && !startWorkers) continue; // the sandbox's IPN timers always run
-    await m.start?.(app);
-    started.push(m);
+  try {
+    for (const m of modules) await m.init?.(app);
+    for (const m of modules) await m.ready?.(app);
+    const router = new Router();
+    for (const m of modules) m.routes?.(router, app);
+    koa.use(async (ctx, next) => {
+      try {
+        await next();
+      } catch (err) {
+        // Never a stack trace on the wire; the log keeps it.
+        const status = (err as { status?: number }).status ?? 500;
+        logger.error({ err, path: ctx.path, status }, 'request failed');
+        ctx.status = status;
+        ctx.body = { error: status >= 500 ? 'internal error' : (err as Error).message };
+      }
+    });
+    for (const m of modules) {
+      const mw = m.front?.(app);
+      if (mw) koa.use(mw);
+    }
+    koa.use(router.routes());
+    koa.use(router.allowedMethods());
+    handler = koa.callback();
+
+    for (const m of modules) {
+      if (m.name !== 'sandbox' && !startWorkers) continue; // the sandbox's IPN timers always run
+      await m.start?.(app);
+    }
+  } catch (err) {
+    // A refused start-up (a bad menu, an action no gateway can do) leaves nothing running.
+    await shutdown();
+    throw err;
   }
   ready = true;
   logger.info({ url: selfUrl, gateway: config.GATEWAY, gatewayUrl: gatewayBase, workers: startWorkers }, 'service started');
 
-  let closed = false;
-  return {
-    url: selfUrl,
-    app,
-    server,
-    async close() {
-      if (closed) return;
-      closed = true;
-      ready = false;
-      if (serveHttp) {
-        server.closeIdleConnections?.();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      }
-      for (const m of [...modules].reverse()) {
-        try {
-          await m.stop?.();
-        } catch (err) {
-          logger.warn({ err, module: m.name }, 'module stop failed');
-        }
-      }
-      for (const g of app.gateways.all) await g.close().catch(() => undefined);
-      await Promise.all(queueConns.map((c) => c.quit().catch(() => c.disconnect())));
-      await redis.quit().catch(() => redis.disconnect());
-      flushLogger(logger);
-    },
-  };
+  return { url: selfUrl, app, server, close: shutdown };
 }

@@ -7,6 +7,7 @@ import { paymentActions } from './actions.js';
 import { Payments } from './flows.js';
 import { paymentRoutes } from './routes.js';
 import { callbackRegistration } from './callback-registration.js';
+import { ACTION_NEEDS } from './needs.js';
 
 const MONEY_ACTIONS = ['airtime', 'bundle', 'paybill', 'checkout'] as const;
 
@@ -30,9 +31,9 @@ export function paymentsModule(): ServiceModule {
       const money = paymentActions(app, payments, agents);
       // Money actions pick their own commit point (just before the order is created), so a slow
       // PIN check can still end in an honest "try again" (src/ussd/hop-gate.ts).
-      for (const name of MONEY_ACTIONS) app.actions.register(name, money[name], { commitsItself: true });
-      app.actions.register('balance', money.balance);
-      for (const [name, fn] of Object.entries(agentActions(app, agents))) app.actions.register(name, fn);
+      for (const name of MONEY_ACTIONS) app.actions.register(name, money[name], { commitsItself: true, needs: ACTION_NEEDS[name] });
+      app.actions.register('balance', money.balance, { needs: ACTION_NEEDS.balance });
+      for (const [name, fn] of Object.entries(agentActions(app, agents))) app.actions.register(name, fn, { needs: ACTION_NEEDS[name] });
       const p = payments;
       app.metrics.collect(async () => {
         app.metrics.gauge('orders_needing_attention', await p.store.countIn('needs_attention'), {}, 'Orders waiting for a person (needs_attention)');

@@ -9,6 +9,7 @@
 // honest "try again".
 import type { Logger } from '../log.js';
 import type { UserMessage } from '../gateway/types.js';
+import type { Need } from './action-needs.js';
 
 export type Lang = 'en' | 'sw';
 
@@ -58,17 +59,26 @@ export type ActionHandler = (ctx: ActionContext) => Promise<ActionResult>;
 export interface ActionOptions {
   /** The handler calls ctx.commit() itself before its first lasting step. */
   commitsItself?: boolean;
+  /** What the action needs from the gateway roles, given a screen's params (checked at start-up). */
+  needs?: (params: Record<string, string>) => Need[];
 }
 
 export class ActionRegistry {
   private readonly handlers = new Map<string, ActionHandler>();
   private readonly selfCommitting = new Set<string>();
+  private readonly needsFor = new Map<string, (params: Record<string, string>) => Need[]>();
 
   /** Registering a name again replaces the handler (placeholders are replaced this way). */
   register(name: string, handler: ActionHandler, opts: ActionOptions = {}): void {
     this.handlers.set(name, handler);
     if (opts.commitsItself) this.selfCommitting.add(name);
     else this.selfCommitting.delete(name);
+    if (opts.needs) this.needsFor.set(name, opts.needs);
+    else this.needsFor.delete(name);
+  }
+
+  needs(name: string, params: Record<string, string>): Need[] | undefined {
+    return this.needsFor.get(name)?.(params);
   }
 
   get(name: string): ActionHandler | undefined {

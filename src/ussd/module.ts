@@ -9,6 +9,8 @@ import { parsePhoneFast, type Phone, type PhoneResult } from '../lib/phone.js';
 import { maskPhone, type Logger } from '../log.js';
 import { loadMenuDir } from '../menus/load.js';
 import { MSG } from '../menus/messages.js';
+import { MenuError, type CompiledMenu } from '../menus/types.js';
+import { needsProblems } from './action-needs.js';
 import { AfterReply } from './after-reply.js';
 import { HopGate } from './hop-gate.js';
 import { lateSmsSender } from './late-sms.js';
@@ -99,6 +101,7 @@ export function ussdModule(): ServiceModule {
 
   let engine: UssdEngine | undefined;
   let menuActions: string[] = [];
+  let loadedMenus: CompiledMenu[] = [];
   let sessionRedis: Redis | undefined;
   let adapters: Map<string, ChannelAdapter>;
   let hopLog: Logger | undefined;
@@ -198,6 +201,7 @@ export function ussdModule(): ServiceModule {
       // input values, so it skips the path-based redaction that costs ~13 µs of a ~200 µs hop.
       // Every other line keeps the redaction.
       hopLog = app.logger.child({}, { redact: { paths: [], censor: '' } });
+      loadedMenus = menus;
       menuActions = [...new Set(menus.flatMap((m) => [...m.screens.values()].map((s) => s.action).filter((a): a is string => !!a)))];
       // Sessions get their own connection: the store batches its writes per turn of the event
       // loop, so the scripts of many concurrent hops leave in one socket write.
@@ -209,6 +213,11 @@ export function ussdModule(): ServiceModule {
       engine = new UssdEngine(app, menus, sessionRedis, lateSmsSender(app));
       adapters = channelAdapters(c);
       app.logger.info({ menus: menus.map((m) => `${m.file} ${m.serviceCode} v${m.version}`) }, 'ussd menus loaded');
+    },
+    ready(app) {
+      // Every action a menu names must be doable by the gateways configured for its roles.
+      const problems = needsProblems(loadedMenus, (a, p) => app.actions.needs(a, p), app.gateways);
+      if (problems.length) throw new MenuError(problems);
     },
     async stop() {
       await sessionRedis?.quit().catch(() => sessionRedis?.disconnect());
