@@ -5,13 +5,13 @@ import { parsePhone } from '../../lib/phone.js';
 export const PAG_CURRENCIES = ['KES', 'MWK', 'UGX', 'TZS', 'ZMW'] as const;
 export type PagCurrency = (typeof PAG_CURRENCIES)[number];
 
-/** ISO 3166-1 alpha-2 sent as `country` (optional on the wire; the seed's samples send it). */
+/** ISO 3166-1 alpha-2 sent as `country` (optional on the wire; the documented samples send it). */
 export const COUNTRY_OF: Record<PagCurrency, string> = { KES: 'KE', MWK: 'MW', UGX: 'UG', TZS: 'TZ', ZMW: 'ZM' };
 
-/** The seed's status codes (8 comes from the Universal Flow Guide). */
+/** The documented status codes (docs/gateways.md, "5.7.3 status codes"; 8 comes from the Universal Flow Guide). */
 export const PAG_STATUS = { UNDEFINED: -1, INITIATED: 0, IN_PROGRESS: 1, SUCCESS: 2, FAILED: 3, CANCELLED: 4, DATA_REQUIRED: 8 } as const;
 
-/** The seed's test-environment simulator: answers "in progress" and never completes. */
+/** The documented test-environment simulator: answers "in progress" and never completes. */
 export const SIMULATOR_PROVIDER = 14;
 /** Sandbox-only: completes after SANDBOX_CHECKOUT_DELAY_MS and sends a signed callback. */
 export const SANDBOX_COMPLETING_PROVIDER = 40;
@@ -34,8 +34,8 @@ export function isValidOrderId(v: unknown): v is string {
 }
 
 /**
- * Minor units → "100.00". Every currency on this gateway is sent with two decimals (seed:
- * "should be in format with two digits after point"), so amountMinor is hundredths of the unit
+ * Minor units → "100.00". Every currency on this gateway is sent with two decimals ("two digits after
+ * point", docs/gateways.md "Payment API Gateway 5.7.3"), so amountMinor is hundredths of the unit
  * for all five, UGX included.
  */
 export function formatAmount(amountMinor: number): string {
