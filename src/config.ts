@@ -1,6 +1,7 @@
 // Every environment variable the service reads, parsed and validated once.
 // A bad value stops start-up with one line naming the variable (see loadConfig).
 import { z } from 'zod';
+import { DEFAULT_PHONE_FORMAT, PHONE_FORMATS, type PhoneFormat } from './gateway/kyanda/wire-choices.js';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
@@ -86,6 +87,10 @@ const schema = z.object({
   /** Checkouts from these phones fail: cancelled by the customer / insufficient M-PESA funds. */
   SANDBOX_CANCEL_PHONE: z.string().regex(/^0[17]\d{8}$/, 'must look like 0700000001').default('0700000001'),
   SANDBOX_NOFUNDS_PHONE: z.string().regex(/^0[17]\d{8}$/, 'must look like 0700000002').default('0700000002'),
+
+  // ── Gateway wire fidelity (docs/gateways.md) ──────────────────────
+  /** Format of every phone field sent to the Kyanda-family API (wire-choices.ts): national 07… or e164. */
+  GATEWAY_PHONE_FORMAT: z.enum(PHONE_FORMATS as [PhoneFormat, ...PhoneFormat[]]).default(DEFAULT_PHONE_FORMAT),
 
   // ── Money flows ───────────────────────────────────────────────────
   /** An order waiting longer than this for an IPN is looked up with the status endpoint. */

@@ -1,8 +1,14 @@
 // Test helpers for the sandbox gateway: an independent HMAC signer (written from the docs, not
-// imported from src), a JSON caller, and a real HTTP server that receives IPNs.
+// imported from src), a JSON caller, a bare sandbox on its own HTTP server, and a real HTTP
+// server that receives IPNs.
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import Router from '@koa/router';
+import { testConfig } from '../support/service.js';
+import { createLogger } from '../../src/log.js';
+import { createKyandaSandbox, type KyandaSandbox } from '../../src/gateway/sandbox/sandbox.js';
 
 export const API_KEY = 'sandbox-api-key';
 export const SECRET = 'sandbox-secret';
@@ -46,6 +52,31 @@ export function api(base: string) {
     faults: (f: unknown) => call('POST', '/_faults', f),
     reset: () => call('POST', '/_reset', {}),
   };
+}
+
+/**
+ * The Kyanda-family sandbox alone on a real HTTP server (no Redis, no service), with its own
+ * config: e.g. MERCHANT_ID "kyanda" to post the documents' literal examples. Answers under /sandbox.
+ */
+export async function bareSandbox(env: Record<string, string> = {}): Promise<{ url: string; sandbox: KyandaSandbox; close(): Promise<void> }> {
+  const config = testConfig(env);
+  const sandbox = createKyandaSandbox({ config, logger: createLogger('silent') });
+  const koa = new Koa();
+  const router = new Router();
+  sandbox.routes(router);
+  koa.use(router.routes());
+  const server = http.createServer(koa.callback());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    sandbox,
+    close: () => new Promise<void>((r) => { sandbox.stop(); server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+/** HMAC-SHA256 hex with any secret (the documents' examples use other merchants). */
+export function signWith(secret: string, payload: string): string {
+  return createHmac('sha256', secret).update(payload).digest('hex');
 }
 
 // ── Valid requests, signed in the documented order ────────────────────────────
@@ -103,8 +134,10 @@ export function sms(o: { phone?: string; otp?: string; message?: string } = {}) 
   return { ...b, signature: sign(b.phone!, b.otp ?? '', MERCHANT) };
 }
 
+/** Bulk SMS on the documented SMS endpoint: numbers joined by "," in `phone`, signed phone + otp("") + MerchantID. */
 export function bulk(phones: string[], message: string) {
-  return { MerchantID: MERCHANT, phones, message, signature: sign(MERCHANT, message, phones.join(',')) };
+  const phone = phones.join(',');
+  return { MerchantID: MERCHANT, phone, message, signature: sign(phone, '', MERCHANT) };
 }
 
 // ── A real IPN receiver ─────────────────────────────────────────────────────────

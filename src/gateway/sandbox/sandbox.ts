@@ -7,13 +7,14 @@ import type { Config } from '../../config.js';
 import type { Logger } from '../../log.js';
 import { telcoOf } from '../../lib/phone.js';
 import { errorBody, httpStatusFor, isPlatformErrorCode, SandboxError } from './codes.js';
-import { endpoints, signatureValue, type EndpointSpec, type SandboxEnv } from './endpoints.js';
+import { checkRequest } from './checks.js';
+import { endpoints, type EndpointSpec, type SandboxEnv } from './endpoints.js';
 import { applyFaults, noFaults, takeFailure, type Faults } from './faults.js';
 import { IpnDispatcher } from './ipn.js';
 import { RateLimiter } from './rate-limit.js';
 import { readJsonBody } from './body.js';
 import { MSG_POSTED, MSG_QUEUED, SandboxEngine, type Txn } from './transactions.js';
-import { hmacHex, present, sameHex, sameSecret, text, type Body } from './wire.js';
+import { sameSecret, type Body } from './wire.js';
 import { createPagSandbox, type PagSandbox } from './pag/sandbox.js';
 
 export interface KyandaSandboxOptions {
@@ -149,16 +150,7 @@ export function createKyandaSandbox(opts: KyandaSandboxOptions): KyandaSandbox {
     if (faults.down && !offline) return { code: fail(ctx, '1105') };
 
     try {
-      for (const field of spec.required) if (!present(body, field)) throw new SandboxError('1108', field);
-      if (spec.signature && !present(body, 'signature')) throw new SandboxError('1108', 'signature');
-      if (spec.required.includes('MerchantID') && text(body, 'MerchantID') !== config.MERCHANT_ID) throw new SandboxError('1101');
-      let signature = '';
-      if (spec.signature) {
-        signature = text(body, 'signature') ?? '';
-        const expected = hmacHex(spec.signature.map((p) => signatureValue(body, p)).join(''), config.GATEWAY_SECRET);
-        if (!sameHex(signature, expected)) throw new SandboxError('1104');
-      }
-      const intent = spec.validate(body, env);
+      const { intent, signature } = checkRequest(spec, body, env, config);
       switch (intent.kind) {
         case 'balance':
           answer(ctx, 200, { status: 'Success', status_code: '0000', Account_Bal: engine.floatKes, Earnings_Bal: 0 });
