@@ -2,6 +2,7 @@
 // A bad value stops start-up with one line naming the variable (see loadConfig).
 import { z } from 'zod';
 import { DEFAULT_PHONE_FORMAT, PHONE_FORMATS, type PhoneFormat } from './gateway/kyanda/wire-choices.js';
+import { parseEvents, WEBHOOK_EVENTS } from './gateway/sandbox/webhooks.js';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
@@ -91,6 +92,15 @@ const schema = z.object({
   // ── Gateway wire fidelity (docs/gateways.md) ──────────────────────
   /** Format of every phone field sent to the Kyanda-family API (wire-choices.ts): national 07… or e164. */
   GATEWAY_PHONE_FORMAT: z.enum(PHONE_FORMATS as [PhoneFormat, ...PhoneFormat[]]).default(DEFAULT_PHONE_FORMAT),
+  /**
+   * Header carrying the webhook events' signature. The documented "X-Kemru Technologies-Signature"
+   * contains a space and is not a legal HTTP header name; this is its closest legal spelling.
+   */
+  GATEWAY_WEBHOOK_SIGNATURE_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/, 'letters, digits and "-" only').default('X-Kemru-Technologies-Signature'),
+  /** Sandbox: where webhook events go; unset = the registered IPN callback URL. */
+  SANDBOX_WEBHOOK_URL: z.string().url().optional(),
+  /** Sandbox: events it sends, comma-separated names, `all` or `none` (a merchant subscribes to events). */
+  SANDBOX_WEBHOOK_EVENTS: z.string().refine((v) => parseEvents(v).ok, { message: `comma-separated event names (${WEBHOOK_EVENTS.join(', ')}), all or none` }).default('none'),
 
   // ── Money flows ───────────────────────────────────────────────────
   /** An order waiting longer than this for an IPN is looked up with the status endpoint. */

@@ -48,8 +48,9 @@ export function api(base: string) {
     get: (path: string) => call('GET', path),
     ledger: async () => (await call('GET', '/_ledger')).body as unknown as Array<Record<string, unknown>>,
     sms: async () => (await call('GET', '/_sms')).body as unknown as Array<Record<string, unknown>>,
-    ipn: async () => (await call('GET', '/_ipn')).body as unknown as Array<{ transactionRef: string; url: string; state: string; attempts: Array<{ at: string; status: number | null }> }>,
+    ipn: async () => (await call('GET', '/_ipn')).body as unknown as Array<{ kind: string; event?: string; signed: boolean; transactionRef: string; url: string; state: string; attempts: Array<{ at: string; status: number | null }> }>,
     faults: (f: unknown) => call('POST', '/_faults', f),
+    webhooks: (w: unknown) => call('POST', '/_webhooks', w),
     reset: () => call('POST', '/_reset', {}),
   };
 }
@@ -145,7 +146,9 @@ export interface Received {
   at: number;
   raw: string;
   body: Record<string, unknown>;
+  /** The X-Kemru-Signature header (IPNs). */
   signature: string | undefined;
+  headers: http.IncomingHttpHeaders;
 }
 
 export async function ipnReceiver(statusFor: (n: number) => number = () => 200) {
@@ -155,7 +158,7 @@ export async function ipnReceiver(statusFor: (n: number) => number = () => 200) 
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      received.push({ at: Date.now(), raw, body: JSON.parse(raw) as Record<string, unknown>, signature: req.headers['x-kemru-signature'] as string | undefined });
+      received.push({ at: Date.now(), raw, body: JSON.parse(raw) as Record<string, unknown>, signature: req.headers['x-kemru-signature'] as string | undefined, headers: req.headers });
       res.statusCode = statusFor(received.length);
       res.setHeader('content-type', 'application/json');
       res.end('{"status":"success"}');
