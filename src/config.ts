@@ -154,6 +154,8 @@ export interface Config extends RawConfig {
   embeddedSandbox: boolean;
   /** False when PUBLIC_URL was derived from PORT (startService then uses the real bound port). */
   publicUrlFromEnv: boolean;
+  /** PAG_CURRENCY was set explicitly (a real 5.7.3 gateway needs the currency/provider pair chosen). */
+  pagCurrencyFromEnv: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -178,5 +180,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     SANDBOX_IPN_TIME_SCALE: c.SANDBOX_IPN_TIME_SCALE ?? (embeddedSandbox ? 0.01 : 1),
     embeddedSandbox,
     publicUrlFromEnv: c.PUBLIC_URL !== undefined,
+    pagCurrencyFromEnv: cleaned.PAG_CURRENCY !== undefined,
   };
 }

@@ -16,6 +16,29 @@ export const SIMULATOR_PROVIDER = 14;
 /** Sandbox-only: completes after SANDBOX_CHECKOUT_DELAY_MS and sends a signed callback. */
 export const SANDBOX_COMPLETING_PROVIDER = 40;
 
+export interface DocumentedProvider { name: string; country: string; currency: PagCurrency | 'ANY' }
+
+/**
+ * Every provider the 5.7.3 documentation lists, with the currency of its country
+ * (docs/gateways.md, "5.7.3 providers and currencies"). None is listed for KES or UGX: a Kenyan
+ * deployment names its provider explicitly and the start-up check cannot verify the pair.
+ */
+export const DOCUMENTED_PROVIDERS: Readonly<Record<number, DocumentedProvider>> = {
+  14: { name: 'Simulator', country: 'any', currency: 'ANY' },
+  2087: { name: 'Airtel', country: 'Malawi', currency: 'MWK' },
+  2088: { name: 'TNM', country: 'Malawi', currency: 'MWK' },
+  2107: { name: 'Airtel', country: 'Tanzania', currency: 'TZS' },
+  2114: { name: 'Airtel', country: 'Tanzania', currency: 'TZS' },
+  2108: { name: 'HaloPesa', country: 'Tanzania', currency: 'TZS' },
+  2113: { name: 'HaloPesa', country: 'Tanzania', currency: 'TZS' },
+  2109: { name: 'Tigo', country: 'Tanzania', currency: 'TZS' },
+  2111: { name: 'Tigo', country: 'Tanzania', currency: 'TZS' },
+  2110: { name: 'Vodacom', country: 'Tanzania', currency: 'TZS' },
+  2112: { name: 'Vodacom', country: 'Tanzania', currency: 'TZS' },
+  2118: { name: 'Airtel', country: 'Zambia', currency: 'ZMW' },
+  2119: { name: 'MTN', country: 'Zambia', currency: 'ZMW' },
+};
+
 const ORDER_ID_OK = /^[A-Za-z0-9_:.-]{1,128}$/;
 
 /**
