@@ -162,7 +162,7 @@ export class SandboxEngine {
   private settleAsync(txn: Txn): void {
     const { config } = this.deps;
     if (txn.intent.mode === 'checkout') {
-      // The documents have no codes for these outcomes: 5000 with a reason (docs/gateways.md, "Sandbox").
+      // The documents have no codes for these outcomes: 5000 with a reason (docs/gateways.md, "The sandbox").
       if (txn.intent.payerPhone === config.SANDBOX_CANCEL_PHONE) {
         this.complete(txn, 'Failed', '5000', 'Request cancelled by user', { reason: 'CANCELLED_BY_USER' });
         return;
