@@ -231,17 +231,19 @@ test('telco check: prefix → telco; bad prefix 1109; unallocated 8003', async (
   expectCode(await gw.post(path, { MerchantID: MERCHANT, prefix: '999', signature: sign(MERCHANT, '999') }), '8003', 400);
 });
 
-test('transaction status and verify: by gateway ref or our reference; unknown → 7001 (HTTP 404)', async () => {
+test('transaction status: only by the reference the sandbox issued; verify: by it or by our reference; unknown → 7001 (HTTP 404)', async () => {
   const ok = await gw.post('/billing/v1/airtime/create', { ...airtime(), metadata: { reference: 'our-ref-1' } });
   const ref = String(ok.body.merchant_reference);
+  const st = await gw.post('/billing/v1/transaction-status', { MerchantID: MERCHANT, transactionRef: ref, signature: sign(MERCHANT, ref) });
+  expectCode(st, '0000', 200);
+  const d = st.body.details as Record<string, unknown>;
+  assert.equal(d.transactionRef, ref);
+  assert.equal(d.status, 'Success');
+  assert.equal(d.category, 'Airtime');
+  assert.deepEqual(d.requestMetadata, { reference: 'our-ref-1' });
+  // Our own reference is not one the gateway issued: "not found", as a real gateway answers.
+  expectCode(await gw.post('/billing/v1/transaction-status', { MerchantID: MERCHANT, transactionRef: 'our-ref-1', signature: sign(MERCHANT, 'our-ref-1') }), '7001', 404);
   for (const r of [ref, 'our-ref-1']) {
-    const st = await gw.post('/billing/v1/transaction-status', { MerchantID: MERCHANT, transactionRef: r, signature: sign(MERCHANT, r) });
-    expectCode(st, '0000', 200);
-    const d = st.body.details as Record<string, unknown>;
-    assert.equal(d.transactionRef, ref);
-    assert.equal(d.status, 'Success');
-    assert.equal(d.category, 'Airtime');
-    assert.deepEqual(d.requestMetadata, { reference: 'our-ref-1' });
     const v = await gw.get(`/transactions/${encodeURIComponent(r)}/verify`);
     expectCode(v, '0000', 200);
     assert.equal((v.body.details as Record<string, unknown>).transactionRef, ref);

@@ -111,7 +111,7 @@ test('down: every call answers 1105 (HTTP 503) except offline_mode ones, which a
   assert.equal(co.body.status, 'Success');
   const rejected = rx.received.find((r) => r.body.transactionRef === bad.body.merchant_reference)!;
   assert.deepEqual([rejected.body.status, rejected.body.status_code], ['Failed', '9002']);
-  const st = await gw.post('/billing/v1/transaction-status', { MerchantID: MERCHANT, transactionRef: 'off-1', signature: sign(MERCHANT, 'off-1') });
+  const st = await gw.post('/billing/v1/transaction-status', { MerchantID: MERCHANT, transactionRef: qref, signature: sign(MERCHANT, qref) });
   assert.equal((st.body.details as Record<string, unknown>).status, 'Success');
 });
 

@@ -172,8 +172,13 @@ export function createKyandaSandbox(opts: KyandaSandboxOptions): KyandaSandbox {
           answer(ctx, 200, { status: 'Success', status_code: '0000', Account_Bal: engine.floatKes, Earnings_Bal: 0 });
           return { code: '0000' };
         case 'status': {
-          const ref = spec.name === 'verify' ? String(ctx.params.ref ?? '') : intent.ref;
-          const txn = engine.find(ref);
+          // Transaction status takes the reference the gateway returned, nothing else (docs/
+          // gateways.md, "Transaction status"): our own reference is "not found" (7001), as on a
+          // real gateway. Verify "checks any transaction reference": ours too (docs/gateways.md,
+          // "The sandbox").
+          const verify = spec.name === 'verify';
+          const ref = verify ? String(ctx.params.ref ?? '') : intent.ref;
+          const txn = verify ? engine.find(ref) : engine.byGatewayRef(ref);
           if (!txn) throw new SandboxError('7001');
           answer(ctx, 200, { status: '200', status_code: '0000', details: engine.statusDetails(txn) });
           return { code: '0000', ref: txn.ref };

@@ -79,6 +79,12 @@ export class SandboxEngine {
     return `KYASBX${String(this.seq).padStart(6, '0')}${letters(3)}`;
   }
 
+  /** By the reference the sandbox issued (merchant_reference / transactionRef) only. */
+  byGatewayRef(ref: string): Txn | undefined {
+    return this.txns.get(ref);
+  }
+
+  /** By the sandbox's reference or by the merchant's own metadata.reference. */
   find(refOrReference: string): Txn | undefined {
     return this.txns.get(refOrReference) ?? this.txns.get(this.byReference.get(refOrReference) ?? '');
   }
