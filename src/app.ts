@@ -15,6 +15,7 @@ import { healthModule } from './http/health.js';
 import { sandboxModule } from './gateway/sandbox/module.js';
 import { ussdModule } from './ussd/module.js';
 import { paymentsModule } from './payments/module.js';
+import { checkGatewaySettings } from './gateway/startup-check.js';
 import { smsModule } from './sms/module.js';
 
 export interface RunningService {
@@ -46,6 +47,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   // The service's own logger is buffered (one line per USSD hop is on the hot path); a caller's
   // logger is used as given.
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL, undefined, { buffered: true });
+  checkGatewaySettings(config, logger); // throws ConfigError before anything starts
   const redis = createRedis(config.REDIS_URL);
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
   try {

@@ -1,6 +1,8 @@
 // Every environment variable the service reads, parsed and validated once.
 // A bad value stops start-up with one line naming the variable (see loadConfig).
 import { z } from 'zod';
+import { DEFAULT_PHONE_FORMAT, PHONE_FORMATS, type PhoneFormat } from './gateway/kyanda/wire-choices.js';
+import { parseEvents, WEBHOOK_EVENTS } from './gateway/sandbox/webhooks.js';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
@@ -105,6 +107,19 @@ const schema = z.object({
   SANDBOX_CANCEL_PHONE: z.string().regex(/^0[17]\d{8}$/, 'must look like 0700000001').default('0700000001'),
   SANDBOX_NOFUNDS_PHONE: z.string().regex(/^0[17]\d{8}$/, 'must look like 0700000002').default('0700000002'),
 
+  // ── Gateway wire fidelity (docs/gateways.md) ──────────────────────
+  /** Format of every phone field sent to the Kyanda-family API (wire-choices.ts): national 07… or e164. */
+  GATEWAY_PHONE_FORMAT: z.enum(PHONE_FORMATS as [PhoneFormat, ...PhoneFormat[]]).default(DEFAULT_PHONE_FORMAT),
+  /**
+   * Header carrying the webhook events' signature. The documented "X-Kemru Technologies-Signature"
+   * contains a space and is not a legal HTTP header name; this is its closest legal spelling.
+   */
+  GATEWAY_WEBHOOK_SIGNATURE_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/, 'letters, digits and "-" only').default('X-Kemru-Technologies-Signature'),
+  /** Sandbox: where webhook events go; unset = the registered IPN callback URL. */
+  SANDBOX_WEBHOOK_URL: z.string().url().optional(),
+  /** Sandbox: events it sends, comma-separated names, `all` or `none` (a merchant subscribes to events). */
+  SANDBOX_WEBHOOK_EVENTS: z.string().refine((v) => parseEvents(v).ok, { message: `comma-separated event names (${WEBHOOK_EVENTS.join(', ')}), all or none` }).default('none'),
+
   // ── Money flows ───────────────────────────────────────────────────
   /** An order waiting longer than this for an IPN is looked up with the status endpoint. */
   RECONCILE_AFTER_S: int(1, 86400).default(120),
@@ -166,6 +181,8 @@ export interface Config extends RawConfig {
   embeddedSandbox: boolean;
   /** False when PUBLIC_URL was derived from PORT (startService then uses the real bound port). */
   publicUrlFromEnv: boolean;
+  /** PAG_CURRENCY was set explicitly (a real 5.7.3 gateway needs the currency/provider pair chosen). */
+  pagCurrencyFromEnv: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -190,5 +207,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     SANDBOX_IPN_TIME_SCALE: c.SANDBOX_IPN_TIME_SCALE ?? (embeddedSandbox ? 0.01 : 1),
     embeddedSandbox,
     publicUrlFromEnv: c.PUBLIC_URL !== undefined,
+    pagCurrencyFromEnv: cleaned.PAG_CURRENCY !== undefined,
   };
 }

@@ -84,15 +84,64 @@ test('1105 is retried with jittered exponential backoff (base 100 ms), then succ
 });
 
 test('a retryable code that persists fails after GATEWAY_MAX_ATTEMPTS, flagged retryable', async () => {
-  await withPeer((_req, res) => json(res, 500, { status: 'Failed', status_code: '5000', message: 'boom' }), async (p) => {
+  await withPeer((_req, res) => json(res, 503, { status: 'Failed', status_code: '1105', message: 'Payment services unavailable' }), async (p) => {
     const gw = await gateway(p.url, { GATEWAY_MAX_ATTEMPTS: '3' });
     try {
       const r = await gw.airtime(AIRTIME, { reference: 'b-2' });
       assert.equal(r.kind, 'failed');
       if (r.kind !== 'failed') return;
-      assert.equal(r.error.code, '5000');
+      assert.equal(r.error.code, '1105');
       assert.equal(r.error.retryable, true);
       assert.equal(p.seen.length, 3);
+    } finally { await gw.close(); }
+  });
+});
+
+// docs/gateways.md, "Platform codes": 5000 says "contact support with the transaction ref".
+test('5000 to a money call: sent once, looked up, never re-sent; the lookup decides', async () => {
+  await withPeer((req, res) => {
+    if (isAirtime(req)) return json(res, 500, { status: 'Failed', status_code: '5000', message: 'Unexpected error - contact support with transaction ref.' });
+    if (isLookup(req)) return json(res, 200, found('u5-1'));
+    json(res, 404, {});
+  }, async (p) => {
+    const gw = await gateway(p.url, { GATEWAY_MAX_ATTEMPTS: '3' });
+    try {
+      const r = await gw.airtime(AIRTIME, { reference: 'u5-1' });
+      assert.equal(r.kind, 'succeeded', 'the lookup found it done');
+      assert.equal(p.seen.filter(isAirtime).length, 1, 'exactly one money request');
+      assert.equal(p.seen.filter(isLookup).length, 1);
+    } finally { await gw.close(); }
+  });
+});
+
+test('5000 to a money or SMS call that no lookup can find: unknown (not failed, not retryable), one request', async () => {
+  await withPeer((req, res) => {
+    if (isLookup(req)) return json(res, 404, notFound);
+    json(res, 500, { status: 'Failed', status_code: '5000', message: 'Unexpected error' });
+  }, async (p) => {
+    const gw = await gateway(p.url, { GATEWAY_MAX_ATTEMPTS: '3' });
+    try {
+      const r = await gw.airtime(AIRTIME, { reference: 'u5-2' });
+      assert.equal(r.kind, 'unknown');
+      if (r.kind === 'unknown') { assert.equal(r.error.code, '5000'); assert.equal(r.error.retryable, false); }
+      const s = await gw.sendSms({ phone: '0712345678', message: 'hello' }, { reference: 'u5-3' });
+      assert.equal(s.kind, 'unknown');
+      assert.equal(p.seen.filter(isAirtime).length, 1);
+      assert.equal(p.seen.filter((x) => x.path === '/billing/v1/sms/send').length, 1);
+    } finally { await gw.close(); }
+  });
+});
+
+test('5000 to a read is retried (reads are idempotent)', async () => {
+  let n = 0;
+  await withPeer((_req, res) => {
+    if (n++ === 0) return json(res, 500, { status: 'Failed', status_code: '5000', message: 'Unexpected error' });
+    json(res, 200, { status: 'Success', status_code: '0000', Account_Bal: 7, Earnings_Bal: 0 });
+  }, async (p) => {
+    const gw = await gateway(p.url, { GATEWAY_MAX_ATTEMPTS: '3' });
+    try {
+      assert.deepEqual(await gw.balance(), { floatMinor: 700, earningsMinor: 0 });
+      assert.equal(p.seen.length, 2);
     } finally { await gw.close(); }
   });
 });

@@ -235,6 +235,21 @@ test('down: offline_mode is accepted (queued); without it 1105 after bounded ret
   }
 });
 
+test('CallOptions.offlineMode while the gateway is up: accepted (QUEUED) with its reference, then done', async () => {
+  const reference = ref('offup');
+  const r = await gw.payBill({ biller: 'GOTV', account: '7012345', amountMinor: amount(), initiatorPhone: '0712345678' }, { reference, offlineMode: true });
+  kind(r, 'accepted');
+  assert.match(r.kind === 'accepted' ? r.gatewayRef ?? '' : '', /^KYASBX/);
+  const entry = (await ledger()).find((e) => e.reference === reference)!;
+  assert.equal(entry.body.offline_mode, true);
+  assert.equal(entry.status, 'QUEUED');
+  const done = await until(async () => {
+    const u = await gw.transactionStatus(r.kind === 'accepted' ? r.gatewayRef! : reference);
+    return u?.status === 'succeeded' ? u : null;
+  });
+  assert.equal(done.reference, reference);
+});
+
 test('429 from the gateway: the client honours Retry-After and the bill goes through once', async () => {
   const reference = ref('r429');
   await faults({ failNext: { code: '429', count: 1, path: 'bill' } });

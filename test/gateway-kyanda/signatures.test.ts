@@ -1,6 +1,7 @@
 // Per endpoint: the body the client actually puts on the wire (captured by a real HTTP peer),
 // its signature recomputed here from the documented field order written out literally, and
-// the phone format of every phone field. Orders are NOT imported from endpoints.ts on purpose.
+// the phone format of every phone field: one format for all of them (docs/gateways.md, "Phone
+// numbers"). Orders are NOT imported from endpoints.ts on purpose.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -55,17 +56,38 @@ test('verify: GET /transactions/{ref}/verify, apiKey only', async () => {
   assert.equal(last().body, undefined);
 });
 
-test('airtime: amount + phone(07) + telco + initiatorPhone(+254) + MerchantID; metadata.reference', async () => {
-  const r = await gw.airtime({ phone: '+254712345678', amountMinor: 150000, telco: 'SAFARICOM', initiatorPhone: '0722000111' }, opts('ord-1:air'));
+test('airtime: amount + phone(07) + telco + initiatorPhone(07) + MerchantID; metadata.reference', async () => {
+  const r = await gw.airtime({ phone: '+254712345678', amountMinor: 150000, telco: 'SAFARICOM', initiatorPhone: '+254722000111' }, opts('ord-1:air'));
   assert.equal(r.kind, 'succeeded');
   const b = last().body;
   assert.equal(last().path, '/billing/v1/airtime/create');
   assert.equal(b.phone, '0712345678');
-  assert.equal(b.initiatorPhone, '+254722000111');
+  assert.equal(b.initiatorPhone, '0722000111', 'both phones in the one format, as in the documented worked string');
   assert.equal(b.amount, '1500');
   assert.deepEqual(b.metadata, { reference: 'ord-1:air' });
   assert.equal(b.productCode, undefined);
-  assert.equal(b.signature, hmac(`15000712345678SAFARICOM+254722000111${MERCHANT}`));
+  assert.equal(b.signature, hmac(`15000712345678SAFARICOM0722000111${MERCHANT}`));
+});
+
+test('the documented worked airtime string: the client signs exactly "15000715330000SAFARICOM0715330000kyanda"', async () => {
+  const kyanda = await gateway(peer.url, { MERCHANT_ID: 'kyanda' });
+  try {
+    await kyanda.airtime({ phone: '+254715330000', amountMinor: 150000, telco: 'SAFARICOM', initiatorPhone: '254715330000' }, opts('worked-1'));
+    assert.equal(last().body.signature, hmac('15000715330000SAFARICOM0715330000kyanda'));
+  } finally { await kyanda.close(); }
+});
+
+test('GATEWAY_PHONE_FORMAT=e164 sends every phone field as +254…, still one format per request', async () => {
+  const e164 = await gateway(peer.url, { GATEWAY_PHONE_FORMAT: 'e164' });
+  try {
+    await e164.airtime({ phone: '0712345678', amountMinor: 10000, telco: 'SAFARICOM', initiatorPhone: '0722000111' }, opts('e1'));
+    assert.deepEqual([last().body.phone, last().body.initiatorPhone], ['+254712345678', '+254722000111']);
+    assert.equal(last().body.signature, hmac(`100+254712345678SAFARICOM+254722000111${MERCHANT}`));
+    await e164.checkout({ phone: '0712345678', amountMinor: 10000, channel: 'MPESA' }, opts('e2'));
+    assert.equal(last().body.phoneNumber, '+254712345678');
+    await e164.bulkSms({ phones: ['0712345678', '0733000222'], message: 'x' }, opts('e3'));
+    assert.equal(last().body.phone, '+254712345678,+254733000222');
+  } finally { await e164.close(); }
 });
 
 test('airtime FAIBA_B carries productCode (not signed); offline_mode is not signed', async () => {
@@ -73,25 +95,25 @@ test('airtime FAIBA_B carries productCode (not signed); offline_mode is not sign
   const b = last().body;
   assert.equal(b.productCode, 'DailyData1GB');
   assert.equal(b.offline_mode, true);
-  assert.equal(b.signature, hmac(`500747000111FAIBA_B+254747000111${MERCHANT}`));
+  assert.equal(b.signature, hmac(`500747000111FAIBA_B0747000111${MERCHANT}`));
 });
 
 test('pinAirtime: same order as airtime on its own path', async () => {
   await gw.pinAirtime({ phone: '254733000222', amountMinor: 10000, telco: 'AIRTEL', initiatorPhone: '+254712345678' }, opts('p1'));
   assert.equal(last().path, '/billing/v1/pin-airtime/create');
   assert.equal(last().body.phone, '0733000222');
-  assert.equal(last().body.signature, hmac(`1000733000222AIRTEL+254712345678${MERCHANT}`));
+  assert.equal(last().body.signature, hmac(`1000733000222AIRTEL0712345678${MERCHANT}`));
 });
 
-test('bill: amount + account + telco + initiatorPhone(+254) + MerchantID; Kenya Power code from config', async () => {
-  await gw.payBill({ biller: 'KPLC_PREPAID', account: '14234567890', amountMinor: 200000, initiatorPhone: '0712345678' }, opts('b1'));
+test('bill: amount + account + telco + initiatorPhone(07) + MerchantID; Kenya Power code from config', async () => {
+  await gw.payBill({ biller: 'KPLC_PREPAID', account: '14234567890', amountMinor: 200000, initiatorPhone: '+254712345678' }, opts('b1'));
   const b = last().body;
   assert.equal(last().path, '/billing/v1/bill/create');
   assert.equal(b.telco, 'KPLC_PRE_TEST');
-  assert.equal(b.initiatorPhone, '+254712345678');
-  assert.equal(b.signature, hmac(`200014234567890KPLC_PRE_TEST+254712345678${MERCHANT}`));
+  assert.equal(b.initiatorPhone, '0712345678');
+  assert.equal(b.signature, hmac(`200014234567890KPLC_PRE_TEST0712345678${MERCHANT}`));
   await gw.payBill({ biller: 'DSTV', account: '7012345', amountMinor: 150000, initiatorPhone: '0712345678' }, opts('b2'));
-  assert.equal(last().body.signature, hmac(`15007012345DSTV+254712345678${MERCHANT}`));
+  assert.equal(last().body.signature, hmac(`15007012345DSTV0712345678${MERCHANT}`));
 });
 
 test('checkout: amount + phoneNumber(07) + channel + MerchantID; metadata kept and reference added', async () => {
@@ -110,8 +132,16 @@ test('mobilePayout: amount + destinationPhone(07) + initiatorName + initiatorCou
   assert.equal(last().path, '/billing/v3/mobile-payout/create');
   assert.deepEqual(b.source, { initiatorName: 'John Doe', initiatorCountry: 'Germany' });
   assert.deepEqual(b.destination, { destinationPhone: '0715330000', amount: '1500', channel: 'MPESA' });
-  // The seed's own example concatenation: "15000715330000John DoeGermanyMPESAkyanda".
+  // The documented worked string: "15000715330000John DoeGermanyMPESAkyanda".
   assert.equal(b.signature, hmac(`15000715330000John DoeGermanyMPESA${MERCHANT}`));
+});
+
+test('initiatorCountry goes out as a country name like the documents\' "Kenya"/"Germany": an ISO code is converted', async () => {
+  await gw.mobilePayout({ phone: '0715330000', amountMinor: 150000, channel: 'MPESA', initiatorName: 'Kemru Pay', initiatorCountry: 'KE' }, opts('m2'));
+  assert.equal(last().body.source.initiatorCountry, 'Kenya');
+  assert.equal(last().body.signature, hmac(`15000715330000Kemru PayKenyaMPESA${MERCHANT}`));
+  await gw.bankPayout({ name: 'Harry Kessy', accountNumber: '2042581154', phone: '0715330000', bankCode: '101', amountMinor: 150000, initiatorName: 'John Doe', initiatorCountry: 'de' }, opts('k2'));
+  assert.equal(last().body.source.initiatorCountry, 'Germany');
 });
 
 test('bankPayout: amount + accountNumber + phoneNumber(07) + bankCode + initiatorName + initiatorCountry + MerchantID', async () => {
@@ -123,13 +153,15 @@ test('bankPayout: amount + accountNumber + phoneNumber(07) + bankCode + initiato
   assert.equal(b.signature, hmac(`150020425811540715330000101John DoeGermany${MERCHANT}`));
 });
 
-test('b2b: MerchantID + channel + shortCode + identifier(+254) + amount; resultUrl sent', async () => {
-  await gw.b2b({ channel: 'BusinessPayBill', shortCode: '4079491', identifier: '0739117883', amountMinor: 500000, remarks: 'Settlement', resultUrl: 'https://x.test/cb' }, opts('bb1'));
+test('b2b: MerchantID + channel + shortCode + identifier (as given: an account, not a phone) + amount; resultUrl sent', async () => {
+  await gw.b2b({ channel: 'BusinessPayBill', shortCode: '4079491', identifier: '+254739117883', amountMinor: 500000, remarks: 'Settlement', resultUrl: 'https://x.test/cb' }, opts('bb1'));
   const b = last().body;
   assert.equal(last().path, '/billing/v3/b2b/create');
   assert.equal(b.resultUrl, 'https://x.test/cb');
   assert.equal(b.destination.identifier, '+254739117883');
   assert.equal(b.signature, hmac(`${MERCHANT}BusinessPayBill4079491+2547391178835000`));
+  await gw.b2b({ channel: 'BusinessPayBill', shortCode: '4079491', identifier: 'INV-2024-77', amountMinor: 500000, remarks: 'Settlement', resultUrl: 'https://x.test/cb' }, opts('bb2'));
+  assert.equal(last().body.destination.identifier, 'INV-2024-77');
 });
 
 test('upiTransfer (ASSUMED order): MerchantID + sender.account + sender.channel + recipient.account + recipient.channel + amount', async () => {
@@ -151,11 +183,13 @@ test('sms: phone(07) + otp + MerchantID; a missing otp concatenates as ""', asyn
   assert.equal(last().body.signature, hmac(`0712345678${MERCHANT}`));
 });
 
-test('bulkSms (ASSUMED path and order): MerchantID + message + phones(07) joined by ","', async () => {
+test('bulkSms: the documented /billing/v1/sms/send, numbers joined by "," in `phone`, signed phone + otp("") + MerchantID', async () => {
   await gw.bulkSms({ phones: ['+254712345678', '254733000222'], message: 'Hello' }, opts('bulk1'));
-  assert.equal(last().path, '/billing/v1/sms/bulk');
-  assert.deepEqual(last().body.phones, ['0712345678', '0733000222']);
-  assert.equal(last().body.signature, hmac(`${MERCHANT}Hello0712345678,0733000222`));
+  assert.equal(last().path, '/billing/v1/sms/send');
+  assert.equal(last().body.phone, '0712345678,0733000222');
+  assert.equal(last().body.message, 'Hello');
+  assert.equal(last().body.phones, undefined);
+  assert.equal(last().body.signature, hmac(`0712345678,0733000222${MERCHANT}`));
 });
 
 test('registerCallback: MerchantID only (as documented)', async () => {
@@ -166,11 +200,11 @@ test('registerCallback: MerchantID only (as documented)', async () => {
   assert.equal(last().body.signature, hmac(MERCHANT));
 });
 
-test('telcoCheck (ASSUMED order): prefix + MerchantID; "0722" becomes "722"', async () => {
+test('telcoCheck (wire choice): MerchantID + prefix, the sample body\'s order; "0722" becomes "722"', async () => {
   assert.deepEqual(await gw.telcoCheck('0722'), { telco: 'SAFARICOM' });
   assert.equal(last().path, '/api-telco-check');
   assert.equal(last().body.prefix, '722');
-  assert.equal(last().body.signature, hmac(`722${MERCHANT}`));
+  assert.equal(last().body.signature, hmac(`${MERCHANT}722`));
   assert.equal(await gw.telcoCheck('7a'), null);
 });
 
@@ -190,6 +224,9 @@ test('input the gateway would refuse is rejected before sending, with the docume
   assert.equal(await code(gw.sendSms({ phone: '07123', message: 'hi' }, opts('x12'))), '8002');
   const many = Array.from({ length: 1001 }, (_, i) => `07${String(10000000 + i)}`);
   assert.equal(await code(gw.bulkSms({ phones: many, message: 'hi' }, opts('x10'))), '1109');
+  assert.equal(await code(gw.bulkSms({ phones: ['0712345678', '0712', '0733000222'], message: 'hi' }, opts('x13'))), '8002');
+  assert.equal(await code(gw.bulkSms({ phones: ['0712345678,0733000222'], message: 'hi' }, opts('x14'))), '8002');
+  assert.equal(await code(gw.mobilePayout({ phone: '0712345678', amountMinor: 10000, channel: 'MPESA', initiatorName: 'A', initiatorCountry: ' ' }, opts('x15'))), '1108');
   assert.equal(await code(gw.registerCallback('ftp://nope')), '6002');
   assert.equal(peer.seen.length, before, 'nothing was sent');
 });
@@ -198,6 +235,8 @@ test('exactly 1,000 bulk recipients are sent', async () => {
   const phones = Array.from({ length: 1000 }, (_, i) => `+2547${String(10000000 + i)}`);
   const r = await gw.bulkSms({ phones, message: 'hi' }, opts('bulk-1000'));
   assert.equal(r.kind, 'succeeded');
-  assert.equal(last().body.phones.length, 1000);
-  assert.equal(last().body.phones[0], '0710000000');
+  const sent = String(last().body.phone).split(',');
+  assert.equal(sent.length, 1000);
+  assert.equal(sent[0], '0710000000');
+  assert.equal(last().body.signature, hmac(`${sent.join(',')}${MERCHANT}`));
 });

@@ -20,6 +20,8 @@ const PAYLOADS: string[] = [
   JSON.stringify({ merchant_id: 'e0fecd91fcb24f348048193b3fb34875ba3722b4', customer_id: 900000001, customer_user_id: 'user-123456', order_id: '16280954971628095497', amount: '100.00', currency: 'KES', country: 'KE', callback_url: 'https://example.com/callback', provider_id: 14, signature: 'd7d6' }),
   // nested objects, lists, booleans, null, empty strings/containers, a nested "signature"
   JSON.stringify({ order_id: 'O-1', extra: { phone: '254712345678', otp: '', flags: [true, false, null], deep: { signature: 'skip me', n: 0, list: [{ a: 1 }, { b: [] }, {}] } }, t: true, f: false, z: null, e: '' }),
+  // extra as a merchant sends it: save_card true (docs/gateways.md, "5.7.3 signature"), mixed types
+  '{"merchant_id":"m","order_id":"card-1","amount":"100.00","extra":{"save_card":true,"remember":false,"note":null,"tries":3,"card":{"last4":"4242"}}}',
   // unicode and characters that need escaping
   JSON.stringify({ name: 'Wanjirũ Kamau 🙂', note: 'line\nbreak "quoted" \\ slash/ tab\t', sw: 'Malipo yamekamilika', cjk: '支付' }),
   // numbers: ints, negatives, floats PHP prints with precision 14, exponents
@@ -62,6 +64,13 @@ test('signature equals the seed PHP calculateSignature on every payload', (t) =>
   // the depth cases really are one on each side of the limit
   assert.match(php[PAYLOADS.length - 2]!, /^[0-9a-f]{128}$/);
   assert.equal(php[PAYLOADS.length - 1], 'error: Too deep');
+});
+
+test('extra.save_card: true is signed as the PHP reference signs it ("1"), false and null as ""', () => {
+  const base = signatureBase(parseOrdered('{"order_id":"o","extra":{"save_card":true,"remember":false,"note":null,"n":3}}'));
+  assert.equal(base, 'order_idoextra.save_card1extra.rememberextra.noteextra.n3');
+  // The same from a plain object (what signBody gets from our own code).
+  assert.equal(signatureBase({ order_id: 'o', extra: { save_card: true, remember: false, note: null, n: 3 } }), base);
 });
 
 test('signature base string is fullKey.value in order, signature skipped, nested keys dotted', () => {

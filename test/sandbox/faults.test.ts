@@ -78,7 +78,7 @@ test('bad _faults bodies are refused with 400', async () => {
   assert.equal((await gw.faults([1])).status, 400);
 });
 
-test('down: every call answers 1105 (HTTP 503) except offline_mode ones, which queue and run on recovery', async () => {
+test('down: every call answers 1105 (HTTP 503) except offline_mode ones, which are QUEUED and run on recovery', async () => {
   await gw.faults({ down: true });
   const b = await gw.post('/api-link', balanceBody);
   assert.deepEqual([b.status, b.body.status_code], [503, '1105']);
@@ -87,29 +87,31 @@ test('down: every call answers 1105 (HTTP 503) except offline_mode ones, which q
 
   const q = await gw.post('/billing/v1/airtime/create', { ...airtime({ amount: '200' }), offline_mode: true, metadata: { reference: 'off-1' } });
   assert.equal(q.status, 200);
-  assert.equal(q.body.status, 'Queued');
+  assert.equal(q.body.status, 'QUEUED');
   assert.equal(q.body.status_code, '1100');
   const qref = String(q.body.merchant_reference);
   const qc = await gw.post('/billing/v1/checkout/create', { ...checkout({}, { reference: 'off-2' }), offline_mode: true });
-  assert.equal(qc.body.status, 'Queued');
-  // Validation still applies while down.
+  assert.equal(qc.body.status, 'QUEUED');
+  // Rejections are deferred to the callback in offline mode: a bad telco is QUEUED too.
   const bad = await gw.post('/billing/v1/airtime/create', { ...airtime({ telco: 'X' }), offline_mode: true });
-  assert.equal(bad.body.status_code, '9002');
+  assert.deepEqual([bad.status, bad.body.status], [200, 'QUEUED']);
   const ledger = await gw.ledger();
-  assert.deepEqual(ledger.map((e) => e.status), ['Queued', 'Queued']);
+  assert.deepEqual(ledger.map((e) => e.status), ['QUEUED', 'QUEUED', 'QUEUED']);
   await new Promise((r) => setTimeout(r, 150));
   assert.equal(rx.received.length, 0, 'nothing processed while down');
 
   const up = await gw.faults({ down: false });
-  assert.equal(up.body.processed, 2);
+  assert.equal(up.body.processed, 3);
   assert.equal(await balance(), 800);
-  await waitFor(() => rx.received.length >= 2);
+  await waitFor(() => rx.received.length >= 3);
   const airtimeIpn = rx.received.find((r) => r.body.transactionRef === qref)!;
   assert.equal(airtimeIpn.body.status, 'Success');
   assert.deepEqual(airtimeIpn.body.requestMetadata, { reference: 'off-1' });
   const co = rx.received.find((r) => r.body.category === 'Checkout')!;
   assert.equal(co.body.status, 'Success');
-  const st = await gw.post('/billing/v1/transaction-status', { MerchantID: MERCHANT, transactionRef: 'off-1', signature: sign(MERCHANT, 'off-1') });
+  const rejected = rx.received.find((r) => r.body.transactionRef === bad.body.merchant_reference)!;
+  assert.deepEqual([rejected.body.status, rejected.body.status_code], ['Failed', '9002']);
+  const st = await gw.post('/billing/v1/transaction-status', { MerchantID: MERCHANT, transactionRef: qref, signature: sign(MERCHANT, qref) });
   assert.equal((st.body.details as Record<string, unknown>).status, 'Success');
 });
 
@@ -142,7 +144,7 @@ test('_reset: float, ledger, SMS, IPN log, faults and the registered callback ba
   assert.deepEqual(await gw.ipn(), []);
   const f = await gw.get('/_faults');
   assert.equal(f.body.latencyMs, 0);
-  assert.equal(f.body.failNext, null);
+  assert.deepEqual(f.body.failNext, []);
   assert.equal(f.body.down, false);
   // The registered callback is forgotten: the next IPN goes to the default, not our receiver.
   const before = rx.received.length;

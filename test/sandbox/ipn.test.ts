@@ -95,7 +95,7 @@ test('checkout succeeds after the delay; IPN echoes metadata; status moves Pendi
   assert.equal(got.body.status_code, '0000');
   assert.equal(got.body.Amount, '250');
   assert.deepEqual(got.body.requestMetadata, { reference: 'order-77', reason: 'Invoice' });
-  const st2 = await gw.post('/billing/v1/transaction-status', { MerchantID: MERCHANT, transactionRef: 'order-77', signature: sign(MERCHANT, 'order-77') });
+  const st2 = await gw.post('/billing/v1/transaction-status', { MerchantID: MERCHANT, transactionRef: ref, signature: sign(MERCHANT, ref) });
   assert.equal((st2.body.details as Record<string, unknown>).status, 'Success');
   assert.equal((await gw.ledger())[0]!.final, 'Success');
 });

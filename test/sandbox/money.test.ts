@@ -105,14 +105,18 @@ test('rate limit: X-RateLimit-* on every response, 429 + Retry-After past the li
   }
 });
 
-test('POST /_float sets the float; offline_mode while up is processed at once', async () => {
+test('POST /_float sets the float; offline_mode while up is QUEUED and processed at once', async () => {
   await gw.reset();
   assert.equal((await gw.post('/_float', { kes: 50 })).status, 200);
   assert.equal(await balance(), 50);
   assert.equal((await gw.post('/billing/v1/airtime/create', airtime({ amount: '60' }))).body.status_code, '1107');
   const r = await gw.post('/billing/v1/airtime/create', { ...airtime({ amount: '50' }), offline_mode: true });
-  assert.equal(r.body.status, 'Success');
+  assert.equal(r.body.status, 'QUEUED');
+  // Taken at once, processed right away (docs/gateways.md, "Offline mode").
+  for (let i = 0; i < 100 && (await balance()) !== 0; i++) await new Promise((res) => setTimeout(res, 20));
   assert.equal(await balance(), 0);
+  const entry = (await gw.ledger()).find((e) => e.ref === r.body.merchant_reference)!;
+  assert.deepEqual([entry.status, entry.final], ['QUEUED', 'Success']);
   assert.equal((await gw.post('/_float', { kes: -1 })).status, 400);
   assert.equal((await gw.post('/_float', { kes: '5' })).status, 400);
 });

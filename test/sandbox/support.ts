@@ -1,8 +1,14 @@
 // Test helpers for the sandbox gateway: an independent HMAC signer (written from the docs, not
-// imported from src), a JSON caller, and a real HTTP server that receives IPNs.
+// imported from src), a JSON caller, a bare sandbox on its own HTTP server, and a real HTTP
+// server that receives IPNs.
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import Router from '@koa/router';
+import { testConfig } from '../support/service.js';
+import { createLogger } from '../../src/log.js';
+import { createKyandaSandbox, type KyandaSandbox } from '../../src/gateway/sandbox/sandbox.js';
 
 export const API_KEY = 'sandbox-api-key';
 export const SECRET = 'sandbox-secret';
@@ -42,10 +48,36 @@ export function api(base: string) {
     get: (path: string) => call('GET', path),
     ledger: async () => (await call('GET', '/_ledger')).body as unknown as Array<Record<string, unknown>>,
     sms: async () => (await call('GET', '/_sms')).body as unknown as Array<Record<string, unknown>>,
-    ipn: async () => (await call('GET', '/_ipn')).body as unknown as Array<{ transactionRef: string; url: string; state: string; attempts: Array<{ at: string; status: number | null }> }>,
+    ipn: async () => (await call('GET', '/_ipn')).body as unknown as Array<{ kind: string; event?: string; signed: boolean; transactionRef: string; url: string; state: string; attempts: Array<{ at: string; status: number | null }> }>,
     faults: (f: unknown) => call('POST', '/_faults', f),
+    webhooks: (w: unknown) => call('POST', '/_webhooks', w),
     reset: () => call('POST', '/_reset', {}),
   };
+}
+
+/**
+ * The Kyanda-family sandbox alone on a real HTTP server (no Redis, no service), with its own
+ * config: e.g. MERCHANT_ID "kyanda" to post the documents' literal examples. Answers under /sandbox.
+ */
+export async function bareSandbox(env: Record<string, string> = {}): Promise<{ url: string; sandbox: KyandaSandbox; close(): Promise<void> }> {
+  const config = testConfig(env);
+  const sandbox = createKyandaSandbox({ config, logger: createLogger('silent') });
+  const koa = new Koa();
+  const router = new Router();
+  sandbox.routes(router);
+  koa.use(router.routes());
+  const server = http.createServer(koa.callback());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    sandbox,
+    close: () => new Promise<void>((r) => { sandbox.stop(); server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+/** HMAC-SHA256 hex with any secret (the documents' examples use other merchants). */
+export function signWith(secret: string, payload: string): string {
+  return createHmac('sha256', secret).update(payload).digest('hex');
 }
 
 // ── Valid requests, signed in the documented order ────────────────────────────
@@ -103,8 +135,10 @@ export function sms(o: { phone?: string; otp?: string; message?: string } = {}) 
   return { ...b, signature: sign(b.phone!, b.otp ?? '', MERCHANT) };
 }
 
+/** Bulk SMS on the documented SMS endpoint: numbers joined by "," in `phone`, signed phone + otp("") + MerchantID. */
 export function bulk(phones: string[], message: string) {
-  return { MerchantID: MERCHANT, phones, message, signature: sign(MERCHANT, message, phones.join(',')) };
+  const phone = phones.join(',');
+  return { MerchantID: MERCHANT, phone, message, signature: sign(phone, '', MERCHANT) };
 }
 
 // ── A real IPN receiver ─────────────────────────────────────────────────────────
@@ -112,7 +146,9 @@ export interface Received {
   at: number;
   raw: string;
   body: Record<string, unknown>;
+  /** The X-Kemru-Signature header (IPNs). */
   signature: string | undefined;
+  headers: http.IncomingHttpHeaders;
 }
 
 export async function ipnReceiver(statusFor: (n: number) => number = () => 200) {
@@ -122,7 +158,7 @@ export async function ipnReceiver(statusFor: (n: number) => number = () => 200) 
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      received.push({ at: Date.now(), raw, body: JSON.parse(raw) as Record<string, unknown>, signature: req.headers['x-kemru-signature'] as string | undefined });
+      received.push({ at: Date.now(), raw, body: JSON.parse(raw) as Record<string, unknown>, signature: req.headers['x-kemru-signature'] as string | undefined, headers: req.headers });
       res.statusCode = statusFor(received.length);
       res.setHeader('content-type', 'application/json');
       res.end('{"status":"success"}');

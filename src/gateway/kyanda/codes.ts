@@ -1,6 +1,7 @@
-// Every platform code in the Kyanda-family docs (seeds 002, 003) → a typed GatewayError with a
-// stable code, whether retrying the same request can help, and a short handset-safe message
-// (≤ 60 chars, GSM-7, English and Swahili). The gateway's own text never reaches a phone.
+// Every platform code in the Kyanda-family documents (docs/gateways.md, "Platform codes") → a
+// typed GatewayError with a stable code, whether retrying the same request can help, and a short
+// handset-safe message (≤ 60 chars, GSM-7, English and Swahili). The gateway's own text never
+// reaches a phone.
 import { GatewayError, type UserMessage } from '../types.js';
 
 interface CodeInfo { meaning: string; retryable: boolean; user: UserMessage }
@@ -21,6 +22,7 @@ export const KYANDA_CODES: Record<string, CodeInfo> = {
   '1108': { meaning: 'Missing parameter', retryable: false, user: { en: 'Some details are missing.', sw: 'Baadhi ya taarifa hazipo.' } },
   '1109': { meaning: 'Parameter validation error', retryable: false, user: { en: 'Some details are invalid.', sw: 'Baadhi ya taarifa si sahihi.' } },
   '1201': { meaning: 'Invalid bank code', retryable: false, user: { en: 'Unknown bank. Check and try again.', sw: 'Benki haijulikani. Hakiki ujaribu tena.' } },
+  // Retryable for reads only: on a money or SMS call it is an unknown outcome (UNKNOWN_OUTCOME_CODES).
   '5000': { meaning: 'Unexpected error', retryable: true, user: FAILED },
   '6001': { meaning: 'Cannot register URL', retryable: false, user: FAILED },
   '6002': { meaning: 'Invalid URL format', retryable: false, user: FAILED },
@@ -53,6 +55,13 @@ export const CODE_INFO: Readonly<Record<string, CodeInfo>> = { ...KYANDA_CODES, 
 
 /** Codes that mean "this exact request was already received": look it up, do not call it failed. */
 export const DUPLICATE_CODES = new Set(['8006', '9005']);
+
+/**
+ * Codes that leave a money or SMS call's outcome unknown. 5000 says "contact support with the
+ * transaction ref" (docs/gateways.md, "Platform codes"): the gateway may well have acted, so
+ * the call is looked up, never sent again with the same body. A read answered 5000 may be retried.
+ */
+export const UNKNOWN_OUTCOME_CODES = new Set(['5000']);
 
 /**
  * The typed error for a code. `detail` is the gateway's own text, kept in Error.message for

@@ -1,17 +1,17 @@
 // One logical call = one or more HTTP attempts. Retries happen only where they are safe:
 // - the request never left (connect refused/timed out): any endpoint;
 // - HTTP 429: wait what the server says (Retry-After, else X-RateLimit-Reset), within a budget;
-// - platform codes marked retryable (1105, 1106, 5000): jittered exponential backoff;
+// - platform codes marked retryable (1105, 1106; 5000 on reads only): jittered exponential backoff;
 // - a read/registration ("query") whose answer was lost: idempotent, so resend.
 // A money/message call that may have reached the gateway is never re-sent here: the caller gets
-// `unknown` and looks it up by our reference.
+// `unknown` and looks it up. That includes a 5000 answer (UNKNOWN_OUTCOME_CODES).
 import type { Logger } from '../../log.js';
 import { GatewayError } from '../types.js';
 import {
   backoffDelay, serverWaitMs, sleep, TransportError, RateLimitWaitError,
   type HttpTransport, type RateLimiter,
 } from '../http/index.js';
-import { kyandaError } from './codes.js';
+import { kyandaError, UNKNOWN_OUTCOME_CODES } from './codes.js';
 import type { BuildContext, Endpoint } from './endpoints.js';
 import { interpret, type Reply } from './replies.js';
 import { buildWireBody, type WireOptions } from './wire.js';
@@ -114,6 +114,11 @@ export async function exchange<Req>(d: ExchangeDeps, ep: Endpoint<Req>, req: Req
     }
     if (!reply.ok && reply.ambiguous && ep.kind !== 'query') {
       return log({ type: 'unknown', error: kyandaError('UNCONFIRMED', reply.error.message, res.status), attempts, sentAttempts });
+    }
+    if (!reply.ok && ep.kind !== 'query' && UNKNOWN_OUTCOME_CODES.has(reply.error.code)) {
+      // Reached the gateway and it could not say what happened: never the same money call twice.
+      const e = reply.error;
+      return log({ type: 'unknown', error: new GatewayError(e.code, e.message, false, e.userMessage, e.httpStatus), attempts, sentAttempts });
     }
     last = { type: 'reply', reply, attempts, sentAttempts };
     if (!reply.ok && reply.error.retryable && attempts < d.maxAttempts && (await backoff())) continue;

@@ -1,9 +1,11 @@
 // Turns our request into the exact wire body: build from the table entry, rewrite each phone
-// field into the format the entry names, add our reference and offline_mode, then sign.
+// field into the one format of the API (wire-choices.ts), add our reference and offline_mode,
+// then sign (docs/gateways.md, "Signatures").
 import { createHmac } from 'node:crypto';
 import { parsePhone } from '../../lib/phone.js';
 import { kyandaError } from './codes.js';
-import type { BuildContext, Endpoint, Family, PhoneFormat, WireBody } from './endpoints.js';
+import type { BuildContext, Endpoint, Family, PhoneFormat, PhoneShape, WireBody } from './endpoints.js';
+import { DEFAULT_PHONE_FORMAT, REFERENCE_PATH, SMS } from './wire-choices.js';
 
 const PHONE_CODE: Record<Family, string> = { airtime: '9001', bill: '8002', other: '1109' };
 
@@ -22,8 +24,8 @@ function formatPhone(value: unknown, format: PhoneFormat, family: Family, field:
   return format === 'national' ? p.national : p.e164;
 }
 
-function applyPhones(body: WireBody, phones: Record<string, PhoneFormat>, family: Family): void {
-  for (const [path, format] of Object.entries(phones)) {
+function applyPhones(body: WireBody, phones: Record<string, PhoneShape>, format: PhoneFormat, family: Family): void {
+  for (const [path, shape] of Object.entries(phones)) {
     const parts = path.split('.');
     const last = parts.pop()!;
     let parent: Record<string, unknown> | undefined = body;
@@ -31,8 +33,8 @@ function applyPhones(body: WireBody, phones: Record<string, PhoneFormat>, family
     if (!parent) continue;
     const cur = parent[last];
     if (cur === undefined || cur === '') throw kyandaError('1108', `missing ${path}`);
-    parent[last] = Array.isArray(cur)
-      ? cur.map((x, i) => formatPhone(x, format, family, `${path}[${i}]`))
+    parent[last] = shape === 'list'
+      ? String(cur).split(SMS.recipientSeparator).map((x, i) => formatPhone(x, format, family, `${path}[${i}]`)).join(SMS.recipientSeparator)
       : formatPhone(cur, format, family, path);
   }
 }
@@ -46,13 +48,15 @@ export interface WireOptions { reference?: string; offlineMode?: boolean }
 export function buildWireBody<Req>(ep: Endpoint<Req>, req: Req, ctx: BuildContext, secret: string, opts: WireOptions = {}): WireBody | undefined {
   if (ep.method === 'GET') return undefined;
   const body = ep.build(req, ctx);
-  applyPhones(body, ep.phones, ep.family);
+  applyPhones(body, ep.phones, ctx.config.GATEWAY_PHONE_FORMAT ?? DEFAULT_PHONE_FORMAT, ep.family);
   if (ep.carriesReference && opts.reference) {
-    // ASSUMED (KYANDA-WIRE): our idempotency key rides in metadata on every money/SMS call; unsigned.
-    const meta = (body.metadata && typeof body.metadata === 'object' ? body.metadata : {}) as Record<string, unknown>;
-    body.metadata = { ...meta, reference: opts.reference };
+    // Our idempotency key, unsigned (a wire choice: docs/gateways.md, "Wire choices").
+    const [outer, inner] = REFERENCE_PATH;
+    const meta = (body[outer] && typeof body[outer] === 'object' ? body[outer] : {}) as Record<string, unknown>;
+    body[outer] = { ...meta, [inner]: opts.reference };
   }
-  if (opts.offlineMode) body.offline_mode = true; // unsigned (seed 002: "add to any request body")
+  // "Add to any request body"; no documented signature order includes it (docs/gateways.md, "Offline mode").
+  if (opts.offlineMode) body.offline_mode = true;
   if (ep.signature) body.signature = hmacHex(signaturePayload(ep as Endpoint<never>, body), secret);
   return body;
 }

@@ -1,5 +1,5 @@
-// The 5.7.3 gateway's request/callback signature, byte-for-byte what the seed's PHP reference
-// (calculateSignature, seed 004) computes on the json_decode($body, true) of the same JSON:
+// The 5.7.3 gateway's request/callback signature, byte-for-byte what the gateway's PHP reference
+// (calculateSignature, docs/gateways.md "5.7.3 signature") computes on the json_decode($body, true) of the same JSON:
 //   walk keys in order, skip the key "signature" at every level, nested arrays/objects become
 //   "prefix.key" keys (list items "prefix.0"…), concatenate fullKey . (string)value, depth limit
 //   16 ("Too deep"), HMAC-SHA512 with the secret, lowercase hex.

@@ -5,16 +5,39 @@ import { parsePhone } from '../../lib/phone.js';
 export const PAG_CURRENCIES = ['KES', 'MWK', 'UGX', 'TZS', 'ZMW'] as const;
 export type PagCurrency = (typeof PAG_CURRENCIES)[number];
 
-/** ISO 3166-1 alpha-2 sent as `country` (optional on the wire; the seed's samples send it). */
+/** ISO 3166-1 alpha-2 sent as `country` (optional on the wire; the documented samples send it). */
 export const COUNTRY_OF: Record<PagCurrency, string> = { KES: 'KE', MWK: 'MW', UGX: 'UG', TZS: 'TZ', ZMW: 'ZM' };
 
-/** The seed's status codes (8 comes from the Universal Flow Guide). */
+/** The documented status codes (docs/gateways.md, "5.7.3 status codes"; 8 comes from the Universal Flow Guide). */
 export const PAG_STATUS = { UNDEFINED: -1, INITIATED: 0, IN_PROGRESS: 1, SUCCESS: 2, FAILED: 3, CANCELLED: 4, DATA_REQUIRED: 8 } as const;
 
-/** The seed's test-environment simulator: answers "in progress" and never completes. */
+/** The documented test-environment simulator: answers "in progress" and never completes. */
 export const SIMULATOR_PROVIDER = 14;
 /** Sandbox-only: completes after SANDBOX_CHECKOUT_DELAY_MS and sends a signed callback. */
 export const SANDBOX_COMPLETING_PROVIDER = 40;
+
+export interface DocumentedProvider { name: string; country: string; currency: PagCurrency | 'ANY' }
+
+/**
+ * Every provider the 5.7.3 documentation lists, with the currency of its country
+ * (docs/gateways.md, "5.7.3 providers and currencies"). None is listed for KES or UGX: a Kenyan
+ * deployment names its provider explicitly and the start-up check cannot verify the pair.
+ */
+export const DOCUMENTED_PROVIDERS: Readonly<Record<number, DocumentedProvider>> = {
+  14: { name: 'Simulator', country: 'any', currency: 'ANY' },
+  2087: { name: 'Airtel', country: 'Malawi', currency: 'MWK' },
+  2088: { name: 'TNM', country: 'Malawi', currency: 'MWK' },
+  2107: { name: 'Airtel', country: 'Tanzania', currency: 'TZS' },
+  2114: { name: 'Airtel', country: 'Tanzania', currency: 'TZS' },
+  2108: { name: 'HaloPesa', country: 'Tanzania', currency: 'TZS' },
+  2113: { name: 'HaloPesa', country: 'Tanzania', currency: 'TZS' },
+  2109: { name: 'Tigo', country: 'Tanzania', currency: 'TZS' },
+  2111: { name: 'Tigo', country: 'Tanzania', currency: 'TZS' },
+  2110: { name: 'Vodacom', country: 'Tanzania', currency: 'TZS' },
+  2112: { name: 'Vodacom', country: 'Tanzania', currency: 'TZS' },
+  2118: { name: 'Airtel', country: 'Zambia', currency: 'ZMW' },
+  2119: { name: 'MTN', country: 'Zambia', currency: 'ZMW' },
+};
 
 const ORDER_ID_OK = /^[A-Za-z0-9_:.-]{1,128}$/;
 
@@ -34,8 +57,8 @@ export function isValidOrderId(v: unknown): v is string {
 }
 
 /**
- * Minor units → "100.00". Every currency on this gateway is sent with two decimals (seed:
- * "should be in format with two digits after point"), so amountMinor is hundredths of the unit
+ * Minor units → "100.00". Every currency on this gateway is sent with two decimals ("two digits after
+ * point", docs/gateways.md "Payment API Gateway 5.7.3"), so amountMinor is hundredths of the unit
  * for all five, UGX included.
  */
 export function formatAmount(amountMinor: number): string {

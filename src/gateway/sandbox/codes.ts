@@ -1,5 +1,5 @@
-// Platform codes the sandbox answers, their messages (seed 002/003 wording) and the HTTP status
-// KYANDA-WIRE.md pairs with each. Clients decide by status_code; the HTTP status is a courtesy.
+// Platform codes the sandbox answers, their messages and the HTTP status paired with each
+// (docs/gateways.md, "Platform codes"). Clients decide by status_code; the HTTP status is a courtesy.
 
 export const MESSAGES: Record<string, string> = {
   '0000': 'Request processed successfully.',

@@ -1,11 +1,14 @@
-// IPN delivery: signed POSTs to the merchant's callback URL, never inside the request that caused
-// them, retried on the documented schedule (seed 001: 1 min → 5 min → 15 min → 1 h → 6 h), scaled.
+// IPN and webhook delivery: signed POSTs to the merchant's URL, never inside the request that
+// caused them, retried on the documented schedule (docs/gateways.md, "Retries": 1 min → 5 min →
+// 15 min → 1 h → 6 h), scaled by SANDBOX_IPN_TIME_SCALE. Signature: HMAC-SHA256 of the raw body
+// with the webhook secret, lowercase hex, under GATEWAY_SIGNATURE_HEADER (IPNs) or
+// GATEWAY_WEBHOOK_SIGNATURE_HEADER (webhook events); none at all while `unsigned` is set.
 import { Agent, request } from 'undici';
 import type { Logger } from '../../log.js';
 import { hmacHex } from './wire.js';
 
 export const RETRY_SCHEDULE_MS = [60_000, 300_000, 900_000, 3_600_000, 21_600_000] as const;
-/** Seed 002: "Respond … within 10 seconds". */
+/** The merchant must answer within 10 seconds (docs/gateways.md, "IPN"). */
 const DELIVERY_TIMEOUT_MS = 10_000;
 
 export interface IpnAttempt {
@@ -17,6 +20,12 @@ export interface IpnAttempt {
 
 export interface IpnDelivery {
   id: number;
+  /** An IPN (transaction status change) or a webhook event. */
+  kind: 'ipn' | 'webhook';
+  /** Webhook event name ("payment.success", …). */
+  event?: string;
+  /** False when sent without a signature header (the `unsignedIpn` fault). */
+  signed: boolean;
   transactionRef: string;
   url: string;
   body: Record<string, unknown>;
@@ -28,9 +37,19 @@ export interface IpnDelivery {
 
 export interface IpnOptions {
   secret: string;
+  /** Signature header of IPNs. */
   header: string;
+  /** Signature header of webhook events. */
+  webhookHeader: string;
   timeScale: number;
   logger: Logger;
+}
+
+export interface SendOptions {
+  kind?: 'ipn' | 'webhook';
+  event?: string;
+  /** First attempt after this many ms (0 = next tick, never inline). */
+  delayMs?: number;
 }
 
 export class IpnDispatcher {
@@ -39,6 +58,8 @@ export class IpnDispatcher {
   private inflight = new Set<AbortController>();
   private seq = 0;
   private stopped = false;
+  /** The `unsignedIpn` fault: deliveries queued while set carry no signature header. */
+  unsigned = false;
   // Own pool, no keep-alive: an idle IPN connection to our own server (embedded) would hold
   // server.close() open until the server's keep-alive timeout.
   private readonly agent = new Agent({ keepAliveTimeout: 1, connections: 16 });
@@ -50,9 +71,12 @@ export class IpnDispatcher {
   }
 
   /** Queues a delivery; the first attempt runs after `delayMs` (0 = next tick, never inline). */
-  send(url: string, body: Record<string, unknown>, delayMs = 0): IpnDelivery {
+  send(url: string, body: Record<string, unknown>, opts: SendOptions = {}): IpnDelivery {
     const d: IpnDelivery = {
       id: ++this.seq,
+      kind: opts.kind ?? 'ipn',
+      ...(opts.event ? { event: opts.event } : {}),
+      signed: !this.unsigned,
       transactionRef: String(body.transactionRef ?? ''),
       url,
       body,
@@ -60,7 +84,7 @@ export class IpnDispatcher {
       attempts: [],
     };
     this.deliveries.push(d);
-    this.schedule(d, delayMs);
+    this.schedule(d, opts.delayMs ?? 0);
     return d;
   }
 
@@ -88,7 +112,7 @@ export class IpnDispatcher {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          [this.opts.header]: hmacHex(raw, this.opts.secret),
+          ...(d.signed ? { [d.kind === 'webhook' ? this.opts.webhookHeader : this.opts.header]: hmacHex(raw, this.opts.secret) } : {}),
         },
         body: raw,
         signal: ac.signal,
@@ -111,7 +135,7 @@ export class IpnDispatcher {
     delete d.nextAt;
     if (attempt.status === 200) {
       d.state = 'delivered';
-      this.opts.logger.info({ ipn: d.id, ref: d.transactionRef, attempts: d.attempts.length }, 'sandbox ipn delivered');
+      this.opts.logger.info({ ipn: d.id, kind: d.kind, event: d.event, ref: d.transactionRef, attempts: d.attempts.length }, 'sandbox ipn delivered');
       return;
     }
     const retryNo = d.attempts.length - 1; // 0 after the first attempt
@@ -130,6 +154,7 @@ export class IpnDispatcher {
   reset(): void {
     this.clearTimers();
     this.deliveries = [];
+    this.unsigned = false;
   }
 
   stop(): void {

@@ -10,7 +10,7 @@ export function sandboxModule(): ServiceModule {
       sandbox = createKyandaSandbox({
         config: app.config,
         logger: app.logger.child({ module: 'sandbox' }),
-        // As if the merchant had registered our IPN route in the dashboard (ASSUMED).
+        // As if the merchant had registered our IPN route in the dashboard (a sandbox assumption, docs/gateways.md "The sandbox").
         defaultCallbackUrl: () => `${app.config.PUBLIC_URL}/callbacks/kyanda`,
       });
     },

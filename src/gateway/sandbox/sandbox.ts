@@ -1,19 +1,23 @@
-// The Kyanda-family API v2 sandbox over HTTP: apiKey, rate limit, faults, signatures, field
-// rules from endpoints.ts, then the engine (transactions.ts). Also mounts the PAG imitation and
-// the test/demo routes (_ledger, _sms, _faults, _reset, _ipn).
+// The Kyanda-family API v2 sandbox over HTTP: apiKey, rate limit, faults, offline_mode, then the
+// request checks (checks.ts) and the engine (transactions.ts). Also mounts the PAG imitation and
+// the test/demo routes (_ledger, _sms, _ipn, _faults, _webhooks, _float, _reset).
+// docs/gateways.md, "The sandbox", says what it enforces and what it assumes.
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Config } from '../../config.js';
 import type { Logger } from '../../log.js';
 import { telcoOf } from '../../lib/phone.js';
+import { checkRequest } from './checks.js';
 import { errorBody, httpStatusFor, isPlatformErrorCode, SandboxError } from './codes.js';
-import { endpoints, signatureValue, type EndpointSpec, type SandboxEnv } from './endpoints.js';
-import { applyFaults, noFaults, takeFailure, type Faults } from './faults.js';
+import { endpointNamed, endpoints, type EndpointSpec, type SandboxEnv } from './endpoints.js';
+import { applyFaults, noFaults, takeCheckoutScenario, takeFailure, type Faults } from './faults.js';
 import { IpnDispatcher } from './ipn.js';
+import { OfflineQueue } from './offline.js';
 import { RateLimiter } from './rate-limit.js';
 import { readJsonBody } from './body.js';
-import { MSG_POSTED, MSG_QUEUED, SandboxEngine, type Txn } from './transactions.js';
-import { hmacHex, present, sameHex, sameSecret, text, type Body } from './wire.js';
+import { MSG_POSTED, SandboxEngine, type Txn, type TxnIntent } from './transactions.js';
+import { Webhooks } from './webhooks.js';
+import { sameSecret, text, type Body } from './wire.js';
 import { createPagSandbox, type PagSandbox } from './pag/sandbox.js';
 
 export interface KyandaSandboxOptions {
@@ -25,8 +29,8 @@ export interface KyandaSandboxOptions {
   pagPrefix?: string;
   /**
    * IPN target before any callback-url/create: embedded, our own /callbacks/kyanda, as if the
-   * merchant had registered it in the dashboard (ASSUMED). Read lazily: PUBLIC_URL gets its
-   * real port only after listen.
+   * merchant had registered it in the dashboard (a sandbox assumption). Read lazily: PUBLIC_URL
+   * gets its real port only after listen.
    */
   defaultCallbackUrl?: () => string | null;
 }
@@ -38,6 +42,7 @@ export interface KyandaSandbox {
   /** For tests and the standalone runner. */
   engine: SandboxEngine;
   ipn: IpnDispatcher;
+  webhooks: Webhooks;
   faults(): Faults;
 }
 
@@ -55,18 +60,23 @@ export function createKyandaSandbox(opts: KyandaSandboxOptions): KyandaSandbox {
   const ipn = new IpnDispatcher({
     secret: config.GATEWAY_WEBHOOK_SECRET,
     header: config.GATEWAY_SIGNATURE_HEADER,
+    webhookHeader: config.GATEWAY_WEBHOOK_SIGNATURE_HEADER,
     timeScale: config.SANDBOX_IPN_TIME_SCALE,
     logger,
   });
   let registeredCallback: string | null = null;
-  const engine = new SandboxEngine({
-    config,
-    logger,
-    ipn,
-    callbackUrl: () => registeredCallback ?? opts.defaultCallbackUrl?.() ?? null,
-  });
+  const callbackUrl = () => registeredCallback ?? opts.defaultCallbackUrl?.() ?? null;
+  const webhooks = new Webhooks({ ipn, logger, events: config.SANDBOX_WEBHOOK_EVENTS, url: config.SANDBOX_WEBHOOK_URL, callbackUrl });
+  const engine = new SandboxEngine({ config, logger, ipn, webhooks, callbackUrl });
   const limiter = new RateLimiter(config.SANDBOX_RATE_LIMIT_PER_MIN);
   let faults = noFaults();
+  const offline = new OfflineQueue({
+    timeScale: config.SANDBOX_IPN_TIME_SCALE,
+    logger,
+    isDown: () => faults.down,
+    process: processQueued,
+    giveUp: (txn) => engine.failQueued(txn, '1105', 'Payment services unavailable: offline retries exhausted.'),
+  });
   const recentSignatures = new Map<string, number>();
   const pag: PagSandbox = createPagSandbox({
     config,
@@ -104,8 +114,8 @@ export function createKyandaSandbox(opts: KyandaSandboxOptions): KyandaSandbox {
   }
 
   function accepted(txn: Txn): Record<string, unknown> {
-    if (txn.status === 'Queued') {
-      return { status: 'Queued', status_code: '1100', merchant_reference: txn.ref, transactionId: txn.ref, message: MSG_QUEUED, transactiontxt: MSG_QUEUED };
+    if (txn.status === 'QUEUED') {
+      return { status: 'QUEUED', status_code: '1100', merchant_reference: txn.ref, transactionId: txn.ref, message: txn.message, transactiontxt: txn.message };
     }
     if (txn.status === 'Pending') {
       return { status: 'Pending', status_code: '1100', merchant_reference: txn.ref, transactionId: txn.ref, message: txn.message, transactiontxt: txn.message };
@@ -145,33 +155,36 @@ export function createKyandaSandbox(opts: KyandaSandboxOptions): KyandaSandbox {
     if (!apiKey || !sameSecret(apiKey, config.GATEWAY_API_KEY)) {
       return { code: fail(ctx, '1102') };
     }
-    const offline = body.offline_mode === true;
-    if (faults.down && !offline) return { code: fail(ctx, '1105') };
+    // offline_mode: always taken at once; its checks run when it is processed, and a rejection
+    // comes by IPN (docs/gateways.md, "Offline mode"). Lookups have nothing to queue.
+    if (body.offline_mode === true && spec.category) {
+      const txn = engine.enqueue(spec.name, body, placeholder(spec, body));
+      answer(ctx, 200, accepted(txn));
+      ctx.res.once('close', () => offline.add(txn));
+      return { code: '1100', ref: txn.ref };
+    }
+    if (faults.down) return { code: fail(ctx, '1105') };
 
     try {
-      for (const field of spec.required) if (!present(body, field)) throw new SandboxError('1108', field);
-      if (spec.signature && !present(body, 'signature')) throw new SandboxError('1108', 'signature');
-      if (spec.required.includes('MerchantID') && text(body, 'MerchantID') !== config.MERCHANT_ID) throw new SandboxError('1101');
-      let signature = '';
-      if (spec.signature) {
-        signature = text(body, 'signature') ?? '';
-        const expected = hmacHex(spec.signature.map((p) => signatureValue(body, p)).join(''), config.GATEWAY_SECRET);
-        if (!sameHex(signature, expected)) throw new SandboxError('1104');
-      }
-      const intent = spec.validate(body, env);
+      const { intent, signature } = checkRequest(spec, body, env, config);
       switch (intent.kind) {
         case 'balance':
           answer(ctx, 200, { status: 'Success', status_code: '0000', Account_Bal: engine.floatKes, Earnings_Bal: 0 });
           return { code: '0000' };
         case 'status': {
-          const ref = spec.name === 'verify' ? String(ctx.params.ref ?? '') : intent.ref;
-          const txn = engine.find(ref);
+          // Transaction status takes the reference the gateway returned, nothing else (docs/
+          // gateways.md, "Transaction status"): our own reference is "not found" (7001), as on a
+          // real gateway. Verify "checks any transaction reference": ours too (docs/gateways.md,
+          // "The sandbox").
+          const verify = spec.name === 'verify';
+          const ref = verify ? String(ctx.params.ref ?? '') : intent.ref;
+          const txn = verify ? engine.find(ref) : engine.byGatewayRef(ref);
           if (!txn) throw new SandboxError('7001');
           answer(ctx, 200, { status: '200', status_code: '0000', details: engine.statusDetails(txn) });
           return { code: '0000', ref: txn.ref };
         }
         case 'callback': {
-          // ASSUMED: re-registration allowed in the sandbox (the real one needs support).
+          // Sandbox assumption: re-registration is allowed (the real one needs support).
           registeredCallback = intent.url;
           const ref = engine.newRef();
           answer(ctx, 200, { status: 'Success', status_code: '0000', merchant_reference: ref, transactionId: ref, message: 'Callback Updated!', transactiontxt: 'Callback Updated!' });
@@ -179,7 +192,7 @@ export function createKyandaSandbox(opts: KyandaSandboxOptions): KyandaSandbox {
         }
         case 'telco': {
           const telco = telcoOf(intent.prefix);
-          // ASSUMED: an unallocated prefix answers 8003 (Invalid Telco).
+          // Sandbox assumption: an unallocated prefix answers 8003 (Invalid Telco).
           if (telco === 'OTHER') throw new SandboxError('8003', 'prefix not allocated to a telco');
           answer(ctx, 200, { status: 'Success', status_code: '0000', prefix: intent.prefix, telco });
           return { code: '0000' };
@@ -188,22 +201,47 @@ export function createKyandaSandbox(opts: KyandaSandboxOptions): KyandaSandbox {
           const now = Date.now();
           const dupKey = `${spec.name}|${signature}|${intent.dupSalt ?? ''}`;
           if (spec.duplicateCode && isDuplicate(dupKey, now)) throw new SandboxError(spec.duplicateCode);
-          const queued = faults.down && offline;
-          // Offline: float is checked when processed; rejection comes by IPN (seed 002).
-          if (!queued && intent.usesFloat && intent.amount > engine.floatKes) throw new SandboxError('1107');
+          if (intent.usesFloat && intent.amount > engine.floatKes) throw new SandboxError('1107');
           if (spec.duplicateCode && config.SANDBOX_DUPLICATE_WINDOW_MS > 0) {
             recentSignatures.set(dupKey, now + config.SANDBOX_DUPLICATE_WINDOW_MS);
           }
-          const txn = engine.accept(spec.name, body, intent, queued);
+          const txn = engine.accept(spec.name, body, intent, scenarioFor(intent));
           answer(ctx, 200, accepted(txn));
-          // A synchronous vend's IPN follows the response, never inside it.
-          if (txn.status === 'Success') ctx.res.once('close', () => engine.sendIpn(txn));
+          // A synchronous vend's IPN (and a checkout's checkout.initiated) follows the answer.
+          ctx.res.once('close', () => engine.afterAnswer(txn));
           return { code: txn.status === 'Success' ? '0000' : '1100', ref: txn.ref };
         }
       }
     } catch (err) {
       if (err instanceof SandboxError) return { code: fail(ctx, err.code, err.message) };
       throw err;
+    }
+  }
+
+  function scenarioFor(intent: TxnIntent) {
+    return intent.category === 'Checkout' ? takeCheckoutScenario(faults, config.SANDBOX_CHECKOUT_DELAY_MS) : {};
+  }
+
+  /** What a QUEUED record shows until its request is checked. */
+  function placeholder(spec: EndpointSpec, body: Body): TxnIntent {
+    const amount = Number(text(body, 'amount') ?? text(body, 'destination.amount') ?? 0);
+    return { kind: 'txn', category: spec.category!, mode: 'sync', amount: Number.isFinite(amount) ? amount : 0, usesFloat: false, source: '', destination: '' };
+  }
+
+  /** A queued offline_mode request, tried while the service is up: judged like a direct one. */
+  function processQueued(txn: Txn): void {
+    const spec = endpointNamed(txn.endpoint);
+    try {
+      if (!spec) throw new SandboxError('5000', `no endpoint ${txn.endpoint}`);
+      const { intent } = checkRequest(spec, txn.ledger.body as Body, env, config);
+      if (intent.kind !== 'txn') throw new SandboxError('5000', 'not a transaction');
+      engine.startQueued(txn, intent, scenarioFor(intent));
+    } catch (err) {
+      if (err instanceof SandboxError) engine.failQueued(txn, err.code, err.message);
+      else {
+        logger.error({ err, ref: txn.ref }, 'sandbox offline processing failed');
+        engine.failQueued(txn, '5000', 'Unexpected error.');
+      }
     }
   }
 
@@ -244,7 +282,7 @@ export function createKyandaSandbox(opts: KyandaSandboxOptions): KyandaSandbox {
     router.get(`${prefix}/_ledger`, (ctx) => answer(ctx, 200, engine.ledger));
     router.get(`${prefix}/_sms`, (ctx) => answer(ctx, 200, engine.sms));
     router.get(`${prefix}/_ipn`, (ctx) => answer(ctx, 200, ipn.list()));
-    router.get(`${prefix}/_faults`, (ctx) => answer(ctx, 200, { ...faults, queued: engine.queuedCount(), float: engine.floatKes }));
+    router.get(`${prefix}/_faults`, (ctx) => answer(ctx, 200, { ...faults, queued: offline.count(), float: engine.floatKes }));
     router.post(`${prefix}/_faults`, async (ctx) => {
       const read = await readJsonBody(ctx.req, 16 * 1024);
       if (!read.ok) return answer(ctx, read.status, { error: read.reason });
@@ -252,10 +290,20 @@ export function createKyandaSandbox(opts: KyandaSandboxOptions): KyandaSandbox {
       if (!res.ok) return answer(ctx, 400, { error: res.error });
       const wasDown = faults.down;
       faults = res.faults;
+      ipn.unsigned = faults.unsignedIpn;
       let processed = 0;
-      if (wasDown && !faults.down) processed = engine.drainQueue();
+      if (wasDown && !faults.down) processed = offline.drain();
       logger.info({ latencyMs: faults.latencyMs, failNext: faults.failNext, down: faults.down, processed }, 'sandbox faults set');
       answer(ctx, 200, { ...faults, processed });
+    });
+    // Webhook subscription, as a merchant sets it in the dashboard: { events?, url? }.
+    router.get(`${prefix}/_webhooks`, (ctx) => answer(ctx, 200, webhooks.state()));
+    router.post(`${prefix}/_webhooks`, async (ctx) => {
+      const read = await readJsonBody(ctx.req, 16 * 1024);
+      if (!read.ok) return answer(ctx, read.status, { error: read.reason });
+      const res = webhooks.set(read.json);
+      if (!res.ok) return answer(ctx, 400, { error: res.error });
+      answer(ctx, 200, webhooks.state());
     });
     // Extra (not in CONTRACT.md): set the float to test 1107 without restarting.
     router.post(`${prefix}/_float`, async (ctx) => {
@@ -274,7 +322,9 @@ export function createKyandaSandbox(opts: KyandaSandboxOptions): KyandaSandbox {
 
   function reset(): void {
     engine.reset();
+    offline.reset();
     ipn.reset();
+    webhooks.reset();
     limiter.reset();
     recentSignatures.clear();
     faults = noFaults();
@@ -286,6 +336,7 @@ export function createKyandaSandbox(opts: KyandaSandboxOptions): KyandaSandbox {
   return {
     engine,
     ipn,
+    webhooks,
     faults: () => faults,
     routes(router: Router) {
       for (const prefix of prefixes) {
@@ -303,6 +354,7 @@ export function createKyandaSandbox(opts: KyandaSandboxOptions): KyandaSandbox {
     reset,
     stop() {
       engine.stop();
+      offline.reset();
       ipn.stop();
       pag.stop();
     },

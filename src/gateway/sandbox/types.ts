@@ -8,14 +8,16 @@ export interface LedgerEntry {
   endpoint: string;
   /** The request body as received (signature included). */
   body: unknown;
-  /** Status at acceptance: "Success", "Pending", "Queued", or a PAG status number as string. */
+  /** Status at acceptance: "Success", "Pending", "QUEUED" (offline_mode), or a PAG status number as string. */
   status: string;
   /** ISO time. */
   at: string;
   /** The merchant's own reference when it sent one (Kyanda metadata.reference, PAG order_id). */
   reference?: string;
-  /** Kyanda sandbox: the final status once reached ("Success" | "Failed"); `status` stays as accepted. */
+  /** Kyanda sandbox: the final status once reached ("Success" | "Failed" | "Reversed"); `status` stays as accepted. */
   final?: string;
+  /** Kyanda sandbox, offline_mode: ISO times the queued request was tried (first, then each retry). */
+  attempts?: string[];
 }
 
 /** One SMS the sandbox was asked to send (GET /sandbox/_sms). */

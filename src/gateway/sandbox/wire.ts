@@ -1,5 +1,6 @@
 // Reading request fields the way the Kyanda-family gateway does: values are the exact strings
-// sent on the wire, and each phone field has one accepted format (KYANDA-WIRE.md).
+// sent on the wire (the signature is checked over them as received), and a phone field takes
+// every form the documents show (docs/gateways.md, "Phone numbers").
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SandboxError } from './codes.js';
 
@@ -28,7 +29,7 @@ export function present(body: Body, path: string): boolean {
   return v !== undefined && v !== null && v !== '';
 }
 
-/** Missing optional values concatenate as "" (KYANDA-WIRE.md). */
+/** Missing optional values concatenate as "" (docs/gateways.md, "Signatures"). */
 export function signingString(body: Body, order: readonly string[]): string {
   return order.map((p) => text(body, p) ?? '').join('');
 }
@@ -49,15 +50,23 @@ export function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** "07…"/"01…" 10 digits: the docs' "beginning with 07, 10 digits" plus Safaricom's 011x range. */
-export const NATIONAL_PHONE = /^0[17]\d{8}$/;
-export const E164_PHONE = /^\+254[17]\d{8}$/;
+/**
+ * The four forms the documents show for a Kenyan mobile number: 07…/01… (10 digits), 2547…/2541…
+ * and +2547…/+2541…. Safaricom's 011x range is why 01… counts (docs/gateways.md, "Phone numbers").
+ */
+export const KENYAN_MOBILE = /^(?:0|254|\+254)([17]\d{8})$/;
 
-export function checkPhone(body: Body, path: string, format: 'national' | 'e164', code: string): string {
+/** The number as received, checked to be one of the documented forms; `code` otherwise. */
+export function checkPhone(body: Body, path: string, code: string): string {
   const v = text(body, path) ?? '';
-  const ok = format === 'national' ? NATIONAL_PHONE.test(v) : E164_PHONE.test(v);
-  if (!ok) throw new SandboxError(code, `${path} must be ${format === 'national' ? '07XXXXXXXX' : '+2547XXXXXXXX'}`);
+  if (!KENYAN_MOBILE.test(v)) throw new SandboxError(code, `${path} must be a Kenyan mobile number: 07XXXXXXXX, 01XXXXXXXX, 2547XXXXXXXX or +2547XXXXXXXX`);
   return v;
+}
+
+/** +2547… for any accepted form (the SMS log keeps E.164). */
+export function e164(phone: string): string {
+  const m = KENYAN_MOBILE.exec(phone);
+  return m ? `+254${m[1]}` : phone;
 }
 
 /** Whole KES as a decimal string without separators; anything else is `badCode`. */
@@ -71,8 +80,4 @@ export function checkOneOf(body: Body, path: string, allowed: readonly string[],
   const v = text(body, path) ?? '';
   if (!allowed.includes(v)) throw new SandboxError(code, `${path} not one of ${allowed.join(', ')}`);
   return v;
-}
-
-export function e164FromNational(national: string): string {
-  return `+254${national.slice(1)}`;
 }

@@ -1,4 +1,4 @@
-// The PAG sandbox's order book: one entry per order_id, moved through the seed's states.
+// The PAG sandbox's order book: one entry per order_id, moved through the documented states (docs/gateways.md, "5.7.3 status codes").
 import { randomInt } from 'node:crypto';
 import { SERVICE, RESULT, serviceDateTime } from './replies.js';
 
@@ -14,8 +14,8 @@ export interface Order {
   providerResult: { code: number; message: string };
   /** The INIT body as received (signature included). */
   body: Record<string, unknown>;
-  /** INIT extra plus data accepted later through STATUS (universal flow). */
-  extra: Record<string, string>;
+  /** INIT extra plus data accepted later through STATUS (universal flow); any JSON values. */
+  extra: Record<string, unknown>;
   /** The INIT answer, replayed verbatim to any repeat of this order_id. */
   initReply: Record<string, unknown>;
   /** Universal flow: fields still missing while status is 8. */
@@ -37,7 +37,7 @@ export function newTransactionId(): string {
 export function stateReply(o: Order, extras: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     order_id: o.orderId,
-    // The seed's status-8 sample carries an empty transaction_id: nothing has started yet.
+    // The documented status-8 sample carries an empty transaction_id: nothing has started yet.
     transaction_id: o.status === 8 ? '' : o.transactionId,
     transaction_ref: o.transactionRef,
     status: o.status,

@@ -1,12 +1,13 @@
-// The Payment API Gateway 5.7.3 imitation (seed 004), mounted by the sandbox module at
-// /sandbox/pag: POST {prefix}/{public_id}/payment_c2b | payment_b2c | status, any public_id.
+// The Payment API Gateway 5.7.3 imitation (docs/gateways.md, "Payment API Gateway 5.7.3"),
+// mounted by the sandbox module at /sandbox/pag: POST {prefix}/{public_id}/payment_c2b |
+// payment_b2c | status, any public_id.
 //
 // Checks, in order: JSON object body (400, result 3) → merchant_id = MERCHANT_ID (401, result 2)
 // → signature over the body as sent, GATEWAY_SECRET (401, result 1) → order_id → for INIT, a
-// known order_id replays its first answer verbatim (seed: identical nonce → identical response,
+// known order_id replays its first answer verbatim (documented: identical nonce → identical response,
 // operation not repeated) → required fields (400, result 3) → provider/currency (400, result 5).
 //
-// Providers: 14 is the seed's simulator (status 1, provider_result -8888 "Good", stays in
+// Providers: 14 is the documented simulator (status 1, provider_result -8888 "Good", stays in
 // progress, no callback). 40 is a sandbox-only "completing" provider: status 1, then after
 // SANDBOX_CHECKOUT_DELAY_MS status 2 (customer 254700000001 → 4 cancelled, 254700000002 → 3
 // insufficient funds) and a signed callback to callback_url.
@@ -15,7 +16,7 @@
 // "OTP sent"; STATUS with extra.otp = PAG_SANDBOX_OTP → 2; a wrong one stays 1 (3 wrong → 3).
 // Payout confirmation: a provider-40 payment_b2c to 254700000003 answers confirm_type 1 and
 // waits; a second payment_b2c with the same order_id and extra.confirmation_code =
-// PAG_SANDBOX_OTP releases it (the seed's "Confirmation Types" section is missing: assumed).
+// PAG_SANDBOX_OTP releases it (the documentation's "Confirmation Types" section is missing: assumed).
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Config } from '../../../config.js';
@@ -91,21 +92,27 @@ export function createPagSandbox(deps: PagSandboxDeps): PagSandbox {
     return body;
   }
 
-  function readExtra(v: unknown): Record<string, string> {
-    if (v === undefined) return {};
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Reject(400, RESULT.PARAMETER, 'extra must be an object');
-    const out: Record<string, string> = {};
-    for (const [k, x] of Object.entries(v)) {
-      if (typeof x !== 'string' && typeof x !== 'number') throw new Reject(400, RESULT.PARAMETER, `extra.${k} must be a string`);
-      out[k] = String(x);
-    }
-    return out;
+  /**
+   * `extra` is an object whose values may be anything JSON holds (strings, numbers, booleans,
+   * null, nested objects and lists): the reference signature function walks them all
+   * (docs/gateways.md, "5.7.3 signature"), so the sandbox is no stricter. Only the keys it acts
+   * on are read, as text (scalar()).
+   */
+  function readExtra(v: unknown): Record<string, unknown> {
+    if (v === undefined || v === null) return {};
+    if (typeof v !== 'object' || Array.isArray(v)) throw new Reject(400, RESULT.PARAMETER, 'extra must be an object');
+    return { ...(v as Record<string, unknown>) };
+  }
+
+  /** A string or number of extra as text; anything else (true, null, an object) as undefined. */
+  function scalar(v: unknown): string | undefined {
+    return typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
   }
 
   function validateInit(b: Record<string, unknown>): void {
     const need = (k: string, ok: boolean, what: string) => { if (!ok) throw new Reject(400, RESULT.PARAMETER, `${k} ${b[k] === undefined ? 'is required' : `must be ${what}`}`); };
     const customer = b.customer_id;
-    // The seed's own sample sends customer_id as a number (900000001).
+    // The documented sample sends customer_id as a number (900000001).
     need('customer_id', (typeof customer === 'string' || typeof customer === 'number') && /^\d{6,15}$/.test(String(customer)), 'digits');
     need('customer_user_id', typeof b.customer_user_id === 'string' && b.customer_user_id.length >= 1 && b.customer_user_id.length <= 200, 'a string of at most 200 characters');
     need('amount', isWireAmount(b.amount), 'a positive amount with two decimals, e.g. "100.00"');
@@ -123,8 +130,8 @@ export function createPagSandbox(deps: PagSandboxDeps): PagSandbox {
     const errors: Record<string, string[]> = {};
     if (o.providerId === SANDBOX_COMPLETING_PROVIDER && o.body.currency !== 'KES') {
       const email = o.extra.customer_email;
-      if (email === undefined || email === '') errors.customer_email = ['The customer email field is required.'];
-      else if (!EMAIL.test(email)) errors.customer_email = ['The customer email must be a valid email address.'];
+      if (email === undefined || email === null || email === '') errors.customer_email = ['The customer email field is required.'];
+      else if (!EMAIL.test(scalar(email) ?? '')) errors.customer_email = ['The customer email must be a valid email address.'];
     }
     return errors;
   }
@@ -146,10 +153,11 @@ export function createPagSandbox(deps: PagSandboxDeps): PagSandbox {
       o.providerResult = { code: 0, message: 'Confirmation required' };
       return;
     }
-    if (o.extra.phone !== undefined && o.extra.otp === undefined) {
+    const otpPhone = scalar(o.extra.phone);
+    if (otpPhone !== undefined && o.extra.otp === undefined) {
       o.otpPending = true;
       o.providerResult = { code: 0, message: 'OTP sent' };
-      logger.info({ sandbox: 'pag', order_id: o.orderId, phone: maskPhone(o.extra.phone) }, 'sandbox OTP sent');
+      logger.info({ sandbox: 'pag', order_id: o.orderId, phone: maskPhone(otpPhone) }, 'sandbox OTP sent');
       return;
     }
     if (o.providerId === SIMULATOR_PROVIDER) {
@@ -171,7 +179,7 @@ export function createPagSandbox(deps: PagSandboxDeps): PagSandbox {
     o.otpPending = false;
     o.providerResult = { code: outcome.status === 2 ? 0 : outcome.status === 4 ? 1032 : 1, message: outcome.message };
     if (outcome.status === 2) o.transactionRef = `SBX.${o.transactionId}`;
-    // The seed's simulator never sends callbacks; only the sandbox's completing provider does.
+    // The documented simulator never sends callbacks; only the sandbox's completing provider does.
     if (o.providerId === SANDBOX_COMPLETING_PROVIDER) return deliverCallback(o, 0);
   }
 
@@ -223,7 +231,7 @@ export function createPagSandbox(deps: PagSandboxDeps): PagSandbox {
     } else {
       start(o);
     }
-    // The seed: "Expecting the action block in the INIT response" is a mistake: none here.
+    // The documentation: "Expecting the action block in the INIT response" is a mistake: none here.
     o.initReply = { ...stateReply(o), confirm_type: o.confirmType };
     orders.set(orderId, o);
     deps.record({ ref: o.transactionId, endpoint: `pag/${op}`, body: b, status: String(o.status), at: new Date().toISOString(), reference: orderId });
@@ -259,7 +267,7 @@ export function createPagSandbox(deps: PagSandboxDeps): PagSandbox {
       return { http: 200, body: stateReply(o) };
     }
     if (o.otpPending && extra.otp !== undefined) {
-      if (extra.otp === config.PAG_SANDBOX_OTP) {
+      if (scalar(extra.otp) === config.PAG_SANDBOX_OTP) {
         o.providerResult = { code: 0, message: 'OTP confirmed' };
         void complete(o, { status: 2, message: 'Success' });
         return { http: 200, body: stateReply(o) };
