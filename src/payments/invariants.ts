@@ -1,6 +1,6 @@
 // The promise of the money flows, checked over every order and the gateway's ledger:
-// - paid ⇒ exactly one of fulfilled / refunded / needs_attention (or closed by a person after
-//   that), and it reached one: never stuck;
+// - paid (a payment the gateway's lookup confirmed, matching the order or not) ⇒ exactly one of
+//   fulfilled / refunded / needs_attention (or closed by a person after that): never stuck;
 // - a payment counts only once the gateway's status lookup confirmed it;
 // - at most one vend per order in the ledger, and no vend without a confirmed payment or an
 //   agent's PIN;
@@ -55,7 +55,8 @@ export async function checkInvariants(store: OrderStore, ledger: LedgerLike[], o
   for (const [id, n] of vends) if (n > 1) problems.push(`order ${id}: ${n} vends in the ledger`);
   for (const [id, { order, history }] of orders) {
     const paidMoves = history.filter((h) => h.to === 'paid');
-    const paid = paidMoves.length > 0;
+    // Money in: a move to paid, or a payment the lookup confirmed that did not match the order.
+    const paid = paidMoves.length > 0 || history.some((h) => h.cause.startsWith(PAID_CAUSE));
     for (const h of paidMoves) {
       if (!h.cause.startsWith(PAID_CAUSE) && h.from !== 'needs_attention') problems.push(`order ${id}: paid without the gateway's status lookup (${h.cause})`);
     }

@@ -171,7 +171,7 @@ export class Settler {
       // Paid, but not what was ordered: nothing is vended.
       const moved = await this.toAttention(orderId, 'checkout', `payment does not match the order: ${check.reason}`, {
         ...(check.paidMinor !== undefined ? { paidMinor: check.paidMinor } : {}), reasonCode: check.code, ...(ref ? { checkoutRef: ref } : {}),
-      });
+      }, `${paidWhy}, but it does not match the order: ${check.reason}`);
       if (moved && check.code === 'UNDERPAID' && check.paidMinor && check.paidMinor > 0) {
         // What was paid goes back, and the customer is told.
         const t = await st.transition(orderId, 'refunding', `underpaid: refunding the KES ${(check.paidMinor / 100).toFixed(2)} paid`, {
@@ -232,10 +232,10 @@ export class Settler {
   }
 
   /** Parks an order for a person. false when it was already settled or parked. */
-  async toAttention(orderId: string, step: string, reason: string, set: Partial<Order> = {}): Promise<boolean> {
+  async toAttention(orderId: string, step: string, reason: string, set: Partial<Order> = {}, cause = reason): Promise<boolean> {
     const order = await this.store.get(orderId);
     if (!order || !ATTENTION_FROM.includes(order.state)) return false;
-    const t = await this.store.transition(orderId, 'needs_attention', reason, {
+    const t = await this.store.transition(orderId, 'needs_attention', cause, {
       from: [order.state], set: { ...set, attention: reason, attentionStep: step, attentionFrom: order.state },
     });
     if (!t.ok) return false;

@@ -47,19 +47,26 @@ export function createBulkWorker(app: AppContext, store: BulkStore, queue: Queue
     // A previous attempt may have reached the gateway and died before recording it.
     const prev = await store.batchInfo(bulkId, n);
     if (prev?.status === 'sending') {
+      // Asked by the gateway's reference when an answer gave one, else by ours (docs/gateways.md,
+      // "Whose reference"): "not found" under ours proves nothing, so the batch is not resent.
       let found;
       try {
-        found = await app.gateway.transactionStatus(reference);
+        found = await app.gateways.sms.lookup({ ...(prev.gatewayRef ? { gatewayRef: prev.gatewayRef } : {}), reference });
       } catch (err) {
         // A lookup that failed is not "the gateway does not have it": resending now could send
         // the batch twice. Stay "sending" and ask again on the next attempt.
         log.warn({ attempt, err: (err as Error).message }, 'bulk batch lookup failed; not resending yet');
         throw new Error(`lookup of ${reference} failed`);
       }
-      if (found && (found.status === 'succeeded' || found.status === 'pending')) {
-        await store.finish(bulkId, n, 'sent', found.gatewayRef, { ...base, status: 'sent', gatewayRef: found.gatewayRef });
-        log.info({ gatewayRef: found.gatewayRef }, 'bulk batch found already accepted; not resent');
+      if (found.kind === 'found' && (found.update.status === 'succeeded' || found.update.status === 'pending')) {
+        await store.finish(bulkId, n, 'sent', found.update.gatewayRef, { ...base, status: 'sent', gatewayRef: found.update.gatewayRef });
+        log.info({ gatewayRef: found.update.gatewayRef }, 'bulk batch found already accepted; not resent');
         return 'sent (found)';
+      }
+      if (found.kind === 'not_found' && !found.proof) {
+        log.warn({ attempt }, 'bulk batch outcome unknown and not found under our reference; not resent');
+        if (attempt >= c.SMS_BATCH_ATTEMPTS) await fail(bulkId, n, base, 'UNKNOWN', 'outcome unknown: not found under our reference; not resent');
+        throw new Error(`outcome of ${reference} unknown`);
       }
     }
 
@@ -68,7 +75,7 @@ export function createBulkWorker(app: AppContext, store: BulkStore, queue: Queue
     await store.setBatch(bulkId, n, { ...base, status: 'sending' });
     let result: GatewayResult;
     try {
-      result = await app.gateway.bulkSms({ phones: recipients.map((m) => `+${m}`), message }, { reference });
+      result = await app.gateways.sms.bulkSms({ phones: recipients.map((m) => `+${m}`), message }, { reference });
     } catch (err) {
       // A throw from the client is a bug or a refusal before sending; retry like a 5xx.
       log.warn({ err: (err as Error).message, attempt }, 'bulk batch call threw');

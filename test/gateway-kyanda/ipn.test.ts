@@ -91,6 +91,14 @@ test('malformed bodies are refused as unreadable', () => {
   }
 });
 
+test('a webhook signed under its own header verifies; a forged one there is refused, not taken as unsigned', () => {
+  const both = { ...cfg, webhookHeader: 'X-Kemru-Technologies-Signature' };
+  const raw = JSON.stringify({ event: 'payment.success', eventId: 'EVT1', ...seedIpn });
+  assert.ok(upd(parseIpn({ 'x-kemru-technologies-signature': sign(raw) }, raw, both)), 'genuine');
+  assert.deepEqual(parseIpn({ 'x-kemru-technologies-signature': sign(raw, 'forger') }, raw, both), { ok: false, why: 'bad_signature' });
+  assert.deepEqual(parseIpn({ 'x-kemru-signature': sign(raw), 'x-kemru-technologies-signature': 'ab'.repeat(32) }, raw, both), { ok: false, why: 'bad_signature' }, 'one good, one forged');
+});
+
 test('webhook events: the record inside, the event name kept, a reversal is a reversal', () => {
   const rec = { ...seedIpn, category: 'Checkout' };
   for (const [event, want] of [['payment.success', 'succeeded'], ['payment.failed', 'failed'], ['payment.reversed', 'reversed']] as const) {

@@ -85,16 +85,26 @@ test('Kenya Power prepaid returns a 20-digit token; TV bill succeeds', async () 
   kind(await gw.payBill({ biller: 'KPLC_POSTPAID', account: '2233445', amountMinor: amount(), initiatorPhone: '0712345678' }, { reference: ref('kplcpost') }), 'succeeded');
 });
 
-test('async endpoints answer pending; status by our reference and verify by theirs find them', async () => {
+test('async endpoints answer pending; status by the gateway reference finds them, by ours it does not; lookup() picks the right one', async () => {
   const reference = ref('co');
   const co = await gw.checkout({ phone: '0712345678', amountMinor: amount(), channel: 'MPESA', metadata: { reason: 'test' } }, { reference });
   kind(co, 'pending');
+  assert.ok(co.kind === 'pending');
   const done = await until(async () => {
-    const u = await gw.transactionStatus(reference);
+    const u = await gw.transactionStatus(co.gatewayRef);
     return u?.status === 'succeeded' ? u : null;
   });
-  assert.equal(done.reference, reference);
-  if (co.kind === 'pending') assert.equal((await gw.verifyTransaction(co.gatewayRef))?.gatewayRef, co.gatewayRef);
+  assert.equal(done.reference, reference, 'our reference comes back in the record');
+  // transaction-status takes the reference the gateway returned (docs/gateways.md, "Whose reference").
+  assert.equal(await gw.transactionStatus(reference), null);
+  assert.equal((await gw.verifyTransaction(co.gatewayRef))?.gatewayRef, co.gatewayRef);
+  const byTheirs = await gw.lookup({ gatewayRef: co.gatewayRef, reference });
+  assert.equal(byTheirs.kind === 'found' && byTheirs.update.status, 'succeeded');
+  // Without their reference, verify is asked with ours.
+  const byOurs = await gw.lookup({ reference });
+  assert.equal(byOurs.kind === 'found' && byOurs.update.gatewayRef, co.gatewayRef);
+  // Not found under our reference proves nothing with this gateway.
+  assert.deepEqual(await gw.lookup({ reference: ref('never-sent') }), { kind: 'not_found', proof: false });
   kind(await gw.mobilePayout({ phone: '0715330000', amountMinor: amount(), channel: 'MPESA', initiatorName: 'John Doe', initiatorCountry: 'Kenya' }, { reference: ref('mp') }), 'pending');
   kind(await gw.bankPayout({ name: 'Harry Kessy', accountNumber: '2042581154', phone: '0715330000', bankCode: '105', amountMinor: amount(), initiatorName: 'John Doe', initiatorCountry: 'Kenya' }, { reference: ref('bp') }), 'pending');
   kind(await gw.b2b({ channel: 'BusinessPayBill', shortCode: '4079491', identifier: '0739117883', amountMinor: amount(), remarks: 'Settlement', resultUrl: `${svc.url}/b2b-result` }, { reference: ref('b2b') }), 'pending');
@@ -285,7 +295,8 @@ test('IPN end to end: the sandbox signs, the client verifies and parses (cancell
     assert.equal(u.details.reason, 'CANCELLED_BY_USER');
     if (co.kind === 'pending') assert.equal(u.gatewayRef, co.gatewayRef);
     assert.deepEqual(gw.parseCallback(ipn.headers, ipn.raw.replace('CANCELLED_BY_USER', 'OK')), { ok: false, why: 'bad_signature' }, 'tampered IPN refused');
-    const looked = await gw.transactionStatus(reference);
+    assert.ok(co.kind === 'pending');
+    const looked = await gw.transactionStatus(co.gatewayRef);
     assert.equal(looked?.status, 'failed');
   } finally {
     srv.closeAllConnections();

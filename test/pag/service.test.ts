@@ -7,7 +7,8 @@ import { signBody } from '../../src/gateway/pag/signature.js';
 import type { PagGateway } from '../../src/gateway/pag/client.js';
 import { waitFor, uid } from './support.js';
 
-const svc = await startTestService({ GATEWAY: 'pag', SANDBOX_CHECKOUT_DELAY_MS: '100' }, { workers: false });
+// A menu of what this gateway can do on its own (the default menu sells airtime and bills).
+const svc = await startTestService({ GATEWAY: 'pag', MENUS_DIR: 'test/fixtures/menus/pag-merchant', SANDBOX_CHECKOUT_DELAY_MS: '100' }, { workers: false });
 after(() => svc.close());
 const gw = svc.app.gateway as PagGateway;
 

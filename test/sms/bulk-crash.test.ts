@@ -32,7 +32,7 @@ async function acceptedThenDied(message: string, count: number, seed: number, ba
   return id;
 }
 
-test('a worker killed after the first batch: the rest is sent on restart, nothing twice', async () => {
+test('a worker killed after the first batch: the rest is sent on restart, nothing twice; the batch in flight is never resent blindly', async () => {
   const prefix = svc.app.config.REDIS_PREFIX;
   const gateway = `${svc.url}/sandbox`;
   const numbers = uniqueNumbers(2150, 7);
@@ -60,23 +60,29 @@ test('a worker killed after the first batch: the rest is sent on restart, nothin
 
   await faults({ latencyMs: 0 });
   const restarted = await startService(
-    testConfig({ REDIS_PREFIX: prefix, GATEWAY_URL: gateway, SMS_JOB_LOCK_MS: '1500' }),
+    testConfig({ REDIS_PREFIX: prefix, GATEWAY_URL: gateway, SMS_JOB_LOCK_MS: '1500', SMS_BATCH_ATTEMPTS: '3', SMS_RETRY_BASE_MS: '100' }),
     { http: false, workers: true, modules: [smsModule()] },
   );
+  let final;
   try {
-    const final = await waitFor('campaign done after restart', async () => {
+    final = await waitFor('campaign done after restart', async () => {
       const s = await statusOf(r.json.id);
       return s.state === 'done' ? s : undefined;
     }, 20000, 100);
-    assert.equal(final.totals.batchesSent, 3);
-    assert.equal(final.totals.recipientsSent, 2150);
   } finally {
     await restarted.close();
   }
   const sent = (await sandboxSms(svc.url)).filter((s) => s.message === message);
-  assert.deepEqual(sent.map((s) => s.recipients.length).sort((a, b) => b - a), [1000, 1000, 150], 'each batch sent exactly once');
   const all = sent.flatMap((s) => s.recipients.map(nsn));
-  assert.equal(new Set(all).size, 2150);
+  assert.equal(new Set(all).size, all.length, 'nobody got the message twice');
+  // The batch that was in flight when the worker died either reached the gateway (then it is
+  // found by the lookup and counted as sent) or its outcome cannot be known: then it is held and
+  // finally reported as failed UNKNOWN for a person, never resent on "not found" alone
+  // (docs/gateways.md, "Whose reference").
+  assert.equal(final.totals.recipientsSent + final.totals.recipientsFailed, 2150);
+  assert.equal(final.totals.recipientsSent, all.length, 'what counts as sent is what the gateway took');
+  for (const b of final.batches) if (b.status === 'failed') assert.match(b.error, /^UNKNOWN/);
+  assert.ok(final.totals.batchesSent >= 2, JSON.stringify(final.totals));
 });
 
 test('a batch the gateway accepted just before the worker died is found by reference, not resent', async () => {

@@ -148,7 +148,8 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
       }
     },
     parseCallback: (headers, rawBody) => parseIpn(headers, rawBody, {
-      header: c.GATEWAY_SIGNATURE_HEADER, secret: c.GATEWAY_WEBHOOK_SECRET, required: c.IPN_SIGNATURE === 'required',
+      header: c.GATEWAY_SIGNATURE_HEADER, webhookHeader: c.GATEWAY_WEBHOOK_SIGNATURE_HEADER,
+      secret: c.GATEWAY_WEBHOOK_SECRET, required: c.IPN_SIGNATURE === 'required',
     }),
     close: () => transport.close(),
   };

@@ -12,8 +12,10 @@ import type { CallbackParse } from '../types.js';
 import { toTransactionUpdate } from './update.js';
 
 export interface IpnConfig {
-  /** GATEWAY_SIGNATURE_HEADER. */
+  /** GATEWAY_SIGNATURE_HEADER (IPNs). */
   header: string;
+  /** GATEWAY_WEBHOOK_SIGNATURE_HEADER (webhook events), when it differs. */
+  webhookHeader?: string;
   /** GATEWAY_WEBHOOK_SECRET (defaults to GATEWAY_SECRET in config). */
   secret: string;
   /** IPN_SIGNATURE=required: refuse notifications without a signature. */
@@ -51,8 +53,11 @@ function recordOf(json: Record<string, unknown>): { record: unknown; event?: str
 }
 
 export function parseIpn(headers: Record<string, string | string[] | undefined>, rawBody: string | Buffer, cfg: IpnConfig): CallbackParse {
-  const signed = headerValue(headers, cfg.header) !== undefined;
-  if (signed ? !verifyIpnSignature(headers, rawBody, cfg) : cfg.required) return { ok: false, why: 'bad_signature' };
+  // Whichever of the two headers is present must verify; a forged signature is never "absent".
+  const names = [cfg.header, ...(cfg.webhookHeader && cfg.webhookHeader.toLowerCase() !== cfg.header.toLowerCase() ? [cfg.webhookHeader] : [])];
+  const present = names.filter((h) => headerValue(headers, h) !== undefined);
+  const signed = present.length > 0;
+  if (signed ? !present.every((h) => verifyIpnSignature(headers, rawBody, { ...cfg, header: h })) : cfg.required) return { ok: false, why: 'bad_signature' };
   let json: unknown;
   try {
     json = JSON.parse(typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8'));
