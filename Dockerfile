@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # USSD & SMS channel service.
 #   docker build -t ussd-sms .
-#   docker run -p 3000:3000 -e REDIS_URL=redis://redis-host:6379 ussd-sms
+#   docker run -p 3000:3000 -e REDIS_URL=redis://redis-host:6379 -e GATEWAY_URL=… -e GATEWAY_API_KEY=… \
+#     -e GATEWAY_SECRET=… -e MERCHANT_ID=… -e API_TOKEN=<32+ chars> ussd-sms
+#   (NODE_ENV=production: no GATEWAY_URL is refused unless SANDBOX=1 asks for the demo sandbox)
 # or `docker compose up` (compose.yaml adds Redis).
 # Stages: deps (all deps, for the build) → build (tsc → dist/) → prod-deps (production deps
 # only) → runtime (node, prod node_modules, dist/, menus/; no compiler, no tests, no sources).

@@ -50,7 +50,7 @@ export interface ServiceModule {
    * (POST /ussd). It must call next() for any request it does not serve; the same routes
    * should still be declared in routes() so the router answers 405 for other methods.
    */
-  front?(app: AppContext): Middleware;
+  front?(app: AppContext): Middleware | undefined;
   /** After every module's init, before anything is served: throw to refuse start-up. */
   ready?(app: AppContext): Promise<void> | void;
   start?(app: AppContext): Promise<void> | void;

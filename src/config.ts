@@ -11,6 +11,10 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 
 const schema = z.object({
   // ── HTTP / process ────────────────────────────────────────────────
+  /** production: the refusals of productionProblems() apply. */
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /** In production, run the embedded sandbox gateway anyway (a demo): SANDBOX=1. */
+  SANDBOX: bool.default(false),
   PORT: int(0, 65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -187,6 +191,32 @@ export interface Config extends RawConfig {
 
 export class ConfigError extends Error {}
 
+/** The documented sandbox credentials: never with real money. */
+const SANDBOX_CREDENTIALS: Array<[keyof RawConfig, string]> = [
+  ['GATEWAY_SECRET', 'sandbox-secret'], ['GATEWAY_API_KEY', 'sandbox-api-key'], ['MERCHANT_ID', 'sandbox-merchant'],
+];
+const PRODUCTION_TOKEN_MIN = 32;
+
+/**
+ * Production is not the demo (docs/operations.md, "Production"): the embedded sandbox only when
+ * asked for (SANDBOX=1, and then its test routes need the API token), a real gateway never with
+ * the sandbox's credentials, and always an API token long enough to guard operators' routes.
+ */
+function productionProblems(c: RawConfig, embedded: boolean, gateways: Array<{ name: string; url: string | undefined }>): string[] {
+  const out: string[] = [];
+  if (embedded && !c.SANDBOX) {
+    const missing = gateways.filter((g) => !g.url).map((g) => g.name);
+    out.push(`no gateway URL for ${missing.join(', ')}: set GATEWAY_URL (or ${missing.map((n) => `${n.toUpperCase()}_GATEWAY_URL`).join(', ')}) to the real gateway, or SANDBOX=1 to run the embedded sandbox on purpose (no real money)`);
+  }
+  if (gateways.some((g) => g.url)) {
+    for (const [k, v] of SANDBOX_CREDENTIALS) if (c[k] === v) out.push(`${k} is the sandbox's documented value "${v}": set the credentials your gateway issued`);
+  }
+  if (!c.API_TOKEN || c.API_TOKEN.length < PRODUCTION_TOKEN_MIN) {
+    out.push(`API_TOKEN must be set to at least ${PRODUCTION_TOKEN_MIN} characters (it guards the operators' API${embedded ? ' and the sandbox\'s test routes' : ''})`);
+  }
+  return out;
+}
+
 /** Parse env into a Config; throws ConfigError whose message names the bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings are "unset" so `FOO= npm start` behaves like not setting FOO.
@@ -198,7 +228,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`config: ${issue.path.join('.')}: ${issue.message}`);
   }
   const c = parsed.data;
-  const embeddedSandbox = !c.GATEWAY_URL;
+  // The sandbox is mounted when some gateway a role uses has no URL of its own.
+  const urls = { kyanda: c.KYANDA_GATEWAY_URL ?? c.GATEWAY_URL, pag: c.PAG_GATEWAY_URL ?? c.GATEWAY_URL };
+  const used = new Set([c.COLLECT_GATEWAY ?? c.GATEWAY, c.FULFIL_GATEWAY ?? c.GATEWAY, c.SMS_GATEWAY ?? c.GATEWAY]);
+  const embeddedSandbox = [...used].some((g) => !urls[g]);
+  if (c.NODE_ENV === 'production') {
+    const problems = productionProblems(c, embeddedSandbox, [...used].map((g) => ({ name: g, url: urls[g] })));
+    if (problems.length) throw new ConfigError(`config: refusing to start in production:\n  - ${problems.join('\n  - ')}`);
+  }
   return {
     ...c,
     PUBLIC_URL: (c.PUBLIC_URL ?? `http://127.0.0.1:${c.PORT}`).replace(/\/$/, ''),
