@@ -47,3 +47,20 @@ test('orders show prints the record and its history; unknown ids exit 1', async 
   assert.match(r.out, /- +→ created +confirmed\n.*created +→ awaiting_payment +scheduled/);
   assert.equal((await script('orders', 'show', 'KNOPE')).code, 1);
 });
+
+test('orders attention lists needs_attention orders with their reasons; retry and close go through the API', async () => {
+  const store = new OrderStore(redis, (...p) => REDIS_PREFIX + p.join(':'));
+  const id = orderIdFor(randomUUID());
+  await store.create({ id, idem: 'y', kind: 'airtime', pay: 'checkout', phone: '+254712345679', lang: 'en', amountMinor: 7000, recipient: '+254712345679', telco: 'SAFARICOM' }, 'confirmed');
+  await store.transition(id, 'awaiting_payment', 'scheduled');
+  await store.transition(id, 'needs_attention', 'payment does not match the order: paid KES 500.00 for an order of KES 70.00', { set: { attention: 'paid KES 500.00 for an order of KES 70.00', attentionStep: 'checkout', attentionFrom: 'awaiting_payment' } });
+  const r = await script('orders', 'attention');
+  assert.equal(r.code, 0, r.err);
+  assert.ok(r.out.includes(`${id}\tairtime/checkout\tKES 70\t2547****5679\t`), r.out);
+  assert.ok(r.out.includes('\tcheckout\tpaid KES 500.00 for an order of KES 70.00'), r.out);
+  assert.match(r.err, /1 order\(s\) need attention/);
+  // Without a running service (or token) retry says why and fails.
+  const noApi = await script('orders', 'retry', id);
+  assert.equal(noApi.code, 1);
+  assert.equal((await script('orders', 'close', id)).code, 2, 'close needs a reason');
+});
