@@ -76,9 +76,11 @@ export function createLogger(level: string, name = 'ussd-sms', opts: LoggerOptio
     name,
     level,
     // Defence in depth: these keys must never reach a log line even if someone logs a raw body.
+    // Secrets only: `code` is a gateway's status code on every gateway line, and OTP codes are
+    // only ever held in a variable named `otp` (src/sms/otp.ts), so it is not redacted.
     redact: {
       paths: [
-        'pin', '*.pin', 'newPin', '*.newPin', 'otp', '*.otp', 'code', '*.code',
+        'pin', '*.pin', 'newPin', '*.newPin', 'new_pin', '*.new_pin', 'otp', '*.otp',
         'signature', '*.signature', 'apiKey', '*.apiKey', 'secret', '*.secret',
         'authorization', '*.authorization', 'headers.apiKey', 'req.headers.authorization',
       ],

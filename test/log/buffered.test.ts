@@ -20,3 +20,23 @@ for (const how of ['exit', 'natural', 'flush', 'flushcb']) {
     });
   }
 }
+
+test('redaction hides secrets only: PINs, codes sent by SMS, signatures, keys; a gateway status code stays readable', async () => {
+  const { pino } = await import('pino');
+  const { createLogger: make } = await import('../../src/log.js');
+  const lines: string[] = [];
+  const real = make('info');
+  // Catch what the service's own logger writes (its options, its redaction).
+  const stream = (real as unknown as Record<symbol, { write: (s: string) => boolean }>)[pino.symbols.streamSym]!;
+  const original = stream.write.bind(stream);
+  stream.write = (s: string) => { lines.push(s); return true; };
+  try {
+    real.info({ gateway: 'kyanda', code: '1104', otp: '482913', body: { pin: '1234', signature: 'abc', new_pin: '9876' } }, 'gateway call');
+  } finally {
+    stream.write = original;
+  }
+  const line = JSON.parse(lines[0]!) as Record<string, unknown> & { body: Record<string, unknown> };
+  assert.equal(line.code, '1104');
+  assert.equal(line.otp, '[redacted]');
+  assert.deepEqual(line.body, { pin: '[redacted]', signature: '[redacted]', new_pin: '[redacted]' });
+});

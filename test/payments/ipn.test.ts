@@ -129,3 +129,23 @@ test('an IPN for an unknown reference is kept for inspection; the other gateway 
   const pag = await fetch(`${s.url}/callbacks/pag`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
   assert.equal(pag.status, 404);
 });
+
+test("normal traffic's own SMS notices (receipts, OTPs, bulk batches) are recognised, not listed as unknown", async () => {
+  const auth = { authorization: 'Bearer test-api-token-0123456789', 'content-type': 'application/json' };
+  const before = ((await (await fetch(`${s.url}/api/ipns/unknown`, { headers: auth })).json()) as { ipns: unknown[] }).ipns.length;
+  // A purchase (its receipt SMS), an OTP and a small bulk send: each SMS gets an IPN from the sandbox.
+  const o = await pendingCheckout('+254712300009', '65');
+  await waitState(s, o.id, 'terminal', 10_000);
+  assert.ok([200, 202].includes((await fetch(`${s.url}/api/otp`, { method: 'POST', headers: auth, body: JSON.stringify({ phone: '0712300010', purpose: 'login' }) })).status));
+  assert.equal((await fetch(`${s.url}/api/sms/bulk`, { method: 'POST', headers: auth, body: JSON.stringify({ message: 'Hello from the shop', recipients: ['0712300011', '0712300012'] }) })).status, 202);
+  const smsIpns = await waitFor(async () => {
+    const all = (await (await fetch(`${s.url}/sandbox/_ipn`)).json()) as Array<{ body: { category?: string; requestMetadata?: { reference?: string } }; state: string }>;
+    const refs = all.filter((d) => d.state === 'delivered').map((d) => d.body.requestMetadata?.reference ?? '');
+    const kinds = ['-smsreceipt', 'otp-', 'sms-'].filter((k) => refs.some((r) => r.includes(k)));
+    return kinds.length === 3 ? refs : undefined;
+  }, 10_000);
+  assert.ok(smsIpns.length >= 3);
+  await new Promise((r) => setTimeout(r, 500)); // their jobs run
+  const after = ((await (await fetch(`${s.url}/api/ipns/unknown`, { headers: auth })).json()) as { ipns: unknown[] }).ipns.length;
+  assert.equal(after, before, 'no new unknown IPNs');
+});
