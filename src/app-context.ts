@@ -24,7 +24,7 @@ export interface AppContext {
   /** Prefixes a key with REDIS_PREFIX: key('sess', id) → "ussd:sess:<id>". */
   key(...parts: string[]): string;
   /** A new connection suitable for BullMQ (maxRetriesPerRequest null). Closed by startService. */
-  queueConnection(): Redis;
+  queueConnection(role?: 'producer' | 'worker'): Redis;
   /** BullMQ `prefix` option so every run/test has its own queues. */
   queuePrefix: string;
   /** The gateway named by GATEWAY (the SMS code still reaches it this way). */

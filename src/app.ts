@@ -6,7 +6,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Config } from './config.js';
 import { createLogger, flushLogger, type Logger } from './log.js';
-import { createQueueRedis, createRedis, waitReady, type Redis } from './redis.js';
+import { createQueueRedis, createRedis, isRedisUnavailable, waitReady, type Redis } from './redis.js';
 import { ActionRegistry } from './ussd/actions.js';
 import { Metrics } from './http/metrics.js';
 import type { AppContext, ServiceModule } from './app-context.js';
@@ -48,7 +48,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   // logger is used as given.
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL, undefined, { buffered: true });
   checkGatewaySettings(config, logger); // throws ConfigError before anything starts
-  const redis = createRedis(config.REDIS_URL);
+  const redis = createRedis(config.REDIS_URL, { commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
   try {
     await waitReady(redis, 5000);
@@ -60,12 +60,22 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   const queueConns: Redis[] = [];
   const modules = opts.modules ?? defaultModules(config, opts.http !== false);
   const koa = new Koa({ proxy: true });
+  // Errors Koa sees outside our middleware (a client that timed out or went away mid-request):
+  // one log line, never Koa's default stack dump on stderr.
+  koa.on('error', (err: Error & { code?: string; status?: number }) => {
+    const client = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'ECONNRESET' || err.code === 'ECONNABORTED' || err.code?.startsWith('HPE_') || (err.status ?? 500) < 500;
+    if (client) logger.info({ err: err.message, code: err.code }, 'client request ended early');
+    else logger.error({ err }, 'request error');
+  });
   // koa.callback() composes the middleware present when called, so it is taken again once
   // every route is mounted; until then the gate below answers 503.
   let handler = koa.callback();
-  const server = http.createServer((req, res) => void handler(req, res));
+  // Slow or stalled clients are cut off long before Node's 300 s default: headers within
+  // HTTP_HEADERS_TIMEOUT_MS, the whole request within HTTP_REQUEST_TIMEOUT_MS (checked every second).
+  const server = http.createServer({
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS, headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1000,
+  }, (req, res) => void handler(req, res));
   server.keepAliveTimeout = 65_000; // longer than typical aggregator/LB idle timeouts
-  server.headersTimeout = 66_000;
 
   let ready = false;
   koa.use(async (ctx, next) => {
@@ -96,8 +106,8 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     logger,
     redis,
     key: (...parts) => config.REDIS_PREFIX + parts.join(':'),
-    queueConnection: () => {
-      const c = createQueueRedis(config.REDIS_URL);
+    queueConnection: (role = 'worker') => {
+      const c = createQueueRedis(config.REDIS_URL, role === 'producer' ? config.REDIS_COMMAND_TIMEOUT_MS : undefined);
       c.on('error', (err) => logger.warn({ err: err.message }, 'queue redis error'));
       queueConns.push(c);
       return c;
@@ -144,9 +154,24 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
       try {
         await next();
       } catch (err) {
+        if (ctx.req.aborted || (err as { code?: string }).code === 'ECONNABORTED') {
+          // The client went away mid-request: nobody to answer, nothing wrong with us.
+          logger.info({ path: ctx.path, method: ctx.method }, 'client closed the request before it was read');
+          ctx.status = 400;
+          return;
+        }
+        if (isRedisUnavailable(err)) {
+          // Redis stalled or down: say so at once (the caller may retry), no stack trace.
+          logger.warn({ path: ctx.path, err: (err as Error).message }, 'request refused: Redis unavailable');
+          ctx.status = 503;
+          ctx.set('Retry-After', '5');
+          ctx.body = { error: 'service temporarily unavailable' };
+          return;
+        }
         // Never a stack trace on the wire; the log keeps it.
         const status = (err as { status?: number }).status ?? 500;
-        logger.error({ err, path: ctx.path, status }, 'request failed');
+        if (status >= 500) logger.error({ err, path: ctx.path, status }, 'request failed');
+        else logger.warn({ path: ctx.path, status, err: (err as Error).message }, 'request refused');
         ctx.status = status;
         ctx.body = { error: status >= 500 ? 'internal error' : (err as Error).message };
       }

@@ -23,7 +23,13 @@ const schema = z.object({
   /** Start BullMQ workers inside the HTTP process (npm run worker runs them alone). */
   WORKERS: bool.default(true),
 
+  /** A request's headers must arrive within this, the whole request within the next (slow clients are cut off). */
+  HTTP_HEADERS_TIMEOUT_MS: int(1000, 300_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(1000, 600_000).default(60_000),
+
   // ── Redis ─────────────────────────────────────────────────────────
+  /** A command (or job add) that gets no answer within this fails: the request answers 503, not hangs. */
+  REDIS_COMMAND_TIMEOUT_MS: int(100, 60_000).default(1500),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** Prefix of every key we write; tests give each run its own. */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('ussd:'),

@@ -15,9 +15,23 @@ export function createRedis(url: string, opts: RedisOptions = {}): Redis {
   });
 }
 
-/** Connection for BullMQ workers/queues: BullMQ requires maxRetriesPerRequest null. */
-export function createQueueRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableOfflineQueue: true });
+/**
+ * Connection for BullMQ: BullMQ requires maxRetriesPerRequest null. A producer's connection
+ * (Queue: adds, reads) gets `commandTimeoutMs`, so a request that queues a job answers 503
+ * instead of hanging while Redis is stalled; a worker's has none (its blocking commands wait by
+ * design).
+ */
+export function createQueueRedis(url: string, commandTimeoutMs?: number): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, enableOfflineQueue: true, ...(commandTimeoutMs ? { commandTimeout: commandTimeoutMs } : {}) });
+}
+
+/** An error from Redis being down, stalled or unreachable (as opposed to a bug of ours). */
+export function isRedisUnavailable(err: unknown): boolean {
+  const e = err as { name?: string; message?: string } | undefined;
+  if (!e?.message) return false;
+  return e.name === 'MaxRetriesPerRequestError'
+    || /^(Command timed out|Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Reached the max retries)/.test(e.message)
+    || /LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN/.test(e.message);
 }
 
 /** Resolves once the client is ready (or rejects after timeoutMs). */

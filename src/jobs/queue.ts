@@ -22,7 +22,7 @@ export class JobQueue {
 
   constructor(private readonly app: AppContext, readonly name: string, private readonly opts: QueueOptions = {}) {
     this.queue = new Queue(name, {
-      connection: app.queueConnection(),
+      connection: app.queueConnection('producer'),
       prefix: app.queuePrefix,
       defaultJobOptions: {
         attempts: opts.attempts ?? 10,

@@ -183,10 +183,13 @@ export function compileMenu(file: MenuFile, opts: { fileName: string; source: st
 
 function outAssign(context: MenuContext, event: Ev<'OUT'>, secrets: Set<string>, target: string, screens: Map<string, Screen>): Partial<MenuContext> {
   const v: Record<string, string> = {};
-  // Secrets (PINs, codes) are dropped once the session ends; a retry screen (wrong code) keeps
-  // the others so the subscriber re-enters only the wrong one.
-  const ending = screens.get(target)?.kind === 'end';
-  for (const [k, val] of Object.entries(context.v)) if (!ending || !secrets.has(k)) v[k] = val;
+  // Secrets (PINs, codes) are dropped as soon as the action that checked them has answered, so
+  // none sits in the session record for the rest of its life. Only a retry screen (an input
+  // asking again, e.g. "wrong code") keeps the secrets it does not ask for, so the subscriber
+  // re-enters just the wrong one (a new PIN chosen before a wrong OTP).
+  const next = screens.get(target);
+  const keep = (k: string) => !secrets.has(k) || (next?.kind === 'input' && next.input?.var !== k);
+  for (const [k, val] of Object.entries(context.v)) if (keep(k)) v[k] = val;
   for (const [k, val] of Object.entries(event.vars ?? {})) if (typeof val === 'string') v[k] = val;
   // A chained action gets its own key, still stable for this session and step.
   const chained = screens.get(target)?.kind === 'action';

@@ -17,7 +17,7 @@ export function batchJobId(bulkId: string, batchNo: number): string {
 export function createBulkQueue(app: AppContext): Queue<BatchJobData> {
   const c = app.config;
   return new Queue<BatchJobData>(QUEUE_NAME, {
-    connection: app.queueConnection(),
+    connection: app.queueConnection('producer'),
     prefix: app.queuePrefix,
     defaultJobOptions: {
       attempts: c.SMS_BATCH_ATTEMPTS,

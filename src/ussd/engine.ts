@@ -198,6 +198,7 @@ export class UssdEngine {
     const cfg = this.app.config;
     const k = this.keys(req.sessionId, phone);
     const token = `${tokenPrefix}${++tokenSeq}`;
+    gate.token = token;
     const deadlineAt = this.deadlineAt(startedAt);
     const lockMs = cfg.USSD_DEADLINE_MS + 1000;
     const mark = textMark(req.text);
@@ -229,7 +230,9 @@ export class UssdEngine {
           // original): wait for its reply, which we then replay, but never past our own deadline.
           if (Date.now() + wait >= deadlineAt) {
             saved = true; // nothing of ours to unlock
-            return { reply: { continues: false, text: MSG.processing.en }, screen: '-', outcome: 'busy' };
+            // No promise of an SMS: whether the other request moves money is its own reply's business.
+            gate.fail();
+            return { reply: { continues: false, text: MSG.still_busy.en }, screen: '-', outcome: 'busy' };
           }
           await sleep(wait);
           wait = Math.min(wait * 2, 40);
@@ -251,6 +254,32 @@ export class UssdEngine {
       // Our token only ever unlocks our own lock: harmless when we never took it.
       if (!saved) await this.store.unlock(k, token).catch(() => undefined);
     }
+  }
+
+  /**
+   * After a hop answered "try again" without reaching its record (Redis stalled or failing),
+   * store that answer for the request's text once Redis answers again, so a repeat of the same
+   * request replays it instead of being taken as new. Best effort, in the background: a record
+   * someone else has moved on, or holds locked, is left alone.
+   */
+  rememberFailure(req: UssdRequest, phone: Phone, reply: UssdReply, gate: HopGate): void {
+    const found = this.menuFor(req.serviceCode);
+    if (!found) return;
+    const k = this.keys(req.sessionId, phone);
+    const mark = textMark(req.text);
+    const encoded = encodeReply(reply);
+    const token = gate.token;
+    void (async () => {
+      // The first try goes at once: on the session's connection it queues right behind
+      // whatever the failed hop sent, so nothing can run that hop's action in between.
+      for (let attempt = 0; attempt < 8; attempt++) {
+        if (attempt > 0) await sleep(200 * 2 ** Math.min(attempt, 5));
+        try {
+          const r = await this.store.rememberReply(k, mark, encoded, phone.e164, this.app.config.SESSION_TTL_S, token);
+          if (r !== 'locked') return;
+        } catch { /* Redis still away: try again */ }
+      }
+    })();
   }
 
   /** Stores one write of the hop, the first one as `first` says, later ones under the lock: the write id, '' if the lock was lost. */
@@ -382,7 +411,8 @@ export class UssdEngine {
         // now be running this step: an action whose state is not saved must never start.
         this.app.logger.warn({ sessionId: req.sessionId, action: actionName }, 'ussd session lock lost before an action; action not started');
         const lang = (snap.context as MenuContext).lang;
-        return { reply: { continues: false, text: MSG.processing[lang] }, screen: screen.id, outcome: 'lock_lost', ...(actionName ? { action: actionName } : {}) };
+        gate.fail();
+        return { reply: { continues: false, text: MSG.still_busy[lang] }, screen: screen.id, outcome: 'lock_lost', ...(actionName ? { action: actionName } : {}) };
       }
       const atAction = snap;
       const result = await this.runAction(hop, screen, atAction.context as MenuContext, (late) => this.settleLate(hop, atAction, late));

@@ -12,6 +12,8 @@
 export type GateState = 'open' | 'committed' | 'failed';
 
 export class HopGate {
+  /** The hop's session-lock token (set by the engine), so a failed hop's record can be closed. */
+  token = '';
   private state: GateState = 'open';
   private promised = false;
   private settled = false;

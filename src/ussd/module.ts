@@ -159,6 +159,8 @@ export function ussdModule(): ServiceModule {
       hopFailed(log, req, channel, err);
       result = lateReply(gate);
     }
+    // "Try again" given without the record being reached: a repeat must replay it, not buy.
+    if (gate.current === 'failed' && (result.outcome === 'timeout' || result.outcome === 'unavailable')) eng.rememberFailure(req, phone, result.reply, gate);
     channel.render(ctx, result.reply);
     if (after.pending > 0) ctx.res.once('finish', () => after.flush());
     else after.flush();
@@ -207,7 +209,7 @@ export function ussdModule(): ServiceModule {
       // loop, so the scripts of many concurrent hops leave in one socket write.
       // Its scripts are not safe to run twice: a command cut off by a dropped connection fails
       // (the hop answers politely) instead of being re-sent after the reconnect.
-      sessionRedis = createRedis(c.REDIS_URL, { autoResendUnfulfilledCommands: false });
+      sessionRedis = createRedis(c.REDIS_URL, { autoResendUnfulfilledCommands: false, commandTimeout: c.REDIS_COMMAND_TIMEOUT_MS });
       sessionRedis.on('error', (err) => app.logger.debug({ err: err.message }, 'ussd session redis error'));
       if (app.redis.status === 'ready') await waitReady(sessionRedis, 3000).catch(() => undefined);
       engine = new UssdEngine(app, menus, sessionRedis, lateSmsSender(app));

@@ -71,6 +71,23 @@ ${RETURN_RECORD}`;
 
 const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
+// KEYS: sess, lock. ARGV: text mark, reply, phone, ttlS, the failed hop's lock token.
+// The reply a failed hop gave, stored for its text, unless the record moved on (it holds a reply
+// for that text already), belongs to another phone, or is locked by another hop at work. A
+// record the failed hop itself left mid-action (its text, no reply yet) is closed: its snapshot
+// goes, so nothing re-runs that action; a repeat replays the reply, a new request starts afresh.
+const REMEMBER = `
+local lock = redis.call('GET', KEYS[2])
+if lock and lock ~= ARGV[5] then return 'locked' end
+local f = redis.call('HMGET', KEYS[1], 't', 'p', 'r')
+if f[2] and f[2] ~= '' and f[2] ~= ARGV[3] then return 'foreign' end
+if f[1] == ARGV[1] and f[3] and f[3] ~= '' then return 'moved' end
+if f[1] == ARGV[1] then redis.call('HDEL', KEYS[1], 's') end
+redis.call('HSET', KEYS[1], 't', ARGV[1], 'r', ARGV[2], 'p', ARGV[3], 'w', '')
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+if lock then redis.call('DEL', KEYS[2]) end
+return 'stored'`;
+
 export interface SessionKeys { sess: string; lock: string; resume: string; lang: string }
 
 export type Loaded =
@@ -119,6 +136,7 @@ const LOAD_SCRIPT = new Script(LOAD, 4);
 const SAVE_SCRIPT = new Script(SAVE, 4);
 const TRY_SCRIPT = new Script(TRY, 4);
 const UNLOCK_SCRIPT = new Script(UNLOCK, 1);
+const REMEMBER_SCRIPT = new Script(REMEMBER, 2);
 
 function loaded(r: string[]): Loaded {
   switch (r[0]) {
@@ -172,6 +190,11 @@ export class SessionStore {
       k.sess, k.lock, k.resume, k.lang, a.text, a.token, lockMs, expected.w, a.unlock ? '0' : '1', expected.text, ...record(a), w,
     ])) as string[];
     return r[0] === 'W' ? { kind: 'written', w } : loaded(r);
+  }
+
+  /** Stores `reply` as the answer to the text marked `mark` (see REMEMBER). */
+  async rememberReply(k: SessionKeys, mark: string, reply: string, phone: string, ttlS: number, token: string): Promise<string> {
+    return (await this.run(REMEMBER_SCRIPT, [k.sess, k.lock, mark, reply, phone, ttlS, token])) as string;
   }
 
   async unlock(k: SessionKeys, token: string): Promise<void> {

@@ -189,7 +189,8 @@ test('a hop that lost its lock between chained actions does not start the next a
   const p = new Phone(svc.url, num(), SHOP);
   await p.dial();
   const r = await p.send('3');
-  assert.equal(r, 'END We are processing your request. You will receive an SMS.');
+  // The action was never started, so no SMS is promised.
+  assert.equal(r, 'END Your previous request is still being handled. Please dial again shortly.');
   assert.equal(step2, 0, 'step 2 never started without its state saved under our lock');
   assert.equal(await svc.app.redis.get(`${svc.app.config.REDIS_PREFIX}sesslock:${p.sessionId}`), 'another-instance', 'the other lock is left alone');
 });
