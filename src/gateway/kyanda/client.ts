@@ -34,8 +34,8 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
     rateWaitMs: c.GATEWAY_RATE_WAIT_MS,
   };
 
-  async function lookupCall(ep: Endpoint<string>, ref: string, budget?: { signal: AbortSignal; deadline: number }): Promise<TransactionUpdate | null> {
-    const o = await exchange(deps, ep, ref, budget ? { signal: budget.signal, timeoutMs: Math.max(1, budget.deadline - Date.now()) } : {});
+  async function lookupCall(ep: Endpoint<string>, ref: string, budget?: { signal: AbortSignal; deadline: number }, priority?: CallOptions['priority']): Promise<TransactionUpdate | null> {
+    const o = await exchange(deps, ep, ref, { ...(budget ? { signal: budget.signal, timeoutMs: Math.max(1, budget.deadline - Date.now()) } : {}), ...(priority ? { priority } : {}) });
     if (o.type !== 'reply') throw o.error;
     if (!o.reply.ok) {
       if (o.reply.error.code === '7001') return null;
@@ -45,15 +45,15 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
   }
 
   /** After an unknown outcome: what does the gateway know under our reference? */
-  async function lookup(reference: string): Promise<TransactionUpdate | null> {
+  async function lookup(reference: string, priority?: CallOptions['priority']): Promise<TransactionUpdate | null> {
     // The lookup has its own budget (not GATEWAY_TIMEOUT_MS): a slow gateway may need it all.
     const budget = { signal: AbortSignal.timeout(c.GATEWAY_LOOKUP_TIMEOUT_MS), deadline: Date.now() + c.GATEWAY_LOOKUP_TIMEOUT_MS };
     try {
-      const u = await lookupCall(ENDPOINTS.transactionStatus, reference, budget);
+      const u = await lookupCall(ENDPOINTS.transactionStatus, reference, budget, priority);
       if (u) return u;
     } catch { /* fall through to verify */ }
     try {
-      return await lookupCall(ENDPOINTS.verify, reference, budget);
+      return await lookupCall(ENDPOINTS.verify, reference, budget, priority);
     } catch {
       return null;
     }
@@ -63,10 +63,11 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
     const reference = opts.reference;
     const o: Outcome = await exchange(deps, ep, req, {
       reference, ...(opts.offlineMode ? { offlineMode: true } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.priority ? { priority: opts.priority } : {}),
     });
     if (o.type === 'unsent') return { kind: 'failed', reference, error: o.error };
     if (o.type === 'unknown') {
-      const found = await lookup(reference);
+      const found = await lookup(reference, opts.priority);
       if (found) return resultFromUpdate(found, reference);
       return { kind: 'unknown', reference, error: o.error };
     }
@@ -75,7 +76,7 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
     if (DUPLICATE_CODES.has(r.error.code)) {
       // "Already received": the earlier transmission (ours after a resend, or the caller's own
       // repeat of this reference) decides the outcome, not this answer.
-      const found = await lookup(reference);
+      const found = await lookup(reference, opts.priority);
       if (found) return resultFromUpdate(found, reference);
       if (o.sentAttempts > 1) return { kind: 'unknown', reference, error: r.error, raw: r.json };
     }

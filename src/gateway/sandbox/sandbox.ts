@@ -65,7 +65,7 @@ export function createKyandaSandbox(opts: KyandaSandboxOptions): KyandaSandbox {
     ipn,
     callbackUrl: () => registeredCallback ?? opts.defaultCallbackUrl?.() ?? null,
   });
-  const limiter = new RateLimiter(config.SANDBOX_RATE_LIMIT_PER_MIN);
+  const limiter = new RateLimiter(config.SANDBOX_RATE_LIMIT_PER_MIN, config.SANDBOX_RATE_LIMIT_PER_DAY);
   let faults = noFaults();
   const recentSignatures = new Map<string, number>();
   const pag: PagSandbox = createPagSandbox({
