@@ -9,10 +9,14 @@ import type { Gateway } from './gateway/types.js';
 import type { ActionRegistry } from './ussd/actions.js';
 import type { Metrics } from './http/metrics.js';
 
-/** Sends and checks one-time codes (src/sms/otp.ts); used by /api/otp and agent activation. */
+/**
+ * Sends and checks one-time codes (src/sms/otp.ts); used by /api/otp and agent activation.
+ * `internal: true` is for the service's own purposes (agent-…): separate keys and quotas that
+ * the HTTP API cannot reach, which refuses those purposes.
+ */
 export interface OtpService {
-  send(phone: string, purpose: string, opts?: { ip?: string }): Promise<{ id: string; expiresAt: string }>;
-  verify(phone: string, purpose: string, code: string): Promise<{ valid: true } | { valid: false; reason: string }>;
+  send(phone: string, purpose: string, opts?: { ip?: string; internal?: boolean }): Promise<{ id: string; expiresAt: string }>;
+  verify(phone: string, purpose: string, code: string, opts?: { internal?: boolean }): Promise<{ valid: true } | { valid: false; reason: string }>;
 }
 
 export interface AppContext {

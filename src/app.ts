@@ -57,7 +57,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
 
   const queueConns: Redis[] = [];
   const modules = opts.modules ?? defaultModules(config, opts.http !== false);
-  const koa = new Koa({ proxy: true });
+  const koa = new Koa({ proxy: false }); // X-Forwarded-For is read only from TRUSTED_PROXIES (src/http/client-ip.ts)
   // koa.callback() composes the middleware present when called, so it is taken again once
   // every route is mounted; until then the gate below answers 503.
   let handler = koa.callback();

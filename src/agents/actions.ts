@@ -33,7 +33,7 @@ export function agentActions(app: AppContext, agents: AgentStore) {
       if (purpose === 'reset' && agent.status !== 'active') return { outcome: 'not_active' };
       if (!app.otp) return { outcome: 'failure', reason: NO_OTP };
       try {
-        await app.otp.send(ctx.phone, PURPOSE[purpose]);
+        await app.otp.send(ctx.phone, PURPOSE[purpose], { internal: true });
       } catch (err) {
         ctx.logger.warn({ phone: maskPhone(ctx.phone), purpose, err: (err as Error).message }, 'agent OTP not sent');
         const retryAfter = (err as { retryAfterS?: number }).retryAfterS;
@@ -53,7 +53,7 @@ export function agentActions(app: AppContext, agents: AgentStore) {
       const pin = ctx.values.new_pin ?? '';
       if (!PIN_RE.test(pin) || pin !== (ctx.values.new_pin_confirm ?? pin)) return { outcome: 'failure', reason: BAD_PIN };
       if (!app.otp) return { outcome: 'failure', reason: NO_OTP };
-      const v = await app.otp.verify(ctx.phone, PURPOSE[purpose], ctx.values.otp ?? '');
+      const v = await app.otp.verify(ctx.phone, PURPOSE[purpose], ctx.values.otp ?? '', { internal: true });
       if (!v.valid) {
         const triesLeft = (v as { triesLeft?: number }).triesLeft;
         if (v.reason === 'wrong_code' && triesLeft !== 0) return { outcome: 'wrong_otp', vars: { tries_left: String(triesLeft ?? '') } };

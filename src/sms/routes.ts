@@ -1,5 +1,4 @@
 // HTTP routes of the SMS module. No business logic here: parse, call, map errors to statuses.
-import { isIP } from 'node:net';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
@@ -8,6 +7,7 @@ import type { Queue } from 'bullmq';
 import type { AppContext, OtpService } from '../app-context.js';
 import { requireApiToken } from '../http/auth.js';
 import { smallBody } from '../http/body.js';
+import { clientIpResolver } from '../http/client-ip.js';
 import { BulkIntake, checkMessage } from './bulk-intake.js';
 import type { BulkStore } from './bulk-store.js';
 import { bulkStatus, invalidPage } from './bulk-status.js';
@@ -39,11 +39,13 @@ function fail(ctx: Context, err: unknown): boolean {
 export function smsRoutes(router: Router, app: AppContext, deps: { otp: OtpService; store: BulkStore; queue: Queue<BatchJobData> }): void {
   const auth = requireApiToken(app.config);
   const { otp, store, queue } = deps;
+  const clientIp = clientIpResolver(app.config.TRUSTED_PROXIES);
 
   router.post('/api/otp', auth, bodyOr4xx(smallBody()), async (ctx) => {
-    const b = (ctx.request.body ?? {}) as { phone?: unknown; purpose?: unknown; ip?: unknown };
-    // A calling app may pass its own user's IP; otherwise the quota applies to the caller's.
-    const ip = typeof b.ip === 'string' && isIP(b.ip) ? b.ip : ctx.ip;
+    const b = (ctx.request.body ?? {}) as { phone?: unknown; purpose?: unknown };
+    // Quotas count against the caller: the connecting address, or what our own proxies say it
+    // was (TRUSTED_PROXIES). Never the body: a client could write any address there.
+    const ip = clientIp.of(ctx);
     try {
       ctx.body = await otp.send(String(b.phone ?? ''), String(b.purpose ?? ''), { ip });
       ctx.status = 202;
