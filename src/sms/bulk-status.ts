@@ -25,13 +25,16 @@ export interface BulkStatus {
 
 const num = (v: string | undefined) => Number(v ?? 0) || 0;
 
+/** What a bulk id looks like (BulkIntake makes them). */
+export const BULK_ID = /^b[0-9a-f]{16}$/;
+
 export function parseInvalid(line: string): { input: string; reason: string } {
   const tab = line.indexOf('\t');
   return tab < 0 ? { input: line, reason: 'invalid' } : { input: line.slice(0, tab), reason: line.slice(tab + 1) };
 }
 
 export async function bulkStatus(app: AppContext, store: BulkStore, id: string): Promise<BulkStatus | null> {
-  if (!/^b[0-9a-f]{16}$/.test(id)) return null;
+  if (!BULK_ID.test(id)) return null;
   const [m, bs, inv] = await Promise.all([
     app.redis.hgetall(store.meta(id)),
     app.redis.hgetall(store.bstat(id)),

@@ -2,6 +2,7 @@
 // (/api/sms/bulk, a BullMQ worker), plus delivery reports (/callbacks/sms-dlr).
 import type { Queue, Worker } from 'bullmq';
 import type { AppContext, ServiceModule } from '../app-context.js';
+import { BulkGuard } from './bulk-guard.js';
 import { BulkStore } from './bulk-store.js';
 import { createBulkWorker } from './bulk-worker.js';
 import { createOtpService } from './otp.js';
@@ -10,6 +11,7 @@ import { smsRoutes } from './routes.js';
 
 export function smsModule(): ServiceModule {
   let store: BulkStore | undefined;
+  let guard: BulkGuard | undefined;
   let queue: Queue<BatchJobData> | undefined;
   let worker: Worker<BatchJobData> | undefined;
   return {
@@ -17,11 +19,12 @@ export function smsModule(): ServiceModule {
     init(app: AppContext) {
       app.otp = createOtpService(app);
       store = new BulkStore(app);
+      guard = new BulkGuard(app);
       queue = createBulkQueue(app);
       queue.on('error', (err) => app.logger.warn({ err: err.message }, 'sms queue error'));
     },
     routes(router, app) {
-      smsRoutes(router, app, { otp: app.otp!, store: store!, queue: queue! });
+      smsRoutes(router, app, { otp: app.otp!, store: store!, queue: queue!, guard: guard! });
     },
     start(app) {
       worker = createBulkWorker(app, store!, queue!);
