@@ -20,7 +20,8 @@ export const healthModule: ServiceModule = {
         ctx.body = { status: 'not ready', redis: (err as Error).message };
       }
     });
-    router.get('/metrics', (ctx) => {
+    router.get('/metrics', async (ctx) => {
+      await app.metrics.collect();
       ctx.type = 'text/plain; version=0.0.4';
       ctx.body = app.metrics.render();
     });

@@ -10,7 +10,8 @@
 import type { AppContext } from '../app-context.js';
 
 export type BulkState = 'receiving' | 'queued' | 'done' | 'aborted';
-export type BatchStatus = 'queued' | 'sending' | 'retrying' | 'sent' | 'failed';
+/** waiting: no gateway rate-limit slot yet; it asks again at retryAt (not counted as an attempt). */
+export type BatchStatus = 'queued' | 'sending' | 'waiting' | 'retrying' | 'sent' | 'failed';
 
 export interface BatchInfo {
   status: BatchStatus;
@@ -18,6 +19,7 @@ export interface BatchInfo {
   attempts?: number;
   gatewayRef?: string;
   error?: string;
+  retryAt?: string;
   at: string;
 }
 

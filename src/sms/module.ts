@@ -22,6 +22,14 @@ export function smsModule(): ServiceModule {
       guard = new BulkGuard(app);
       queue = createBulkQueue(app);
       queue.on('error', (err) => app.logger.warn({ err: err.message }, 'sms queue error'));
+      const q = queue;
+      // The backlog is the queue's, whichever instance sends it: read at each scrape.
+      app.metrics.onCollect(async () => {
+        const counts = await q.getJobCounts('waiting', 'delayed', 'prioritized', 'active');
+        for (const [state, n] of Object.entries(counts)) {
+          app.metrics.set('sms_bulk_backlog_batches', { state }, n, 'Bulk SMS batches not yet sent, by queue state (delayed includes batches waiting for a rate-limit slot)');
+        }
+      });
     },
     routes(router, app) {
       smsRoutes(router, app, { otp: app.otp!, store: store!, queue: queue!, guard: guard! });
