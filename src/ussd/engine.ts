@@ -88,6 +88,12 @@ interface Written { w: string; rec: SessionRecord }
 const RECENT_MAX = 4_096;
 
 /**
+ * An ENDed record whose session typed PINs or codes keeps its cumulative text (which holds
+ * them) only this long: enough to replay the last reply to an aggregator's retry.
+ */
+const ENDED_WITH_SECRETS_TTL_S = 10;
+
+/**
  * How advance() stores the hop's first write. 'locked': under the lock hop() took with load.
  * 'try': as a compare-and-set against `w`, the version this process wrote last, with no lock
  * round trip before (SessionStore.try); if someone else wrote since, the script answers as load
@@ -235,6 +241,7 @@ export class UssdEngine {
     let outcome = 'con';
     let actionName: string | undefined;
     let actionOutcome: string | undefined;
+    let secretsTyped = false;
 
     let stored: Stored | undefined;
     if (loaded.kind === 'session' && loaded.machineVersion === menu.version) {
@@ -301,6 +308,7 @@ export class UssdEngine {
       const screen = screenOf(menu, snap);
       actionName = screen.action;
       const pending = encodeSnapshot(snap);
+      secretsTyped ||= hasAny((snap.context as MenuContext).v, menu.secrets);
       const w = await this.write(k, first, {
         token, ttlS: cfg.SESSION_TTL_S, text: req.text, reply: '', snapshot: pending, n,
         machineVersion: menu.version, resumeOffer: '', resume: '-', resumeTtlS: 1, lang: '', langTtlS: 1, unlock: false,
@@ -333,7 +341,7 @@ export class UssdEngine {
     let saveFailed = false;
     const w = await this.write(k, first, {
       token,
-      ttlS: cfg.SESSION_TTL_S,
+      ttlS: !reply.continues && secretsTyped ? Math.min(cfg.SESSION_TTL_S, ENDED_WITH_SECRETS_TTL_S) : cfg.SESSION_TTL_S,
       text: req.text,
       reply: encodeReply(reply),
       snapshot,
