@@ -72,6 +72,7 @@ export function bulkPost(app: AppContext, deps: { store: BulkStore; queue: Queue
       let confirm = false;
       if (ctx.is('application/json')) {
         if (!(await readBody(ctx, bodyParser({ enableTypes: ['json'], jsonLimit: Math.min(JSON_LIMIT_BYTES, max()) })))) {
+          app.logger.warn({ bulkId: intake.id, status: ctx.status }, 'bulk sms refused: JSON body unreadable or too large');
           await release(key, intake);
           return;
         }
@@ -146,6 +147,7 @@ export function bulkPost(app: AppContext, deps: { store: BulkStore; queue: Queue
    * client, still sending, gets to read the answer.
    */
   function stopReading(ctx: Context, body: ReturnType<typeof uploadBody> | undefined, err: unknown): void {
+    body?.destroy(); // the parser's buffers go now, not when the request is collected
     if (ctx.req.complete || ctx.req.destroyed) return;
     if (body) ctx.req.unpipe(body);
     if (err instanceof BulkError && err.status === 413) {
