@@ -98,6 +98,9 @@ async function main() {
     const config = loadConfig({
       ...process.env, REDIS_URL: process.env.REDIS_URL ?? redis!.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       REDIS_PREFIX: `bench${process.pid}:`, API_TOKEN: TOKEN, GATEWAY_RATE_LIMIT_PER_MIN: RATE,
+      // The embedded sandbox enforces a sandbox account's 60/min and 5,000/day: give it the bench's rate.
+      SANDBOX_RATE_LIMIT_PER_MIN: process.env.SANDBOX_RATE_LIMIT_PER_MIN ?? RATE,
+      SANDBOX_RATE_LIMIT_PER_DAY: process.env.SANDBOX_RATE_LIMIT_PER_DAY ?? '100000000',
     });
     const svc = await startService(config, { workers: false });
     const before = process.resourceUsage().maxRSS;

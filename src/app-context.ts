@@ -5,15 +5,19 @@ import type { Middleware } from 'koa';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { Redis } from './redis.js';
-import type { Gateway } from './gateway/types.js';
+import type { Gateway, TransactionUpdate } from './gateway/types.js';
 import type { GatewayRoles } from './gateway/index.js';
 import type { ActionRegistry } from './ussd/actions.js';
 import type { Metrics } from './http/metrics.js';
 
-/** Sends and checks one-time codes (src/sms/otp.ts); used by /api/otp and agent activation. */
+/**
+ * Sends and checks one-time codes (src/sms/otp.ts); used by /api/otp and agent activation.
+ * `internal: true` is for the service's own purposes (agent-…): separate keys and quotas that
+ * the HTTP API cannot reach, which refuses those purposes.
+ */
 export interface OtpService {
-  send(phone: string, purpose: string, opts?: { ip?: string }): Promise<{ id: string; expiresAt: string }>;
-  verify(phone: string, purpose: string, code: string): Promise<{ valid: true } | { valid: false; reason: string }>;
+  send(phone: string, purpose: string, opts?: { ip?: string; internal?: boolean }): Promise<{ id: string; expiresAt: string }>;
+  verify(phone: string, purpose: string, code: string, opts?: { internal?: boolean }): Promise<{ valid: true } | { valid: false; reason: string }>;
 }
 
 export interface AppContext {
@@ -35,6 +39,11 @@ export interface AppContext {
   metrics: Metrics;
   /** Set by the SMS module's init. */
   otp?: OtpService;
+  /**
+   * Set by the SMS module: takes a gateway notice about one of our own messages (an IPN or an
+   * `sms.delivered` webhook) and records what it says about delivery.
+   */
+  smsNotices?: { record(u: TransactionUpdate, event: string): Promise<string> };
 }
 
 /**

@@ -59,7 +59,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
 
   const queueConns: Redis[] = [];
   const modules = opts.modules ?? defaultModules(config, opts.http !== false);
-  const koa = new Koa({ proxy: true });
+  const koa = new Koa({ proxy: false }); // X-Forwarded-For is read only from TRUSTED_PROXIES (src/http/client-ip.ts)
   // Errors Koa sees outside our middleware (a client that timed out or went away mid-request):
   // one log line, never Koa's default stack dump on stderr.
   koa.on('error', (err: Error & { code?: string; status?: number }) => {

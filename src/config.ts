@@ -1,5 +1,6 @@
 // Every environment variable the service reads, parsed and validated once.
 // A bad value stops start-up with one line naming the variable (see loadConfig).
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_PHONE_FORMAT, PHONE_FORMATS, type PhoneFormat } from './gateway/kyanda/wire-choices.js';
 import { parseEvents, WEBHOOK_EVENTS } from './gateway/sandbox/webhooks.js';
@@ -110,7 +111,8 @@ const schema = z.object({
   SANDBOX_IPN_TIME_SCALE: z.coerce.number().positive().max(1).optional(),
   SANDBOX_FLOAT_KES: int(0, 1_000_000_000).default(1_000_000),
   SANDBOX_CHECKOUT_DELAY_MS: int(0, 600000).default(1500),
-  SANDBOX_RATE_LIMIT_PER_MIN: int(1, 1_000_000).default(6000),
+  /** Requests per apiKey per minute before 429: a sandbox account's 60 (see GATEWAY_RATE_LIMIT_PER_MIN). */
+  SANDBOX_RATE_LIMIT_PER_MIN: int(1, 1_000_000).default(60),
   /** The same signed values again within this window → duplicate transmission (9005/8006). */
   SANDBOX_DUPLICATE_WINDOW_MS: int(0, 86_400_000).default(10_000),
   /** Checkouts from these phones fail: cancelled by the customer / insufficient M-PESA funds. */
@@ -180,6 +182,50 @@ const schema = z.object({
   SMS_BULK_TTL_S: int(60, 90 * 86400).default(7 * 86400),
   /** Invalid numbers kept with their reasons per bulk job (all are counted). */
   SMS_MAX_INVALID_KEPT: int(0, 10_000_000).default(100_000),
+
+  // ── SMS hardening and gateway allowance ───────────────────────────
+  // Kept in one block of their own. README: "Environment (SMS / OTP)" and "Payment gateway".
+  /** Largest POST /api/sms/bulk body (JSON, CSV or multipart), in bytes; above it: 413. */
+  BULK_MAX_BYTES: int(1024, 4 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
+  /**
+   * Comma-separated IPs or CIDRs of the reverse proxies in front of the service. Only a request
+   * arriving from one of them has its X-Forwarded-For read (right to left, skipping trusted
+   * hops); unset = the header is ignored and the client is the connecting address.
+   */
+  TRUSTED_PROXIES: z.string().default('').transform((v, ctx) => {
+    const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const entry of list) {
+      const [addr, bits, extra] = entry.split('/');
+      const kind = isIP(addr ?? '');
+      const max = kind === 6 ? 128 : 32;
+      if (!kind || extra !== undefined || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max))) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is not an IP address or CIDR` });
+        return z.NEVER;
+      }
+    }
+    return list;
+  }),
+  /** OTPs the HTTP API may send per minute in total, all callers and numbers together. */
+  OTP_MAX_PER_MIN: int(1, 100000).default(30),
+  /** OTPs one client (IP, see TRUSTED_PROXIES) may have sent per minute. */
+  OTP_MAX_PER_IP_PER_MIN: int(1, 100000).default(10),
+  /**
+   * The same message to the same recipients within this many seconds is refused (409
+   * DUPLICATE_CAMPAIGN) unless the request says confirmDuplicate; 0 turns the check off.
+   */
+  SMS_DUPLICATE_WINDOW_S: int(0, 30 * 86400).default(3600),
+  /** How long an Idempotency-Key of POST /api/sms/bulk keeps pointing at its campaign. */
+  SMS_IDEMPOTENCY_TTL_S: int(60, 30 * 86400).default(86400),
+  /** Requests per rolling 24 hours across all instances (sandbox account 5,000); 0 = no daily cap. */
+  GATEWAY_RATE_LIMIT_PER_DAY: int(0, 100_000_000).default(0),
+  /**
+   * Share of the gateway allowance (per minute and per day), in percent, that each lower
+   * priority leaves free for the ones above it: notices leave 1×, OTPs 2×, bulk batches 3×
+   * (money steps may use all of it). 0 = priorities only order the waiting callers.
+   */
+  GATEWAY_RATE_RESERVE_PCT: int(0, 33).default(10),
+  /** The sandbox's daily cap per apiKey (a sandbox account's 5,000); 429 above it. */
+  SANDBOX_RATE_LIMIT_PER_DAY: int(1, 100_000_000).default(5000),
 });
 
 export type RawConfig = z.infer<typeof schema>;

@@ -10,6 +10,7 @@ import type { AgentStore } from './store.js';
 const NO_OTP = { en: 'Codes cannot be sent right now. Try again later.', sw: 'Misimbo haiwezi kutumwa sasa. Jaribu tena baadaye.' };
 const EXPIRED = { en: 'The code has expired or was used up. Start again.', sw: 'Msimbo umeisha muda au umetumika. Anza tena.' };
 const BAD_PIN = { en: 'The PIN must be 4 digits.', sw: 'PIN lazima iwe tarakimu 4.' };
+const TRY_AGAIN = { en: 'Please try again.', sw: 'Tafadhali jaribu tena.' };
 const NOT_AGENT = { en: 'This phone is not a registered agent.', sw: 'Simu hii si ya wakala aliyesajiliwa.' };
 
 const PURPOSE = { activate: 'agent-activate', reset: 'agent-reset' } as const;
@@ -33,7 +34,7 @@ export function agentActions(app: AppContext, agents: AgentStore) {
       if (purpose === 'reset' && agent.status !== 'active') return { outcome: 'not_active' };
       if (!app.otp) return { outcome: 'failure', reason: NO_OTP };
       try {
-        await app.otp.send(ctx.phone, PURPOSE[purpose]);
+        await app.otp.send(ctx.phone, PURPOSE[purpose], { internal: true });
       } catch (err) {
         ctx.logger.warn({ phone: maskPhone(ctx.phone), purpose, err: (err as Error).message }, 'agent OTP not sent');
         const retryAfter = (err as { retryAfterS?: number }).retryAfterS;
@@ -53,7 +54,7 @@ export function agentActions(app: AppContext, agents: AgentStore) {
       const pin = ctx.values.new_pin ?? '';
       if (!PIN_RE.test(pin) || pin !== (ctx.values.new_pin_confirm ?? pin)) return { outcome: 'failure', reason: BAD_PIN };
       if (!app.otp) return { outcome: 'failure', reason: NO_OTP };
-      const v = await app.otp.verify(ctx.phone, PURPOSE[purpose], ctx.values.otp ?? '');
+      const v = await app.otp.verify(ctx.phone, PURPOSE[purpose], ctx.values.otp ?? '', { internal: true });
       if (!v.valid) {
         const triesLeft = (v as { triesLeft?: number }).triesLeft;
         if (v.reason === 'wrong_code' && triesLeft !== 0) return { outcome: 'wrong_otp', vars: { tries_left: String(triesLeft ?? '') } };
@@ -73,7 +74,7 @@ export function agentActions(app: AppContext, agents: AgentStore) {
       if (!c.ok) {
         if (c.why === 'wrong_pin') return { outcome: 'wrong_pin', vars: { tries_left: String(c.triesLeft) } };
         if (c.why === 'locked') return { outcome: 'locked', vars: { minutes: String(c.minutes) } };
-        return { outcome: 'not_agent' };
+        return { outcome: c.why === 'not_active' ? 'not_active' : 'not_agent' };
       }
       await agents.setPin(ctx.phone, pin);
       ctx.logger.info({ phone: maskPhone(ctx.phone) }, 'agent PIN changed');
@@ -81,7 +82,20 @@ export function agentActions(app: AppContext, agents: AgentStore) {
     });
   }
 
+  /**
+   * Why an agent action said not_agent: the PIN check answers that for an agent who is
+   * registered but has not activated yet, who must be told to activate, not that the service
+   * is for registered agents. Reads only; `success` means the agent is active (by now).
+   */
+  async function agentStatus(ctx: ActionContext): Promise<ActionResult> {
+    const agent = await agents.get(ctx.phone);
+    if (!agent) return { outcome: 'not_agent' };
+    if (agent.status !== 'active') return { outcome: 'not_active' };
+    return { outcome: 'success', reason: TRY_AGAIN };
+  }
+
   return {
+    agent_status: agentStatus,
     agent_otp_send: otpSend,
     agent_activate: withOtp('activate'),
     agent_pin_reset: withOtp('reset'),

@@ -25,6 +25,9 @@ export class GatewayError extends Error {
   ) {
     super(message);
   }
+
+  /** RATE_LIMITED only: how long the shared limiter said the next slot is away, when known. */
+  retryAfterMs?: number;
 }
 
 /**
@@ -52,11 +55,14 @@ export interface CallOptions {
   /** Abort the HTTP call (the USSD deadline); the outcome then becomes `unknown` if already sent. */
   signal?: AbortSignal;
   /**
-   * Who goes first when the shared per-minute allowance is short: money steps, then notices
-   * (receipts), then OTPs, then bulk batches. Default 'money'.
+   * Who goes first when the shared gateway allowance is short (src/gateway/http/rate-limiter.ts):
+   * money steps, then receipts/notices, then one-time codes, then bulk SMS batches.
+   * Unset = 'money'.
    */
-  priority?: 'money' | 'notice' | 'otp' | 'bulk';
+  priority?: CallPriority;
 }
+
+export type CallPriority = 'money' | 'notice' | 'otp' | 'bulk';
 
 export interface Balance { floatMinor: number; earningsMinor: number }
 

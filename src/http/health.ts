@@ -21,8 +21,7 @@ export const healthModule: ServiceModule = {
       }
     });
     router.get('/metrics', async (ctx) => {
-      // Gauges read from Redis (bounded: a stalled Redis leaves them at their last value).
-      await Promise.race([app.metrics.refresh(), new Promise((r) => setTimeout(r, 1000))]);
+      await app.metrics.collect();
       ctx.type = 'text/plain; version=0.0.4';
       ctx.body = app.metrics.render();
     });

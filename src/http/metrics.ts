@@ -1,5 +1,6 @@
-// A minimal Prometheus text-format registry: counters and histograms with labels.
-// Enough for /metrics without a dependency; modules call inc()/observe().
+// A minimal Prometheus text-format registry: counters, gauges and histograms with labels.
+// Enough for /metrics without a dependency; modules call inc()/set()/observe(), and register
+// collectors for gauges read from elsewhere at scrape time (onCollect).
 
 type Labels = Record<string, string>;
 const BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
@@ -34,22 +35,26 @@ export class Metrics {
   private help = new Map<string, string>();
   private collectors: Array<() => Promise<void>> = [];
 
-  /** Sets a value that goes up and down (a queue's depth, orders waiting for a person). */
-  gauge(name: string, value: number, labels: Labels = {}, help?: string): void {
+  /** A gauge: a value that goes up and down (a backlog), set rather than added to. */
+  set(name: string, labels: Labels, value: number, help?: string): void {
     if (help) this.help.set(name, help);
     let series = this.gauges.get(name);
     if (!series) this.gauges.set(name, (series = new Map()));
     series.set(labelKey(labels), value);
   }
 
-  /** A callback that refreshes gauges from their source (Redis) before each scrape. */
-  collect(fn: () => Promise<void>): void {
+  /** `fn` refreshes gauges that must be read from elsewhere (Redis) just before a scrape. */
+  onCollect(fn: () => Promise<void>): void {
     this.collectors.push(fn);
   }
 
-  /** Runs the collectors; one that fails leaves its gauges at their last value. */
-  async refresh(): Promise<void> {
-    await Promise.all(this.collectors.map((fn) => fn().catch(() => undefined)));
+  /** Runs every collector, each for at most `timeoutMs`: a slow one leaves its last values. */
+  async collect(timeoutMs = 1000): Promise<void> {
+    await Promise.all(this.collectors.map((fn) => {
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); });
+      return Promise.race([fn().catch(() => undefined), limit]).finally(() => clearTimeout(timer));
+    }));
   }
 
   inc(name: string, labels: Labels = {}, by = 1, help?: string): void {

@@ -24,6 +24,7 @@ function inputHintMax(s: Screen, lang: Lang): number {
     text: ['text'],
     pattern: ['pattern'],
   }[def.type] as (keyof typeof MSG)[];
+  if (def.type === 'amount' && def.whole) reasons.push('amount_whole');
   if (def.pattern !== undefined) reasons.push('pattern');
   if (def.equals !== undefined) reasons.push('equals');
   let max = 0;

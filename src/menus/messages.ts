@@ -9,6 +9,7 @@ export const MSG = {
   back: { en: 'Back', sw: 'Rudi' },
   amount_format: { en: 'Enter the amount in numbers, e.g. 100.', sw: 'Weka kiasi kwa tarakimu, mf. 100.' },
   amount_range: { en: 'Amount must be KES {min} to {max}.', sw: 'Kiasi lazima kiwe KES {min} hadi {max}.' },
+  amount_whole: { en: 'Enter whole shillings, no cents, e.g. 100.', sw: 'Weka shilingi kamili, bila senti, mf. 100.' },
   phone: { en: 'Invalid phone number. Use 07XXXXXXXX.', sw: 'Nambari ya simu si sahihi. Tumia 07XXXXXXXX.' },
   pin: { en: 'PIN must be 4 digits.', sw: 'PIN lazima iwe tarakimu 4.' },
   digits: { en: 'Enter {min} to {max} digits.', sw: 'Weka tarakimu {min} hadi {max}.' },

@@ -29,6 +29,8 @@ const input = z
     /** amount: whole KES; digits/text: length. */
     min: z.number().nonnegative().optional(),
     max: z.number().positive().optional(),
+    /** amount: whole shillings only ("10.50" is refused at entry), for flows that cannot move cents. */
+    whole: z.boolean().optional(),
     /** pattern: one regex, or a map from the value of `pattern_by` to a regex. */
     pattern: z.union([z.string(), z.record(z.string(), z.string())]).optional(),
     pattern_by: varName.optional(),

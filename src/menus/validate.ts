@@ -25,6 +25,7 @@ export function validateInput(def: InputDef, raw: string, values: Record<string,
     case 'amount': {
       const minor = parseKes(input);
       if (minor === undefined) return { ok: false, reason: 'amount_format' };
+      if (def.whole && minor % 100n !== 0n) return { ok: false, reason: 'amount_whole' };
       if (minor < BigInt(Math.round((def.min ?? 0) * 100)) || minor > BigInt(Math.round((def.max ?? 0) * 100))) return { ok: false, reason: 'amount_range' };
       return { ok: true, value: minor.toString() };
     }

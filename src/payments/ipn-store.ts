@@ -19,6 +19,8 @@ export interface IpnRecord {
   count: number;
   /** Lookups made for it that settled nothing. */
   round: number;
+  /** The webhook event it came as ('' for a plain IPN). */
+  event?: string;
   processedAt?: string;
   result?: string;
   body: string;
@@ -39,20 +41,21 @@ return {isNew, redis.call('HEXISTS', KEYS[1], 'processedAt'), tonumber(redis.cal
 export class IpnStore {
   constructor(private readonly redis: Redis, private readonly key: (...parts: string[]) => string) {}
 
-  static idOf(gateway: string, u: Pick<TransactionUpdate, 'gatewayRef' | 'status'>): string {
-    return `${gateway}-${createHash('sha256').update(`${u.gatewayRef}\n${u.status}`).digest('hex').slice(0, 24)}`;
+  /** One record per (reference, status) and per webhook event: an event is not a copy of the IPN. */
+  static idOf(gateway: string, u: Pick<TransactionUpdate, 'gatewayRef' | 'status'>, event = ''): string {
+    return `${gateway}-${createHash('sha256').update(`${u.gatewayRef}\n${u.status}${event ? `\n${event}` : ''}`).digest('hex').slice(0, 24)}`;
   }
 
   /**
    * Durable record; `fresh` false for a duplicate, `processed` true once it has been acted on,
    * `round` the lookups that settled nothing so far (one job per round: see above).
    */
-  async record(gateway: string, u: TransactionUpdate, rawBody: string): Promise<{ id: string; fresh: boolean; processed: boolean; round: number }> {
-    const id = IpnStore.idOf(gateway, u);
+  async record(gateway: string, u: TransactionUpdate, rawBody: string, event = ''): Promise<{ id: string; fresh: boolean; processed: boolean; round: number }> {
+    const id = IpnStore.idOf(gateway, u, event);
     const now = new Date();
     const [isNew, processed, round] = (await this.redis.eval(
       RECORD, 2, this.key('ipn', id), this.key('ipns'), now.toISOString(), String(now.getTime()),
-      'id', id, 'gateway', gateway, 'gatewayRef', u.gatewayRef, 'status', u.status, 'reference', u.reference ?? '', 'body', rawBody, 'update', JSON.stringify({ ...u, raw: undefined }),
+      'id', id, 'gateway', gateway, 'gatewayRef', u.gatewayRef, 'status', u.status, 'reference', u.reference ?? '', 'event', event, 'body', rawBody, 'update', JSON.stringify({ ...u, raw: undefined }),
     )) as [number, number, number];
     return { id, fresh: isNew === 1, processed: processed === 1, round };
   }

@@ -35,10 +35,10 @@ export function paymentsModule(): ServiceModule {
       app.actions.register('balance', money.balance, { needs: ACTION_NEEDS.balance });
       for (const [name, fn] of Object.entries(agentActions(app, agents))) app.actions.register(name, fn, { needs: ACTION_NEEDS[name] });
       const p = payments;
-      app.metrics.collect(async () => {
-        app.metrics.gauge('orders_needing_attention', await p.store.countIn('needs_attention'), {}, 'Orders waiting for a person (needs_attention)');
+      app.metrics.onCollect(async () => {
+        app.metrics.set('orders_needing_attention', {}, await p.store.countIn('needs_attention'), 'Orders waiting for a person (needs_attention)');
         const counts = await p.jobs.queue.getJobCounts('waiting', 'delayed', 'active');
-        for (const [state, n] of Object.entries(counts)) app.metrics.gauge('payments_jobs', n, { state }, 'Payment jobs by state (delayed includes steps waiting for the gateway)');
+        for (const [state, n] of Object.entries(counts)) app.metrics.set('payments_jobs', { state }, n, 'Payment jobs by state (delayed includes steps waiting for the gateway)');
       });
     },
     routes(router, app) {

@@ -52,7 +52,7 @@ export function paymentRoutes(router: Router, app: AppContext, payments: Payment
     const update = parsed.update;
     // Recorded durably before answering; acted on by a job that asks the gateway's status
     // endpoint (the notification itself never moves money), once per ref + status.
-    const rec = await payments.ipns.record(gw, update, raw);
+    const rec = await payments.ipns.record(gw, update, raw, parsed.event ?? '');
     if (!rec.processed) await payments.jobs.add('ipn', { ipnId: rec.id }, `ipn-${rec.id}-r${rec.round}`);
     const ms = performance.now() - started;
     app.metrics.inc('ipn_received_total', { gateway: gw, duplicate: String(!rec.fresh) }, 1, 'IPNs accepted');

@@ -253,8 +253,9 @@ export class Settler {
     let target = parseRef(rec.reference);
     if (!target) target = parseRef((await this.store.byGatewayRef(rec.gateway, rec.gatewayRef)) ?? undefined);
     if (target?.step.startsWith('sms') || (!target && (isOwnSmsReference(rec.reference) || isOwnSmsReference(rec.gatewayRef)))) {
-      // A delivery notice for one of our own messages, not a payment.
-      await ipns.markProcessed(ipnId, 'own SMS');
+      // A notice about one of our own messages, not a payment: delivery counts, if any.
+      const what = this.app.smsNotices ? await this.app.smsNotices.record(JSON.parse(rec.update) as TransactionUpdate, rec.event ?? '') : 'own SMS';
+      await ipns.markProcessed(ipnId, `own SMS: ${what}`);
       return 'own sms';
     }
     const order = target ? await this.store.get(target.orderId) : undefined;

@@ -25,22 +25,37 @@ export interface BulkStatus {
 
 const num = (v: string | undefined) => Number(v ?? 0) || 0;
 
+/** What a bulk id looks like (BulkIntake makes them). */
+export const BULK_ID = /^b[0-9a-f]{16}$/;
+
 export function parseInvalid(line: string): { input: string; reason: string } {
   const tab = line.indexOf('\t');
   return tab < 0 ? { input: line, reason: 'invalid' } : { input: line.slice(0, tab), reason: line.slice(tab + 1) };
 }
 
 export async function bulkStatus(app: AppContext, store: BulkStore, id: string): Promise<BulkStatus | null> {
-  if (!/^b[0-9a-f]{16}$/.test(id)) return null;
-  const [m, bs, inv] = await Promise.all([
+  if (!BULK_ID.test(id)) return null;
+  const [m, bs, inv, fin, dlrn] = await Promise.all([
     app.redis.hgetall(store.meta(id)),
     app.redis.hgetall(store.bstat(id)),
     app.redis.lrange(store.invalid(id), 0, INVALID_SAMPLE - 1),
+    app.redis.hgetall(store.final(id)),
+    app.redis.hgetall(store.dlrCounts(id)),
   ]);
   if (!m.id) return null;
   const batches = Object.entries(bs)
     .map(([n, json]) => ({ batch: Number(n), ...(JSON.parse(json) as BatchInfo) }))
     .sort((a, b) => a.batch - b.batch);
+  // Delivery counts of batches recorded as sent only: a report that came in before its batch
+  // was recorded counts once the batch is, and never if the batch ends failed.
+  let delivered = 0;
+  let undelivered = 0;
+  for (const [field, v] of Object.entries(dlrn)) {
+    const [n, bucket] = field.split(':');
+    if (!fin[n!]?.startsWith('sent:')) continue;
+    if (bucket === 'delivered') delivered += num(v);
+    else if (bucket === 'undelivered') undelivered += num(v);
+  }
   const total = num(m.batches);
   const sent = num(m.batchesSent);
   const failed = num(m.batchesFailed);
@@ -53,7 +68,7 @@ export async function bulkStatus(app: AppContext, store: BulkStore, id: string):
       received: num(m.received), valid: num(m.valid), invalid: num(m.invalid), duplicates: num(m.duplicates),
       batches: total, batchesQueued: Math.max(0, total - sent - failed), batchesSent: sent, batchesFailed: failed,
       recipientsSent: num(m.recipientsSent), recipientsFailed: num(m.recipientsFailed),
-      delivered: num(m.delivered), undelivered: num(m.undelivered),
+      delivered, undelivered,
     },
     batches,
     invalidSample: inv.map(parseInvalid),

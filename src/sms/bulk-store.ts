@@ -4,12 +4,14 @@
 //   sms:bulk:<id>:bstat      hash n → JSON { status, size, attempts, gatewayRef?, error?, at }
 //   sms:bulk:<id>:final      hash n → "sent:<gatewayRef>" | "failed:<code>": the exactly-once record
 //   sms:bulk:<id>:invalid    list of "<raw>\t<reason>"
-//   sms:bulk:<id>:dlr        hash msisdn → last delivery status
+//   sms:bulk:<id>:dlr        hash msisdn → delivery status (a final one is never replaced)
+//   sms:bulk:<id>:dlrn       hash "<n>:delivered" / "<n>:undelivered" → recipients of batch n
 //   sms:ref:<gatewayRef>     "<id>|<n>" so delivery reports find their batch
 import type { AppContext } from '../app-context.js';
 
 export type BulkState = 'receiving' | 'queued' | 'done' | 'aborted';
-export type BatchStatus = 'queued' | 'sending' | 'retrying' | 'sent' | 'failed';
+/** waiting: no gateway rate-limit slot yet; it asks again at retryAt (not counted as an attempt). */
+export type BatchStatus = 'queued' | 'sending' | 'waiting' | 'retrying' | 'sent' | 'failed';
 
 export interface BatchInfo {
   status: BatchStatus;
@@ -17,6 +19,7 @@ export interface BatchInfo {
   attempts?: number;
   gatewayRef?: string;
   error?: string;
+  retryAt?: string;
   at: string;
 }
 
@@ -44,20 +47,32 @@ end
 return 1
 `;
 
-// Records a delivery report once per recipient status change. KEYS: meta, dlr hash.
-// ARGV: msisdn, status, ttl. Counters: delivered / undelivered (final states only).
+// Records a delivery report. Final states (DELIVERED, FAILED, EXPIRED, REJECTED) are final: a
+// later report for that recipient, whatever it says and however late, changes nothing. Counts
+// are kept per batch (field "<n>:delivered" / "<n>:undelivered") and move only when a recipient
+// reaches its first final state, so they never go down; a batch recorded as failed takes no
+// reports at all, and the status only adds up batches recorded as sent (bulk-status.ts), which
+// also covers a report that arrived before its batch was recorded.
+// KEYS: final, dlr (msisdn → status), dlr counts. ARGV: n, msisdn, status, ttl.
+// → 1 recorded, 0 a repeat of the recipient's status, -1 ignored (final already, or batch failed)
 const DLR = `
-local prev = redis.call('HGET', KEYS[2], ARGV[1])
-if prev == ARGV[2] then return 0 end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
+local fin = redis.call('HGET', KEYS[1], ARGV[1])
+if fin and string.sub(fin, 1, 7) == 'failed:' then return -1 end
+local prev = redis.call('HGET', KEYS[2], ARGV[2])
+if prev == ARGV[3] then return 0 end
 local function bucket(s)
   if s == 'DELIVERED' then return 'delivered' end
   if s == 'FAILED' or s == 'EXPIRED' or s == 'REJECTED' then return 'undelivered' end
   return nil
 end
-if prev and bucket(prev) then redis.call('HINCRBY', KEYS[1], bucket(prev), -1) end
-if bucket(ARGV[2]) then redis.call('HINCRBY', KEYS[1], bucket(ARGV[2]), 1) end
+if prev and bucket(prev) then return -1 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]))
+local b = bucket(ARGV[3])
+if b then
+  redis.call('HINCRBY', KEYS[3], ARGV[1] .. ':' .. b, 1)
+  redis.call('EXPIRE', KEYS[3], tonumber(ARGV[4]))
+end
 return 1
 `;
 
@@ -71,7 +86,7 @@ export class BulkStore {
   constructor(private readonly app: AppContext) {
     this.r = app.redis as StoreRedis & AppContext['redis'];
     this.r.defineCommand('smsBulkFinish', { numberOfKeys: 4, lua: FINISH });
-    this.r.defineCommand('smsBulkDlr', { numberOfKeys: 2, lua: DLR });
+    this.r.defineCommand('smsBulkDlr', { numberOfKeys: 3, lua: DLR });
   }
 
   get ttl(): number { return this.app.config.SMS_BULK_TTL_S; }
@@ -81,6 +96,7 @@ export class BulkStore {
   final(id: string) { return this.app.key('sms', 'bulk', id, 'final'); }
   invalid(id: string) { return this.app.key('sms', 'bulk', id, 'invalid'); }
   dlr(id: string) { return this.app.key('sms', 'bulk', id, 'dlr'); }
+  dlrCounts(id: string) { return this.app.key('sms', 'bulk', id, 'dlrn'); }
   refKey(gatewayRef: string) { return this.app.key('sms', 'ref', gatewayRef); }
 
   async finalOf(id: string, n: number): Promise<string | null> {
@@ -106,7 +122,9 @@ export class BulkStore {
     return res === 1;
   }
 
-  async recordDlr(id: string, msisdn: string, status: string): Promise<boolean> {
-    return (await this.r.smsBulkDlr(this.meta(id), this.dlr(id), msisdn, status, this.ttl)) === 1;
+  /** 'recorded', 'repeat' (same status again) or 'ignored' (recipient already final, or batch failed). */
+  async recordDlr(id: string, n: number, msisdn: string, status: string): Promise<'recorded' | 'repeat' | 'ignored'> {
+    const r = await this.r.smsBulkDlr(this.final(id), this.dlr(id), this.dlrCounts(id), String(n), msisdn, status, this.ttl);
+    return r === 1 ? 'recorded' : r === 0 ? 'repeat' : 'ignored';
   }
 }

@@ -5,9 +5,14 @@
 //   `unknown` outcome) is looked up by our reference before anything is resent;
 // - every transmission of batch n carries the same reference, so the gateway's own duplicate
 //   detection (8006 → lookup in the client) covers the rest.
-// Rate: the gateway client takes a slot from the Redis rate limiter shared by every instance and
-// honours 429 Retry-After; retryable failures go back to BullMQ with exponential backoff.
-import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+// Rate: the gateway client takes a slot from the Redis rate limiter shared by every instance, as
+// the lowest priority ('bulk': money steps, receipts and one-time codes go first), and honours
+// 429 Retry-After. A batch that finds no slot waits: the job puts itself back as delayed for as
+// long as the limiter says (moveToDelayed + DelayedError), which uses up none of its attempts,
+// so a backlog of any length is sent in the end, never dropped. Retryable gateway failures go
+// back to BullMQ with exponential backoff. Metrics: sms_bulk_backlog_batches (by state, read at
+// each scrape), sms_bulk_rate_waits_total, sms_bulk_batch_wait_ms (queued → accepted).
+import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { AppContext } from '../app-context.js';
 import type { GatewayResult } from '../gateway/types.js';
 import type { BulkStore, BatchInfo } from './bulk-store.js';
@@ -26,13 +31,22 @@ function isRetryable(r: Extract<GatewayResult, { kind: 'failed' }>): boolean {
 
 const isRateLimited = (r: Extract<GatewayResult, { kind: 'failed' }>) => r.error.code === 'RATE_LIMITED' || r.error.httpStatus === 429;
 
+/** Longest a waiting batch sleeps before asking the limiter again (a daily cap may be hours away). */
+const MAX_RATE_DELAY_MS = 15 * 60_000;
+
+/** How long a batch that got no slot waits before it asks again: what the limiter said, spread a little. */
+export function rateDelayMs(hintMs: number | undefined, fallbackMs: number): number {
+  const base = Math.min(MAX_RATE_DELAY_MS, Math.max(250, hintMs ?? fallbackMs));
+  return Math.round(base * (1 + Math.random() * 0.1));
+}
+
 export function createBulkWorker(app: AppContext, store: BulkStore, queue: Queue<BatchJobData>): Worker<BatchJobData> {
   const c = app.config;
   const now = () => new Date().toISOString();
   // Consecutive 429s seen by this process: the queue-wide pause doubles with each, up to 1 min.
   let limitedInARow = 0;
 
-  async function process(job: Job<BatchJobData>): Promise<string> {
+  async function process(job: Job<BatchJobData>, token?: string): Promise<string> {
     const { bulkId, batchNo: n } = job.data;
     const log = app.logger.child({ bulkId, batch: n });
     const done = await store.finalOf(bulkId, n);
@@ -75,7 +89,7 @@ export function createBulkWorker(app: AppContext, store: BulkStore, queue: Queue
     await store.setBatch(bulkId, n, { ...base, status: 'sending' });
     let result: GatewayResult;
     try {
-      result = await app.gateways.sms.bulkSms({ phones: recipients.map((m) => `+${m}`), message }, { reference });
+      result = await app.gateways.sms.bulkSms({ phones: recipients.map((m) => `+${m}`), message }, { reference, priority: 'bulk' });
     } catch (err) {
       // A throw from the client is a bug or a refusal before sending; retry like a 5xx.
       log.warn({ err: (err as Error).message, attempt }, 'bulk batch call threw');
@@ -87,7 +101,10 @@ export function createBulkWorker(app: AppContext, store: BulkStore, queue: Queue
       const gatewayRef = result.gatewayRef ?? '';
       const first = await store.finish(bulkId, n, 'sent', gatewayRef, { ...base, status: 'sent', ...(gatewayRef ? { gatewayRef } : {}) });
       log.info({ gatewayRef, recipients: recipients.length, attempt, first }, 'bulk batch sent');
-      if (first) app.metrics.inc('sms_bulk_recipients_sent_total', {}, recipients.length, 'Bulk SMS recipients accepted by the gateway');
+      if (first) {
+        app.metrics.inc('sms_bulk_recipients_sent_total', {}, recipients.length, 'Bulk SMS recipients accepted by the gateway');
+        app.metrics.observe('sms_bulk_batch_wait_ms', Date.now() - job.timestamp, {}, 'Time from a bulk batch being queued to the gateway accepting it');
+      }
       return 'sent';
     }
     if (result.kind === 'unknown') {
@@ -97,16 +114,25 @@ export function createBulkWorker(app: AppContext, store: BulkStore, queue: Queue
       throw new Error(`outcome unknown: ${result.error.code}`);
     }
     const e = result.error;
+    if (isRateLimited(result) && e.httpStatus !== 429 && token) {
+      // Our shared limiter has no slot for a bulk batch (the allowance is taken, or kept for
+      // money, receipts and codes): wait as a delayed job, as long as the limiter says. Not an
+      // attempt, so however long the backlog, the batch is sent in the end.
+      const delayMs = rateDelayMs(e.retryAfterMs, c.SMS_RETRY_BASE_MS);
+      const retryAt = new Date(Date.now() + delayMs).toISOString();
+      await store.setBatch(bulkId, n, { ...base, attempts: job.attemptsMade, status: 'waiting', error: 'RATE_LIMITED', retryAt });
+      app.metrics.inc('sms_bulk_rate_waits_total', {}, 1, 'Times a bulk batch found no gateway rate-limit slot and waited as a delayed job');
+      log.info({ delayMs, hintMs: e.retryAfterMs }, 'bulk batch waiting for a rate-limit slot');
+      await job.moveToDelayed(Date.now() + delayMs, token);
+      throw new DelayedError();
+    }
     if (isRateLimited(result)) {
-      // Slow down without using up one of the batch's attempts: put it back and pause the whole
-      // queue, on every instance. A real 429 from the gateway doubles the pause with each one in
-      // a row (up to 30 s); our own shared limiter having no slot within GATEWAY_RATE_WAIT_MS
-      // (no HTTP status) already waited, so it only takes a short breather.
-      const from429 = e.httpStatus === 429;
-      if (from429) limitedInARow++;
-      const pauseMs = from429 ? Math.min(30_000, c.SMS_RETRY_BASE_MS * 2 ** Math.min(limitedInARow - 1, 10)) : Math.min(1000, c.SMS_RETRY_BASE_MS);
-      await store.setBatch(bulkId, n, { ...base, status: 'retrying', error: from429 ? '429' : 'RATE_LIMITED' });
-      log.warn({ attempt, from429, pauseMs }, 'bulk sending rate-limited; pausing the queue');
+      // The gateway itself answered 429: slow the whole queue down, on every instance, without
+      // using up one of the batch's attempts. Each 429 in a row doubles the pause (up to 30 s).
+      limitedInARow++;
+      const pauseMs = Math.min(30_000, c.SMS_RETRY_BASE_MS * 2 ** Math.min(limitedInARow - 1, 10));
+      await store.setBatch(bulkId, n, { ...base, status: 'retrying', error: '429' });
+      log.warn({ attempt, pauseMs }, 'bulk sending rate-limited by the gateway; pausing the queue');
       await queue.rateLimit(pauseMs);
       throw Worker.RateLimitError();
     }

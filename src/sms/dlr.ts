@@ -5,7 +5,9 @@
 // or a single report with phone/status at the top level. Statuses: DELIVERED, FAILED, EXPIRED,
 // REJECTED (final) and SENT, PENDING. Signed like IPNs: header GATEWAY_SIGNATURE_HEADER =
 // lowercase hex HMAC-SHA256(raw body, GATEWAY_WEBHOOK_SECRET). A report for a number that is not
-// in the batch is ignored; a repeat of the same status changes nothing.
+// in the batch is ignored; a repeat of the same status changes nothing; a recipient's final
+// state is never replaced (a late SENT after DELIVERED is ignored); reports for a batch that
+// was recorded as failed are ignored (BulkStore.recordDlr).
 import { createHmac } from 'node:crypto';
 import type { AppContext } from '../app-context.js';
 import { verifyIpnSignature } from '../gateway/kyanda/ipn.js';
@@ -52,7 +54,9 @@ export async function handleDlr(
     const p = parsePhone(r.phone);
     const status = typeof r.status === 'string' ? r.status.toUpperCase() : '';
     if (!p.ok || !STATUSES.has(status) || !members.has(p.msisdn)) { ignored++; continue; }
-    if (await store.recordDlr(where.id, p.msisdn, status)) updated++;
+    const outcome = await store.recordDlr(where.id, where.n, p.msisdn, status);
+    if (outcome === 'recorded') updated++;
+    else if (outcome === 'ignored') ignored++;
   }
   return { status: 200, body: { status: 'success', updated, ignored } };
 }

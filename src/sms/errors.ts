@@ -2,7 +2,7 @@
 export class OtpError extends Error {
   override readonly name = 'OtpError';
   constructor(
-    readonly code: 'BAD_PHONE' | 'BAD_PURPOSE' | 'COOLDOWN' | 'PHONE_QUOTA' | 'IP_QUOTA' | 'SMS_FAILED',
+    readonly code: 'BAD_PHONE' | 'BAD_PURPOSE' | 'RESERVED_PURPOSE' | 'COOLDOWN' | 'PHONE_QUOTA' | 'IP_QUOTA' | 'IP_RATE' | 'GLOBAL_RATE' | 'SMS_FAILED',
     message: string,
     readonly status: number,
     readonly retryAfterS?: number,
@@ -13,7 +13,7 @@ export class OtpError extends Error {
 
 export class BulkError extends Error {
   override readonly name = 'BulkError';
-  constructor(readonly code: string, message: string, readonly status = 400) {
+  constructor(readonly code: string, message: string, readonly status = 400, readonly details?: Record<string, unknown>) {
     super(message);
   }
 }

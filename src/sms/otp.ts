@@ -8,23 +8,33 @@ import { maskPhone } from '../log.js';
 import { parsePhone } from '../lib/phone.js';
 import { OtpError } from './errors.js';
 
-// KEYS: code hash, cooldown, resend counter, phone quota, ip quota (or "" when no IP)
-// ARGV: hmac, id, ttlMs, cooldownBaseMs, maxPerPhone, maxPerIp
-// → {"ok", expiresAtMs, cooldownMs} | {"cooldown", retryMs} | {"quota_phone", retryMs} | {"quota_ip", retryMs}
+// KEYS: code hash, cooldown, resend counter, phone quota (hour), then "" when not applicable:
+//       ip quota (hour), ip rate (minute), global rate (minute)
+// ARGV: hmac, id, ttlMs, cooldownBaseMs, maxPerPhone, maxPerIpHour, maxPerIpMinute, maxPerMinute
+// → {"ok", expiresAtMs, cooldownMs} | {"cooldown", retryMs} | {"quota_phone" | "quota_ip" |
+//   "rate_ip" | "rate_global", retryMs}
+// Every counter is taken here, atomically; CANCEL gives them back if the gateway refuses the SMS.
 const SEND = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local cd = redis.call('PTTL', KEYS[2])
 if cd > 0 then return {'cooldown', cd} end
 local hour = 3600000
-local np = tonumber(redis.call('GET', KEYS[4]) or '0')
-if np >= tonumber(ARGV[5]) then return {'quota_phone', redis.call('PTTL', KEYS[4])} end
-if KEYS[5] ~= '' then
-  local ni = tonumber(redis.call('GET', KEYS[5]) or '0')
-  if ni >= tonumber(ARGV[6]) then return {'quota_ip', redis.call('PTTL', KEYS[5])} end
-  if redis.call('INCR', KEYS[5]) == 1 then redis.call('PEXPIRE', KEYS[5], hour) end
+local minute = 60000
+local function full(key, max)
+  return key ~= '' and tonumber(redis.call('GET', key) or '0') >= tonumber(max)
 end
-if redis.call('INCR', KEYS[4]) == 1 then redis.call('PEXPIRE', KEYS[4], hour) end
+if full(KEYS[4], ARGV[5]) then return {'quota_phone', redis.call('PTTL', KEYS[4])} end
+if full(KEYS[5], ARGV[6]) then return {'quota_ip', redis.call('PTTL', KEYS[5])} end
+if full(KEYS[6], ARGV[7]) then return {'rate_ip', redis.call('PTTL', KEYS[6])} end
+if full(KEYS[7], ARGV[8]) then return {'rate_global', redis.call('PTTL', KEYS[7])} end
+local function take(key, span)
+  if key ~= '' and redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, span) end
+end
+take(KEYS[4], hour)
+take(KEYS[5], hour)
+take(KEYS[6], minute)
+take(KEYS[7], minute)
 -- The cooldown doubles with every send in the hour: base, 2x, 4x … capped at 32x.
 local n = redis.call('INCR', KEYS[3])
 if n == 1 then redis.call('PEXPIRE', KEYS[3], hour) end
@@ -59,8 +69,15 @@ if redis.call('HGET', KEYS[1], 'id') == ARGV[1] then redis.call('DEL', KEYS[1]);
 return 0
 `;
 
-// Undo a send the gateway refused, unless a newer code already replaced it.
+// Undo a send the gateway refused: the slots it took in every counter go back (a refused SMS
+// must not use up anyone's quota), and its code and cooldown go unless a newer code replaced it.
+// KEYS: code hash, cooldown, then the counters SEND took (resends, phone, ip hour, ip minute,
+// global; "" when not applicable). ARGV: id.
 const CANCEL = `
+for i = 3, 7 do
+  local k = KEYS[i]
+  if k ~= '' and tonumber(redis.call('GET', k) or '0') > 0 then redis.call('DECR', k) end
+end
 if redis.call('HGET', KEYS[1], 'id') == ARGV[1] then redis.call('DEL', KEYS[1], KEYS[2]); return 1 end
 return 0
 `;
@@ -69,14 +86,27 @@ interface OtpRedis {
   otpSend(...args: (string | number)[]): Promise<[string, number, number?]>;
   otpTakeTry(key: string, maxTries: number): Promise<[string, string?, string?, number?]>;
   otpConsume(key: string, id: string): Promise<number>;
-  otpCancel(key: string, cooldownKey: string, id: string): Promise<number>;
+  otpCancel(...args: string[]): Promise<number>;
 }
 
 const PURPOSE = /^[A-Za-z0-9_.-]{1,32}$/;
+/**
+ * Purposes the service uses itself (agent activation and PIN reset): the HTTP API may neither
+ * send nor verify them, and their codes, cooldowns and quotas live under otp:internal:…, a
+ * namespace no API call can name.
+ */
+export const RESERVED_PURPOSE = /^agent-/i;
+
+const QUOTA_ERRORS: Record<string, { code: 'PHONE_QUOTA' | 'IP_QUOTA' | 'IP_RATE' | 'GLOBAL_RATE'; message: string } | undefined> = {
+  quota_phone: { code: 'PHONE_QUOTA', message: 'too many codes requested for this number this hour' },
+  quota_ip: { code: 'IP_QUOTA', message: 'too many codes requested by this client this hour' },
+  rate_ip: { code: 'IP_RATE', message: 'too many codes requested by this client this minute' },
+  rate_global: { code: 'GLOBAL_RATE', message: 'the service is sending too many codes right now; try again shortly' },
+};
 
 export type VerifyResult = { valid: true } | { valid: false; reason: 'wrong_code' | 'expired' | 'too_many_tries'; triesLeft?: number };
 
-export function createOtpService(app: AppContext): OtpService & { verify(phone: string, purpose: string, code: string): Promise<VerifyResult> } {
+export function createOtpService(app: AppContext): OtpService & { verify(phone: string, purpose: string, code: string, opts?: { internal?: boolean }): Promise<VerifyResult> } {
   const c = app.config;
   let secret: Buffer | string | undefined = c.OTP_SECRET;
   if (!secret) {
@@ -84,21 +114,25 @@ export function createOtpService(app: AppContext): OtpService & { verify(phone: 
     app.logger.warn('OTP_SECRET is unset: using a random per-process secret; codes will not verify on other instances or after a restart');
   }
   const r = app.redis as unknown as OtpRedis & AppContext['redis'];
-  r.defineCommand('otpSend', { numberOfKeys: 5, lua: SEND });
+  r.defineCommand('otpSend', { numberOfKeys: 7, lua: SEND });
   r.defineCommand('otpTakeTry', { numberOfKeys: 1, lua: TAKE_TRY });
   r.defineCommand('otpConsume', { numberOfKeys: 1, lua: CONSUME });
-  r.defineCommand('otpCancel', { numberOfKeys: 2, lua: CANCEL });
+  r.defineCommand('otpCancel', { numberOfKeys: 7, lua: CANCEL });
 
   const hmac = (code: string) => createHmac('sha256', secret).update(code).digest('hex');
-  const keys = (msisdn: string, purpose: string) => ({
-    code: app.key('otp', 'code', purpose, msisdn),
-    cooldown: app.key('otp', 'cooldown', purpose, msisdn),
-    resends: app.key('otp', 'sends', purpose, msisdn),
-    phoneQuota: app.key('otp', 'quota', 'phone', msisdn),
-  });
+  const keys = (msisdn: string, purpose: string, internal: boolean) => {
+    const k = (...parts: string[]) => (internal ? app.key('otp', 'internal', ...parts) : app.key('otp', ...parts));
+    return {
+      code: k('code', purpose, msisdn),
+      cooldown: k('cooldown', purpose, msisdn),
+      resends: k('sends', purpose, msisdn),
+      phoneQuota: k('quota', 'phone', msisdn),
+    };
+  };
 
-  function normalize(phone: string, purpose: string) {
+  function normalize(phone: string, purpose: string, internal: boolean) {
     if (typeof purpose !== 'string' || !PURPOSE.test(purpose)) throw new OtpError('BAD_PURPOSE', 'purpose must be 1-32 letters, digits, _ . -', 400);
+    if (RESERVED_PURPOSE.test(purpose) && !internal) throw new OtpError('RESERVED_PURPOSE', 'purposes starting with "agent-" are reserved for the service itself', 400);
     const p = parsePhone(phone);
     if (!p.ok) throw new OtpError('BAD_PHONE', `invalid phone: ${p.reason}`, 400);
     return p;
@@ -124,14 +158,21 @@ export function createOtpService(app: AppContext): OtpService & { verify(phone: 
 
   return {
     async send(phone, purpose, opts = {}) {
-      const p = normalize(phone, purpose);
-      const k = keys(p.msisdn, purpose);
+      const internal = opts.internal === true;
+      const p = normalize(phone, purpose, internal);
+      const k = keys(p.msisdn, purpose, internal);
       const code = String(randomInt(0, 10 ** c.OTP_LENGTH)).padStart(c.OTP_LENGTH, '0');
       const id = randomUUID();
-      const ipKey = opts.ip ? app.key('otp', 'quota', 'ip', opts.ip) : '';
+      // Per-client and service-wide caps are for the HTTP API; the service's own codes (agents)
+      // are few, and a flood of API requests must not lock agents out of theirs.
+      const ipHour = !internal && opts.ip ? app.key('otp', 'quota', 'ip', opts.ip) : '';
+      const ipMinute = !internal && opts.ip ? app.key('otp', 'rate', 'ip', opts.ip) : '';
+      const global = internal ? '' : app.key('otp', 'rate', 'global');
+      const counters = [k.resends, k.phoneQuota, ipHour, ipMinute, global];
       const res = await r.otpSend(
-        k.code, k.cooldown, k.resends, k.phoneQuota, ipKey,
+        k.code, k.cooldown, k.resends, k.phoneQuota, ipHour, ipMinute, global,
         hmac(code), id, c.OTP_TTL_S * 1000, c.OTP_RESEND_COOLDOWN_S * 1000, c.OTP_MAX_PER_PHONE_PER_HOUR, c.OTP_MAX_PER_IP_PER_HOUR,
+        c.OTP_MAX_PER_IP_PER_MIN, c.OTP_MAX_PER_MIN,
       );
       const [verdict, a] = res;
       const log = { phone: maskPhone(p.msisdn), purpose };
@@ -140,21 +181,22 @@ export function createOtpService(app: AppContext): OtpService & { verify(phone: 
         app.logger.info({ ...log, retryMs: a }, 'otp resend refused: cooldown');
         throw new OtpError('COOLDOWN', 'a code was sent recently; wait before asking again', 429, Math.ceil(Number(a) / 1000));
       }
-      if (verdict === 'quota_phone' || verdict === 'quota_ip') {
-        app.logger.warn({ ...log, quota: verdict }, 'otp refused: hourly quota');
-        throw new OtpError(verdict === 'quota_phone' ? 'PHONE_QUOTA' : 'IP_QUOTA', 'too many codes requested this hour', 429, Math.ceil(Math.max(1, Number(a)) / 1000));
+      const refused = QUOTA_ERRORS[verdict];
+      if (refused) {
+        app.logger.warn({ ...log, quota: verdict, ...(opts.ip ? { ip: opts.ip } : {}) }, 'otp refused: quota');
+        throw new OtpError(refused.code, refused.message, 429, Math.ceil(Math.max(1, Number(a)) / 1000));
       }
       const expiresAt = new Date(Number(a)).toISOString();
       const minutes = Math.max(1, Math.round(c.OTP_TTL_S / 60));
       const message = `Your verification code is ${code}. It expires in ${minutes} minute${minutes === 1 ? '' : 's'}. Do not share it.`;
       let result;
       try {
-        result = await app.gateway.sendSms({ phone: p.e164, message, otp: code }, { reference: `otp-${id}` });
+        result = await app.gateways.sms.sendSms({ phone: p.e164, message, otp: code }, { reference: `otp-${id}`, priority: 'otp' });
       } catch (err) {
         result = { kind: 'failed' as const, error: err as Error };
       }
       if (result.kind === 'failed') {
-        await r.otpCancel(k.code, k.cooldown, id).catch(() => 0);
+        await r.otpCancel(k.code, k.cooldown, ...counters, id).catch(() => 0);
         app.metrics.inc('otp_send_total', { result: 'sms_failed' }, 1, 'OTP send requests by result');
         app.logger.warn({ ...log, id, err: result.error.message }, 'otp sms failed');
         throw new OtpError('SMS_FAILED', 'the code could not be sent; try again', 502);
@@ -165,9 +207,10 @@ export function createOtpService(app: AppContext): OtpService & { verify(phone: 
       return { id, expiresAt };
     },
 
-    async verify(phone, purpose, code): Promise<VerifyResult> {
-      const p = normalize(phone, purpose);
-      const k = keys(p.msisdn, purpose);
+    async verify(phone, purpose, code, opts = {}): Promise<VerifyResult> {
+      const internal = opts.internal === true;
+      const p = normalize(phone, purpose, internal);
+      const k = keys(p.msisdn, purpose, internal);
       const log = { phone: maskPhone(p.msisdn), purpose };
       const candidate = typeof code === 'string' ? code.trim() : '';
       const result = await verifyOnce(k.code, candidate, log);

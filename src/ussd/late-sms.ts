@@ -12,7 +12,7 @@ export function lateSmsSender(app: AppContext): LateSms {
     void (async () => {
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
         try {
-          const r = await app.gateway.sendSms({ phone, message: text }, { reference });
+          const r = await app.gateways.sms.sendSms({ phone, message: text }, { reference, priority: 'notice' });
           if (r.kind !== 'failed') {
             app.logger.info({ phone: maskPhone(phone), reference, outcome: r.kind }, 'late hop outcome sent by SMS');
             return;

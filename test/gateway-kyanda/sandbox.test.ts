@@ -21,7 +21,8 @@ let gw: Gateway;
 let sandbox: string;
 before(async () => {
   svc = await startTestService(
-    { GATEWAY_RATE_LIMIT_PER_MIN: '100000', GATEWAY_RETRY_BASE_MS: '50', SANDBOX_CHECKOUT_DELAY_MS: '100', GATEWAY_TIMEOUT_MS: '1000', GATEWAY_LOOKUP_TIMEOUT_MS: '4000' },
+    // Far more than a sandbox account's 60 requests a minute go through here: raise both limits.
+    { GATEWAY_RATE_LIMIT_PER_MIN: '100000', SANDBOX_RATE_LIMIT_PER_MIN: '100000', GATEWAY_RETRY_BASE_MS: '50', SANDBOX_CHECKOUT_DELAY_MS: '100', GATEWAY_TIMEOUT_MS: '1000', GATEWAY_LOOKUP_TIMEOUT_MS: '4000' },
     { modules: [sandboxModule()], workers: false },
   );
   gw = svc.app.gateway;

@@ -46,8 +46,8 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
    * `gatewayRef` true: `ref` is the gateway's own reference (a record without one is named by
    * it); false: ours, so a record that does not name itself is not taken for it.
    */
-  async function lookupCall(ep: Endpoint<string>, ref: string, gatewayRef: boolean, budget?: { signal: AbortSignal; deadline: number }): Promise<TransactionUpdate | null> {
-    const o = await exchange(deps, ep, ref, budget ? { signal: budget.signal, timeoutMs: Math.max(1, budget.deadline - Date.now()) } : {});
+  async function lookupCall(ep: Endpoint<string>, ref: string, gatewayRef: boolean, budget?: { signal: AbortSignal; deadline: number }, priority?: CallOptions['priority']): Promise<TransactionUpdate | null> {
+    const o = await exchange(deps, ep, ref, { ...(budget ? { signal: budget.signal, timeoutMs: Math.max(1, budget.deadline - Date.now()) } : {}), ...(priority ? { priority } : {}) });
     if (o.type !== 'reply') throw o.error;
     if (!o.reply.ok) {
       if (o.reply.error.code === '7001') return null;
@@ -61,19 +61,19 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
    * returned). By ours: the verify endpoint, which the documentation says checks "any
    * transaction reference" (docs/gateways.md, "Whose reference"); its "not found" proves nothing.
    */
-  async function lookup(q: { gatewayRef?: string; reference: string }): Promise<Lookup> {
+  async function lookup(q: { gatewayRef?: string; reference: string }, priority?: CallOptions['priority']): Promise<Lookup> {
     // The lookup has its own budget (not GATEWAY_TIMEOUT_MS): a slow gateway may need it all.
     const budget = { signal: AbortSignal.timeout(c.GATEWAY_LOOKUP_TIMEOUT_MS), deadline: Date.now() + c.GATEWAY_LOOKUP_TIMEOUT_MS };
     const u = q.gatewayRef
-      ? await lookupCall(ENDPOINTS.transactionStatus, q.gatewayRef, true, budget)
-      : await lookupCall(ENDPOINTS.verify, q.reference, false, budget);
+      ? await lookupCall(ENDPOINTS.transactionStatus, q.gatewayRef, true, budget, priority)
+      : await lookupCall(ENDPOINTS.verify, q.reference, false, budget, priority);
     return u ? { kind: 'found', update: u } : { kind: 'not_found', proof: false };
   }
 
   /** After an unknown outcome of our own call: found under our reference, or null. */
-  async function findOurs(reference: string): Promise<TransactionUpdate | null> {
+  async function findOurs(reference: string, priority?: CallOptions['priority']): Promise<TransactionUpdate | null> {
     try {
-      const l = await lookup({ reference });
+      const l = await lookup({ reference }, priority);
       return l.kind === 'found' ? l.update : null;
     } catch {
       return null;
@@ -84,10 +84,11 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
     const reference = opts.reference;
     const o: Outcome = await exchange(deps, ep, req, {
       reference, ...(opts.offlineMode ? { offlineMode: true } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.priority ? { priority: opts.priority } : {}),
     });
     if (o.type === 'unsent') return { kind: 'failed', reference, error: o.error };
     if (o.type === 'unknown') {
-      const found = await findOurs(reference);
+      const found = await findOurs(reference, opts.priority);
       if (found) return resultFromUpdate(found, reference);
       return { kind: 'unknown', reference, error: o.error };
     }
@@ -96,7 +97,7 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
     if (DUPLICATE_CODES.has(r.error.code)) {
       // "Already received": the earlier transmission (ours after a resend, or the caller's own
       // repeat of this reference) decides the outcome, not this answer.
-      const found = await findOurs(reference);
+      const found = await findOurs(reference, opts.priority);
       if (found) return resultFromUpdate(found, reference);
       if (o.sentAttempts > 1) return { kind: 'unknown', reference, error: r.error, raw: r.json };
     }

@@ -9,7 +9,7 @@ import type { Logger } from '../../log.js';
 import { GatewayError } from '../types.js';
 import {
   backoffDelay, serverWaitMs, sleep, TransportError, RateLimitWaitError,
-  type HttpTransport, type RateLimiter,
+  type HttpTransport, type Priority, type RateLimiter,
 } from '../http/index.js';
 import { kyandaError, UNKNOWN_OUTCOME_CODES } from './codes.js';
 import type { BuildContext, Endpoint } from './endpoints.js';
@@ -37,7 +37,12 @@ export type Outcome =
   /** Sent, no answer: may or may not have happened. */
   | { type: 'unknown'; error: GatewayError; attempts: number; sentAttempts: number; cause?: TransportError };
 
-export interface ExchangeOptions extends WireOptions { signal?: AbortSignal; timeoutMs?: number }
+export interface ExchangeOptions extends WireOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Class of the call in the shared rate limiter (default money). */
+  priority?: Priority;
+}
 
 const MAX_429 = 5;
 
@@ -74,10 +79,12 @@ export async function exchange<Req>(d: ExchangeDeps, ep: Endpoint<Req>, req: Req
 
   for (;;) {
     try {
-      await d.limiter.acquire(opts.signal);
+      await d.limiter.acquire(opts.signal, opts.priority);
     } catch (e) {
       if (e instanceof RateLimitWaitError || opts.signal?.aborted) {
-        return log(last ?? { type: 'unsent', error: kyandaError('RATE_LIMITED', e instanceof Error ? e.message : 'aborted'), attempts, sentAttempts });
+        const error = kyandaError('RATE_LIMITED', e instanceof Error ? e.message : 'aborted');
+        if (e instanceof RateLimitWaitError) error.retryAfterMs = e.retryInMs;
+        return log(last ?? { type: 'unsent', error, attempts, sentAttempts });
       }
       // Redis trouble must not stop payments: the gateway's own 429 still protects the account.
       d.logger.warn({ gateway: 'kyanda', err: (e as Error).message }, 'rate limiter unavailable; sending without it');

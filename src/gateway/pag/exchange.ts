@@ -4,7 +4,7 @@
 // repeated". So a timeout or reset after sending is re-sent with the same body, not given up;
 // only the caller's own abort (the USSD deadline) stops early, and that outcome is "unknown".
 import type { Logger } from '../../log.js';
-import { backoffDelay, RateLimitWaitError, serverWaitMs, sleep, TransportError, type HttpTransport, type RateLimiter } from '../http/index.js';
+import { backoffDelay, RateLimitWaitError, serverWaitMs, sleep, TransportError, type HttpTransport, type Priority, type RateLimiter } from '../http/index.js';
 import type { GatewayError } from '../types.js';
 import { pagErrors } from './errors.js';
 import { asReply, type PagReply } from './replies.js';
@@ -28,7 +28,8 @@ export type Outcome =
 
 export type PagPath = 'payment_c2b' | 'payment_b2c' | 'status';
 
-export async function exchange(deps: ExchangeDeps, path: PagPath, body: Record<string, unknown>, signal?: AbortSignal): Promise<Outcome> {
+/** `priority`: the call's class in the shared rate limiter (default money). */
+export async function exchange(deps: ExchangeDeps, path: PagPath, body: Record<string, unknown>, signal?: AbortSignal, priority?: Priority): Promise<Outcome> {
   const signed = signBody(body, deps.secret);
   const url = `/${encodeURIComponent(deps.publicId)}/${path}`;
   // An earlier attempt may have been processed (a send whose answer was lost, a 5xx). Once it is
@@ -39,7 +40,7 @@ export async function exchange(deps: ExchangeDeps, path: PagPath, body: Record<s
   for (let attempt = 1; attempt <= deps.maxAttempts; attempt++) {
     let waitMs = backoffDelay(attempt, { baseMs: deps.retryBaseMs, maxMs: deps.retryBaseMs * 16 });
     try {
-      await deps.limiter.acquire(signal);
+      await deps.limiter.acquire(signal, priority);
       const res = await deps.transport.request({ method: 'POST', path: url, json: signed, ...(signal ? { signal } : {}) });
       const reply = asReply(res.json);
       if (res.status === 429 || res.status >= 500) {
@@ -58,7 +59,11 @@ export async function exchange(deps: ExchangeDeps, path: PagPath, body: Record<s
         return { type: 'reply', httpStatus: res.status, reply };
       }
     } catch (e) {
-      if (e instanceof RateLimitWaitError) return { type: 'unsent', error: pagErrors.network('client-side rate limit: no slot in time') };
+      if (e instanceof RateLimitWaitError) {
+        const error = pagErrors.network('client-side rate limit: no slot in time');
+        error.retryAfterMs = e.retryInMs;
+        return maybeDone ? { type: 'unknown', error: pagErrors.outcomeUnknown('an earlier attempt may have been processed; then no rate-limit slot') } : { type: 'unsent', error };
+      }
       if (!(e instanceof TransportError)) {
         // Only the limiter (Redis) or an abort while waiting for it get here: this attempt was not sent.
         const why = signal?.aborted ? 'aborted' : `rate limiter unavailable: ${(e as Error).message}`;

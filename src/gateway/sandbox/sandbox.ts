@@ -68,7 +68,7 @@ export function createKyandaSandbox(opts: KyandaSandboxOptions): KyandaSandbox {
   const callbackUrl = () => registeredCallback ?? opts.defaultCallbackUrl?.() ?? null;
   const webhooks = new Webhooks({ ipn, logger, events: config.SANDBOX_WEBHOOK_EVENTS, url: config.SANDBOX_WEBHOOK_URL, callbackUrl });
   const engine = new SandboxEngine({ config, logger, ipn, webhooks, callbackUrl });
-  const limiter = new RateLimiter(config.SANDBOX_RATE_LIMIT_PER_MIN);
+  const limiter = new RateLimiter(config.SANDBOX_RATE_LIMIT_PER_MIN, config.SANDBOX_RATE_LIMIT_PER_DAY);
   let faults = noFaults();
   const offline = new OfflineQueue({
     timeScale: config.SANDBOX_IPN_TIME_SCALE,

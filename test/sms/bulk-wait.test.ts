@@ -1,0 +1,75 @@
+// Bulk SMS under a small gateway allowance: batches wait for a slot as delayed jobs (no attempt
+// used up, nothing dropped), the backlog and the waits show in /metrics, and money calls keep
+// the share of the allowance bulk traffic must leave them.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Queue } from 'bullmq';
+import { startTestService } from '../support/service.js';
+import { createKyandaGateway } from '../../src/gateway/kyanda/client.js';
+import { QUEUE_NAME } from '../../src/sms/queue.js';
+import { api, sandboxSms, uniqueNumbers, waitFor } from './support/helpers.js';
+
+// 4 requests per window, bulk may hold 3 of them (GATEWAY_RATE_RESERVE_PCT 10 → 3 × 10 % kept);
+// a batch never waits in-process (GATEWAY_RATE_WAIT_MS 0) and has a single attempt.
+const svc = await startTestService({
+  GATEWAY_RATE_LIMIT_PER_MIN: '4', GATEWAY_RATE_RESERVE_PCT: '10', GATEWAY_RATE_WAIT_MS: '0',
+  SMS_BATCH_ATTEMPTS: '1', SMS_RETRY_BASE_MS: '100', SMS_SENDER_CONCURRENCY: '4',
+});
+// The same gateway with a 2-second "minute", so the test waits seconds, not minutes.
+const minute = svc.app.gateways.sms;
+const fast = createKyandaGateway({ ...svc.app, rateWindowMs: 2000 }, `${svc.url}/sandbox`);
+svc.app.gateway = fast;
+svc.app.gateways.sms = fast;
+await minute.close();
+after(() => svc.close());
+
+const metric = async (line: RegExp) => {
+  const text = await (await fetch(`${svc.url}/metrics`)).text();
+  const m = line.exec(text);
+  return m ? Number(m[1]) : 0;
+};
+
+test('batches wait as delayed jobs for a slot, none fails on its single attempt, all are sent once; the wait is in /metrics', async () => {
+  const message = `Backlog ${Date.now()}`;
+  await new Promise((res) => setTimeout(res, 2100)); // start-up's own gateway calls leave the window
+  const r = await api(svc.url, 'POST', '/api/sms/bulk', { message, recipients: uniqueNumbers(7000, 7) });
+  assert.equal(r.status, 202);
+  assert.equal(r.json.batches, 7);
+  // The backlog is visible while it lasts: delayed batches and waits counted.
+  const seen = await waitFor('a waiting batch', async () => {
+    const delayed = await metric(/^sms_bulk_backlog_batches\{state="delayed"\} (\d+)$/m);
+    const waits = await metric(/^sms_bulk_rate_waits_total (\d+)$/m);
+    const s = await api(svc.url, 'GET', `/api/sms/bulk/${r.json.id}`);
+    const waiting = s.json.batches.find((b: { status: string }) => b.status === 'waiting');
+    return delayed > 0 && waits > 0 && waiting ? { delayed, waits, waiting } : undefined;
+  }, 10000, 50);
+  assert.equal(seen.waiting.error, 'RATE_LIMITED');
+  assert.ok(Date.parse(seen.waiting.retryAt) > Date.now() - 5000, 'it says when it asks again');
+
+  // Meanwhile a money call (default priority) still finds its reserved slot at once.
+  const t0 = Date.now();
+  const balance = await svc.app.gateway.balance();
+  assert.equal(typeof balance.floatMinor, 'number');
+  assert.ok(Date.now() - t0 < 1000, `money waited ${Date.now() - t0} ms behind bulk`);
+
+  const status = await waitFor('campaign done', async () => {
+    const s = await api(svc.url, 'GET', `/api/sms/bulk/${r.json.id}`);
+    return s.json.state === 'done' ? s.json : undefined;
+  }, 30000, 200);
+  assert.equal(status.totals.batchesSent, 7);
+  assert.equal(status.totals.batchesFailed, 0);
+  const sent = (await sandboxSms(svc.url)).filter((s) => s.message === message);
+  assert.equal(sent.length, 7, 'each batch sent once');
+  // Waiting used up no attempt: every job completed on its first (and only) one.
+  const q = new Queue(QUEUE_NAME, { connection: svc.app.queueConnection(), prefix: svc.app.queuePrefix });
+  try {
+    const jobs = await q.getJobs(['completed']);
+    const mine = jobs.filter((j) => (j.data as { bulkId: string }).bulkId === r.json.id);
+    assert.equal(mine.length, 7);
+    assert.ok(mine.every((j) => j.attemptsMade <= 1), mine.map((j) => j.attemptsMade).join(','));
+  } finally {
+    await q.close();
+  }
+  assert.ok(await metric(/^sms_bulk_batch_wait_ms_count (\d+)$/m) >= 7);
+  assert.ok(await metric(/^gateway_rate_limited_total\{gateway="kyanda",priority="bulk",why="minute"\} (\d+)$/m) >= 1);
+});
