@@ -1,5 +1,7 @@
 // `npm run menus:check [files…]`: validates every menu in MENUS_DIR (or the given files): schema,
-// references, screen length in both languages with paging, reachability, a way out everywhere.
+// references, screen length in both languages with paging for every enabled channel's limit
+// (USSD_CHANNELS, SCREEN_MAX_CHARS; Nalo holds 120), reachability, a way out everywhere.
+import { screenLimits } from '../src/channels/index.js';
 import { loadConfig } from '../src/config.js';
 import { loadMenus, menuFilesIn } from '../src/menus/load.js';
 import { MenuError } from '../src/menus/types.js';
@@ -12,9 +14,10 @@ try {
   const menus = loadMenus(files, {
     defaultServiceCode: config.USSD_SERVICE_CODE,
     keys: { back: config.USSD_BACK_KEY, home: config.USSD_HOME_KEY, more: config.USSD_MORE_KEY },
-    screenMaxChars: config.SCREEN_MAX_CHARS,
+    screenLimits: screenLimits(config),
   });
-  for (const m of menus) console.log(`ok  ${m.file}: ${m.screens.size} screens, ${m.serviceCode}, version ${m.version}`);
+  const limits = screenLimits(config).map((l) => `${l.limit} (${l.channels.join(', ')})`).join('; ');
+  for (const m of menus) console.log(`ok  ${m.file}: ${m.screens.size} screens, ${m.serviceCode}, version ${m.version}, fits ${limits}`);
 } catch (err) {
   if (!(err instanceof MenuError)) throw err;
   for (const p of err.problems) console.error(`error  ${p}`);

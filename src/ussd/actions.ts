@@ -58,17 +58,30 @@ export type ActionHandler = (ctx: ActionContext) => Promise<ActionResult>;
 export interface ActionOptions {
   /** The handler calls ctx.commit() itself before its first lasting step. */
   commitsItself?: boolean;
+  /**
+   * The handler serves subscribers of every country PHONE_COUNTRIES admits. Without it the
+   * engine refuses the action (a failure, before anything is committed) for any number that is
+   * not Kenyan: every money step this service knows is KES through a Kenyan gateway.
+   */
+  anyCountry?: boolean;
 }
 
 export class ActionRegistry {
   private readonly handlers = new Map<string, ActionHandler>();
   private readonly selfCommitting = new Set<string>();
+  private readonly international = new Set<string>();
 
   /** Registering a name again replaces the handler (placeholders are replaced this way). */
   register(name: string, handler: ActionHandler, opts: ActionOptions = {}): void {
     this.handlers.set(name, handler);
     if (opts.commitsItself) this.selfCommitting.add(name);
     else this.selfCommitting.delete(name);
+    if (opts.anyCountry) this.international.add(name);
+    else this.international.delete(name);
+  }
+
+  servesAnyCountry(name: string): boolean {
+    return this.international.has(name);
   }
 
   get(name: string): ActionHandler | undefined {
