@@ -137,8 +137,21 @@ export class Funnel {
     } catch (err) {
       // Analytics, not money: the counts wait for the next flush (an answer lost after Redis
       // applied them would count them twice; a crash before then loses them).
-      this.spill.push(...batch);
+      this.putBack(batch);
       this.app.logger.warn({ err: (err as Error).message, cells: batch.length }, 'funnel counts not written; retrying at the next flush');
+    }
+  }
+
+  /** Unwritten counts go back where they came from, merged, so a long Redis outage holds one number per cell and day, not one per failed flush. */
+  private putBack(batch: Array<{ cell: Cell; day: number; n: number }>): void {
+    for (const e of batch) {
+      if (e.day === e.cell.day) {
+        e.cell.pending += e.n;
+        continue;
+      }
+      const same = this.spill.find((x) => x.cell === e.cell && x.day === e.day);
+      if (same) same.n += e.n;
+      else this.spill.push(e);
     }
   }
 

@@ -101,6 +101,32 @@ test('GET /api/ussd/funnel: token, service code forms, dates and range', async (
   assert.ok((past.body.screens as { entered: number }[]).every((r) => r.entered === 0));
 });
 
+test('a Redis outage keeps one pending count per cell and day, written once Redis answers again', async () => {
+  const [menu] = loadMenuDir('menus', { defaultServiceCode: '*860*30#', keys: { back: '0', home: '00', more: '98' }, screenMaxChars: 182 });
+  let down = true;
+  const redis = {
+    multi: () => {
+      const ops: unknown[][] = [];
+      const m = { hincrby: (...a: unknown[]) => { ops.push(['hincrby', ...a]); return m; }, expireat: (...a: unknown[]) => { ops.push(['expireat', ...a]); return m; } };
+      return { ...m, exec: async () => { if (down) throw new Error('connection is closed'); written.push(...ops); return []; } };
+    },
+  };
+  const written: unknown[][] = [];
+  const app = { ...svc.app, redis, logger: { warn: () => undefined } } as unknown as typeof svc.app;
+  const f = new Funnel(app, () => menu);
+  for (let i = 0; i < 50; i++) {
+    f.count('860*30', 'main', 'entered');
+    f.count('860*30', 'airtime_for', 'dropped');
+    await f.flush();
+  }
+  const spill = (f as unknown as { spill: unknown[] }).spill;
+  assert.equal(spill.length, 0); // the same day: merged back into the cells
+  down = false;
+  await f.flush();
+  const incr = written.filter((o) => o[0] === 'hincrby').map((o) => `${o[2]}=${o[3]}`).sort();
+  assert.deepEqual(incr, ['airtime_for|dropped=50', 'main|entered=50']);
+});
+
 test('memory stays bounded: only menu codes and screens get cells; anything else is "-" or nothing', async () => {
   const [menu] = loadMenuDir('menus', { defaultServiceCode: '*860*30#', keys: { back: '0', home: '00', more: '98' }, screenMaxChars: 182 });
   const f = new Funnel(svc.app, (code) => (code === '860*30' ? menu : undefined));
