@@ -1,31 +1,43 @@
-// `npm run dial`: a terminal phone. Dials the running service as Africa's Talking would and
-// shows each screen as a handset does. Interactive on a terminal; scripted with --input
-// "1*1*100*1" or one answer per line on piped stdin (exit 0 when the session ENDs).
+// `npm run dial`: a terminal phone. Dials the running service as an aggregator would (Africa's
+// Talking unless --channel names another; each speaks its own wire format) and shows each
+// screen as a handset does. Interactive on a terminal; scripted with --input "1*1*100*1" or one
+// answer per line on piped stdin (exit 0 when the session ENDs).
 import { parseArgs } from 'node:util';
 import { createInterface, type Interface } from 'node:readline';
+import { clientSession, DIAL_CHANNELS, type DialChannel } from './lib/channel-wire.js';
 import { drawScreen } from './lib/handset.js';
-import { aggregatorPhone, newSessionId, postHop, routeOf, splitDialled, type DialTarget } from './lib/ussd-client.js';
+import { aggregatorPhone, exchange, newSessionId, routeOf, splitDialled, type DialTarget } from './lib/ussd-client.js';
 
 const USAGE = `usage: npm run dial -- [options]
 
-  --phone <number>     subscriber's phone (default 0712345678; sent as +254… like Africa's Talking)
+  --phone <number>     subscriber's phone (default 0712345678; sent as +254… to Africa's Talking,
+                       254… to the others)
   --code <dialled>     what the subscriber dials (default *860*30#); *860*30*1# dials straight
-                       into a sub-menu (first request carries text "1")
+                       into a sub-menu (a deep link, sent the way the channel sends one)
   --service-code <c>   the registered code a longer --code is split against (default
                        $USSD_SERVICE_CODE or *860*30#)
   --url <base>         service base URL (default $USSD_URL or http://127.0.0.1:$PORT, PORT 3000)
   --network <code>     networkCode (default 63902, Safaricom)
-  --channel <name>     africastalking posts to /ussd, any other name to /ussd/<name>
+  --channel <name>     the aggregator to speak as: africastalking (POST /ussd), hubtel, arkesel,
+                       nalo, beem, emergent, safaricom, airtel, infobip (at /ussd/<name>)
   --input <a*b*c>      scripted answers joined by "*" (no prompts; exit 0 on END)
   --width <cols>       display width (default 32)
-  --max-chars <n>      screen limit shown in the footer (default 182)
+  --max-chars <n>      screen limit shown in the footer (default 182; 120 for nalo)
   --timeout <ms>       give up on a reply after this long (default 10000)
+  --pace <ms>          wait this long before each scripted answer (default 1100 on channels that
+                       do not number their requests: arkesel, nalo, emergent, airtel, infobip;
+                       else 0). The service takes an answer arriving within USSD_REPEAT_WINDOW_MS
+                       of its previous reply on those channels for a repeat, as no person can
+                       answer that fast
 
 Piped stdin (not a terminal) is read as one answer per line, like --input.
 Exit codes: 0 session ended (END) or you quit, 1 service unreachable, HTTP or protocol error,
 or the scripted answers ran out before END, 2 bad option, 130 Ctrl-C.`;
 
 type SessionResult = 'end' | 'error' | 'no_answers';
+
+/** Channels whose requests carry no number: a scripted answer must come at a person's pace (see --pace). */
+const UNNUMBERED = new Set<string>(['arkesel', 'nalo', 'emergent', 'airtel', 'infobip']);
 
 /** Where answers come from: a person at a prompt, or a script. */
 interface AnswerSource {
@@ -52,8 +64,9 @@ function parseOptions() {
         channel: { type: 'string', default: 'africastalking' },
         input: { type: 'string' },
         width: { type: 'string', default: '32' },
-        'max-chars': { type: 'string', default: '182' },
+        'max-chars': { type: 'string' },
         timeout: { type: 'string', default: '10000' },
+        pace: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -78,12 +91,15 @@ function parseOptions() {
     usageError(`--url must be an http(s) URL, got "${parsed.url}"`);
   }
   if (!/^\*[0-9*]*#$/.test(parsed.code)) usageError(`--code must look like *860*30#, got "${parsed.code}"`);
-  if (!/^[A-Za-z0-9_-]+$/.test(parsed.channel)) usageError('--channel must be a plain name such as africastalking');
+  const channel = (parsed.channel === 'at' ? 'africastalking' : parsed.channel) as DialChannel;
+  if (!DIAL_CHANNELS.includes(channel)) usageError(`--channel must be one of ${DIAL_CHANNELS.join(', ')}`);
   return {
     ...parsed,
+    channel,
     width: int('width', parsed.width, 16, 120),
-    maxChars: int('max-chars', parsed['max-chars'], 1, 10000),
+    maxChars: int('max-chars', parsed['max-chars'] ?? (channel === 'nalo' ? '120' : '182'), 1, 10000),
     timeoutMs: int('timeout', parsed.timeout, 100, 600000),
+    paceMs: int('pace', parsed.pace ?? (UNNUMBERED.has(channel) ? '1100' : '0'), 0, 600000),
   };
 }
 
@@ -123,15 +139,17 @@ function prompter(rl: Interface): AnswerSource & { ask(q: string): Promise<strin
   return { interactive: true, ask, next: () => ask('> ') };
 }
 
-async function runSession(target: DialTarget, dialled: string[], answers: AnswerSource, view: { width: number; maxChars: number }, signal: AbortSignal): Promise<SessionResult> {
-  const sessionId = newSessionId();
+async function runSession(target: DialTarget, dialled: string[], answers: AnswerSource, view: { width: number; maxChars: number; paceMs: number }, signal: AbortSignal): Promise<SessionResult> {
+  const sessionId = newSessionId(target.channel);
   const out = process.stdout;
   out.write(`Dialling ${target.serviceCode}${dialled.length ? ` with "${dialled.join('*')}"` : ''} from ${target.phoneNumber} (network ${target.networkCode})\n`);
-  out.write(`  ${routeOf(target)}  session ${sessionId}\n`);
+  out.write(`  ${routeOf(target)} (${target.channel})  session ${sessionId}\n`);
   if (answers.interactive) out.write('  type an answer and press Enter; Ctrl-C hangs up\n');
-  const sent = [...dialled];
+  const wire = clientSession(target.channel as DialChannel, { sessionId, phone: target.phoneNumber, serviceCode: target.serviceCode, deepLink: dialled, networkCode: target.networkCode });
+  const auto = [...wire.preTyped];
+  const typed: string[] = [];
   for (;;) {
-    const hop = await postHop(target, sessionId, sent, signal);
+    const hop = await exchange(target, wire, typed, signal);
     switch (hop.kind) {
       case 'unreachable':
         process.stderr.write(
@@ -146,19 +164,24 @@ async function runSession(target: DialTarget, dialled: string[], answers: Answer
         process.stderr.write(`dial: HTTP ${hop.status} ${hop.statusText} after ${hop.ms} ms\n${indent(hop.body || '(empty body)')}\n`);
         return 'error';
       case 'bad_reply':
-        process.stderr.write(`dial: the reply does not start with "CON " or "END " (the phone would show an error):\n${indent(hop.body || '(empty body)')}\n`);
+        process.stderr.write(`dial: ${hop.problem}:\n${indent(hop.body || '(empty body)')}\n`);
         return 'error';
       case 'screen':
         out.write(`${drawScreen({ text: hop.text, continues: hop.continues, ms: hop.ms, ...view })}\n`);
         if (!hop.continues) return 'end';
     }
-    const answer = await answers.next();
+    // A deep link the channel cannot carry in its start is typed for the subscriber first.
+    const pre = auto.shift();
+    const answer = pre ?? (await answers.next());
     if (answer === null) {
       if (!answers.interactive) process.stderr.write('dial: no more answers, but the screen is still waiting (CON); hanging up.\n');
       return 'no_answers';
     }
-    if (!answers.interactive) out.write(`> ${answer}\n`);
-    sent.push(answer);
+    if (!answers.interactive || pre !== undefined) {
+      if (view.paceMs > 0) await new Promise((r) => setTimeout(r, view.paceMs));
+      out.write(`> ${answer}\n`);
+    }
+    typed.push(answer);
   }
 }
 
@@ -177,7 +200,7 @@ async function main(): Promise<void> {
     networkCode: o.network,
     timeoutMs: o.timeoutMs,
   };
-  const view = { width: o.width, maxChars: o.maxChars };
+  const view = { width: o.width, maxChars: o.maxChars, paceMs: o.paceMs };
   const abort = new AbortController();
   const hangUp = () => {
     abort.abort();

@@ -4,11 +4,27 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_PHONE_FORMAT, PHONE_FORMATS, type PhoneFormat } from './gateway/kyanda/wire-choices.js';
 import { parseEvents, WEBHOOK_EVENTS } from './gateway/sandbox/webhooks.js';
+import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import { CHANNEL_NAMES, type ChannelName } from './channels/names.js';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** "a, b,c" → ['a','b','c'], each checked by `known`; the message names the offenders. */
+function list<T extends string>(known: (v: string) => boolean, what: string, norm: (v: string) => string) {
+  return z.string().transform((s, ctx): T[] => {
+    const items = [...new Set(s.split(',').map((v) => norm(v.trim())).filter(Boolean))];
+    const bad = items.filter((v) => !known(v));
+    if (items.length === 0 || bad.length) {
+      ctx.addIssue({ code: 'custom', message: items.length ? `unknown ${what}: ${bad.join(', ')}` : `lists no ${what}` });
+      return z.NEVER;
+    }
+    return items as T[];
+  });
+}
+const channelList = list<ChannelName>((v) => (CHANNEL_NAMES as readonly string[]).includes(v), `channel (known: ${CHANNEL_NAMES.join(', ')})`, (v) => v.toLowerCase());
+const countryList = list<CountryCode>((v) => /^[A-Z]{2}$/.test(v) && isSupportedCountry(v), 'country code (ISO 3166, e.g. KE,GH,TZ)', (v) => v.toUpperCase());
 
 const schema = z.object({
   // ── HTTP / process ────────────────────────────────────────────────
@@ -41,7 +57,7 @@ const schema = z.object({
   SESSION_TTL_S: int(1, 86400).default(180),
   /** A dropped (not ENDed) session may be resumed by the same phone within this many seconds. */
   RESUME_WINDOW_S: int(0, 86400).default(300),
-  /** Characters per screen for Africa's Talking; other channels carry their own setting. */
+  /** Characters per screen on every channel, unless the channel documents fewer (Nalo: 120). */
   SCREEN_MAX_CHARS: int(60, 500).default(182),
   MENUS_DIR: z.string().default('menus'),
   /** How long an idle subscriber's language choice is remembered. */
@@ -226,6 +242,23 @@ const schema = z.object({
   GATEWAY_RATE_RESERVE_PCT: int(0, 33).default(10),
   /** The sandbox's daily cap per apiKey (a sandbox account's 5,000); 429 above it. */
   SANDBOX_RATE_LIMIT_PER_DAY: int(1, 100_000_000).default(5000),
+  // ── USSD channels, phone countries, funnel ─────────────────────────
+  /** Aggregator channels served at /ussd/<name> (comma list); any other name answers 404. */
+  USSD_CHANNELS: channelList.default([...CHANNEL_NAMES]),
+  /**
+   * Channels that do not number their requests (Arkesel, Nalo, Emergent, Airtel, Infobip): a
+   * request arriving within this long after the previous reply was stored is taken as a repeat
+   * of the previous request (docs/channels.md, "Repeats"). 0: only requests that arrived before it.
+   */
+  USSD_REPEAT_WINDOW_MS: int(0, 10_000).default(1000),
+  /** Countries whose subscribers are served (ISO 3166 codes); a number from any other gets a polite END. */
+  PHONE_COUNTRIES: countryList.default(['KE']),
+  /** Days of funnel counts kept in Redis (one hash per service code and day). */
+  FUNNEL_RETENTION_DAYS: int(1, 400).default(35),
+  /** Where a funnel day starts, in minutes east of UTC (180: Nairobi). */
+  FUNNEL_UTC_OFFSET_MIN: int(-720, 840).default(180),
+  /** Funnel counts are summed in memory and added to Redis this often (and at shutdown). */
+  FUNNEL_FLUSH_MS: int(50, 60_000).default(1000),
 });
 
 export type RawConfig = z.infer<typeof schema>;

@@ -1,12 +1,14 @@
-// Speaks to the service as Africa's Talking does: one form POST per screen, `text` carrying every
-// answer so far joined by "*", reply text/plain "CON …" (more to come) or "END …" (session over).
+// Speaks to the service as an aggregator does, one request per screen, in the wire format of the
+// chosen channel (scripts/lib/channel-wire.ts): Africa's Talking by default (a form POST with
+// `text` carrying every answer so far joined by "*", reply "CON …"/"END …").
 // Used by `npm run dial` and its tests; the benchmark has its own undici Pool for speed.
 import { randomUUID } from 'node:crypto';
+import type { WireSession } from './channel-wire.js';
 
 export interface DialTarget {
   /** Base URL of the service, e.g. http://127.0.0.1:3000 */
   url: string;
-  /** "africastalking" posts to /ussd; any other name to /ussd/<name> (same wire format). */
+  /** "africastalking" posts to /ussd; any other channel speaks its own format at /ussd/<name>. */
   channel: string;
   serviceCode: string;
   phoneNumber: string;
@@ -17,7 +19,7 @@ export interface DialTarget {
 export type HopOutcome =
   | { kind: 'screen'; continues: boolean; text: string; ms: number }
   | { kind: 'http_error'; status: number; statusText: string; body: string; ms: number }
-  | { kind: 'bad_reply'; body: string; ms: number }
+  | { kind: 'bad_reply'; problem: string; body: string; ms: number }
   | { kind: 'unreachable'; reason: string }
   | { kind: 'timeout'; ms: number };
 
@@ -26,9 +28,10 @@ export function routeOf(target: Pick<DialTarget, 'url' | 'channel'>): string {
   return target.channel === 'africastalking' ? `${base}/ussd` : `${base}/ussd/${encodeURIComponent(target.channel)}`;
 }
 
-export function newSessionId(): string {
+export function newSessionId(channel = 'africastalking'): string {
   // Africa's Talking ids look like ATUid_<hex>; the prefix makes dial sessions easy to spot in logs.
-  return `ATUid_dial_${randomUUID().replace(/-/g, '')}`;
+  const hex = randomUUID().replace(/-/g, '');
+  return channel === 'africastalking' ? `ATUid_dial_${hex}` : `dial-${hex}`;
 }
 
 /**
@@ -55,38 +58,38 @@ export function splitDialled(dialled: string, base: string): { serviceCode: stri
   return { serviceCode: dialled, answers: [] };
 }
 
-/** One request of a session: `answers` are every answer so far (cumulative, AT style). */
-export async function postHop(target: DialTarget, sessionId: string, answers: string[], signal?: AbortSignal): Promise<HopOutcome> {
-  const form = new URLSearchParams({
-    sessionId,
-    serviceCode: target.serviceCode,
-    phoneNumber: target.phoneNumber,
-    networkCode: target.networkCode,
-    text: answers.join('*'),
-  });
+/** One request of a session: `typed` are the answers typed so far; the channel decides what it sends. */
+export async function exchange(target: DialTarget, wire: WireSession, typed: string[], signal?: AbortSignal): Promise<HopOutcome> {
+  const call = wire.call(typed);
+  const url = new URL(call.path, `${target.url.replace(/\/+$/, '')}/`);
+  for (const [k, v] of Object.entries(call.query ?? {})) url.searchParams.set(k, v);
+  const headers: Record<string, string> = {};
+  let body: string | URLSearchParams | undefined;
+  if (call.form) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(call.form);
+  } else if (call.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(call.json);
+  }
   const startedAt = performance.now();
   const timeout = AbortSignal.timeout(target.timeoutMs);
   const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
   let res: Response;
-  let body: string;
+  let text: string;
   try {
-    res = await fetch(routeOf(target), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: form,
-      signal: both,
-    });
-    body = await res.text();
+    res = await fetch(url, { method: call.method, headers, ...(body !== undefined ? { body } : {}), signal: both });
+    text = await res.text();
   } catch (err) {
     if (timeout.aborted) return { kind: 'timeout', ms: Math.round(performance.now() - startedAt) };
     if (signal?.aborted) throw err;
     return { kind: 'unreachable', reason: describeFetchError(err) };
   }
   const ms = Math.round(performance.now() - startedAt);
-  if (res.status !== 200) return { kind: 'http_error', status: res.status, statusText: res.statusText, body, ms };
-  const m = /^(CON|END)(?: |$)/.exec(body);
-  if (!m) return { kind: 'bad_reply', body, ms };
-  return { kind: 'screen', continues: m[1] === 'CON', text: body.slice(m[0].length), ms };
+  if (res.status !== 200) return { kind: 'http_error', status: res.status, statusText: res.statusText, body: text, ms };
+  const r = wire.read(res.status, res.headers, text);
+  if (!r.ok) return { kind: 'bad_reply', problem: r.problem, body: text, ms };
+  return { kind: 'screen', continues: r.continues, text: r.text, ms };
 }
 
 function describeFetchError(err: unknown): string {

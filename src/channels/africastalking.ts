@@ -1,47 +1,45 @@
-// Africa's Talking: form-encoded (or JSON) sessionId, serviceCode, phoneNumber, networkCode, text;
-// the reply is text/plain starting with "CON " or "END ", always HTTP 200.
+// Africa's Talking (official docs): form-encoded (or JSON) sessionId, serviceCode, phoneNumber,
+// networkCode, text. `text` is cumulative: every answer so far joined by "*" ("" on the first
+// request, or the deep link's answers when the code was dialled with them). The reply is
+// text/plain starting with "CON " or "END ", always HTTP 200: AT ends the session on a 4xx or on
+// a body without that prefix.
 import type { Context } from 'koa';
 import type { ChannelAdapter, ParseResult, UssdReply } from './types.js';
-
-function field(body: Record<string, unknown>, name: string): string | undefined {
-  const v = body[name];
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number') return String(v);
-  return undefined;
-}
+import { bodyObject, checkIds, MAX_INPUT, plain, str } from './wire.js';
 
 export function africasTalking(screenMaxChars: number): ChannelAdapter {
   return {
     name: 'africastalking',
-    cumulative: true,
+    method: 'POST',
+    inputStyle: 'cumulative',
+    starts: 'implicit',
+    repeats: 'text',
     screenMaxChars,
+    phoneField: 'phoneNumber',
     parse(ctx: Context): ParseResult {
-      const body = ctx.request.body;
-      if (!body || typeof body !== 'object' || Array.isArray(body)) return { ok: false, reason: 'no form or JSON body' };
-      const b = body as Record<string, unknown>;
-      const sessionId = field(b, 'sessionId')?.trim();
-      const phoneNumber = field(b, 'phoneNumber')?.trim();
-      if (!sessionId) return { ok: false, reason: 'missing sessionId' };
-      if (sessionId.length > 128) return { ok: false, reason: 'sessionId too long' };
-      if (!phoneNumber) return { ok: false, reason: 'missing phoneNumber' };
-      const text = field(b, 'text') ?? '';
-      if (text.length > 1000) return { ok: false, reason: 'text too long' };
-      const networkCode = field(b, 'networkCode')?.trim();
+      const b = bodyObject(ctx);
+      if (!b) return { ok: false, reason: 'no form or JSON body' };
+      const sessionId = str(b, 'sessionId')?.trim();
+      const phoneNumber = str(b, 'phoneNumber')?.trim();
+      const bad = checkIds(sessionId, phoneNumber, { session: 'sessionId', phone: 'phoneNumber' });
+      if (bad) return { ok: false, reason: bad };
+      const text = str(b, 'text') ?? '';
+      if (text.length > MAX_INPUT) return { ok: false, reason: 'text too long' };
+      const networkCode = str(b, 'networkCode')?.trim();
       return {
         ok: true,
         request: {
-          sessionId,
-          serviceCode: (field(b, 'serviceCode') ?? '').trim(),
-          phoneNumber,
+          sessionId: sessionId!,
+          serviceCode: (str(b, 'serviceCode') ?? '').trim(),
+          phone: phoneNumber!,
           ...(networkCode ? { networkCode } : {}),
-          text,
+          input: text,
+          kind: text === '' ? 'start' : 'continue',
         },
       };
     },
     render(ctx: Context, reply: UssdReply): void {
-      ctx.status = 200;
-      ctx.type = 'text/plain';
-      ctx.body = (reply.continues ? 'CON ' : 'END ') + reply.text;
+      plain(ctx, (reply.continues ? 'CON ' : 'END ') + reply.text);
     },
   };
 }

@@ -1,6 +1,6 @@
 // Phone numbers, normalized once at the edge (DESIGN trap 8).
 // libphonenumber-js/max carries the full metadata: the default build only checks lengths.
-import { parsePhoneNumberWithError, ParseError } from 'libphonenumber-js/max';
+import { parsePhoneNumberWithError, ParseError, type CountryCode } from 'libphonenumber-js/max';
 
 export type Telco = 'SAFARICOM' | 'AIRTEL' | 'TELKOM' | 'EQUITEL' | 'FAIBA' | 'OTHER';
 
@@ -12,6 +12,8 @@ export interface Phone {
   /** 0712345678: the 10-digit form several gateway fields require */
   national: string;
   telco: Telco;
+  /** ISO 3166 country of the number (KE for every number parsePhone accepts). */
+  country?: CountryCode;
 }
 
 export type PhoneResult = ({ ok: true } & Phone) | { ok: false; reason: string };
@@ -75,6 +77,7 @@ export function parsePhone(input: unknown): PhoneResult {
     msisdn: parsed.number.slice(1),
     national: `0${nsn}`,
     telco: telcoOf(nsn),
+    country: 'KE',
   };
 }
 
@@ -106,5 +109,41 @@ export function parsePhoneFast(input: unknown): PhoneResult {
     prefixVerdict.set(pfx, v);
   }
   if (!v.ok) return v;
-  return { ok: true, e164: `+254${nsn}`, msisdn: `254${nsn}`, national: `0${nsn}`, telco: v.telco };
+  return { ok: true, e164: `+254${nsn}`, msisdn: `254${nsn}`, national: `0${nsn}`, telco: v.telco, country: 'KE' };
+}
+
+function mobileOf(raw: string, country?: CountryCode): PhoneResult | undefined {
+  let parsed;
+  try {
+    parsed = parsePhoneNumberWithError(raw, country);
+  } catch {
+    return undefined;
+  }
+  if (!parsed.country || !parsed.isValid()) return undefined;
+  const type = parsed.getType();
+  if (type !== 'MOBILE' && type !== 'FIXED_LINE_OR_MOBILE') return { ok: false, reason: 'not a mobile number' };
+  const nsn = parsed.nationalNumber;
+  return { ok: true, e164: parsed.number, msisdn: parsed.number.slice(1), national: `0${nsn}`, telco: parsed.country === 'KE' ? telcoOf(nsn) : 'OTHER', country: parsed.country };
+}
+
+/**
+ * A USSD subscriber's number from any country, as aggregators send it: E.164 with or without
+ * "+" (Ghanaian and Tanzanian aggregators send 233…/255… bare), or a national form of one of
+ * `countries`. Kenyan forms take the cached path above. The caller decides what to do with a
+ * valid number of a country it does not serve (`country` says which).
+ */
+export function parseSubscriberPhone(input: string, countries: readonly CountryCode[]): PhoneResult {
+  const ke = parsePhoneFast(input);
+  if (ke.ok) return ke;
+  const raw = input.trim().replace(/[\s().-]/g, '');
+  if (!/^\+?\d{6,15}$/.test(raw)) return ke;
+  const intl = mobileOf(`+${raw.replace(/^\+/, '')}`);
+  if (intl) return intl;
+  if (!raw.startsWith('+')) {
+    for (const c of countries) {
+      const national = mobileOf(raw, c);
+      if (national?.ok) return national;
+    }
+  }
+  return ke.reason === 'not a Kenyan number' ? { ok: false, reason: 'invalid number' } : ke;
 }

@@ -54,9 +54,11 @@ export function screenLengths(menu: CompiledMenu, s: Screen, lang: Lang, limit: 
   });
 }
 
-export function checkMenu(menu: CompiledMenu, limit: number): string[] {
+/** `channels`: the enabled channels whose screens hold `limit` characters (named in the problems). */
+export function checkMenu(menu: CompiledMenu, limit: number, channels: string[] = []): string[] {
   const problems: string[] = [];
   const at = (path: string, msg: string) => problems.push(`${menu.file}: ${path}: ${msg}`);
+  const on = channels.length ? ` (${channels.join(', ')})` : '';
 
   for (const s of menu.screens.values()) {
     for (const lang of LANGS) {
@@ -64,7 +66,7 @@ export function checkMenu(menu: CompiledMenu, limit: number): string[] {
         if (n > limit) {
           const field = s.kind === 'end' ? 'end' : 'text';
           const page = s.kind === 'options' ? `, page ${p + 1}` : '';
-          at(`screens.${s.id}.${field}.${lang}`, `screen is ${n} characters at most${page} (with variables, hint and paging), limit ${limit}`);
+          at(`screens.${s.id}.${field}.${lang}`, `screen is ${n} characters at most${page} (with variables, hint and paging), limit ${limit}${on}`);
         }
       });
     }

@@ -11,7 +11,10 @@ import { MenuError, type CompiledMenu, type Keys } from './types.js';
 export interface LoadOptions {
   defaultServiceCode: string;
   keys: Keys;
-  screenMaxChars: number;
+  /** One screen limit for every channel (tests, tools)… */
+  screenMaxChars?: number;
+  /** …or each enabled channel's: every menu must fit each of them (paging applies per limit). */
+  screenLimits?: { limit: number; channels: string[] }[];
 }
 
 export function menuFilesIn(dir: string): string[] {
@@ -91,7 +94,8 @@ export function loadMenus(paths: string[], opts: LoadOptions): CompiledMenu[] {
     if (other) { problems.push(`${name}: service_code: ${serviceCode} is already answered by ${other}`); continue; }
     codes.set(serviceCode, name);
     const menu = compileMenu(r.file, { fileName: name, source, serviceCode, keys: opts.keys });
-    problems.push(...checkMenu(menu, opts.screenMaxChars));
+    const limits = opts.screenLimits ?? [{ limit: opts.screenMaxChars ?? 182, channels: [] }];
+    for (const { limit, channels } of limits) problems.push(...checkMenu(menu, limit, channels));
     menus.push(menu);
   }
   if (problems.length) throw new MenuError(problems);

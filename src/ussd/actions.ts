@@ -61,12 +61,19 @@ export interface ActionOptions {
   commitsItself?: boolean;
   /** What the action needs from the gateway roles, given a screen's params (checked at start-up). */
   needs?: (params: Record<string, string>) => Need[];
+  /**
+   * The handler serves subscribers of every country PHONE_COUNTRIES admits. Without it the
+   * engine refuses the action (a failure, before anything is committed) for any number that is
+   * not Kenyan: every money step this service knows is KES through a Kenyan gateway.
+   */
+  anyCountry?: boolean;
 }
 
 export class ActionRegistry {
   private readonly handlers = new Map<string, ActionHandler>();
   private readonly selfCommitting = new Set<string>();
   private readonly needsFor = new Map<string, (params: Record<string, string>) => Need[]>();
+  private readonly international = new Set<string>();
 
   /** Registering a name again replaces the handler (placeholders are replaced this way). */
   register(name: string, handler: ActionHandler, opts: ActionOptions = {}): void {
@@ -75,10 +82,16 @@ export class ActionRegistry {
     else this.selfCommitting.delete(name);
     if (opts.needs) this.needsFor.set(name, opts.needs);
     else this.needsFor.delete(name);
+    if (opts.anyCountry) this.international.add(name);
+    else this.international.delete(name);
   }
 
   needs(name: string, params: Record<string, string>): Need[] | undefined {
     return this.needsFor.get(name)?.(params);
+  }
+
+  servesAnyCountry(name: string): boolean {
+    return this.international.has(name);
   }
 
   get(name: string): ActionHandler | undefined {

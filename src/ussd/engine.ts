@@ -1,10 +1,13 @@
 // One hop of a USSD session: lock+load (one script), pure xstate transition, save, run the
 // action effect against the deadline, transition on its outcome, save+unlock (one script).
+// Every channel goes through here; how each one starts a session, sends its input and repeats
+// a request is in docs/channels.md.
 import { createHash, randomBytes } from 'node:crypto';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { AppContext } from '../app-context.js';
 import type { Redis } from '../redis.js';
-import type { ChannelAdapter, UssdReply, UssdRequest } from '../channels/types.js';
+import { sessionKeyOf } from '../channels/index.js';
+import type { ChannelAdapter, ReplyField, UssdReply, UssdRequest } from '../channels/types.js';
 import type { Phone } from '../lib/phone.js';
 import { MSG } from '../menus/messages.js';
 import { renderScreen } from '../menus/render.js';
@@ -12,18 +15,84 @@ import type { CompiledMenu, MenuContext, MenuEvent, Screen } from '../menus/type
 import type { ActionContext, ActionResult, Lang } from './actions.js';
 import { maskPhone } from '../log.js';
 import type { AfterReply } from './after-reply.js';
-import { extensionOf, latestInput, textMark } from './input.js';
+import { answersOf, canonicalCode, latestInput, sequenceMark, startMark, textMark, timeMark } from './input.js';
 import type { HopGate } from './hop-gate.js';
 import { restoreSnapshot, steppingLogic } from './machine-cache.js';
-import { SessionStore, type Loaded, type SaveArgs, type SessionKeys } from './session-store.js';
+import { SessionStore, type Loaded, type ReplayMode, type SaveArgs, type SessionKeys } from './session-store.js';
 
 export interface HopResult {
   reply: UssdReply;
   screen: string;
-  /** con | end | replay | busy | unknown_code | ended | foreign | lock_lost */
+  /**
+   * con | end | replay | busy | unknown_code | ended | expired | foreign | lock_lost (and, from
+   * the route: timeout | timeout_committed | error | error_committed | country)
+   */
   outcome: string;
   action?: string;
   actionOutcome?: string;
+}
+
+/**
+ * Where a hop stood, filled in as the engine learns it, so that a hop cut short by the deadline
+ * can still be counted against its service code and screen (src/ussd/funnel.ts).
+ */
+export interface HopTrace {
+  /** The menu's service code without "*" and "#". */
+  code?: string;
+  /** The screen the session was on before the hop ('' for a new session). */
+  from?: string;
+}
+
+/** What an end signal found (close). */
+export interface EndResult {
+  kind: 'closed' | 'already' | 'unknown' | 'foreign';
+  /** On 'closed': the session's menu code, the screen it was on, and whether our END had already finished it. */
+  code?: string;
+  screen?: string;
+  completed?: boolean;
+}
+
+const UNKNOWN_CODE: HopResult = { reply: { continues: false, text: `${MSG.unknown_code.en}\n${MSG.unknown_code.sw}` }, screen: '-', outcome: 'unknown_code' };
+/** A later request of a latest-only session we hold no record of: its input answers a screen we no longer know. */
+const EXPIRED: HopResult = { reply: { continues: false, text: `${MSG.ended.en}\n${MSG.ended.sw}` }, screen: '-', outcome: 'expired' };
+
+/**
+ * The request's mark and how the load script compares it with the record's (docs/channels.md,
+ * "Repeats"): the cumulative text's mark, the aggregator's request number, the start message,
+ * or, where nothing on the wire identifies a request, the time it arrived.
+ */
+function requestMark(channel: ChannelAdapter, req: UssdRequest, arrivedAt: number): string {
+  if (channel.inputStyle === 'cumulative') return textMark(req.input);
+  if (channel.repeats === 'sequence' && req.sequence !== undefined) return sequenceMark(req.sequence);
+  if (req.kind === 'start') return startMark(req.serviceCode, req.input);
+  return timeMark(arrivedAt);
+}
+
+/** How the load script compares that mark with the record's (ReplayMode). */
+function replayMode(channel: ChannelAdapter, req: UssdRequest): ReplayMode {
+  if (channel.inputStyle === 'cumulative') return 'e';
+  // A start is a repeat only when identical; any other numbered request also when it is older.
+  if (channel.repeats === 'sequence' && req.sequence !== undefined) return req.kind === 'start' ? 'e' : 's';
+  return req.kind === 'start' ? 'e' : 'n';
+}
+
+/**
+ * What the record keeps of the request: its mark, or (ReplayMode 'n') the time until which a
+ * request counts as a repeat of this one: when this reply was stored (taken before it is sent)
+ * plus USSD_REPEAT_WINDOW_MS.
+ */
+function markToStore(mode: ReplayMode, mark: string, windowMs: number): string {
+  return mode === 'n' ? timeMark(Date.now() + windowMs) : mark;
+}
+
+/** How the handset should take the answer to this screen (a hint some aggregators forward). */
+function fieldOf(screen: Screen): ReplyField | undefined {
+  const def = screen.input;
+  if (!def) return undefined;
+  if (def.type === 'pin' || def.secret) return 'secret';
+  if (def.type === 'phone') return 'phone';
+  if (def.type === 'amount' || def.type === 'digits') return 'number';
+  return undefined;
 }
 
 const TIMEOUT = Symbol('timeout');
@@ -41,8 +110,15 @@ export function newSessionInstance(): string {
 /** Sends an SMS for a hop whose reply promised one (the action's outcome arrived after the reply). */
 export type LateSms = (phone: string, text: string, reference: string) => void;
 
-export const encodeReply = (r: UssdReply): string => (r.continues ? 'C' : 'E') + r.text;
-export const decodeReply = (s: string): UssdReply => ({ continues: s[0] === 'C', text: s.slice(1) });
+// A stored reply: its first character says END (E), or continue and how the answer is typed
+// (C free text or a choice, N digits, P phone, S secret), so a replay repeats it exactly.
+const FIELD_CODE: Record<ReplyField, string> = { number: 'N', phone: 'P', secret: 'S' };
+const CODE_FIELD: Record<string, ReplyField> = { N: 'number', P: 'phone', S: 'secret' };
+export const encodeReply = (r: UssdReply): string => (r.continues ? (r.field ? FIELD_CODE[r.field] : 'C') : 'E') + r.text;
+export function decodeReply(s: string): UssdReply {
+  const field = CODE_FIELD[s[0]!];
+  return field ? { continues: true, text: s.slice(1), field } : { continues: s[0] !== 'E', text: s.slice(1) };
+}
 
 interface Stored { v: string; c: MenuContext }
 
@@ -99,22 +175,46 @@ type SessionRecord = Extract<Loaded, { kind: 'session' }> & { decoded?: Stored }
 /** A record this process wrote, its write id and the phone it belongs to. */
 interface Written { w: string; rec: SessionRecord; phone: string }
 
+interface MenuMatch { menu: CompiledMenu; extra: string }
+
 /** Everything one hop carries from the request to its last write. */
 interface Hop {
-  menu: CompiledMenu;
+  /** The menu the request names (always for cumulative channels and starts; else the record's). */
+  found: MenuMatch | undefined;
+  /** The session's menu, once advance() has settled it. */
+  menu: CompiledMenu | undefined;
   channel: ChannelAdapter;
   req: UssdRequest;
   phone: Phone;
   after: AfterReply;
-  extra: string;
+  /** The session's key: the aggregator's id, scoped per channel (sessionKeyOf). */
+  sid: string;
   k: SessionKeys;
   token: string;
   deadlineAt: number;
-  /** textMark(req.text): what the record keeps of the text. */
+  /** requestMark(): what the record keeps of the request. */
   mark: string;
+  mode: ReplayMode;
   gate: HopGate;
+  trace: HopTrace;
   /** The action missed the deadline after committing: its late outcome is settled by SMS. */
-  lateHandled?: boolean;
+  lateHandled: boolean;
+}
+
+/**
+ * Applies the answers `input` holds ("3*1": 3, then 1) one at a time, stopping at the first one
+ * the menu rejects, at an action (which then runs) or at an END.
+ */
+function applyAnswers(step: ReturnType<typeof steppingLogic>, menu: CompiledMenu, snap: AnyMachineSnapshot, input: string, instance: string, n: number, lim: number): [AnyMachineSnapshot, Array<{ type: string; params?: unknown }>] {
+  // Most inputs are one answer: no list to build.
+  if (!input.includes('*')) return transition(step, snap, inEvent(input, instance, n, lim)) as [AnyMachineSnapshot, Array<{ type: string; params?: unknown }>];
+  let actions: Array<{ type: string; params?: unknown }> = [];
+  for (const a of answersOf(input)) {
+    [snap, actions] = transition(step, snap, inEvent(a, instance, n, lim));
+    const s = screenOf(menu, snap);
+    if ((snap.context as MenuContext).e || (s.kind !== 'options' && s.kind !== 'input')) break;
+  }
+  return [snap, actions];
 }
 
 /** The event an action's result feeds the machine. */
@@ -147,7 +247,12 @@ class Stale {
 }
 
 export class UssdEngine {
+  /** Menus by their code without "*" and "#" ("860*30"), and by version (a record names its menu by version). */
   private readonly byCode = new Map<string, CompiledMenu>();
+  private readonly byVersion = new Map<string, CompiledMenu>();
+  private readonly codes = new Map<CompiledMenu, string>();
+  /** menuFor's answers by the code as sent (null: no menu). */
+  private readonly matches = new Map<string, MenuMatch | null>();
   private readonly store: SessionStore;
   private readonly margin: number;
   private readonly keyPrefix: SessionKeys;
@@ -155,7 +260,12 @@ export class UssdEngine {
   private readonly recent = new Map<string, Written>();
 
   constructor(private readonly app: AppContext, menus: CompiledMenu[], redis: Redis = app.redis, private readonly lateSms?: LateSms) {
-    for (const m of menus) this.byCode.set(m.serviceCode, m);
+    for (const m of menus) {
+      const code = canonicalCode(m.serviceCode);
+      this.byCode.set(code, m);
+      this.byVersion.set(m.version, m);
+      this.codes.set(m, code);
+    }
     this.store = new SessionStore(redis);
     // app.key('sess', id) is prefix + 'sess:' + id: the fixed part once, not per hop.
     const k = app.key;
@@ -169,48 +279,85 @@ export class UssdEngine {
     return startedAt + this.app.config.USSD_DEADLINE_MS - this.margin;
   }
 
-  menuFor(serviceCode: string): { menu: CompiledMenu; extra: string } | undefined {
-    const code = serviceCode.replace(/\s+/g, '');
+  /**
+   * The menu a dial string names, compared without "*" and "#" ("713", "*713#" and "713#" are
+   * one code): exactly, or as an extension of the longest code it extends ("860*30*1*2" →
+   * the *860*30# menu with "1*2" to apply). An empty code is the default menu.
+   */
+  menuFor(serviceCode: string): MenuMatch | undefined {
+    // Every hop of a cumulative channel asks, with one of a handful of strings: answered once each.
+    const hit = this.matches.get(serviceCode);
+    if (hit !== undefined) return hit ?? undefined;
+    const found = this.match(serviceCode);
+    if (this.matches.size >= 1024) this.matches.clear();
+    this.matches.set(serviceCode, found ?? null);
+    return found;
+  }
+
+  private match(serviceCode: string): MenuMatch | undefined {
+    const code = canonicalCode(serviceCode);
     if (code === '') {
-      const m = this.byCode.get(this.app.config.USSD_SERVICE_CODE);
+      const m = this.byCode.get(canonicalCode(this.app.config.USSD_SERVICE_CODE));
       return m ? { menu: m, extra: '' } : undefined;
     }
     const exact = this.byCode.get(code);
     if (exact) return { menu: exact, extra: '' };
-    for (const m of this.byCode.values()) {
-      const extra = extensionOf(code, m.serviceCode);
-      if (extra !== undefined) return { menu: m, extra };
+    let best: MenuMatch | undefined;
+    let bestLen = -1;
+    for (const [c, m] of this.byCode) {
+      if (c.length > bestLen && code.startsWith(`${c}*`)) {
+        best = { menu: m, extra: code.slice(c.length + 1) };
+        bestLen = c.length;
+      }
     }
-    return undefined;
+    return best;
   }
 
-  keys(sessionId: string, phone: Phone): SessionKeys {
+  /** The menu answering a code (compared without "*" and "#"), for the funnel's routes. */
+  menuByCode(serviceCode: string): CompiledMenu | undefined {
+    return this.byCode.get(canonicalCode(serviceCode));
+  }
+
+  /** A menu's code without "*" and "#", as the funnel keys it. */
+  codeOf(menu: CompiledMenu): string {
+    return this.codes.get(menu) ?? canonicalCode(menu.serviceCode);
+  }
+
+  /** `sid`: the channel-scoped session key (sessionKeyOf). */
+  keys(sid: string, phone: Phone): SessionKeys {
     const p = this.keyPrefix;
-    return { sess: p.sess + sessionId, lock: p.lock + sessionId, resume: p.resume + phone.msisdn, lang: p.lang + phone.msisdn };
+    return { sess: p.sess + sid, lock: p.lock + sid, resume: p.resume + phone.msisdn, lang: p.lang + phone.msisdn };
   }
 
-  async hop(channel: ChannelAdapter, req: UssdRequest, phone: Phone, after: AfterReply, startedAt: number, gate: HopGate): Promise<HopResult> {
-    const found = this.menuFor(req.serviceCode);
-    if (!found) {
-      return { reply: { continues: false, text: `${MSG.unknown_code.en}\n${MSG.unknown_code.sw}` }, screen: '-', outcome: 'unknown_code' };
+  async hop(channel: ChannelAdapter, req: UssdRequest, phone: Phone, after: AfterReply, startedAt: number, gate: HopGate, trace: HopTrace = {}): Promise<HopResult> {
+    // Cumulative channels name the menu on every request, latest-only ones on their start; a
+    // later request of a latest-only session belongs to the menu it began on (its record's).
+    let found: MenuMatch | undefined;
+    if (channel.inputStyle === 'cumulative' || req.kind === 'start') {
+      found = this.menuFor(req.serviceCode);
+      if (!found) return UNKNOWN_CODE;
+      trace.code = this.codeOf(found.menu);
     }
-    const { menu, extra } = found;
     const cfg = this.app.config;
-    const k = this.keys(req.sessionId, phone);
+    const sid = sessionKeyOf(channel, req.sessionId);
+    const k = this.keys(sid, phone);
     const token = `${tokenPrefix}${++tokenSeq}`;
     gate.token = token;
     const deadlineAt = this.deadlineAt(startedAt);
     const lockMs = cfg.USSD_DEADLINE_MS + 1000;
-    const mark = textMark(req.text);
-    const hop: Hop = { menu, channel, req, phone, after, extra, k, token, deadlineAt, mark, gate };
+    const mark = requestMark(channel, req, startedAt);
+    gate.session = { keys: k, mark };
+    const mode = replayMode(channel, req);
+    // One literal with every field (no spread, no field added later): V8 keeps it a fast object.
+    const hop: Hop = { found, menu: undefined, channel, req, phone, after, sid, k, token, deadlineAt, mark, mode, gate, trace, lateHandled: false };
 
     let saved = false;
     try {
       let loaded: Loaded | undefined;
       // Most hops reach the process that answered the previous one: start from the record it
       // wrote and store the result in one round trip, unless someone else wrote since.
-      // (A repeat of that hop's own text is a replay: load answers it without computing anything.)
-      const last = this.recent.get(req.sessionId);
+      // (A repeat of that hop's own request is a replay: load answers it without computing anything.)
+      const last = this.recent.get(sid);
       if (last && last.rec.text !== mark && last.phone === phone.e164) {
         try {
           const r = await this.advance(hop, last.rec, { mode: 'try', w: last.w, text: last.rec.text, lockMs });
@@ -219,7 +366,7 @@ export class UssdEngine {
         } catch (err) {
           if (!(err instanceof Stale)) throw err;
           // Unless a concurrent hop of this session has already written a newer one.
-          if (this.recent.get(req.sessionId) === last) this.recent.delete(req.sessionId);
+          if (this.recent.get(sid) === last) this.recent.delete(sid);
           loaded = err.loaded; // a replay, busy, or the record with our lock on it
         }
       }
@@ -237,7 +384,7 @@ export class UssdEngine {
           await sleep(wait);
           wait = Math.min(wait * 2, 40);
         }
-        loaded = await this.store.load(k, mark, token, lockMs, phone.e164);
+        loaded = await this.store.load(k, mark, token, lockMs, phone.e164, mode);
       }
       if (loaded.kind === 'foreign') {
         saved = true; // nothing of that session was locked or changed
@@ -262,11 +409,9 @@ export class UssdEngine {
    * request replays it instead of being taken as new. Best effort, in the background: a record
    * someone else has moved on, or holds locked, is left alone.
    */
-  rememberFailure(req: UssdRequest, phone: Phone, reply: UssdReply, gate: HopGate): void {
-    const found = this.menuFor(req.serviceCode);
-    if (!found) return;
-    const k = this.keys(req.sessionId, phone);
-    const mark = textMark(req.text);
+  rememberFailure(phone: Phone, reply: UssdReply, gate: HopGate): void {
+    if (!gate.session) return; // the hop stopped before it had a session to speak of
+    const { keys: k, mark } = gate.session;
     const encoded = encodeReply(reply);
     const token = gate.token;
     void (async () => {
@@ -283,11 +428,32 @@ export class UssdEngine {
   }
 
   /** Stores one write of the hop, the first one as `first` says, later ones under the lock: the write id, '' if the lock was lost. */
-  private async write(k: SessionKeys, first: FirstWrite, a: SaveArgs): Promise<string> {
+  private async write(k: SessionKeys, first: FirstWrite, a: SaveArgs, mode: ReplayMode, mark: string): Promise<string> {
     if (first.mode === 'locked') return this.store.save(k, a);
-    const r = await this.store.try(k, first, first.lockMs, a);
+    const r = await this.store.try(k, first, first.lockMs, a, mode, mark);
     if (r.kind !== 'written') throw new Stale(r);
     return r.w;
+  }
+
+  /**
+   * An end signal (Hubtel Release/Timeout, Beem terminate, Infobip end, Africa's Talking's
+   * end-of-session notification): the session is marked closed with `how` (once), later
+   * requests for it get "session ended", and the caller learns where it stood.
+   */
+  async close(channel: Pick<ChannelAdapter, 'name'>, sessionId: string, phone: Phone, how: string): Promise<EndResult> {
+    const sid = sessionKeyOf(channel, sessionId);
+    const r = await this.store.close(this.keyPrefix.sess + sid, phone.e164, how);
+    if (r.kind !== 'closed') return { kind: r.kind };
+    this.recent.delete(sid);
+    const menu = this.byVersion.get(r.machineVersion);
+    let screen: string | undefined;
+    try { screen = decodeSnapshot(r.snapshot).v; } catch { /* unreadable: no screen */ }
+    return {
+      kind: 'closed',
+      ...(menu ? { code: this.codeOf(menu) } : {}),
+      ...(screen && menu?.screens.has(screen) ? { screen } : {}),
+      completed: r.reply[0] === 'E',
+    };
   }
 
   private remember(sessionId: string, w: string, rec: SessionRecord, phone: string): void {
@@ -311,8 +477,55 @@ export class UssdEngine {
   }
 
   private async advance(hop: Hop, loaded: Exclude<Loaded, { kind: 'replay' | 'busy' | 'foreign' }>, first: FirstWrite): Promise<HopResult> {
-    const { menu, channel, req, phone, after, extra, k, token, deadlineAt, mark, gate } = hop;
+    const { channel, req, phone, after, sid, k, token, deadlineAt, mark, mode, gate, trace } = hop;
     const cfg = this.app.config;
+    const latest = channel.inputStyle === 'latest';
+    const rec = loaded.kind === 'session' ? (loaded as SessionRecord) : undefined;
+    let menu = hop.found?.menu;
+    let extra = hop.found?.extra ?? '';
+
+    // The record's menu: the one this request names (a record of another version counts as
+    // expired), or for a later request of a latest-only session, the menu it began on.
+    const recMenu = rec ? (menu ? (rec.machineVersion === menu.version ? menu : undefined) : this.byVersion.get(rec.machineVersion)) : undefined;
+    let stored: Stored | undefined;
+    if (rec && recMenu) {
+      // A record we cannot read counts as expired rather than failing every hop of the session.
+      try { stored = rec.decoded ?? decodeSnapshot(rec.snapshot); } catch { stored = undefined; }
+    }
+    // A record written before records kept their phone still names it in its snapshot.
+    if (stored && stored.c.ph && stored.c.ph !== phone.e164) {
+      await this.store.unlock(k, token).catch(() => undefined);
+      return this.foreign(req, phone);
+    }
+
+    // A new session, or the next hop of the one on record?
+    let fresh: boolean;
+    if (!latest) fresh = !stored; // cumulative: the text itself says where the session is
+    else if (channel.starts === 'explicit') {
+      // The aggregator's start flag always begins anew: an old record under a reused id must
+      // never lend its screens (a confirmation among them) to a new session.
+      fresh = req.kind === 'start';
+      if (!fresh && !stored) {
+        await this.store.unlock(k, token).catch(() => undefined);
+        return EXPIRED;
+      }
+    } else {
+      // Implicit starts (Airtel): a session we hold nothing open for, whose input is a dialled code.
+      const over = !stored || !!rec!.closed || recMenu!.screens.get(stored.v)?.kind === 'end';
+      const dialled = over && req.input !== '' ? this.menuFor(req.input) : undefined;
+      fresh = !!dialled;
+      if (dialled) ({ menu, extra } = dialled);
+      else if (!stored) {
+        await this.store.unlock(k, token).catch(() => undefined);
+        return UNKNOWN_CODE;
+      }
+    }
+    if (!fresh) menu = recMenu!;
+    menu = menu!;
+    hop.menu = menu;
+    trace.code = this.codeOf(menu);
+    trace.from = fresh ? '' : stored!.v;
+
     const step = steppingLogic(menu.machine);
     const lim = channel.screenMaxChars;
     let n = 0;
@@ -325,31 +538,25 @@ export class UssdEngine {
     let actionName: string | undefined;
     let actionOutcome: string | undefined;
 
-    let stored: Stored | undefined;
-    if (loaded.kind === 'session' && loaded.machineVersion === menu.version) {
-      // A record we cannot read counts as expired rather than failing every hop of the session.
-      try { stored = (loaded as SessionRecord).decoded ?? decodeSnapshot(loaded.snapshot); } catch { stored = undefined; }
-    }
-    // A record written before records kept their phone still names it in its snapshot.
-    if (stored && stored.c.ph && stored.c.ph !== phone.e164) {
-      await this.store.unlock(k, token).catch(() => undefined);
-      return this.foreign(req, phone);
-    }
     // The session's instance: kept in the snapshot; a record without one (an older release) gets one now.
     let instance = stored?.c.i ?? newSessionInstance();
-    if (loaded.kind === 'session' && stored) {
-      n = loaded.n;
-      const input = latestInput(loaded.text, req.text, channel.cumulative);
+    if (!fresh && rec && stored) {
+      n = rec.n;
       storedLang = stored.c.lang;
       snap = restoreSnapshot(menu.machine, stored.v, { ...stored.c, i: instance });
-      if (loaded.resumeOffer) {
+      const input = latest ? req.input : latestInput(rec.text, req.input, true);
+      if (rec.closed) {
+        // An end signal closed it (the subscriber hung up, the aggregator gave up).
+        fixedReply = { continues: false, text: MSG.ended[stored.c.lang] };
+        outcome = 'ended';
+      } else if (rec.resumeOffer) {
         if (input === '1') {
-          const r = decodeSnapshot(loaded.resumeOffer);
+          const r = decodeSnapshot(rec.resumeOffer);
           // The resumed screens continue under this session's instance: keys of the dropped
           // session (and its orders) are never met again.
           snap = restoreSnapshot(menu.machine, r.v, { ...r.c, e: '', pg: 0, lang: stored.c.lang, ph: phone.e164, i: instance });
         } else if (input !== '2' && input !== menu.keys.home && input !== menu.keys.back) {
-          resumeOffer = loaded.resumeOffer;
+          resumeOffer = rec.resumeOffer;
           fixedReply = { continues: true, text: `${MSG.opt[stored.c.lang]}\n${MSG.resume[stored.c.lang]}` };
         }
       } else {
@@ -362,7 +569,8 @@ export class UssdEngine {
           // with the same idempotency key (the handler deduplicates on it).
           actions = [{ type: 'run', params: { action: screen.action, screen: screen.id } }];
         } else {
-          [snap, actions] = transition(step, snap, inEvent(input, instance, n, lim));
+          // "3*1" typed at one prompt, or "0*1*00": each answer in turn.
+          [snap, actions] = applyAnswers(step, menu, snap, input, instance, n, lim);
         }
       }
     } else {
@@ -371,25 +579,24 @@ export class UssdEngine {
         lang = loaded.lang === 'sw' ? 'sw' : 'en';
         storedLang = lang;
       } else {
-        n = loaded.n;
+        // A cumulative record of another menu version goes on counting; a new session over a
+        // reused id (a start, or Airtel's dialled code) counts from 0 like any new one.
+        if (!latest) n = loaded.n;
         try { lang = ((loaded as SessionRecord).decoded ?? decodeSnapshot(loaded.snapshot)).c.lang; } catch { /* unreadable: English */ }
         storedLang = lang;
       }
       instance = newSessionInstance();
       snap = initialTransition(step, { v: {}, h: [], pg: 0, e: '', lang, ph: phone.e164, i: instance } satisfies MenuContext)[0];
-      const offer = loaded.kind === 'new' ? this.resumable(menu, loaded.resume, req) : undefined;
-      const shortcut = loaded.kind === 'new' ? req.text || extra : '';
+      // A deep link: the dialled code's extension, or (cumulative channels, first request) the text.
+      const shortcut = latest ? extra : loaded.kind === 'new' ? req.input || extra : '';
+      const offer = loaded.kind === 'new' ? this.resumable(menu, loaded.resume, sid, shortcut) : undefined;
       if (offer) {
         resumeOffer = offer;
         fixedReply = { continues: true, text: MSG.resume[lang] };
       } else if (shortcut) {
         // Dial-in shortcut (*860*30*1*2#): replay the inputs, stopping at the first one the
         // menu rejects or at an action (which then runs as if typed).
-        for (const seg of shortcut.split('*')) {
-          [snap, actions] = transition(step, snap, inEvent(seg, instance, n, lim));
-          const s = screenOf(menu, snap);
-          if ((snap.context as MenuContext).e || s.kind !== 'options' && s.kind !== 'input') break;
-        }
+        [snap, actions] = applyAnswers(step, menu, snap, shortcut, instance, n, lim);
       }
     }
 
@@ -400,12 +607,13 @@ export class UssdEngine {
       const screen = screenOf(menu, snap);
       actionName = screen.action;
       const pending = encodeSnapshot(snap);
+      const t = markToStore(mode, mark, cfg.USSD_REPEAT_WINDOW_MS);
       const w = await this.write(k, first, {
-        token, ttlS: cfg.SESSION_TTL_S, text: mark, reply: '', snapshot: pending, n,
+        token, ttlS: cfg.SESSION_TTL_S, text: t, reply: '', snapshot: pending, n,
         machineVersion: menu.version, resumeOffer: '', resume: '-', resumeTtlS: 1, lang: '', langTtlS: 1, phone: phone.e164, unlock: false,
-      });
+      }, mode, mark);
       first = { mode: 'locked' }; // the lock is ours from here until the final write
-      this.remember(req.sessionId, w, { kind: 'session', text: mark, snapshot: pending, n, machineVersion: menu.version, resumeOffer: '' }, phone.e164);
+      this.remember(sid, w, { kind: 'session', text: t, snapshot: pending, n, machineVersion: menu.version, resumeOffer: '' }, phone.e164);
       if (!w) {
         // This hop stalled past its lock (a chained action, a long pause) and someone else may
         // now be running this step: an action whose state is not saved must never start.
@@ -422,7 +630,12 @@ export class UssdEngine {
 
     const ctx = snap.context as MenuContext;
     const screen = screenOf(menu, snap);
-    const reply = fixedReply ?? { continues: screen.kind !== 'end', text: renderScreen(menu, screen, ctx, lim) };
+    let reply = fixedReply;
+    if (!reply) {
+      const field = screen.kind === 'input' ? fieldOf(screen) : undefined;
+      const text = renderScreen(menu, screen, ctx, lim);
+      reply = field ? { continues: true, text, field } : { continues: screen.kind !== 'end', text };
+    }
     if (!fixedReply) outcome = reply.continues ? 'con' : 'end';
     const snapshot = encodeSnapshot(snap);
     const cfgResume = cfg.RESUME_WINDOW_S > 0 && reply.continues && !resumeOffer && screen.kind !== 'action';
@@ -435,23 +648,24 @@ export class UssdEngine {
     if (actionOutcome !== 'processing' && !hop.lateHandled) {
       gate.settle(() => this.sendLate(hop, reply.continues ? MSG.incomplete[ctx.lang] : reply.text));
     }
+    const storedMark = markToStore(mode, mark, cfg.USSD_REPEAT_WINDOW_MS);
     const w = await this.write(k, first, {
       token,
       ttlS: cfg.SESSION_TTL_S,
-      text: mark,
+      text: storedMark,
       reply: encodeReply(reply),
       snapshot,
       n: n + 1,
       machineVersion: menu.version,
       resumeOffer,
       // The resume pointer outlives the session: it never carries PINs or codes.
-      resume: !reply.continues ? '' : cfgResume ? `${req.sessionId}\n${menu.version}\n${hasAny(ctx.v, menu.secrets) ? encodeSnapshot(snap, menu.secrets) : snapshot}` : '-',
+      resume: !reply.continues ? '' : cfgResume ? `${sid}\n${menu.version}\n${hasAny(ctx.v, menu.secrets) ? encodeSnapshot(snap, menu.secrets) : snapshot}` : '-',
       resumeTtlS: cfg.SESSION_TTL_S + cfg.RESUME_WINDOW_S,
       lang: ctx.lang !== storedLang ? ctx.lang : '',
       langTtlS: cfg.LANGUAGE_TTL_S,
       phone: phone.e164,
       unlock: true,
-    }).catch((err: unknown) => {
+    }, mode, mark).catch((err: unknown) => {
       if (!actionName) throw err;
       this.app.logger.error({ sessionId: req.sessionId, action: actionName, err: (err as Error)?.message ?? String(err) }, 'ussd session save failed after the action ran');
       saveFailed = true;
@@ -459,21 +673,21 @@ export class UssdEngine {
     });
     if (w === '' && !saveFailed) this.app.logger.warn({ sessionId: req.sessionId }, 'ussd session lock expired before save; state not saved');
     // An ended session takes no more hops; a failed write leaves Redis the only truth.
-    this.remember(req.sessionId, reply.continues ? w : '', {
+    this.remember(sid, reply.continues ? w : '', {
       // The parsed form only: keeping the JSON too would double what every hop leaves alive.
-      kind: 'session', text: mark, snapshot: '', n: n + 1, machineVersion: menu.version, resumeOffer, decoded: storedOf(snap.value as string, ctx),
+      kind: 'session', text: storedMark, snapshot: '', n: n + 1, machineVersion: menu.version, resumeOffer, decoded: storedOf(snap.value as string, ctx),
     }, phone.e164);
     return { reply, screen: fixedReply && resumeOffer ? 'resume' : screen.id, outcome, ...(actionName ? { action: actionName } : {}), ...(actionOutcome ? { actionOutcome } : {}) };
   }
 
-  /** The phone's dropped session, if it can be offered for resuming. */
-  private resumable(menu: CompiledMenu, raw: string, req: UssdRequest): string | undefined {
+  /** The phone's dropped session, if it can be offered for resuming (`sid`: this request's session key). */
+  private resumable(menu: CompiledMenu, raw: string, sid: string, shortcut: string): string | undefined {
     if (!raw || this.app.config.RESUME_WINDOW_S <= 0) return undefined;
-    const [sid, version, snapshot] = raw.split('\n', 3) as [string, string?, string?];
+    const [dropped, version, snapshot] = raw.split('\n', 3) as [string, string?, string?];
     if (version !== menu.version || !snapshot) return undefined;
     // A first request with text is either a dial-in shortcut (the subscriber wants something
     // specific) or the same session continuing after its record expired.
-    if (req.text !== '' && sid !== req.sessionId) return undefined;
+    if (shortcut !== '' && dropped !== sid) return undefined;
     try {
       const s = decodeSnapshot(snapshot);
       const screen = menu.screens.get(s.v);
@@ -485,13 +699,22 @@ export class UssdEngine {
   }
 
   private async runAction(hop: Hop, screen: Screen, ctx: MenuContext, onLate: (late: ActionResult) => void): Promise<ActionResult> {
-    const { menu, req, phone, after, deadlineAt, gate } = hop;
+    const { req, phone, after, deadlineAt, gate } = hop;
+    const menu = hop.menu!;
     const name = screen.action!;
     const logger = this.app.logger;
     const handler = this.app.actions.get(name);
     if (!handler) {
       logger.error({ action: name, menu: menu.id }, 'no handler registered for menu action');
       return { outcome: 'failure' };
+    }
+    // Money moves in KES for Kenyan numbers only: a subscriber from another country (served
+    // through PHONE_COUNTRIES) reaches the screens but no action runs for them unless its
+    // handler says it serves every country. Nothing was committed: an honest failure.
+    if (!phone.e164.startsWith('+254') && !this.app.actions.servesAnyCountry(name)) {
+      logger.warn({ action: name, sessionId: req.sessionId, country: phone.country ?? '?' }, 'action refused: not a Kenyan number');
+      this.app.metrics.inc('ussd_action_refused_total', { action: name, reason: 'country' }, 1, 'Actions refused before they ran');
+      return { outcome: 'failure', reason: MSG.kenya_only };
     }
     // Unless the handler picks its own commit point, it commits now: the reply may already have
     // told the subscriber to try again (the hop ran past its deadline), and then it must not run.
@@ -559,10 +782,11 @@ export class UssdEngine {
     // 'processing' from the action itself: its own flow (an order's SMS) keeps the promise.
     if (late.outcome === 'processing') return;
     try {
-      const [next] = transition(steppingLogic(hop.menu.machine), atAction, outEvent(atAction, late));
-      const screen = screenOf(hop.menu, next);
+      const menu = hop.menu!;
+      const [next] = transition(steppingLogic(menu.machine), atAction, outEvent(atAction, late));
+      const screen = screenOf(menu, next);
       const ctx = next.context as MenuContext;
-      const text = screen.kind === 'end' ? renderScreen(hop.menu, screen, ctx, 1000) : MSG.incomplete[ctx.lang];
+      const text = screen.kind === 'end' ? renderScreen(menu, screen, ctx, 1000) : MSG.incomplete[ctx.lang];
       hop.gate.settle(() => this.sendLate(hop, text));
     } catch (err) {
       this.app.logger.error({ sessionId: hop.req.sessionId, err: (err as Error).message }, 'late action outcome could not be rendered');
@@ -572,7 +796,7 @@ export class UssdEngine {
 
   private sendLate(hop: Hop, text: string): void {
     const ctx = hop.req;
-    const reference = `late-${createHash('sha256').update(`${ctx.sessionId}\n${hop.token}`).digest('hex').slice(0, 20)}`;
+    const reference = `late-${createHash('sha256').update(`${hop.sid}\n${hop.token}`).digest('hex').slice(0, 20)}`;
     this.app.metrics.inc('ussd_late_sms_total', {}, 1, 'Outcomes sent by SMS because the reply promised one');
     if (!this.lateSms) {
       this.app.logger.error({ sessionId: ctx.sessionId }, 'a reply promised an SMS but no SMS sender is configured');

@@ -9,11 +9,15 @@
 //     action stops before doing anything.
 //   - commit() wins: the reply can no longer say "try again"; it says "you will receive an SMS"
 //     (promiseSms) and the hop's real outcome is then sent by SMS once it is known (settle).
+import type { SessionKeys } from './session-store.js';
+
 export type GateState = 'open' | 'committed' | 'failed';
 
 export class HopGate {
   /** The hop's session-lock token (set by the engine), so a failed hop's record can be closed. */
   token = '';
+  /** The hop's session keys and request mark (set by the engine), for the same reason. */
+  session?: { keys: SessionKeys; mark: string };
   private state: GateState = 'open';
   private promised = false;
   private settled = false;

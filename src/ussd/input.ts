@@ -1,11 +1,15 @@
-// The subscriber's latest input (DESIGN trap 3). Cumulative channels (Africa's Talking) resend
-// everything typed so far joined by "*": the input is what was added since the last processed
-// text, so an input that itself contains "*" or is empty survives.
+// The subscriber's latest input (DESIGN trap 3). Cumulative channels (Africa's Talking,
+// Safaricom) resend everything typed so far joined by "*": the input is what was added since
+// the last processed text, found against that text rather than by splitting, so an empty answer
+// survives and a "*" typed inside an answer cannot shift the path. The new input may then hold
+// several answers ("3*1" typed at one prompt): the engine applies them one at a time.
 //
-// The session record keeps only a mark of the last text (its length and a digest), never the
-// text: a cumulative text carries every PIN and code typed in the session, and the record lives
-// as long as the session. The mark is enough to tell a repeat (same mark) and to find the new
-// suffix (the first `length` characters of the new text have the stored digest).
+// The session record keeps only a mark of the last request, never its text: a cumulative text
+// carries every PIN and code typed in the session, and the record lives as long as the session.
+// For cumulative text the mark is its length and a digest: enough to tell a repeat (same mark)
+// and to find the new suffix (the first `length` characters of the new text have the stored
+// digest). Latest-only channels mark requests by the aggregator's number, or by the start
+// message, or not at all (docs/channels.md, "Repeats").
 import { createHash } from 'node:crypto';
 
 const MARK = '~';
@@ -46,9 +50,41 @@ function lastSegment(text: string): string {
   return i < 0 ? text : text.slice(i + 1);
 }
 
+/** The answers one input holds, in order: "3*1" → ["3", "1"]; "" is one (empty) answer. */
+export function answersOf(input: string): string[] {
+  return input.split('*');
+}
+
+/** Mark of a request the aggregator numbered: "#" and ten digits, so marks compare as numbers. */
+export function sequenceMark(n: number): string {
+  return `#${String(n).padStart(10, '0')}`;
+}
+
+/** Mark of a start message: a repeat of the same start (nothing answered since) has the same one. */
+export function startMark(serviceCode: string, input: string): string {
+  return `^${createHash('sha256').update(`${serviceCode}\n${input}`).digest('base64url').slice(0, 22)}`;
+}
+
+/**
+ * Time mark ("!" + milliseconds) of a request nothing on the wire identifies: the request's is
+ * when it arrived, the record's when its reply was stored (see ReplayMode 'n').
+ */
+export function timeMark(ms: number): string {
+  return `!${ms}`;
+}
+
+/**
+ * A dial string compared the way subscribers and aggregators write it: "*713#", "*713", "713"
+ * and " 713# " are all "713".
+ */
+export function canonicalCode(code: string): string {
+  return code.replace(/\s+/g, '').replace(/^\*+/, '').replace(/#+$/, '');
+}
+
 /** "*860*30*1*2#" answered by "*860*30#" → "1*2"; undefined when it is not an extension of it. */
 export function extensionOf(dialed: string, base: string): string | undefined {
-  const b = base.slice(0, -1); // "*860*30"
-  if (!dialed.endsWith('#') || !dialed.startsWith(`${b}*`)) return undefined;
-  return dialed.slice(b.length + 1, -1);
+  const d = canonicalCode(dialed);
+  const b = canonicalCode(base);
+  if (!d.startsWith(`${b}*`)) return undefined;
+  return d.slice(b.length + 1);
 }

@@ -51,6 +51,8 @@ export interface Recorded {
   path: string;
   contentType: string;
   form: Record<string, string>;
+  /** The body as sent (JSON channels). */
+  body: string;
 }
 
 export interface FakeAggregatorTarget {
@@ -67,7 +69,7 @@ export async function fakeService(reply: (form: Record<string, string>) => [numb
     req.setEncoding('utf8').on('data', (d: string) => (body += d));
     req.on('end', () => {
       const form = Object.fromEntries(new URLSearchParams(body));
-      requests.push({ path: req.url ?? '', contentType: req.headers['content-type'] ?? '', form });
+      requests.push({ path: req.url ?? '', contentType: req.headers['content-type'] ?? '', form, body });
       const [status, text] = reply(form);
       res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
     });

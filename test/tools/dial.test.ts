@@ -37,10 +37,10 @@ describe('against a recording stand-in', () => {
     assert.match(r.stdout, /END 3\/182/);
   });
 
-  test('a new run is a new session; --code into a sub-menu pre-fills the text; --channel picks the route', async () => {
+  test('a new run is a new session; --code into a sub-menu pre-fills the text', async () => {
     const svc = await fakeService(() => [200, 'END ok']);
     after(() => svc.close());
-    const a = await runDial(['--url', svc.url, '--code', '*860*30*1*2#', '--input', '', '--channel', 'hubtel', '--network', '63903']);
+    const a = await runDial(['--url', svc.url, '--code', '*860*30*1*2#', '--input', '', '--network', '63903']);
     const b = await runDial(['--url', svc.url, '--input', '']);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
@@ -48,9 +48,29 @@ describe('against a recording stand-in', () => {
     assert.equal(qa!.form.serviceCode, '*860*30#');
     assert.equal(qa!.form.text, '1*2');
     assert.equal(qa!.form.networkCode, '63903');
-    assert.equal(qa!.path, '/ussd/hubtel');
+    assert.equal(qa!.path, '/ussd');
     assert.equal(qb!.path, '/ussd');
     assert.notEqual(qa!.form.sessionId, qb!.form.sessionId);
+  });
+
+  test('--channel speaks that aggregator\'s wire format at its route (Hubtel: JSON, the dial string on Initiation)', async () => {
+    const svc = await fakeService(() => [200, '{"SessionId":"x","Type":"Release","Message":"ok"}']);
+    after(() => svc.close());
+    const r = await runDial(['--url', svc.url, '--code', '*860*30*1*2#', '--input', '', '--channel', 'hubtel']);
+    assert.equal(r.code, 0, r.stderr);
+    const [q] = svc.requests;
+    assert.equal(q!.path, '/ussd/hubtel');
+    assert.equal(q!.contentType, 'application/json');
+    const sent = JSON.parse(q!.body) as Record<string, unknown>;
+    assert.equal(sent.Type, 'Initiation');
+    assert.equal(sent.Message, '*860*30*1*2#');
+    assert.equal(sent.ServiceCode, '860*30');
+    assert.equal(sent.Mobile, '254712345678'); // Hubtel sends the MSISDN without "+"
+    assert.equal(sent.Sequence, 1);
+    assert.match(r.stdout, /END 2\/182/);
+    const bad = await runDial(['--url', svc.url, '--input', '', '--channel', 'nosuch']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--channel must be one of africastalking, hubtel/);
   });
 
   test('wraps a long screen to the display width and flags one over the screen limit', async () => {

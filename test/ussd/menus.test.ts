@@ -32,12 +32,23 @@ test('menus:check catches a missing target', () => {
 });
 
 test('menus:check catches an over-long screen (in Swahili only)', () => {
-  const r = check([`${BROKEN}/too-long.yaml`]);
+  const r = check([`${BROKEN}/too-long.yaml`], { USSD_CHANNELS: 'africastalking,hubtel' });
   assert.equal(r.code, 1);
-  assert.match(r.err, /too-long\.yaml: screens\.bye\.end\.sw: screen is 188 characters .* limit 182/);
+  assert.match(r.err, /too-long\.yaml: screens\.bye\.end\.sw: screen is 188 characters .* limit 182 \(africastalking, hubtel\)/);
   assert.doesNotMatch(r.err, /end\.en/);
   // The limit is a setting: with 200 characters the same file passes.
-  assert.equal(check([`${BROKEN}/too-long.yaml`], { SCREEN_MAX_CHARS: '200' }).code, 0);
+  assert.equal(check([`${BROKEN}/too-long.yaml`], { SCREEN_MAX_CHARS: '200', USSD_CHANNELS: 'africastalking,hubtel' }).code, 0);
+});
+
+test('menus:check checks every enabled channel\'s limit: Nalo holds 120 characters', () => {
+  const r = check([`${BROKEN}/too-long.yaml`], { SCREEN_MAX_CHARS: '200' });
+  assert.equal(r.code, 1);
+  assert.match(r.err, /screens\.bye\.end\.sw: screen is 188 characters .* limit 120 \(nalo\)/);
+  assert.doesNotMatch(r.err, /limit 200/);
+  // The default menu fits every channel, and says which limits it was checked against.
+  const ok = check([]);
+  assert.equal(ok.code, 0, ok.err);
+  assert.match(ok.out, /fits 182 \(africastalking, hubtel, arkesel, beem, emergent, safaricom, airtel, infobip\); 120 \(nalo\)/);
 });
 
 test('menus:check catches an unreachable screen and a screen with no way out', () => {
@@ -87,6 +98,9 @@ test('latest input from cumulative text', () => {
   assert.equal(latestInput('1*2', '7', false), '7');
   assert.equal(extensionOf('*860*30*1*2#', '*860*30#'), '1*2');
   assert.equal(extensionOf('*860*301#', '*860*30#'), undefined);
+  // Dial strings compare without "*" and "#": Hubtel sends 713, 713*4 or *713.
+  assert.equal(extensionOf('713*4', '*713#'), '4');
+  assert.equal(extensionOf('*713', '*713#'), undefined);
 });
 
 test('money: KES typed → minor units → shown', () => {
