@@ -1,5 +1,5 @@
 // The collect → fulfil → notify flow. Every money-moving step is a job (id `${orderId}-${step}`,
-// which is also our reference on the wire). The rules (docs/architecture.md, "the life of a
+// which is also our reference on the wire). The rules (docs/architecture.md, "The life of a
 // purchase"; docs/gateways.md, "Whose reference" for the decision table):
 //   - a step that may already have reached the gateway is looked up before anything is sent,
 //     by the gateway's own reference when we have it; "not found" under our reference proves

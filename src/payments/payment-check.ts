@@ -1,5 +1,5 @@
 // Does a payment the gateway confirmed match the order? Amount, currency and payer must all
-// agree before anything is vended (docs/architecture.md, "the life of a purchase"). A payment
+// agree before anything is vended (docs/architecture.md, "The life of a purchase"). A payment
 // that does not match is never fulfilled: it goes to a person, and an underpayment is refunded.
 import type { TransactionUpdate } from '../gateway/types.js';
 import { parsePhone } from '../lib/phone.js';

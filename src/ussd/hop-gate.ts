@@ -1,4 +1,4 @@
-// What the subscriber is told is what happens (docs/architecture.md, "the reply and the money").
+// What the subscriber is told is what happens (docs/architecture.md, "The reply and the money").
 //
 // One gate per hop decides, once, between two things that race: the reply going out as a
 // failure ("try again") because the hop missed its deadline, and the hop's action committing to
