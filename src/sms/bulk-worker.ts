@@ -89,7 +89,10 @@ export function createBulkWorker(app: AppContext, store: BulkStore, queue: Queue
     await store.setBatch(bulkId, n, { ...base, status: 'sending' });
     let result: GatewayResult;
     try {
-      result = await app.gateways.sms.bulkSms({ phones: recipients.map((m) => `+${m}`), message }, { reference, priority: 'bulk' });
+      // A campaign can wait: where the gateway queues requests (offline_mode), it does so rather
+      // than refusing a batch during its outage, and answers the outcome by IPN.
+      const gw = app.gateways.sms;
+      result = await gw.bulkSms({ phones: recipients.map((m) => `+${m}`), message }, { reference, priority: 'bulk', ...(gw.capabilities.offlineMode ? { offlineMode: true } : {}) });
     } catch (err) {
       // A throw from the client is a bug or a refusal before sending; retry like a 5xx.
       log.warn({ err: (err as Error).message, attempt }, 'bulk batch call threw');

@@ -1,6 +1,6 @@
 // HTTP routes of the SMS module. No business logic here: parse, call, map errors to statuses.
 import type Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import type { Queue } from 'bullmq';
 import type { AppContext, OtpService } from '../app-context.js';
@@ -36,7 +36,15 @@ export function smsRoutes(router: Router, app: AppContext, deps: { otp: OtpServi
   const { otp, store, queue, guard } = deps;
   const clientIp = clientIpResolver(app.config.TRUSTED_PROXIES);
 
-  router.post('/api/otp', auth, bodyOr4xx(smallBody()), async (ctx) => {
+  // What the SMS role's gateway cannot do is refused up front, never accepted and then lost.
+  const smsGw = app.gateways.sms;
+  const cannot = (what: 'sms' | 'bulkSms') => async (ctx: Context, next: Next) => {
+    if (smsGw.capabilities[what]) return next();
+    ctx.status = 501;
+    ctx.body = { error: 'NOT_SUPPORTED', message: `SMS_GATEWAY=${smsGw.name} cannot send ${what === 'sms' ? 'SMS' : 'bulk SMS'}` };
+  };
+
+  router.post('/api/otp', auth, cannot('sms'), bodyOr4xx(smallBody()), async (ctx) => {
     const b = (ctx.request.body ?? {}) as { phone?: unknown; purpose?: unknown };
     // Quotas count against the caller: the connecting address, or what our own proxies say it
     // was (TRUSTED_PROXIES). Never the body: a client could write any address there.
@@ -70,7 +78,7 @@ export function smsRoutes(router: Router, app: AppContext, deps: { otp: OtpServi
     }
   });
 
-  router.post('/api/sms/bulk', auth, bulkPost(app, { store, queue, guard, fail }));
+  router.post('/api/sms/bulk', auth, cannot('bulkSms'), bulkPost(app, { store, queue, guard, fail }));
 
   router.get('/api/sms/bulk/:id', auth, async (ctx) => {
     const s = await bulkStatus(app, store, ctx.params.id ?? '');

@@ -33,6 +33,13 @@ test('GATEWAY=pag, merchant menu: checkout by payment_c2b, signed callback on /c
   assert.ok(l.some((e) => e.endpoint.startsWith('pag/') && e.reference === `${o.id}-checkout`), JSON.stringify(l.map((e) => [e.endpoint, e.reference])));
   const paid = (await s.payments.store.history(o.id)).find((h) => h.to === 'paid');
   assert.match(paid!.cause, /^payment confirmed by the gateway's status lookup/);
+  // SMS this gateway cannot send is refused up front (501), not accepted and lost.
+  const auth = { authorization: 'Bearer test-api-token-0123456789', 'content-type': 'application/json' };
+  const otp = await fetch(`${s.url}/api/otp`, { method: 'POST', headers: auth, body: JSON.stringify({ phone: '0712500001', purpose: 'login' }) });
+  assert.equal(otp.status, 501);
+  assert.match(((await otp.json()) as { message: string }).message, /SMS_GATEWAY=pag cannot send SMS/);
+  const bulk = await fetch(`${s.url}/api/sms/bulk`, { method: 'POST', headers: auth, body: JSON.stringify({ message: 'hi', recipients: ['0712500001'] }) });
+  assert.equal(bulk.status, 501);
   // Only the gateways the roles use have a callback route.
   assert.equal((await fetch(`${s.url}/callbacks/kyanda`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status, 404);
   await assertInvariants(s);
