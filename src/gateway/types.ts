@@ -2,7 +2,7 @@
 // nothing above this layer knows field names, signature orders or phone formats of a gateway.
 //
 // Money is an integer number of the smallest unit (KES cents) everywhere in our code
-// (DESIGN trap 10); adapters format it for the wire ("1500" for Kyanda, "100.00" for PAG).
+// (floating point never touches money); adapters format it for the wire ("1500" for Kyanda, "100.00" for PAG).
 // Phones are E.164 strings (+2547…); adapters convert per field.
 
 export type GatewayName = 'kyanda' | 'pag';

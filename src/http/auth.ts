@@ -1,5 +1,5 @@
 // Bearer-token guard for /api/*. With API_TOKEN unset the HTTP API is refused outright
-// (CONTRACT.md), so a forgotten variable never leaves operator routes open.
+// (README, "HTTP routes"), so a forgotten variable never leaves operator routes open.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Config } from '../config.js';

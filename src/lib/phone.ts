@@ -1,4 +1,5 @@
-// Phone numbers, normalized once at the edge (DESIGN trap 8).
+// Phone numbers, normalized once at the edge: the same subscriber arrives as +2547…, 2547…, 07…
+// and 7…; inside the service a phone is E.164, and each gateway field gets its own format.
 // libphonenumber-js/max carries the full metadata: the default build only checks lengths.
 import { parsePhoneNumberWithError, ParseError, type CountryCode } from 'libphonenumber-js/max';
 
@@ -81,7 +82,7 @@ export function parsePhone(input: unknown): PhoneResult {
   };
 }
 
-/** The phone formats gateway fields ask for (KYANDA-WIRE.md: "07…" in some fields, "+254…" in others). */
+/** The phone formats gateway fields ask for (docs/gateways.md, "Phone numbers"). */
 export type PhoneFormat = 'e164' | 'msisdn' | 'national';
 
 export function formatPhone(p: Phone, format: PhoneFormat): string {

@@ -96,7 +96,8 @@ export function paymentActions(app: AppContext, payments: Payments, agents: Agen
    */
   async function requestPayment(id: string, cause: string): Promise<void> {
     const t = await store.transition(id, 'awaiting_payment', cause, { from: ['created'] });
-    // Durable: queued now (delayed), run as soon as the END reply is sent (DESIGN trap 6).
+    // Durable: queued now (delayed), run as soon as the END reply is sent: an STK push cannot
+    // show while the USSD session is still open on the handset.
     if (t.ok) await payments.enqueue(id, 'checkout', app.config.CHECKOUT_DELAY_MS);
   }
 

@@ -1,5 +1,5 @@
-// What can be bought: Faiba bundles (KYANDA-WIRE / seed 002 price table), billers and their
-// account rules (MENU-SPEC), and the telco an airtime vend goes to.
+// What can be bought: Faiba bundles (docs/gateways.md, "Airtime": the price table), billers and
+// their account rules (the default menu's patterns), and the telco an airtime vend goes to.
 import type { AirtimeTelco, Biller, MobileChannel } from '../gateway/types.js';
 import { NETWORK_CODES, type Telco } from '../lib/phone.js';
 

@@ -1,4 +1,5 @@
-// Delivery reports: POST /callbacks/sms-dlr. The seeds document no DLR format, so this one is
+// Delivery reports: POST /callbacks/sms-dlr. The gateway documents no delivery-report format (its
+// `sms.delivered` webhook event is what src/sms/notices.ts reads); this fallback one is
 // ours (ASSUMED; README documents it):
 //   { "reference": "sms-<bulkId>-<n>" | "transactionRef": "<gateway ref>",
 //     "reports": [ { "phone": "0712345678", "status": "DELIVERED", "reason"?: "...", "at"?: "..." } ] }

@@ -4,7 +4,7 @@
 import { Queue } from 'bullmq';
 import type { AppContext } from '../app-context.js';
 
-/** The gateway accepts at most 1,000 numbers per bulk request (changelog, seed 001). */
+/** The gateway accepts at most 1,000 numbers per bulk request (docs/gateways.md, "Limits"). */
 export const BULK_BATCH_SIZE = 1000;
 export const QUEUE_NAME = 'sms-bulk';
 

@@ -17,7 +17,7 @@ const sign = (raw: string, secret = WEBHOOK_SECRET) => createHmac('sha256', secr
 /** The update, or null when refused. */
 const upd = (r: CallbackParse) => (r.ok ? r.update : null);
 
-// Seed 002 "IPN Payload", plus the requestMetadata our sandbox echoes (KYANDA-WIRE).
+// The documented IPN payload (docs/gateways.md, "IPN"), plus the requestMetadata our sandbox echoes.
 const seedIpn = {
   category: 'MobilePayout', source: '+254739117883', destination: '+254739117883', MerchantID: '89',
   details: { biller_Receipt: 'WSA2639191930300', Telco_Reference: 'RA1388393' },

@@ -1,5 +1,5 @@
 // Every Kyanda-family endpoint accepts a correctly signed request and rejects each corruption
-// with the documented platform code and HTTP status (KYANDA-WIRE.md).
+// with the documented platform code and HTTP status (docs/gateways.md, "Platform codes").
 import { test, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../support/service.js';

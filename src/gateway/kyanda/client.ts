@@ -33,7 +33,7 @@ const TELCO_NOT_FOUND = new Set(['1108', '1109', '7001', '8003', '9002']);
 
 export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway {
   const c = app.config;
-  // The gateway counts per API key (seed 002); the key itself must not appear in Redis.
+  // The gateway counts per API key (docs/gateways.md, "Limits"); the key itself must not appear in Redis.
   const { transport, limiter } = gatewayHttp(app, baseUrl, 'kyanda',
     app.key('ratelimit', 'kyanda', createHash('sha256').update(c.GATEWAY_API_KEY).digest('hex').slice(0, 16)));
   const deps: ExchangeDeps = {

@@ -1,4 +1,4 @@
-// Reading the gateway's answers. Decisions go by status_code, not HTTP status (KYANDA-WIRE);
+// Reading the gateway's answers. Decisions go by status_code, not HTTP status (docs/gateways.md, "Platform codes");
 // HTTP status is only the fallback when the body carries no code.
 import type { GatewayError, GatewayResult, Balance, TransactionUpdate } from '../types.js';
 import type { HttpResponse } from '../http/index.js';

@@ -1,4 +1,4 @@
-// The Payment API Gateway 5.7.3 adapter (seed 004): payment_c2b (checkout), payment_b2c
+// The Payment API Gateway 5.7.3 adapter (docs/gateways.md, "Payment API Gateway 5.7.3"): payment_c2b (checkout), payment_b2c
 // (payouts, refunds), status (lookups, and the universal-flow / OTP continuations), signed with
 // the recursive HMAC-SHA512 of signature.ts. order_id is our CallOptions.reference.
 //
@@ -90,7 +90,7 @@ export function createPagGateway(app: GatewayDeps, baseUrl: string): PagGateway 
   };
   const callbackUrl = `${c.PUBLIC_URL}/callbacks/pag`;
   // Embedded, the sandbox's completing provider makes `GATEWAY=pag npm start` behave as
-  // CONTRACT.md says (checkouts finish); against a real gateway 14 is its simulator.
+  // the README says (checkouts finish); against a real gateway 14 is its simulator.
   const providerId = c.PAG_PROVIDER_ID ?? (c.embeddedSandbox ? SANDBOX_COMPLETING_PROVIDER : SIMULATOR_PROVIDER);
 
   async function statusCall(reference: string, extra: Record<string, string> | undefined, signal?: AbortSignal) {

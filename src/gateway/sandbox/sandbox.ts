@@ -305,7 +305,7 @@ export function createKyandaSandbox(opts: KyandaSandboxOptions): KyandaSandbox {
       if (!res.ok) return answer(ctx, 400, { error: res.error });
       answer(ctx, 200, webhooks.state());
     });
-    // Extra (not in CONTRACT.md): set the float to test 1107 without restarting.
+    // A test route of ours: set the float to test 1107 without restarting.
     router.post(`${prefix}/_float`, async (ctx) => {
       const read = await readJsonBody(ctx.req, 16 * 1024);
       const kes = read.ok ? read.json.kes : undefined;
