@@ -3,6 +3,7 @@
 import type { AppContext, ServiceModule } from '../app-context.js';
 import { agentActions } from '../agents/actions.js';
 import { AgentStore } from '../agents/store.js';
+import { agentBlockRoutes } from '../agents/routes.js';
 import { paymentActions } from './actions.js';
 import { Payments } from './flows.js';
 import { paymentRoutes } from './routes.js';
@@ -43,6 +44,7 @@ export function paymentsModule(): ServiceModule {
     },
     routes(router, app) {
       paymentRoutes(router, app, payments!, agents!);
+      agentBlockRoutes(router, app, agents!);
     },
     async start(app) {
       const p = payments!;
