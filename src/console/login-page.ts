@@ -17,7 +17,7 @@ export function loginPage(o: { enabled: boolean; error: string }): string {
   const error = o.error === 'wrong' ? 'Wrong password or token.' : o.error ? esc(o.error.slice(0, 80)) : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Sign in · USSD console</title><style>${STYLE}</style></head>
+<title>Sign in · USSD console</title><link rel="icon" href="data:,"><style>${STYLE}</style></head>
 <body><form method="post" action="/console/login" data-testid="login-form">
 <h1>USSD &amp; SMS console</h1>
 ${error ? `<p class="error" data-testid="login-error">${error}</p>` : ''}

@@ -47,10 +47,10 @@ export async function launch(): Promise<Browser> {
 
 export async function signIn(page: Page, url: string, password = PASSWORD): Promise<void> {
   await page.goto(`${url}/console/`);
-  await page.waitForURL(/\/console\/login$/);
+  await page.waitForURL(/\/console\/login(\?.*)?(#.*)?$/);
   await page.getByTestId('login-password').fill(password);
   await page.getByTestId('login-submit').click();
-  await page.waitForURL(/\/console\/$/);
+  await page.waitForURL(/\/console\/(#.*)?$/);
   await page.waitForSelector('body[data-ready="1"]');
 }
 

@@ -50,6 +50,11 @@ export function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+/** Replaces a node's children, skipping the null and false of conditional parts. */
+export function fill(node, ...children) {
+  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
 export function status(node, text, kind = '') {
   node.textContent = text;
   node.className = `status ${kind}`;

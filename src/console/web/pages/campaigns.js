@@ -3,7 +3,7 @@
 // before anything is sent, then sent now or at a chosen time (POST /api/sms/bulk, multipart,
 // with an Idempotency-Key so a double click makes one campaign). Running campaigns refresh
 // every two seconds while the page is open (GET /api/sms/bulk).
-import { api, el, kes, status } from '../app.js';
+import { api, el, fill, kes, status } from '../app.js';
 import { gsmLength } from './phone.js';
 
 export const campaignsPage = {
@@ -46,7 +46,7 @@ export const campaignsPage = {
         key = `console-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
         sendBtn.disabled = r.valid === 0;
         status(result, 'Preview ready: nothing has been sent yet.', 'ok');
-        box.replaceChildren(
+        fill(box,
           el('div', { class: 'card', 'data-testid': 'campaign-summary' },
             el('p', { text: `${r.valid} recipient(s), ${r.invalid} invalid, ${r.duplicates} duplicate(s) left out; ${r.batches} batch(es); ${r.smsParts} SMS part(s) (${r.encoding}, up to ${r.parts} per message); cost ${kes(r.costMinor)} at ${kes(r.pricePerPartMinor)} per part.` }),
             el('h4', { text: 'First messages' }),

@@ -3,7 +3,7 @@
 // (what MENUS_DIR holds now, drawn even when a reload would refuse it, with its problems).
 // Unreachable screens are dashed red, screens too long for some channel thick red; a click
 // shows the screen's text in every language with its worst-case length.
-import { api, el, status } from '../app.js';
+import { api, el, fill, status } from '../app.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const svg = (tag, attrs = {}, ...children) => {
@@ -62,7 +62,7 @@ function draw(graph, container, onPick) {
 
 function detail(box, graph, n, limits) {
   const maxLimit = Math.max(...limits.map((l) => l.limit));
-  box.replaceChildren(
+  fill(box,
     el('h3', { text: n.id }),
     el('p', { class: 'hint', text: `${n.kind}${n.start ? ' · start' : ''}${n.action ? ` · action ${n.action} ${JSON.stringify(n.params)}` : ''}${n.input ? ` · input ${n.input.var} (${n.input.type})` : ''}` }),
     n.unreachable ? el('p', { class: 'error', text: 'Unreachable from the start screen.' }) : null,

@@ -1,7 +1,7 @@
 // Orders: filtered by state, phone and day (GET /api/orders), each order's history
 // (GET /api/orders/:id), and the needs_attention queue with retry and close-with-reason
 // (POST /api/orders/:id/retry | close).
-import { api, el, getSession, kes, status } from '../app.js';
+import { api, el, fill, getSession, kes, status } from '../app.js';
 
 export const ordersPage = {
   async init(root) {
@@ -24,7 +24,7 @@ export const ordersPage = {
           el('button', { type: 'button', 'data-testid': 'order-close', text: 'Close with reason', onclick: () => act(id, 'close', { reason: reason.value }) }))
         : null;
       detailBox.hidden = false;
-      detailBox.replaceChildren(
+      fill(detailBox,
         el('h3', { text: `Order ${order.id}` }),
         el('p', {}, el('span', { class: `pill ${order.state}`, 'data-testid': 'order-state', text: order.state }), ` ${order.kind}, ${kes(order.amountMinor)} from ${order.phone}${order.merchant ? ` to ${order.merchant}` : ''}${order.recipient ? ` for ${order.recipient}` : ''}`),
         order.attention ? el('p', { class: 'error', text: `Needs attention: ${order.attention}` }) : null,

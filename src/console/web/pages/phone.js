@@ -102,6 +102,7 @@ function phoneUnit(session) {
     c.className = chars > limit ? 'over' : '';
     if (reply.continues) {
       setState('session open');
+      dial.disabled = false; // dialling again starts a new session (the open one is left to expire)
       input.disabled = false;
       send.disabled = false;
       end.disabled = false;
