@@ -12,6 +12,10 @@ import type { RunningService } from '../../src/app.js';
 import { startTestService } from '../support/service.js';
 import { buildAssets, launch, OUTPUT, PASSWORD, shot, signIn, TOKEN, type Browser } from './support.js';
 
+// Functions passed to page.waitForFunction run in the page, where the DOM exists (the project's
+// own lib has no DOM types).
+declare const document: { querySelector(s: string): { textContent: string | null } | null; querySelectorAll(s: string): ArrayLike<{ textContent: string | null }> };
+
 let svc: RunningService;
 let b: Browser;
 let page: Page;
@@ -96,7 +100,7 @@ test('dial and buy airtime through the web phone (Africa\'s Talking), with the r
 
 test('every channel, in its own wire format, through the real routes; several phones side by side; End sends the hang-up', async () => {
   await page.goto(`${svc.url}/console/#phone`);
-  const channels = await sim(page).getByTestId('sim-channel').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  const channels = await sim(page).getByTestId('sim-channel').locator('option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
   assert.deepEqual(channels.sort(), ['africastalking', 'airtel', 'arkesel', 'beem', 'emergent', 'hubtel', 'infobip', 'nalo', 'safaricom']);
   const paths: Record<string, RegExp> = {
     africastalking: /→ POST \/ussd\n/, hubtel: /→ POST \/ussd\/hubtel\n.*"Type":"Response"/s, arkesel: /→ POST \/ussd\/arkesel\n/, nalo: /→ POST \/ussd\/nalo\n/,
