@@ -5,7 +5,8 @@
 // and blocked. Screenshots go to test/output/console/ (git-ignored).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { RunningService } from '../../src/app.js';
@@ -18,12 +19,15 @@ declare const document: { querySelector(s: string): { textContent: string | null
 
 let svc: RunningService;
 let b: Browser;
+/** The service's MENUS_DIR: main.yaml, and a draft the menus test adds. */
+const menusDir = mkdtempSync(join(tmpdir(), 'console-menus-'));
 let page: Page;
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 
 before(async () => {
   buildAssets();
-  svc = await startTestService({ CONSOLE_PASSWORD: PASSWORD, SANDBOX_CHECKOUT_DELAY_MS: '200', CHECKOUT_DELAY_MS: '200', RESUME_WINDOW_S: '0', SMS_DUPLICATE_WINDOW_S: '0', MENUS_WATCH: '0' });
+  copyFileSync('menus/main.yaml', join(menusDir, 'main.yaml'));
+  svc = await startTestService({ MENUS_DIR: menusDir, CONSOLE_PASSWORD: PASSWORD, SANDBOX_CHECKOUT_DELAY_MS: '200', CHECKOUT_DELAY_MS: '200', RESUME_WINDOW_S: '0', SMS_DUPLICATE_WINDOW_S: '0', MENUS_WATCH: '0' });
   b = await launch();
   page = b.page;
 });
@@ -31,6 +35,7 @@ before(async () => {
 after(async () => {
   await b?.close();
   await svc?.close();
+  rmSync(menusDir, { recursive: true, force: true });
 });
 
 const sim = (p: Page) => p.getByTestId('sim').first();
@@ -130,6 +135,7 @@ test('every channel, in its own wire format, through the real routes; several ph
 
 test('menus: the graph of the compiled menu, a screen\'s text in every language, flags on a draft', async () => {
   await page.goto(`${svc.url}/console/#menus`);
+  await page.getByTestId('menu-source').selectOption('served');
   await page.waitForSelector('[data-testid="menu-graph"] svg .node');
   const nodes = await page.locator('[data-testid="menu-graph"] .node').count();
   assert.equal(nodes, 76, 'one node per screen of main.yaml');
@@ -139,6 +145,40 @@ test('menus: the graph of the compiled menu, a screen\'s text in every language,
   assert.match((await page.getByTestId('menu-text-en').textContent()) ?? '', /Buy airtime KES \{amount\} for \{recipient\}\?\n1 Confirm\n2 Cancel/);
   assert.match((await page.getByTestId('menu-text-sw').textContent()) ?? '', /Nunua salio KES \{amount\} kwa \{recipient\}\?\n1 Thibitisha\n2 Ghairi/);
   await shot(page, '02-menus-graph');
+
+  // A draft saved beside it: an orphan screen, and a Swahili END too long for Nalo (120).
+  writeFileSync(join(menusDir, 'draft.yaml'), `id: draft
+service_code: "*860*70#"
+start: home
+screens:
+  home:
+    text: { en: "Draft", sw: "Rasimu" }
+    options:
+      - { en: Bye, sw: Kwaheri, next: bye }
+  bye:
+    end: { en: "Bye", sw: "${'Kwaheri '.repeat(17)}" }
+  orphan:
+    end: { en: "Nobody", sw: "Hakuna" }
+`);
+  await page.getByTestId('menu-source').selectOption('files');
+  await page.waitForFunction(() => /problem/.test(document.querySelector('[data-testid="menu-status"]')?.textContent ?? ''));
+  await page.getByTestId('menu-pick').selectOption('draft');
+  await page.waitForSelector('[data-testid="menu-graph"] .node[data-screen="orphan"]');
+  assert.equal(await page.locator('[data-testid="menu-graph"] .node.unreachable').getAttribute('data-screen'), 'orphan');
+  assert.equal(await page.locator('[data-testid="menu-graph"] .node.overlong').getAttribute('data-screen'), 'bye');
+  const problems = (await page.getByTestId('menu-problems').textContent()) ?? '';
+  assert.match(problems, /draft\.yaml: screens\.orphan: unreachable from start screen "home"/);
+  assert.match(problems, /draft\.yaml: screens\.bye\.end\.sw: screen is 136 characters .*limit 120 \(nalo\)/);
+  await page.locator('[data-testid="menu-graph"] .node[data-screen="bye"]').click();
+  assert.match((await page.getByTestId('menu-detail').textContent()) ?? '', /sw: 136 characters, limit 120 \(nalo\)/);
+  await shot(page, '02b-menus-draft-flagged');
+  // Reloading it is refused with the same reasons; the served menus stay.
+  await page.getByTestId('menu-reload').click();
+  await page.waitForFunction(() => /Reload refused/.test(document.querySelector('[data-testid="menu-status"]')?.textContent ?? ''));
+  // Fixed on disk (the draft removed), the reload goes through.
+  unlinkSync(join(menusDir, 'draft.yaml'));
+  await page.getByTestId('menu-reload').click();
+  await page.waitForFunction(() => /^Reloaded: main\.yaml v[0-9a-f]{10}$/.test(document.querySelector('[data-testid="menu-status"]')?.textContent ?? ''));
 });
 
 test('funnel: the chart of the screens dialled today', async () => {
@@ -224,6 +264,8 @@ test('agents: add, block with a reason, unblock', async () => {
 });
 
 test('every console page opens with no console errors, and the test ids are there', async () => {
+  // Only what opening the pages logs counts here (the refused reload above logged its 422).
+  b.errors.length = 0;
   const seen = new Set<string>();
   for (const p of ['phone', 'menus', 'funnel', 'orders', 'campaigns', 'agents']) {
     await page.goto(`${svc.url}/console/#${p}`);
