@@ -18,6 +18,7 @@ import { channelAdapters } from '../channels/index.js';
 import { smallBody } from '../http/body.js';
 import { clientIpResolver } from '../http/client-ip.js';
 import { readBody } from '../sms/read-body.js';
+import { TRANSITIONS } from '../payments/types.js';
 import { ussdOf } from '../ussd/module.js';
 import { COOKIE, ConsoleSessions, csrfOk, type ConsoleSession } from './sessions.js';
 import { loginPage, LOGIN_STYLE_HASH } from './login-page.js';
@@ -98,7 +99,7 @@ export function consoleModule(): ServiceModule {
       defaultServiceCode: app.config.USSD_SERVICE_CODE,
       languages: app.config.USSD_LANGUAGES,
       pricePerPartMinor: app.config.SMS_PRICE_PER_PART_MINOR,
-      orderStates: ['created', 'awaiting_payment', 'paid', 'fulfilling', 'fulfilled', 'refunding', 'refunded', 'cancelled', 'failed', 'needs_attention', 'closed'],
+      orderStates: Object.keys(TRANSITIONS),
     };
   }
 
