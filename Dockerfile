@@ -6,7 +6,7 @@
 #   (NODE_ENV=production: no GATEWAY_URL is refused unless SANDBOX=1 asks for the demo sandbox)
 # or `docker compose up` (compose.yaml adds Redis).
 # Stages: deps (all deps, for the build) → build (tsc → dist/) → prod-deps (production deps
-# only) → runtime (node, prod node_modules, dist/, menus/; no compiler, no tests, no sources).
+# only) → runtime (node, prod node_modules, dist/, build/console, menus/; no compiler, no tests, no sources).
 
 ARG NODE_VERSION=20
 
@@ -18,6 +18,9 @@ RUN npm ci --no-audit --no-fund
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The console's build step (scripts/console-build.mjs) vendors Chart.js and dagre from
+# node_modules and compiles the aggregator wire (scripts/lib/channel-wire.ts) for the browser.
+COPY scripts ./scripts
 RUN npm run build
 
 FROM node:${NODE_VERSION}-bookworm-slim AS prod-deps
@@ -33,6 +36,8 @@ WORKDIR /app
 # Owned by root and only readable by the app's user: the process cannot rewrite its own code.
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The operator console's static assets (/console), built above; nothing is fetched at run time.
+COPY --from=build /app/build ./build
 COPY package.json ./
 # Menus are data read at start-up (MENUS_DIR, default "menus" relative to /app).
 COPY menus ./menus

@@ -17,6 +17,7 @@ import { ussdModule } from './ussd/module.js';
 import { paymentsModule } from './payments/module.js';
 import { checkGatewaySettings } from './gateway/startup-check.js';
 import { smsModule } from './sms/module.js';
+import { consoleModule } from './console/module.js';
 
 export interface RunningService {
   url: string;
@@ -40,6 +41,8 @@ export function defaultModules(config: Config, serveHttp = true): ServiceModule[
   if (config.embeddedSandbox && serveHttp) mods.push(sandboxModule());
   // sms before payments: payments' agent activation uses app.otp.
   mods.push(ussdModule(), smsModule(), paymentsModule());
+  // The operator console (/console) only where HTTP is served.
+  if (serveHttp) mods.push(consoleModule());
   return mods;
 }
 

@@ -259,6 +259,32 @@ const schema = z.object({
   FUNNEL_UTC_OFFSET_MIN: int(-720, 840).default(180),
   /** Funnel counts are summed in memory and added to Redis this often (and at shutdown). */
   FUNNEL_FLUSH_MS: int(50, 60_000).default(1000),
+
+  // ── Operator console, menu authoring, campaigns ───────────────────
+  // Kept in one block of their own. README: "Operator console", "Menu authoring", "Bulk SMS".
+  /**
+   * Languages of the menus, comma-separated codes (en, sw, fr…); the first is the default a
+   * subscriber sees before choosing. A menu file may declare its own (`languages:`).
+   */
+  USSD_LANGUAGES: z.string().default('en,sw').transform((v, ctx): string[] => {
+    const langs = [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))];
+    const bad = langs.filter((l) => !/^[a-z]{2,3}$/.test(l) || l === 'set');
+    if (langs.length === 0 || bad.length) {
+      ctx.addIssue({ code: 'custom', message: langs.length ? `not a language code (2 or 3 lower-case letters): ${bad.join(', ')}` : 'lists no language' });
+      return z.NEVER;
+    }
+    return langs;
+  }),
+  /** Reload menus when a file in MENUS_DIR changes (default: on in development, off otherwise). */
+  MENUS_WATCH: bool.optional(),
+  /** A password for the console besides API_TOKEN (at least 12 characters); unset: the token only. */
+  CONSOLE_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  /** How long a console sign-in lasts without use. */
+  CONSOLE_SESSION_TTL_S: int(60, 7 * 86400).default(8 * 3600),
+  /** Wrong console passwords per client address per 15 minutes before sign-in is refused (429). */
+  CONSOLE_MAX_FAILED_LOGINS: int(1, 1000).default(10),
+  /** Price of one SMS part in cents (KES × 100), for campaign dry runs; the gateway documents none. */
+  SMS_PRICE_PER_PART_MINOR: int(0, 1_000_000).default(50),
 });
 
 export type RawConfig = z.infer<typeof schema>;

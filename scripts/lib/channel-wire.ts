@@ -35,6 +35,11 @@ export interface WireSession {
   /** `typed`: every answer typed after dialling, in order; the call sends what the channel sends. */
   call(typed: string[]): WireCall;
   read(status: number, headers: Headers, body: string): WireReply;
+  /**
+   * How the aggregator tells us the subscriber hung up (`typed`: the answers so far), or
+   * undefined on channels that send nothing then (the session just expires).
+   */
+  end(typed: string[]): WireCall | undefined;
 }
 
 const bare = (code: string) => code.replace(/^\*+/, '').replace(/#+$/, '');
@@ -66,11 +71,23 @@ export function clientSession(channel: DialChannel, o: SessionOptions): WireSess
   const msisdn = o.phone.replace(/^\+/, '');
   const last = (typed: string[]) => typed.at(-1) ?? '';
   let beemRequestId = 0;
+  // The channels' hang-up signals (docs/channels.md, "Ends"); the others send none.
+  const ends: Partial<Record<DialChannel, (typed: string[]) => WireCall>> = {
+    africastalking: (typed) => ({
+      method: 'POST', path: '/ussd/africastalking/events',
+      form: { sessionId: o.sessionId, serviceCode: o.serviceCode, phoneNumber: o.phone, networkCode: o.networkCode, status: 'Incomplete', hopsCount: String(typed.length + 1), input: typed.at(-1) ?? '' },
+    }),
+    hubtel: (typed) => ({ method: 'POST', path: '/ussd/hubtel', json: { Type: 'Release', Mobile: msisdn, SessionId: o.sessionId, ServiceCode: bare(o.serviceCode), Message: '', Operator: 'vodafone', Sequence: typed.length + 2, ClientState: '', Platform: 'USSD' } }),
+    emergent: () => ({ method: 'POST', path: '/ussd/emergent', json: { SessionId: o.sessionId, Mobile: msisdn, USERID: 'dial', Type: 'Release', Message: '', Operator: 'vodafone', ServiceCode: bare(o.serviceCode) } }),
+    beem: () => ({ method: 'POST', path: '/ussd/beem', json: { command: 'terminate', msisdn, session_id: o.sessionId, operator: 'vodacom', payload: { request_id: beemRequestId, response: '' } } }),
+    infobip: () => ({ method: 'POST', path: `/ussd/infobip/${encodeURIComponent(o.sessionId)}/end`, json: { msisdn, text: '', shortCode: o.serviceCode } }),
+  };
   const session = (call: (typed: string[]) => WireCall, read: (status: number, headers: Headers, body: string) => WireReply, preTyped: string[] = []): WireSession => ({
     channel,
     preTyped,
     call,
     read: (status, headers, body) => (status !== 200 ? { ok: false, problem: `HTTP ${status}` } : read(status, headers, body)),
+    end: (typed) => ends[channel]?.(typed),
   });
   switch (channel) {
     case 'africastalking':

@@ -29,7 +29,7 @@ export function agentActions(app: AppContext, agents: AgentStore) {
     return remember(ctx, async (): Promise<ActionResult> => {
       const purpose = ctx.params.purpose === 'reset' ? 'reset' : 'activate';
       const agent = await agents.get(ctx.phone);
-      if (!agent) return { outcome: 'not_agent' };
+      if (!agent || agent.blockedAt) return { outcome: 'not_agent' };
       if (purpose === 'activate' && agent.status === 'active') return { outcome: 'already_active' };
       if (purpose === 'reset' && agent.status !== 'active') return { outcome: 'not_active' };
       if (!app.otp) return { outcome: 'failure', reason: NO_OTP };
@@ -50,7 +50,7 @@ export function agentActions(app: AppContext, agents: AgentStore) {
   function withOtp(purpose: keyof typeof PURPOSE) {
     return (ctx: ActionContext): Promise<ActionResult> => remember(ctx, async (): Promise<ActionResult> => {
       const agent = await agents.get(ctx.phone);
-      if (!agent) return { outcome: 'failure', reason: NOT_AGENT };
+      if (!agent || agent.blockedAt) return { outcome: 'failure', reason: NOT_AGENT };
       const pin = ctx.values.new_pin ?? '';
       if (!PIN_RE.test(pin) || pin !== (ctx.values.new_pin_confirm ?? pin)) return { outcome: 'failure', reason: BAD_PIN };
       if (!app.otp) return { outcome: 'failure', reason: NO_OTP };
@@ -89,7 +89,8 @@ export function agentActions(app: AppContext, agents: AgentStore) {
    */
   async function agentStatus(ctx: ActionContext): Promise<ActionResult> {
     const agent = await agents.get(ctx.phone);
-    if (!agent) return { outcome: 'not_agent' };
+    // A blocked agent is told what a phone that is no agent is told: no reason on a handset.
+    if (!agent || agent.blockedAt) return { outcome: 'not_agent' };
     if (agent.status !== 'active') return { outcome: 'not_active' };
     return { outcome: 'success', reason: TRY_AGAIN };
   }

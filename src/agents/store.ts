@@ -14,11 +14,14 @@ export interface Agent {
   pinChangedAt?: string;
   failedTries: number;
   lockedUntil?: number;
+  /** Blocked by an operator: no sale, balance, PIN change or activation until unblocked. */
+  blockedAt?: string;
+  blockedReason?: string;
 }
 
 export type PinCheck =
   | { ok: true; agent: Agent }
-  | { ok: false; why: 'not_agent' | 'not_active' }
+  | { ok: false; why: 'not_agent' | 'not_active' | 'blocked' }
   | { ok: false; why: 'locked'; minutes: number }
   | { ok: false; why: 'wrong_pin'; triesLeft: number };
 
@@ -26,10 +29,12 @@ export type PinCheck =
 // check: parallel guesses each take a try, so no burst gets more than maxTries comparisons
 // (checking the lock, then comparing, then counting let a burst of guesses all pass the check).
 // A burst beyond the limit locks the agent at once. KEYS: agent. ARGV: maxTries, nowMs, lockUntilMs.
-// → {'not_agent'} | {'locked', until} | {'not_active'} | {'try', n, hash}
+// A blocked agent is refused before any try is taken (an operator's block is not a PIN matter).
+// → {'not_agent'} | {'blocked'} | {'locked', until} | {'not_active'} | {'try', n, hash}
 const TAKE_TRY = `
-local h = redis.call('HMGET', KEYS[1], 'phone', 'status', 'pinHash', 'lockedUntil')
+local h = redis.call('HMGET', KEYS[1], 'phone', 'status', 'pinHash', 'lockedUntil', 'blockedAt')
 if not h[1] then return {'not_agent'} end
+if h[5] then return {'blocked'} end
 if h[4] and tonumber(h[4]) and tonumber(h[4]) > tonumber(ARGV[2]) then return {'locked', h[4]} end
 if h[2] ~= 'active' or not h[3] then return {'not_active'} end
 local n = redis.call('HINCRBY', KEYS[1], 'failedTries', 1)
@@ -95,7 +100,26 @@ export class AgentStore {
       ...(h.pinChangedAt ? { pinChangedAt: h.pinChangedAt } : {}),
       failedTries: Number(h.failedTries ?? 0),
       ...(h.lockedUntil && Number(h.lockedUntil) > Date.now() ? { lockedUntil: Number(h.lockedUntil) } : {}),
+      ...(h.blockedAt ? { blockedAt: h.blockedAt, blockedReason: h.blockedReason ?? '' } : {}),
     };
+  }
+
+  /**
+   * Blocks a registered agent (a lost phone, a dispute): every agent action refuses it at once,
+   * the PIN is kept for when it is unblocked. undefined: no such agent.
+   */
+  async block(phone: string, reason: string): Promise<Agent | undefined> {
+    const e164 = AgentStore.normalize(phone);
+    if (!e164 || !(await this.redis.exists(this.k(e164)))) return undefined;
+    await this.redis.hset(this.k(e164), 'blockedAt', new Date().toISOString(), 'blockedReason', reason);
+    return this.get(e164);
+  }
+
+  async unblock(phone: string): Promise<Agent | undefined> {
+    const e164 = AgentStore.normalize(phone);
+    if (!e164 || !(await this.redis.exists(this.k(e164)))) return undefined;
+    await this.redis.hdel(this.k(e164), 'blockedAt', 'blockedReason');
+    return this.get(e164);
   }
 
   async list(): Promise<Agent[]> {
@@ -128,6 +152,7 @@ export class AgentStore {
     const lockUntil = String(now + this.limits.lockS * 1000);
     const [verdict, a, hash] = (await this.redis.eval(TAKE_TRY, 1, key, String(this.limits.maxTries), String(now), lockUntil)) as [string, string | number | undefined, string | undefined];
     if (verdict === 'not_agent') return { ok: false, why: 'not_agent' };
+    if (verdict === 'blocked') return { ok: false, why: 'blocked' };
     if (verdict === 'not_active') return { ok: false, why: 'not_active' };
     if (verdict === 'locked') return { ok: false, why: 'locked', minutes: this.minutesLeft(Number(a)) };
     if (await verifyPin(pin, hash!)) {

@@ -1,11 +1,9 @@
 // Static checks of a compiled menu: every screen fits (both languages, paging applied, worst-case
 // variables and hints), every screen is reachable, every non-END screen can reach an END.
 import { gsmLength } from './gsm7.js';
-import { MSG, OPT_HINT_MAX } from './messages.js';
+import { msg, optHintMax, type MsgKey } from './messages.js';
 import { optionLine, pagesOf, worstLength } from './render.js';
-import type { CompiledMenu, Lang, Screen } from './types.js';
-
-const LANGS: Lang[] = ['en', 'sw'];
+import { inLang, type CompiledMenu, type Lang, type Screen } from './types.js';
 
 function targets(s: Screen): string[] {
   if (s.kind === 'options') return s.options!.map((o) => o.next);
@@ -14,22 +12,22 @@ function targets(s: Screen): string[] {
   return [];
 }
 
-function inputHintMax(s: Screen, lang: Lang): number {
+function inputHintMax(menu: CompiledMenu, s: Screen, lang: Lang): number {
   const def = s.input!;
-  const reasons: (keyof typeof MSG)[] = {
+  const reasons: MsgKey[] = {
     amount: ['amount_format', 'amount_range'],
     phone: ['phone'],
     pin: ['pin'],
     digits: ['digits'],
     text: ['text'],
     pattern: ['pattern'],
-  }[def.type] as (keyof typeof MSG)[];
+  }[def.type] as MsgKey[];
   if (def.type === 'amount' && def.whole) reasons.push('amount_whole');
   if (def.pattern !== undefined) reasons.push('pattern');
   if (def.equals !== undefined) reasons.push('equals');
   let max = 0;
   for (const r of reasons) {
-    const text = r === 'amount_range' || !def.error ? MSG[r][lang] : def.error[lang];
+    const text = r === 'amount_range' || !def.error ? msg(menu, r, lang) : inLang(def.error, lang);
     const n = gsmLength(text.replace('{min}', String(def.min ?? '')).replace('{max}', String(def.max ?? '')));
     max = Math.max(max, n);
   }
@@ -38,18 +36,18 @@ function inputHintMax(s: Screen, lang: Lang): number {
 
 /** Longest text each page of a screen can show, per language. */
 export function screenLengths(menu: CompiledMenu, s: Screen, lang: Lang, limit: number): number[] {
-  const title = s.text ? worstLength(s.text[lang], menu) : 0;
+  const title = s.text ? worstLength(inLang(s.text, lang), menu) : 0;
   if (s.kind === 'end') return [title];
-  if (s.kind === 'input') return [title + inputHintMax(s, lang) + 1];
+  if (s.kind === 'input') return [title + inputHintMax(menu, s, lang) + 1];
   if (s.kind !== 'options') return [];
   const opts = s.options!;
   const starts = pagesOf(menu, s, lang, limit);
   return starts.map((from, p) => {
     const to = starts[p + 1] ?? opts.length;
-    let n = title + OPT_HINT_MAX + 1;
-    for (let i = from; i < to; i++) n += 1 + gsmLength(optionLine(i, opts[i]!.label[lang]));
-    if (p + 1 < starts.length) n += 1 + gsmLength(`${menu.keys.more} ${MSG.more[lang]}`);
-    if (p > 0) n += 1 + gsmLength(`${menu.keys.back} ${MSG.back[lang]}`);
+    let n = title + optHintMax(menu) + 1;
+    for (let i = from; i < to; i++) n += 1 + gsmLength(optionLine(i, inLang(opts[i]!.label, lang)));
+    if (p + 1 < starts.length) n += 1 + gsmLength(`${menu.keys.more} ${msg(menu, 'more', lang)}`);
+    if (p > 0) n += 1 + gsmLength(`${menu.keys.back} ${msg(menu, 'back', lang)}`);
     return n;
   });
 }
@@ -61,7 +59,7 @@ export function checkMenu(menu: CompiledMenu, limit: number, channels: string[] 
   const on = channels.length ? ` (${channels.join(', ')})` : '';
 
   for (const s of menu.screens.values()) {
-    for (const lang of LANGS) {
+    for (const lang of menu.languages) {
       screenLengths(menu, s, lang, limit).forEach((n, p) => {
         if (n > limit) {
           const field = s.kind === 'end' ? 'end' : 'text';

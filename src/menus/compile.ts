@@ -7,6 +7,7 @@ import { toGsm7 } from './gsm7.js';
 import { pagesOf } from './render.js';
 import { validateInput, parseKes } from './validate.js';
 import type { MenuFile } from './schema.js';
+import { messagesFor } from './messages.js';
 import type { CompiledMenu, Keys, Localized, MenuContext, MenuEvent, MenuOption, Screen, VarFormat } from './types.js';
 
 /** Bump when the snapshot shape or transition semantics change: old sessions then expire. */
@@ -15,7 +16,12 @@ const COMPILER_VERSION = '3';
 const REQUIRED_OUTCOMES = ['success', 'failure', 'processing'] as const;
 export { REQUIRED_OUTCOMES };
 
-const gsm = (l: Localized): Localized => ({ en: toGsm7(l.en), sw: toGsm7(l.sw) });
+/** GSM-7 text in each of the menu's languages, in their order (the first is the default). */
+function gsmIn(langs: readonly string[], l: Record<string, unknown>): Localized {
+  const out: Localized = {};
+  for (const lang of langs) out[lang] = toGsm7(String(l[lang] ?? ''));
+  return out;
+}
 
 type Ev<T extends MenuEvent['type']> = Extract<MenuEvent, { type: T }>;
 interface Args { context: MenuContext; event: MenuEvent }
@@ -24,13 +30,14 @@ function setValue(raw: string, ctx: MenuContext): string {
   return raw === '$phone' ? ctx.ph : raw;
 }
 
-export function buildScreens(file: MenuFile): Map<string, Screen> {
+export function buildScreens(file: MenuFile, langs: readonly string[] = file.languages ?? ['en', 'sw']): Map<string, Screen> {
+  const gsm = (l: Record<string, unknown>) => gsmIn(langs, l);
   const screens = new Map<string, Screen>();
   const defaultsOn = file.defaults?.on ?? {};
   for (const [id, s] of Object.entries(file.screens)) {
     if (s.options) {
       const options: MenuOption[] = s.options.map((o) => ({
-        label: gsm({ en: o.en, sw: o.sw }),
+        label: gsm(o),
         next: o.next,
         ...(o.set ? { set: Object.fromEntries(Object.entries(o.set).map(([k, v]) => [k, /^KES\s*[\d,.]+$/i.test(v) ? (parseKes(v.replace(/^KES\s*/i, ''))?.toString() ?? v) : v])) } : {}),
         ...(o.lang ? { lang: o.lang } : {}),
@@ -74,8 +81,10 @@ export function predecessors(screens: Map<string, Screen>): Map<string, Set<stri
   return preds;
 }
 
-export function compileMenu(file: MenuFile, opts: { fileName: string; source: string; serviceCode: string; keys: Keys }): CompiledMenu {
-  const screens = buildScreens(file);
+export function compileMenu(file: MenuFile, opts: { fileName: string; source: string; serviceCode: string; keys: Keys; languages?: string[] }): CompiledMenu {
+  const languages = file.languages ?? opts.languages ?? ['en', 'sw'];
+  const screens = buildScreens(file, languages);
+  const messages = messagesFor(languages, file.messages);
   const formats: Record<string, VarFormat> = { ...(file.formats ?? {}) };
   const secrets = new Set<string>();
   for (const s of screens.values()) {
@@ -87,7 +96,7 @@ export function compileMenu(file: MenuFile, opts: { fileName: string; source: st
   }
   const { back, home, more } = opts.keys;
   const preds = predecessors(screens);
-  const menuRef: Pick<CompiledMenu, 'formats' | 'keys'> = { formats, keys: opts.keys };
+  const menuRef: Pick<CompiledMenu, 'formats' | 'keys' | 'messages'> = { formats, keys: opts.keys, messages };
 
   const input = (e: MenuEvent) => (e as Ev<'IN'>).input;
   const goto = (from: string, extra?: (a: Args) => Partial<MenuContext>) =>
@@ -177,8 +186,9 @@ export function compileMenu(file: MenuFile, opts: { fileName: string; source: st
     states,
   } as never);
 
-  const version = createHash('sha1').update(COMPILER_VERSION).update(JSON.stringify(opts.keys)).update(opts.source).digest('hex').slice(0, 10);
-  return { id: file.id, file: opts.fileName, serviceCode: opts.serviceCode, start: file.start, version, formats, screens, machine, keys: opts.keys, secrets };
+  // The languages are part of the version: the same file read with other USSD_LANGUAGES is another menu.
+  const version = createHash('sha1').update(COMPILER_VERSION).update(JSON.stringify(opts.keys)).update(languages.join(',')).update(opts.source).digest('hex').slice(0, 10);
+  return { id: file.id, file: opts.fileName, serviceCode: opts.serviceCode, start: file.start, version, formats, screens, machine, keys: opts.keys, secrets, languages, messages };
 }
 
 function outAssign(context: MenuContext, event: Ev<'OUT'>, secrets: Set<string>, target: string, screens: Map<string, Screen>): Partial<MenuContext> {

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import { menuFile, type MenuFile } from './schema.js';
+import { languagesOf, menuFileSchema, type MenuFile } from './schema.js';
 import { compileMenu, REQUIRED_OUTCOMES } from './compile.js';
 import { checkMenu } from './check.js';
 import { MenuError, type CompiledMenu, type Keys } from './types.js';
@@ -15,7 +15,11 @@ export interface LoadOptions {
   screenMaxChars?: number;
   /** …or each enabled channel's: every menu must fit each of them (paging applies per limit). */
   screenLimits?: { limit: number; channels: string[] }[];
+  /** USSD_LANGUAGES: the languages of a file that names none of its own (default en, sw). */
+  languages?: string[];
 }
+
+export const DEFAULT_LANGUAGES = ['en', 'sw'];
 
 export function menuFilesIn(dir: string): string[] {
   let names: string[];
@@ -61,18 +65,32 @@ function references(file: MenuFile, name: string): string[] {
   return out;
 }
 
-export function parseMenu(path: string, source: string): { file?: MenuFile; problems: string[] } {
+export function parseMenu(path: string, source: string, languages: readonly string[] = DEFAULT_LANGUAGES): { file?: MenuFile; problems: string[] } {
   const name = basename(path);
   const doc = parseDocument(source, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) return { problems: doc.errors.map((e) => `${name}: line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`) };
-  const parsed = menuFile.safeParse(doc.toJS());
+  const js = doc.toJS() as unknown;
+  const langs = languagesOf(js, languages);
+  if (langs.problems.length) return { problems: langs.problems.map((p) => `${name}: ${p.path}: ${p.message}`) };
+  const parsed = menuFileSchema(langs.langs).safeParse(js);
   if (!parsed.success) return { problems: parsed.error.issues.map((i) => `${name}: ${pathOf(i.path)}: ${i.message}`) };
-  const problems = references(parsed.data, name);
-  return problems.length ? { problems } : { file: parsed.data, problems };
+  const file = { ...parsed.data, languages: langs.langs };
+  const problems = references(file, name);
+  return problems.length ? { problems } : { file, problems };
 }
 
 /** Load every menu from the given files; throws MenuError with every problem found. */
 export function loadMenus(paths: string[], opts: LoadOptions): CompiledMenu[] {
+  const { menus, problems } = loadMenusReport(paths, opts);
+  if (problems.length) throw new MenuError(problems);
+  return menus;
+}
+
+/**
+ * Every file that parses, compiled, beside every problem found (the console draws a draft with
+ * its over-long and unreachable screens flagged before anyone reloads it).
+ */
+export function loadMenusReport(paths: string[], opts: LoadOptions): { menus: CompiledMenu[]; problems: string[] } {
   const problems: string[] = [];
   const menus: CompiledMenu[] = [];
   const codes = new Map<string, string>();
@@ -86,20 +104,20 @@ export function loadMenus(paths: string[], opts: LoadOptions): CompiledMenu[] {
       problems.push(`${name}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
       continue;
     }
-    const r = parseMenu(p, source);
+    const r = parseMenu(p, source, opts.languages ?? DEFAULT_LANGUAGES);
     problems.push(...r.problems);
     if (!r.file) continue;
     const serviceCode = r.file.service_code ?? opts.defaultServiceCode;
     const other = codes.get(serviceCode);
     if (other) { problems.push(`${name}: service_code: ${serviceCode} is already answered by ${other}`); continue; }
     codes.set(serviceCode, name);
-    const menu = compileMenu(r.file, { fileName: name, source, serviceCode, keys: opts.keys });
+    const menu = compileMenu(r.file, { fileName: name, source, serviceCode, keys: opts.keys, ...(opts.languages ? { languages: opts.languages } : {}) });
     const limits = opts.screenLimits ?? [{ limit: opts.screenMaxChars ?? 182, channels: [] }];
     for (const { limit, channels } of limits) problems.push(...checkMenu(menu, limit, channels));
     menus.push(menu);
   }
-  if (problems.length) throw new MenuError(problems);
-  return menus;
+  // Reachability problems do not depend on the limit: said once, not once per channel limit.
+  return { menus, problems: [...new Set(problems)] };
 }
 
 export function loadMenuDir(dir: string, opts: LoadOptions): CompiledMenu[] {

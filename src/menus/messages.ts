@@ -1,7 +1,6 @@
-// The engine's own words (hints, paging, system screens), in both languages.
-import type { Lang } from './types.js';
-
-type L = Record<Lang, string>;
+// The engine's own words (hints, paging, system screens) in English and Swahili. A menu in other
+// languages gives them in its file (`messages:`); missing ones fall back to English.
+type L = { en: string; sw: string };
 
 export const MSG = {
   opt: { en: 'Invalid choice, try again.', sw: 'Chaguo si sahihi, jaribu tena.' },
@@ -34,5 +33,29 @@ export const MSG = {
 
 export type MsgKey = keyof typeof MSG;
 
-/** Longest hint an options screen may show (reserved when paging). */
-export const OPT_HINT_MAX = Math.max(MSG.opt.en.length, MSG.opt.sw.length);
+/** The table a compiled menu carries: every key, in each of the menu's languages. */
+export type Messages = Record<MsgKey, Record<string, string>>;
+
+/** The engine's words for a menu's languages, the file's own (`messages:`) first. */
+export function messagesFor(langs: readonly string[], own: Partial<Record<MsgKey, Record<string, string | undefined>>> = {}): Messages {
+  const out = {} as Messages;
+  for (const key of Object.keys(MSG) as MsgKey[]) {
+    const base = MSG[key] as Record<string, string>;
+    const row: Record<string, string> = {};
+    for (const l of langs) row[l] = own[key]?.[l] ?? base[l] ?? base.en!;
+    out[key] = row;
+  }
+  return out;
+}
+
+/** One of the engine's words in `lang` for a menu (English when neither has it). */
+export function msg(menu: { messages: Messages } | undefined, key: MsgKey, lang: string): string {
+  return menu?.messages[key][lang] ?? (MSG[key] as Record<string, string>)[lang] ?? MSG[key].en;
+}
+
+/** Longest hint an options screen may show (reserved when paging), over the menu's languages. */
+export function optHintMax(menu: { messages: Messages }): number {
+  let n = 0;
+  for (const t of Object.values(menu.messages.opt)) n = Math.max(n, t.length);
+  return n;
+}

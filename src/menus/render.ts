@@ -1,9 +1,9 @@
 // Text of one screen: hint, title, the page of options, "98 More" / "0 Back", within the limit.
 import { gsmLength } from './gsm7.js';
 import { formatPhone, interpolate, worstWidth, varsOf } from './format.js';
-import { MSG, OPT_HINT_MAX } from './messages.js';
-import type { CompiledMenu, Lang, MenuContext, Screen } from './types.js';
-import type { InputDef } from './schema.js';
+import { msg, optHintMax } from './messages.js';
+import { inLang, type CompiledMenu, type Lang, type MenuContext, type Screen } from './types.js';
+import type { InputDef, MsgKey } from './schema.js';
 
 const pageCache = new WeakMap<Screen, Map<string, number[]>>();
 
@@ -22,17 +22,17 @@ export function optionLine(i: number, label: string): string {
  * Start index of each page of an option list, computed once per (screen, language, limit) with
  * the worst-case title and a reserved hint line, so option numbers never move between hops.
  */
-export function pagesOf(menu: Pick<CompiledMenu, 'formats' | 'keys'>, screen: Screen, lang: Lang, limit: number): number[] {
+export function pagesOf(menu: Pick<CompiledMenu, 'formats' | 'keys' | 'messages'>, screen: Screen, lang: Lang, limit: number): number[] {
   let byKey = pageCache.get(screen);
   if (!byKey) { byKey = new Map(); pageCache.set(screen, byKey); }
   const key = `${lang}:${limit}`;
   const hit = byKey.get(key);
   if (hit) return hit;
   const opts = screen.options ?? [];
-  const header = worstLength(screen.text?.[lang] ?? '', menu) + OPT_HINT_MAX + 1;
-  const lines = opts.map((o, i) => gsmLength(optionLine(i, o.label[lang])) + 1);
-  const more = gsmLength(`${menu.keys.more} ${MSG.more[lang]}`) + 1;
-  const back = gsmLength(`${menu.keys.back} ${MSG.back[lang]}`) + 1;
+  const header = worstLength(screen.text ? inLang(screen.text, lang) : '', menu) + optHintMax(menu) + 1;
+  const lines = opts.map((o, i) => gsmLength(optionLine(i, inLang(o.label, lang))) + 1);
+  const more = gsmLength(`${menu.keys.more} ${msg(menu, 'more', lang)}`) + 1;
+  const back = gsmLength(`${menu.keys.back} ${msg(menu, 'back', lang)}`) + 1;
   const starts: number[] = [];
   let i = 0;
   while (i < opts.length) {
@@ -52,12 +52,12 @@ export function pagesOf(menu: Pick<CompiledMenu, 'formats' | 'keys'>, screen: Sc
 
 function hintText(menu: CompiledMenu, screen: Screen, e: string, lang: Lang): string {
   if (!e) return '';
-  if (e === 'opt') return MSG.opt[lang];
-  const reason = e.slice(2) as keyof typeof MSG;
+  if (e === 'opt') return msg(menu, 'opt', lang);
+  const reason = e.slice(2) as MsgKey;
   const def: InputDef | undefined = screen.input;
-  const custom = def?.error?.[lang];
+  const custom = def?.error ? inLang(def.error, lang) : undefined;
   // Range messages keep their numbers even when the menu gives its own wording for bad formats.
-  const base = reason === 'amount_range' || !custom ? (MSG[reason]?.[lang] ?? MSG.text[lang]) : custom;
+  const base = reason === 'amount_range' || !custom ? (menu.messages[reason] ? msg(menu, reason, lang) : msg(menu, 'text', lang)) : custom;
   return base.replace('{min}', String(def?.min ?? '')).replace('{max}', String(def?.max ?? ''));
 }
 
@@ -72,9 +72,9 @@ function fit(head: string, tail: string, limit: number): string {
 
 export function renderScreen(menu: CompiledMenu, screen: Screen, ctx: MenuContext, limit: number): string {
   const lang = ctx.lang;
-  if (screen.kind === 'end') return fit(interpolate(screen.text![lang], ctx.v, menu.formats, { phone: formatPhone(ctx.ph) }), '', limit);
+  if (screen.kind === 'end') return fit(interpolate(inLang(screen.text!, lang), ctx.v, menu.formats, { phone: formatPhone(ctx.ph) }), '', limit);
   const hint = hintText(menu, screen, ctx.e, lang);
-  const title = interpolate(screen.text![lang], ctx.v, menu.formats, { phone: formatPhone(ctx.ph) });
+  const title = interpolate(inLang(screen.text!, lang), ctx.v, menu.formats, { phone: formatPhone(ctx.ph) });
   const head = hint ? `${hint}\n${title}` : title;
   if (screen.kind === 'input') return fit(head, '', limit);
   const opts = screen.options!;
@@ -83,8 +83,8 @@ export function renderScreen(menu: CompiledMenu, screen: Screen, ctx: MenuContex
   const from = starts[pg]!;
   const to = starts[pg + 1] ?? opts.length;
   const lines: string[] = [];
-  for (let i = from; i < to; i++) lines.push(optionLine(i, opts[i]!.label[lang]));
-  if (pg + 1 < starts.length) lines.push(`${menu.keys.more} ${MSG.more[lang]}`);
-  if (pg > 0) lines.push(`${menu.keys.back} ${MSG.back[lang]}`);
+  for (let i = from; i < to; i++) lines.push(optionLine(i, inLang(opts[i]!.label, lang)));
+  if (pg + 1 < starts.length) lines.push(`${menu.keys.more} ${msg(menu, 'more', lang)}`);
+  if (pg > 0) lines.push(`${menu.keys.back} ${msg(menu, 'back', lang)}`);
   return fit(head, lines.join('\n'), limit);
 }

@@ -2,6 +2,7 @@
 import type { AnyStateMachine } from 'xstate';
 import type { Lang } from '../ussd/actions.js';
 import type { InputDef, Localized } from './schema.js';
+import type { Messages } from './messages.js';
 
 export type { Lang, Localized };
 
@@ -68,6 +69,15 @@ export interface CompiledMenu {
   keys: Keys;
   /** Inputs never logged and dropped after an action. */
   secrets: Set<string>;
+  /** The menu's languages; the first is its default (a subscriber with no known choice sees it). */
+  languages: string[];
+  /** The engine's own words in each of the menu's languages. */
+  messages: Messages;
+}
+
+/** A text in `lang`, else in the menu's default language (every compiled text has all of the menu's). */
+export function inLang(l: Localized, lang: Lang): string {
+  return l[lang] ?? Object.values(l)[0] ?? '';
 }
 
 export class MenuError extends Error {

@@ -3,11 +3,12 @@
 import type { AppContext, ServiceModule } from '../app-context.js';
 import { agentActions } from '../agents/actions.js';
 import { AgentStore } from '../agents/store.js';
+import { agentBlockRoutes } from '../agents/routes.js';
 import { paymentActions } from './actions.js';
 import { Payments } from './flows.js';
 import { paymentRoutes } from './routes.js';
 import { callbackRegistration } from './callback-registration.js';
-import { ACTION_NEEDS } from './needs.js';
+import { ACTION_NEEDS, ACTION_VARS } from './needs.js';
 
 const MONEY_ACTIONS = ['airtime', 'bundle', 'paybill', 'checkout'] as const;
 
@@ -31,9 +32,9 @@ export function paymentsModule(): ServiceModule {
       const money = paymentActions(app, payments, agents);
       // Money actions pick their own commit point (just before the order is created), so a slow
       // PIN check can still end in an honest "try again" (src/ussd/hop-gate.ts).
-      for (const name of MONEY_ACTIONS) app.actions.register(name, money[name], { commitsItself: true, needs: ACTION_NEEDS[name] });
-      app.actions.register('balance', money.balance, { needs: ACTION_NEEDS.balance });
-      for (const [name, fn] of Object.entries(agentActions(app, agents))) app.actions.register(name, fn, { needs: ACTION_NEEDS[name] });
+      for (const name of MONEY_ACTIONS) app.actions.register(name, money[name], { commitsItself: true, needs: ACTION_NEEDS[name], vars: ACTION_VARS[name] });
+      app.actions.register('balance', money.balance, { needs: ACTION_NEEDS.balance, vars: ACTION_VARS.balance });
+      for (const [name, fn] of Object.entries(agentActions(app, agents))) app.actions.register(name, fn, { needs: ACTION_NEEDS[name], vars: ACTION_VARS[name] });
       const p = payments;
       app.metrics.onCollect(async () => {
         app.metrics.set('orders_needing_attention', {}, await p.store.countIn('needs_attention'), 'Orders waiting for a person (needs_attention)');
@@ -43,6 +44,7 @@ export function paymentsModule(): ServiceModule {
     },
     routes(router, app) {
       paymentRoutes(router, app, payments!, agents!);
+      agentBlockRoutes(router, app, agents!);
     },
     async start(app) {
       const p = payments!;

@@ -25,3 +25,21 @@ export const ACTION_NEEDS: Record<string, (params: Record<string, string>) => Ne
 };
 
 export const needsOf: NeedsOf = (action, params) => ACTION_NEEDS[action]?.(params);
+
+/**
+ * The variables each action reads from the session (ctx.values), given a screen's params:
+ * `npm run menus:check` and start-up refuse a menu in which one of them may be unset when the
+ * action runs (the checkout action without a `merchant` fails at the confirm otherwise).
+ */
+export const ACTION_VARS: Record<string, (params: Record<string, string>) => string[]> = {
+  airtime: (p) => ['amount', ...(p.pay === 'float' ? ['pin'] : [])],
+  bundle: (p) => ['bundle', ...(p.pay === 'float' ? ['pin'] : [])],
+  paybill: (p) => ['biller', 'account', 'amount', ...(p.pay === 'float' ? ['pin'] : [])],
+  checkout: () => ['amount', 'merchant'],
+  balance: () => ['pin'],
+  agent_activate: () => ['new_pin', 'otp'],
+  agent_pin_reset: () => ['new_pin', 'otp'],
+  agent_pin_change: () => ['pin', 'new_pin'],
+};
+
+export const varsOf = (action: string, params: Record<string, string>): string[] | undefined => ACTION_VARS[action]?.(params);

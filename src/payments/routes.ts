@@ -76,11 +76,28 @@ export function paymentRoutes(router: Router, app: AppContext, payments: Payment
       if (!p.ok) return badRequest(ctx, `phone: ${p.reason}`);
       phone = p.e164;
     }
-    const ids = await payments.store.list({ ...(state ? { state: state as OrderState } : {}), ...(phone && !state ? { phone } : {}), limit: phone && state ? 1000 : limit });
+    // from / to: days (YYYY-MM-DD) of creation, in the service's day (FUNNEL_UTC_OFFSET_MIN). The
+    // all-orders and phone indexes are scored by creation, a state's by when it was entered: only
+    // the former may be cut at `to` in Redis; the rest is filtered here.
+    const offsetMs = app.config.FUNNEL_UTC_OFFSET_MIN * 60_000;
+    const dayStart = (v: string | undefined, what: string): number | undefined | null => {
+      if (v === undefined || v === '') return undefined;
+      const t = /^\d{4}-\d{2}-\d{2}$/.test(v) ? Date.parse(`${v}T00:00:00Z`) : NaN;
+      if (!Number.isFinite(t)) { badRequest(ctx, `${what} must be a date YYYY-MM-DD`); return null; }
+      return t - offsetMs;
+    };
+    const from = dayStart(one(q.from), 'from');
+    const toStart = dayStart(one(q.to), 'to');
+    if (from === null || toStart === null) return;
+    const until = toStart === undefined ? undefined : toStart + 86_400_000;
+    const ranged = from !== undefined || until !== undefined;
+    const ids = await payments.store.list({ ...(state ? { state: state as OrderState } : {}), ...(phone && !state ? { phone } : {}), ...(until !== undefined && !state ? { before: until } : {}), limit: (phone && state) || ranged ? 1000 : limit });
     const orders = [];
     for (const id of ids) {
       const o = await payments.store.get(id);
       if (!o || (phone && o.phone !== phone) || (state && o.state !== state)) continue;
+      const created = Date.parse(o.createdAt);
+      if ((from !== undefined && created < from) || (until !== undefined && created >= until)) continue;
       orders.push({
         id: o.id, state: o.state, kind: o.kind, pay: o.pay, amount: o.amountMinor / 100, amountMinor: o.amountMinor, phone: o.phone,
         createdAt: o.createdAt, updatedAt: o.updatedAt, ...(o.attention ? { reason: o.attention } : o.reason ? { reason: o.reason } : {}),

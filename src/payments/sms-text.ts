@@ -5,7 +5,7 @@ import type { Order } from './types.js';
 
 export type Notice = 'receipt' | 'refunded' | 'cancelled' | 'failed' | 'underpaid';
 
-function what(o: Order, lang: 'en' | 'sw'): string {
+function what(o: Order, lang: string): string {
   const to = o.recipient ? (parsePhone(o.recipient).ok ? (parsePhone(o.recipient) as { national: string }).national : o.recipient) : '';
   switch (o.kind) {
     case 'airtime': return lang === 'sw' ? `salio KES ${kes(o.amountMinor)} kwa ${to}` : `KES ${kes(o.amountMinor)} airtime for ${to}`;

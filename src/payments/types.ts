@@ -49,7 +49,8 @@ export interface Order {
   state: OrderState;
   /** Who dialled (E.164): the payer for checkout, the agent for float. */
   phone: string;
-  lang: 'en' | 'sw';
+  /** The session's language (a menu language code); receipts are written in Swahili for sw, else English. */
+  lang: string;
   amountMinor: number;
   /** airtime/bundle: E.164 recipient; telco as sent to the gateway. */
   recipient?: string;

@@ -3,6 +3,12 @@
 // straight to Redis. Memory holds one batch, a bounded chunk of invalid entries and the bitmap
 // of SeenSet, never the list. Jobs are enqueued only when the whole list is in, so an upload cut
 // off halfway sends nothing.
+// A message with {column} placeholders (template.ts) is filled in per recipient, and recipients
+// are grouped by the text they get: each batch holds one text for up to 1,000 numbers (one
+// gateway request). At most MAX_GROUPS texts wait for more recipients at once; past that every
+// waiting group is written as it is (fewer numbers per batch, never more memory).
+// A dry run reads the whole list the same way and writes nothing: it answers with the first
+// messages, the numbers, parts and cost.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { AppContext } from '../app-context.js';
@@ -13,10 +19,15 @@ import { messageParts, type MessageParts } from './parts.js';
 import { SeenSet } from './dedupe.js';
 import { ListDigest } from './list-digest.js';
 import { BULK_BATCH_SIZE, batchJobId, type BatchJobData } from './queue.js';
+import { render, type Template } from './template.js';
 
 export const MAX_PARTS = 10;
 const INVALID_FLUSH = 1000;
 const ENQUEUE_CHUNK = 50;
+/** Texts waiting for more recipients at once (personalised messages are mostly one per recipient). */
+const MAX_GROUPS = 1000;
+/** Messages a dry run shows. */
+const SAMPLE = 5;
 
 export interface BulkSummary {
   id: string;
@@ -30,6 +41,25 @@ export interface BulkSummary {
   duplicates: number;
   batches: number;
   smsParts: number;
+  /** smsParts × SMS_PRICE_PER_PART_MINOR, in cents (KES). */
+  costMinor: number;
+  /** Set when the batches wait for a chosen time (ISO). */
+  sendAt?: string;
+}
+
+export interface DryRun extends Omit<BulkSummary, 'id' | 'state' | 'sendAt'> {
+  dryRun: true;
+  currency: 'KES';
+  pricePerPartMinor: number;
+  /** The first messages as they would go out. */
+  sample: Array<{ to: string; text: string; parts: number }>;
+  invalidSample: Array<{ input: string; reason: string }>;
+}
+
+export interface IntakeOptions {
+  dryRun?: boolean;
+  /** The message's placeholders, filled from each recipient's fields. */
+  template?: Template;
 }
 
 // Whitespace, control and format characters (zero-width space and joiners, BOM, …): a message
@@ -50,61 +80,125 @@ export class BulkIntake {
   readonly id = `b${randomBytes(8).toString('hex')}`;
   private readonly seen = new SeenSet();
   private readonly digest = new ListDigest();
-  private batch: string[] = [];
+  /** Recipients waiting for their batch, by the text they get ('' = the campaign's one message). */
+  private groups = new Map<string, string[]>();
+  private full: string[] = [];
   private invalidChunk: string[] = [];
   private batchNo = 0;
   private received = 0;
   private valid = 0;
   private invalid = 0;
   private duplicates = 0;
+  private smsParts = 0;
+  private maxParts = 0;
+  private ucs2 = false;
+  private readonly partsOf = new Map<string, MessageParts>();
+  private readonly sample: DryRun['sample'] = [];
+  private readonly invalidSample: DryRun['invalidSample'] = [];
   private started = false;
+  private dryRun: boolean;
+  private template: Template | undefined;
 
-  constructor(private readonly app: AppContext, private readonly store: BulkStore, private readonly queue: Queue<BatchJobData>) {}
+  constructor(private readonly app: AppContext, private readonly store: BulkStore, private readonly queue: Queue<BatchJobData>, opts: IntakeOptions = {}) {
+    this.dryRun = opts.dryRun ?? false;
+    this.template = opts.template;
+  }
+
+  /** The template, once known (a multipart form names it before its file). */
+  setTemplate(t: Template | undefined): void {
+    this.template = t;
+  }
+
+  /** Reads the list as a dry run (only before the first entry: nothing is written then). */
+  setDryRun(): void {
+    if (this.started && !this.dryRun) throw new BulkError('BAD_DRY_RUN', 'dryRun must come before the recipients');
+    this.dryRun = true;
+  }
+
+  get isDryRun(): boolean {
+    return this.dryRun;
+  }
+
+  get templated(): boolean {
+    return this.template !== undefined;
+  }
 
   private async begin(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    if (this.dryRun) return;
     const meta = this.store.meta(this.id);
     await this.app.redis.multi().hset(meta, { id: this.id, state: 'receiving', createdAt: new Date().toISOString() }).expire(meta, this.store.ttl).exec();
   }
 
   /** One entry of the list; `problem` (a row the CSV reader could not use) makes it invalid as is. */
-  async add(raw: string, problem?: string): Promise<void> {
+  async add(raw: string, problem?: string, fields?: Record<string, string>): Promise<void> {
     if (!this.started) await this.begin();
-    if (this.take(raw, problem)) await this.flush();
+    if (this.take(raw, problem, fields)) await this.flush();
   }
 
   /** Many entries; writes to Redis only when a batch (or a chunk of invalid entries) is full. */
-  async addMany(rows: ReadonlyArray<{ value: string; problem?: string }>): Promise<void> {
+  async addMany(rows: ReadonlyArray<{ value: string; problem?: string; fields?: Record<string, string> }>): Promise<void> {
     if (!this.started) await this.begin();
-    for (const r of rows) if (this.take(r.value, r.problem)) await this.flush();
+    for (const r of rows) if (this.take(r.value, r.problem, r.fields)) await this.flush();
+  }
+
+  private reject(raw: string, reason: string): boolean {
+    this.invalid++;
+    const input = String(raw).replace(/[\t\r\n]/g, ' ').slice(0, 64);
+    if (this.dryRun) {
+      if (this.invalidSample.length < 20) this.invalidSample.push({ input, reason });
+      return false;
+    }
+    if (this.invalid <= this.app.config.SMS_MAX_INVALID_KEPT) {
+      // Tabs and newlines would break the stored "raw\treason" line; 64 chars is enough to find it.
+      this.invalidChunk.push(`${input}\t${reason}`);
+      return this.invalidChunk.length >= INVALID_FLUSH;
+    }
+    return false;
   }
 
   /** Counts one entry in memory; true when something is full and must be written now. */
-  private take(raw: string, problem: string | undefined): boolean {
+  private take(raw: string, problem: string | undefined, fields: Record<string, string> | undefined): boolean {
     this.received++;
     const p = problem === undefined ? parsePhoneFast(raw) : { ok: false as const, reason: problem };
-    if (!p.ok) {
-      this.invalid++;
-      if (this.invalid <= this.app.config.SMS_MAX_INVALID_KEPT) {
-        // Tabs and newlines would break the stored "raw\treason" line; 64 chars is enough to find it.
-        this.invalidChunk.push(`${String(raw).replace(/[\t\r\n]/g, ' ').slice(0, 64)}\t${p.reason}`);
-        return this.invalidChunk.length >= INVALID_FLUSH;
-      }
-      return false;
-    }
+    if (!p.ok) return this.reject(raw, p.reason);
     if (this.seen.testAndAdd(p.msisdn)) {
       this.duplicates++;
       return false;
     }
+    let text = '';
+    if (this.template) {
+      const r = render(this.template, fields ?? {});
+      if ('missing' in r) return this.reject(raw, `no value for {${r.missing}}`);
+      text = r.text;
+      if (!this.partsOf.has(text)) {
+        const parts = messageParts(text);
+        if (parts.parts > MAX_PARTS) return this.reject(raw, `its message needs ${parts.parts} SMS parts; at most ${MAX_PARTS}`);
+        this.partsOf.set(text, parts);
+      }
+    }
     this.digest.add(p.msisdn);
     this.valid++;
-    this.batch.push(p.msisdn);
-    return this.batch.length >= BULK_BATCH_SIZE;
+    const parts = this.template ? this.partsOf.get(text)! : undefined;
+    if (parts) this.count(parts);
+    if (this.dryRun && this.sample.length < SAMPLE) this.sample.push({ to: `+${p.msisdn}`, text, parts: parts?.parts ?? 0 });
+    let group = this.groups.get(text);
+    if (!group) { group = []; this.groups.set(text, group); }
+    group.push(p.msisdn);
+    if (group.length >= BULK_BATCH_SIZE) this.full.push(text);
+    return this.full.length > 0 || this.groups.size > MAX_GROUPS;
+  }
+
+  private count(parts: MessageParts): void {
+    this.smsParts += parts.parts;
+    this.maxParts = Math.max(this.maxParts, parts.parts);
+    if (parts.encoding === 'UCS-2') this.ucs2 = true;
   }
 
   private async flush(): Promise<void> {
-    if (this.batch.length >= BULK_BATCH_SIZE) await this.flushBatch();
+    for (const text of this.full.splice(0)) await this.flushGroup(text);
+    if (this.groups.size > MAX_GROUPS) for (const text of [...this.groups.keys()]) await this.flushGroup(text);
     if (this.invalidChunk.length >= INVALID_FLUSH) await this.flushInvalid();
   }
 
@@ -116,67 +210,94 @@ export class BulkIntake {
     await this.app.redis.multi().rpush(key, ...chunk).expire(key, this.store.ttl).exec();
   }
 
-  private async flushBatch(): Promise<void> {
-    if (this.batch.length === 0) return;
+  private async flushGroup(text: string): Promise<void> {
+    const recipients = this.groups.get(text);
+    if (!recipients || recipients.length === 0) return;
+    this.groups.delete(text);
     const n = ++this.batchNo;
-    const recipients = this.batch;
-    this.batch = [];
+    if (this.dryRun) return;
     const info = JSON.stringify({ status: 'queued', size: recipients.length, at: new Date().toISOString() });
     const bstat = this.store.bstat(this.id);
-    await this.app.redis.multi()
+    const m = this.app.redis.multi()
       .set(this.store.batchKey(this.id, n), recipients.join(','), 'EX', this.store.ttl)
       .hset(bstat, String(n), info)
-      .expire(bstat, this.store.ttl)
-      .exec();
+      .expire(bstat, this.store.ttl);
+    // A filled-in text travels with its batch; without placeholders every batch sends the message.
+    if (this.template) m.set(this.store.batchText(this.id, n), text, 'EX', this.store.ttl);
+    await m.exec();
   }
 
   /**
    * Everything received: store the totals and enqueue one job per batch. `beforeEnqueue` runs
    * once the list is complete and before anything is queued (the duplicate and idempotency
    * guards); it receives the fingerprint of (message, recipients) and may throw to stop here.
+   * `sendAt`: the batches wait (delayed jobs) until then.
    */
-  async finish(message: string, beforeEnqueue?: (fingerprint: string) => Promise<void>): Promise<BulkSummary> {
+  async finish(message: string, beforeEnqueue?: (fingerprint: string) => Promise<void>, opts: { sendAt?: Date } = {}): Promise<BulkSummary> {
     const parts = checkMessage(message);
     if (!this.started) await this.begin();
-    await this.flushBatch();
+    for (const text of [...this.groups.keys()]) await this.flushGroup(text);
     await this.flushInvalid();
     if (this.received === 0) {
       await this.abort();
       throw new BulkError('NO_RECIPIENTS', 'no recipients received');
     }
+    const s = this.totals(message, parts);
+    if (this.dryRun) throw new Error('finish() on a dry run: use dryRunResult()');
     await beforeEnqueue?.(createHash('sha256').update(`${message}\n${this.digest}`).digest('hex'));
     const batches = this.batchNo;
     // With nothing valid there is nothing to send: the job is done at once.
     const state = batches === 0 ? 'done' : 'queued';
+    const sendAt = opts.sendAt && batches > 0 ? opts.sendAt.toISOString() : undefined;
     const meta = this.store.meta(this.id);
     await this.app.redis.hset(meta, {
-      message, encoding: parts.encoding, parts: parts.parts, characters: parts.characters,
+      message, encoding: s.encoding, parts: s.parts, characters: parts.characters,
       received: this.received, valid: this.valid, invalid: this.invalid, duplicates: this.duplicates,
-      batches, batchesSent: 0, batchesFailed: 0, recipientsSent: 0, recipientsFailed: 0,
+      batches, batchesSent: 0, batchesFailed: 0, recipientsSent: 0, recipientsFailed: 0, smsParts: s.smsParts,
+      ...(this.template ? { templated: '1' } : {}),
+      ...(sendAt ? { sendAt } : {}),
       state, queuedAt: new Date().toISOString(), ...(state === 'done' ? { finishedAt: new Date().toISOString() } : {}),
     });
+    await this.store.index(this.id);
+    const delay = opts.sendAt ? Math.max(0, opts.sendAt.getTime() - Date.now()) : 0;
     // A few jobs per addBulk: each call is one burst of work here and in Redis, and other
     // requests (USSD hops) wait behind it; 500 jobs per call stalled them for 100+ ms on a busy machine.
     for (let from = 1; from <= batches; from += ENQUEUE_CHUNK) {
       const jobs = [];
       for (let n = from; n < from + ENQUEUE_CHUNK && n <= batches; n++) {
-        jobs.push({ name: 'batch', data: { bulkId: this.id, batchNo: n }, opts: { jobId: batchJobId(this.id, n) } });
+        jobs.push({ name: 'batch', data: { bulkId: this.id, batchNo: n }, opts: { jobId: batchJobId(this.id, n), ...(delay ? { delay } : {}) } });
       }
       await this.queue.addBulk(jobs);
     }
-    this.app.logger.info({ bulkId: this.id, received: this.received, valid: this.valid, invalid: this.invalid, duplicates: this.duplicates, batches, seenBytes: this.seen.bytes }, 'bulk sms queued');
+    this.app.logger.info({ bulkId: this.id, received: this.received, valid: this.valid, invalid: this.invalid, duplicates: this.duplicates, batches, templated: !!this.template, sendAt, seenBytes: this.seen.bytes }, 'bulk sms queued');
+    return { id: this.id, state, ...s, ...(sendAt ? { sendAt } : {}) };
+  }
+
+  private totals(message: string, parts: MessageParts): Omit<BulkSummary, 'id' | 'state' | 'sendAt'> {
+    const smsParts = this.template ? this.smsParts : parts.parts * this.valid;
     return {
-      id: this.id, state, encoding: parts.encoding, parts: parts.parts, characters: parts.characters,
-      received: this.received, valid: this.valid, invalid: this.invalid, duplicates: this.duplicates, batches,
-      smsParts: parts.parts * this.valid,
+      encoding: this.template ? (this.ucs2 ? 'UCS-2' : 'GSM-7') : parts.encoding,
+      parts: this.template ? this.maxParts : parts.parts,
+      characters: parts.characters,
+      received: this.received, valid: this.valid, invalid: this.invalid, duplicates: this.duplicates,
+      batches: this.batchNo, smsParts, costMinor: smsParts * this.app.config.SMS_PRICE_PER_PART_MINOR,
     };
+  }
+
+  /** A dry run's answer, once the whole list is read: nothing was written or queued. */
+  async dryRunResult(message: string): Promise<DryRun> {
+    const parts = checkMessage(message);
+    for (const text of [...this.groups.keys()]) await this.flushGroup(text);
+    if (this.received === 0) throw new BulkError('NO_RECIPIENTS', 'no recipients received');
+    const sample = this.template ? this.sample : this.sample.map((m) => ({ ...m, text: message, parts: parts.parts }));
+    return { dryRun: true, currency: 'KES', pricePerPartMinor: this.app.config.SMS_PRICE_PER_PART_MINOR, ...this.totals(message, parts), sample, invalidSample: this.invalidSample };
   }
 
   /** Upload failed: forget what was stored; nothing was enqueued. */
   async abort(): Promise<void> {
-    if (!this.started) return;
+    if (!this.started || this.dryRun) return;
     const keys = [this.store.meta(this.id), this.store.bstat(this.id), this.store.invalid(this.id)];
-    for (let n = 1; n <= this.batchNo; n++) keys.push(this.store.batchKey(this.id, n));
+    for (let n = 1; n <= this.batchNo; n++) keys.push(this.store.batchKey(this.id, n), this.store.batchText(this.id, n));
     for (let i = 0; i < keys.length; i += 500) await this.app.redis.del(...keys.slice(i, i + 500)).catch(() => 0);
   }
 }

@@ -9,6 +9,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Queue } from 'bullmq';
 import type { AppContext } from '../app-context.js';
 import { BulkIntake, checkMessage } from './bulk-intake.js';
+import { checkColumns, templateOf } from './template.js';
 import { BulkGuard, IDEMPOTENCY_KEY } from './bulk-guard.js';
 import type { BulkStore } from './bulk-store.js';
 import { bulkStatus } from './bulk-status.js';
@@ -28,6 +29,20 @@ class ReplayOf {
 }
 
 const truthy = (v: unknown) => v === true || v === 'true' || v === '1';
+
+/** Campaigns may be scheduled this far ahead at most (batches wait as delayed jobs). */
+const MAX_SCHEDULE_MS = 30 * 86_400_000;
+
+/** `sendAt` (ISO 8601 with a zone, in the future, within 30 days), or undefined for now. */
+export function parseSendAt(v: unknown): Date | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const d = typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) ? new Date(v) : undefined;
+  if (!d || Number.isNaN(d.getTime())) throw new BulkError('BAD_SEND_AT', 'sendAt must be an ISO 8601 time with its zone, e.g. 2026-12-24T09:00:00+03:00');
+  const ahead = d.getTime() - Date.now();
+  if (ahead < -60_000) throw new BulkError('BAD_SEND_AT', 'sendAt is in the past');
+  if (ahead > MAX_SCHEDULE_MS) throw new BulkError('BAD_SEND_AT', 'sendAt is more than 30 days ahead');
+  return ahead > 0 ? d : undefined;
+}
 
 export function bulkPost(app: AppContext, deps: { store: BulkStore; queue: Queue<BatchJobData>; guard: BulkGuard; fail(ctx: Context, err: unknown): boolean }) {
   const { store, queue, guard, fail } = deps;
@@ -50,7 +65,10 @@ export function bulkPost(app: AppContext, deps: { store: BulkStore; queue: Queue
       fail(ctx, new BulkError('BAD_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-255 printable ASCII characters'));
       return;
     }
-    const intake = new BulkIntake(app, store, queue);
+    // A dry run (?dryRun=true, a JSON field, a form field before the file) reads the list like a
+    // real upload and writes nothing: no campaign, no duplicate record, no jobs; a key it
+    // claimed is given back.
+    const intake = new BulkIntake(app, store, queue, { dryRun: truthy(ctx.query.dryRun) });
     if (key) {
       let claim = await guard.claim(key, intake.id);
       if (claim.kind === 'done') {
@@ -70,36 +88,66 @@ export function bulkPost(app: AppContext, deps: { store: BulkStore; queue: Queue
       checkDeclaredSize(ctx, max());
       let message: unknown;
       let confirm = false;
+      let sendAt: Date | undefined;
+      let dry = truthy(ctx.query.dryRun);
       if (ctx.is('application/json')) {
         if (!(await readBody(ctx, bodyParser({ enableTypes: ['json'], jsonLimit: Math.min(JSON_LIMIT_BYTES, max()) })))) {
           app.logger.warn({ bulkId: intake.id, status: ctx.status }, 'bulk sms refused: JSON body unreadable or too large');
           await release(key, intake);
           return;
         }
-        const b = (ctx.request.body ?? {}) as { message?: unknown; recipients?: unknown; confirmDuplicate?: unknown };
+        const b = (ctx.request.body ?? {}) as { message?: unknown; recipients?: unknown; confirmDuplicate?: unknown; dryRun?: unknown; sendAt?: unknown };
         message = b.message;
         confirm = truthy(b.confirmDuplicate);
+        sendAt = parseSendAt(b.sendAt);
         checkMessage(message);
         if (!Array.isArray(b.recipients)) throw new BulkError('RECIPIENTS_REQUIRED', 'recipients must be an array of phone numbers');
-        for (const r of b.recipients) await intake.add(typeof r === 'string' || typeof r === 'number' ? String(r) : '');
+        if (truthy(b.dryRun)) {
+          dry = true;
+          intake.setDryRun();
+        }
+        // Placeholders are filled from recipients given as objects: { phone, name, … }.
+        const template = templateOf(message as string);
+        intake.setTemplate(template);
+        const first = b.recipients[0] as unknown;
+        if (template) checkColumns(template, first && typeof first === 'object' ? Object.keys(first) : undefined);
+        for (const r of b.recipients) {
+          if (r && typeof r === 'object' && !Array.isArray(r)) {
+            const fields: Record<string, string> = {};
+            for (const [k, v] of Object.entries(r as Record<string, unknown>)) fields[k.trim().toLowerCase()] = typeof v === 'string' || typeof v === 'number' ? String(v) : '';
+            await intake.add(fields.phone ?? fields.msisdn ?? '', fields.phone ?? fields.msisdn ? undefined : 'no phone field', fields);
+          } else await intake.add(typeof r === 'string' || typeof r === 'number' ? String(r) : '');
+        }
       } else if (ctx.is('multipart/form-data')) {
         body = uploadBody(ctx.req, max());
         const form = await readMultipart(ctx.req.headers, body, intake, max());
+        dry ||= form.dryRun;
         message = form.message;
         confirm = form.confirmDuplicate;
+        sendAt = parseSendAt(form.sendAt);
       } else if (ctx.is('text/csv', 'text/plain', 'application/csv')) {
         message = ctx.query.message ?? headerMessage(ctx.get('x-sms-message') || undefined);
         confirm = truthy(ctx.query.confirmDuplicate);
+        sendAt = parseSendAt(ctx.query.sendAt);
         checkMessage(message);
+        const template = templateOf(message as string);
+        intake.setTemplate(template);
         const charset = charsetOf(ctx.get('content-type'));
         if (charset === 'unsupported') throw new BulkError('UNSUPPORTED_CHARSET', 'CSV charset must be UTF-8, UTF-16 (LE/BE) or ISO-8859-1', 415);
         body = uploadBody(ctx.req, max());
         const decoded = decodeToUtf8(charset);
         pipeline(body, decoded, () => undefined); // an error in either ends the CSV reader below
-        for await (const rows of csvRows(decoded)) await intake.addMany(rows);
+        const rowsOf = template ? csvRows(decoded, { fields: true, onHeader: (h) => checkColumns(template, h) }) : csvRows(decoded);
+        for await (const rows of rowsOf) await intake.addMany(rows);
         if (!ctx.req.complete) throw new BulkError('UPLOAD_INCOMPLETE', 'the upload ended before the whole body arrived');
       } else {
         throw new BulkError('UNSUPPORTED_TYPE', 'send JSON { message, recipients }, a text/csv body (?message=…) or multipart/form-data (message, file)', 415);
+      }
+      if (dry) {
+        ctx.status = 200;
+        ctx.body = await intake.dryRunResult(String(message ?? ''));
+        await release(key, intake);
+        return;
       }
       const summary = await intake.finish(String(message ?? ''), async (fingerprint) => {
         if (key) {
@@ -110,7 +158,7 @@ export function bulkPost(app: AppContext, deps: { store: BulkStore; queue: Queue
         if (dup) {
           throw new BulkError('DUPLICATE_CAMPAIGN', `the same message went to the same recipients in campaign ${dup} less than ${app.config.SMS_DUPLICATE_WINDOW_S} s ago; send confirmDuplicate: true to send it again`, 409, { duplicateOf: dup });
         }
-      });
+      }, sendAt ? { sendAt } : {});
       ctx.status = 202;
       ctx.body = { ...summary, statusUrl: `/api/sms/bulk/${summary.id}` };
     } catch (err) {

@@ -12,6 +12,12 @@ export interface BulkStatus {
   characters: number;
   createdAt?: string;
   queuedAt?: string;
+  /** A scheduled campaign: its batches wait until then (state "scheduled" until it passes). */
+  sendAt?: string;
+  /** The message has {column} placeholders: each batch carries its own text. */
+  templated?: boolean;
+  smsParts?: number;
+  costMinor?: number;
   finishedAt?: string;
   totals: {
     received: number; valid: number; invalid: number; duplicates: number;
@@ -59,11 +65,15 @@ export async function bulkStatus(app: AppContext, store: BulkStore, id: string):
   const total = num(m.batches);
   const sent = num(m.batchesSent);
   const failed = num(m.batchesFailed);
+  const scheduled = m.state === 'queued' && m.sendAt !== undefined && Date.parse(m.sendAt) > Date.now() && sent + failed === 0;
   return {
-    id, state: m.state ?? 'receiving', encoding: m.encoding ?? '', parts: num(m.parts), characters: num(m.characters),
+    id, state: scheduled ? 'scheduled' : m.state ?? 'receiving', encoding: m.encoding ?? '', parts: num(m.parts), characters: num(m.characters),
     ...(m.createdAt ? { createdAt: m.createdAt } : {}),
     ...(m.queuedAt ? { queuedAt: m.queuedAt } : {}),
     ...(m.finishedAt ? { finishedAt: m.finishedAt } : {}),
+    ...(m.sendAt ? { sendAt: m.sendAt } : {}),
+    ...(m.templated ? { templated: true } : {}),
+    ...(m.smsParts !== undefined ? { smsParts: num(m.smsParts), costMinor: num(m.smsParts) * app.config.SMS_PRICE_PER_PART_MINOR } : {}),
     totals: {
       received: num(m.received), valid: num(m.valid), invalid: num(m.invalid), duplicates: num(m.duplicates),
       batches: total, batchesQueued: Math.max(0, total - sent - failed), batchesSent: sent, batchesFailed: failed,

@@ -1,6 +1,8 @@
 // Redis layout of one bulk job (all keys expire after SMS_BULK_TTL_S):
 //   sms:bulk:<id>            hash: message, encoding, parts, state and the counters
 //   sms:bulk:<id>:b:<n>      batch n's recipients, comma-joined MSISDNs (written once at intake)
+//   sms:bulk:<id>:t:<n>      batch n's own text, when the message has {column} placeholders
+//   sms:bulks                sorted set: campaign ids by creation time (the console's list)
 //   sms:bulk:<id>:bstat      hash n → JSON { status, size, attempts, gatewayRef?, error?, at }
 //   sms:bulk:<id>:final      hash n → "sent:<gatewayRef>" | "failed:<code>": the exactly-once record
 //   sms:bulk:<id>:invalid    list of "<raw>\t<reason>"
@@ -92,6 +94,19 @@ export class BulkStore {
   get ttl(): number { return this.app.config.SMS_BULK_TTL_S; }
   meta(id: string) { return this.app.key('sms', 'bulk', id); }
   batchKey(id: string, n: number) { return this.app.key('sms', 'bulk', id, 'b', String(n)); }
+  batchText(id: string, n: number) { return this.app.key('sms', 'bulk', id, 't', String(n)); }
+  indexKey() { return this.app.key('sms', 'bulks'); }
+
+  /** Lists a campaign (newest first in recent()); entries older than SMS_BULK_TTL_S are trimmed. */
+  async index(id: string): Promise<void> {
+    const now = Date.now();
+    await this.r.multi().zadd(this.indexKey(), now, id).zremrangebyscore(this.indexKey(), '-inf', now - this.ttl * 1000).exec();
+  }
+
+  /** Ids of the most recent campaigns, newest first. */
+  async recent(limit: number): Promise<string[]> {
+    return this.r.zrevrange(this.indexKey(), 0, limit - 1);
+  }
   bstat(id: string) { return this.app.key('sms', 'bulk', id, 'bstat'); }
   final(id: string) { return this.app.key('sms', 'bulk', id, 'final'); }
   invalid(id: string) { return this.app.key('sms', 'bulk', id, 'invalid'); }

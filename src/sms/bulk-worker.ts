@@ -84,7 +84,8 @@ export function createBulkWorker(app: AppContext, store: BulkStore, queue: Queue
       }
     }
 
-    const message = await app.redis.hget(store.meta(bulkId), 'message');
+    // A batch of a message with {column} placeholders carries its own filled-in text.
+    const message = (await app.redis.get(store.batchText(bulkId, n))) ?? (await app.redis.hget(store.meta(bulkId), 'message'));
     if (!message) throw new UnrecoverableError(`bulk ${bulkId} has no message`);
     await store.setBatch(bulkId, n, { ...base, status: 'sending' });
     let result: GatewayResult;

@@ -16,8 +16,18 @@ const PHONE_HEADERS = new Set(['phone', 'msisdn', 'mobile', 'number', 'phone_num
 /** Characters one row may hold (all its fields together). */
 export const MAX_ROW_CHARS = 64 * 1024;
 
-/** One data row: the phone field as written, or why the row cannot be read. */
-export interface CsvRow { value: string; problem?: string }
+/**
+ * One data row: the phone field as written, or why the row cannot be read; with `fields` asked
+ * for (a message with {column} placeholders), every column of the row by its header's name.
+ */
+export interface CsvRow { value: string; problem?: string; fields?: Record<string, string> }
+
+export interface CsvOptions {
+  /** Keep each row's columns by header name (lower case); off by default: it costs an object per row. */
+  fields?: boolean;
+  /** Called once with the header row (lower case), or with undefined when the file has none. */
+  onHeader?: (header: string[] | undefined) => void;
+}
 
 /** Fields up to the last non-empty one: "0712…," exported with a trailing comma is one field. */
 function width(fields: string[]): number {
@@ -44,7 +54,7 @@ const BATCH_ROWS = 1000;
  * `input` yields UTF-8 bytes (see decodeToUtf8 in upload.ts for other charsets). Rows come in
  * arrays of up to BATCH_ROWS: a promise per row would cost more than reading the row.
  */
-export async function* csvRows(input: Readable): AsyncGenerator<CsvRow[]> {
+export async function* csvRows(input: Readable, opts: CsvOptions = {}): AsyncGenerator<CsvRow[]> {
   const parser = parse({
     bom: true, // a UTF-8 BOM from a spreadsheet export must not end up in the first number
     relax_column_count: true, // we check widths ourselves, to report the row rather than fail the file
@@ -65,6 +75,7 @@ export async function* csvRows(input: Readable): AsyncGenerator<CsvRow[]> {
   input.pipe(parser);
   let column = -1; // -1 until the first row decides
   let expected = 0;
+  let header: string[] | undefined;
   try {
     for (;;) {
       if (failure) throw failure;
@@ -75,15 +86,25 @@ export async function* csvRows(input: Readable): AsyncGenerator<CsvRow[]> {
           const fields = record.map((f) => f.trim());
           const idx = fields.findIndex((f) => PHONE_HEADERS.has(f.toLowerCase()));
           expected = width(record);
-          if (idx >= 0) { column = idx; continue; }
+          if (idx >= 0) {
+            column = idx;
+            header = fields.map((f) => f.toLowerCase());
+            opts.onHeader?.(header);
+            continue;
+          }
           if (fields.length > 1 && fields.every((f) => !/\d/.test(f))) {
             throw new BulkError('NO_PHONE_COLUMN', 'CSV header has no phone column (name it "phone")');
           }
           column = 0;
+          opts.onHeader?.(undefined);
         }
         const n = width(record);
         if (n > expected) batch.push({ value: record.join(','), problem: `row has ${n} fields; ${expected} expected` });
-        else batch.push({ value: (record[column] ?? '').trim() });
+        else if (opts.fields && header) {
+          const f: Record<string, string> = {};
+          header.forEach((h, i) => { f[h] = record![i] ?? ''; });
+          batch.push({ value: (record[column] ?? '').trim(), fields: f });
+        } else batch.push({ value: (record[column] ?? '').trim() });
       }
       if (batch.length > 0) {
         yield batch;

@@ -9,11 +9,12 @@ import type { BulkIntake } from './bulk-intake.js';
 import { csvRows } from './csv.js';
 import { BulkError } from './errors.js';
 import { decodeToUtf8, tooLarge } from './upload.js';
+import { checkColumns, templateOf } from './template.js';
 
 const FIELD_MAX_BYTES = 16 * 1024;
 const MAX_FIELDS = 10;
 
-export interface MultipartForm { message: unknown; confirmDuplicate: boolean }
+export interface MultipartForm { message: unknown; confirmDuplicate: boolean; dryRun: boolean; sendAt: string | undefined }
 
 export async function readMultipart(headers: Record<string, string | string[] | undefined>, body: Readable, intake: BulkIntake, maxBytes: number): Promise<MultipartForm> {
   let bb: busboy.Busboy;
@@ -22,7 +23,7 @@ export async function readMultipart(headers: Record<string, string | string[] | 
   } catch (err) {
     throw new BulkError('BAD_MULTIPART', `multipart upload cannot be read: ${(err as Error).message}`);
   }
-  const form: MultipartForm = { message: undefined, confirmDuplicate: false };
+  const form: MultipartForm = { message: undefined, confirmDuplicate: false, dryRun: false, sendAt: undefined };
   let work: Promise<void> | undefined;
   let problem: BulkError | undefined;
   const refuse = (e: BulkError) => { problem ??= e; };
@@ -32,6 +33,8 @@ export async function readMultipart(headers: Record<string, string | string[] | 
       if (info.valueTruncated) refuse(new BulkError('MESSAGE_TOO_LONG', `the message field is longer than ${FIELD_MAX_BYTES} bytes`));
       form.message = value;
     } else if (name === 'confirmDuplicate') form.confirmDuplicate = value === 'true' || value === '1';
+    else if (name === 'dryRun') form.dryRun = value === 'true' || value === '1';
+    else if (name === 'sendAt') form.sendAt = value;
   });
   bb.on('file', (_name, stream) => {
     stream.on('limit', () => refuse(tooLarge(maxBytes)));
@@ -42,8 +45,14 @@ export async function readMultipart(headers: Record<string, string | string[] | 
       // the process. The form's own error (below) is the answer.
       stream.on('error', (err) => decoded.destroy(err));
       stream.pipe(decoded);
+      // Placeholders are filled per row: the message must be known before the file (forms
+      // send fields in order; put `message` first).
+      const template = typeof form.message === 'string' ? templateOf(form.message) : undefined;
+      intake.setTemplate(template);
+      if (form.dryRun) intake.setDryRun(); // the form said so before its file
       try {
-        for await (const rows of csvRows(decoded)) await intake.addMany(rows);
+        const rowsOf = template ? csvRows(decoded, { fields: true, onHeader: (h) => checkColumns(template, h) }) : csvRows(decoded);
+        for await (const rows of rowsOf) await intake.addMany(rows);
       } finally {
         stream.resume(); // let busboy reach the end of the request whatever happened here
       }
@@ -73,5 +82,9 @@ export async function readMultipart(headers: Record<string, string | string[] | 
   if (!work) throw new BulkError('FILE_REQUIRED', 'multipart upload needs a file part with the numbers');
   await work;
   if (problem) throw problem;
+  if (form.dryRun && !intake.isDryRun) throw new BulkError('BAD_DRY_RUN', 'the dryRun field must come before the file in the form');
+  if (!intake.templated && typeof form.message === 'string' && templateOf(form.message)) {
+    throw new BulkError('MESSAGE_AFTER_FILE', 'a message with {column} placeholders must come before the file in the form');
+  }
   return form;
 }

@@ -80,6 +80,17 @@ export function smsRoutes(router: Router, app: AppContext, deps: { otp: OtpServi
 
   router.post('/api/sms/bulk', auth, cannot('bulkSms'), bulkPost(app, { store, queue, guard, fail }));
 
+  // The most recent campaigns with their progress (the console's campaign list), newest first.
+  router.get('/api/sms/bulk', auth, async (ctx) => {
+    const limit = Math.min(100, Math.max(1, Number(ctx.query.limit ?? 20) || 20));
+    const campaigns = [];
+    for (const id of await store.recent(limit)) {
+      const s = await bulkStatus(app, store, id);
+      if (s) campaigns.push({ ...s, batches: undefined, invalidSample: undefined });
+    }
+    ctx.body = { campaigns };
+  });
+
   router.get('/api/sms/bulk/:id', auth, async (ctx) => {
     const s = await bulkStatus(app, store, ctx.params.id ?? '');
     if (!s) {

@@ -32,3 +32,57 @@ export function needsProblems(menus: CompiledMenu[], needsOf: NeedsOf, gateways:
   }
   return problems;
 }
+
+export type VarsOf = (action: string, params: Record<string, string>) => string[] | undefined;
+
+/**
+ * The variables certainly set on arriving at each screen, whichever way the subscriber came:
+ * the intersection over every way in (forward data flow to a fixed point). Inputs set their
+ * variable, options their `set:`; an action's outcome drops the secrets (PINs, codes) except
+ * towards an input asking again for another one (the engine's own rule, compile.ts outAssign).
+ * The home key empties everything and goes to start, where nothing is set.
+ */
+export function varsSetAt(menu: CompiledMenu): Map<string, Set<string>> {
+  const at = new Map<string, Set<string>>();
+  at.set(menu.start, new Set());
+  const queue = [menu.start];
+  const into = (target: string, vars: Set<string>) => {
+    const cur = at.get(target);
+    if (!cur) { at.set(target, new Set(vars)); queue.push(target); return; }
+    let changed = false;
+    for (const v of cur) if (!vars.has(v)) { cur.delete(v); changed = true; }
+    if (changed) queue.push(target);
+  };
+  while (queue.length) {
+    const id = queue.shift()!;
+    const s = menu.screens.get(id);
+    const have = at.get(id);
+    if (!s || !have) continue;
+    if (s.kind === 'options') for (const o of s.options!) into(o.next, new Set([...have, ...Object.keys(o.set ?? {})]));
+    else if (s.kind === 'input') into(s.next!, new Set([...have, s.input!.var]));
+    else if (s.kind === 'action') {
+      for (const target of Object.values(s.on ?? {})) {
+        const t = menu.screens.get(target);
+        into(target, new Set([...have].filter((k) => !menu.secrets.has(k) || (t?.kind === 'input' && t.input?.var !== k))));
+      }
+    }
+  }
+  return at;
+}
+
+/** One line per action screen some variable of which may be unset when it runs. */
+export function varProblems(menus: CompiledMenu[], varsOf: VarsOf): string[] {
+  const problems: string[] = [];
+  for (const menu of menus) {
+    const at = varsSetAt(menu);
+    for (const s of menu.screens.values()) {
+      if (s.kind !== 'action' || !s.action) continue;
+      const have = at.get(s.id);
+      if (!have) continue; // unreachable: reported by checkMenu
+      for (const v of varsOf(s.action, s.params ?? {}) ?? []) {
+        if (!have.has(v)) problems.push(`${menu.file}: screens.${s.id}: action "${s.action}" needs variable "${v}", which is not set on every way to this screen (set it with an input's var or an option's set:)`);
+      }
+    }
+  }
+  return problems;
+}

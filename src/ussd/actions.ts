@@ -11,7 +11,8 @@ import type { Logger } from '../log.js';
 import type { UserMessage } from '../gateway/types.js';
 import type { Need } from './action-needs.js';
 
-export type Lang = 'en' | 'sw';
+/** A language code of the menus (USSD_LANGUAGES and each file's `languages:`), e.g. en, sw, fr. */
+export type Lang = string;
 
 export interface ActionContext {
   /** Action name as written in the menu file. */
@@ -61,6 +62,8 @@ export interface ActionOptions {
   commitsItself?: boolean;
   /** What the action needs from the gateway roles, given a screen's params (checked at start-up). */
   needs?: (params: Record<string, string>) => Need[];
+  /** The session variables it reads, given a screen's params: each must be set on every way to its screen. */
+  vars?: (params: Record<string, string>) => string[];
   /**
    * The handler serves subscribers of every country PHONE_COUNTRIES admits. Without it the
    * engine refuses the action (a failure, before anything is committed) for any number that is
@@ -74,6 +77,7 @@ export class ActionRegistry {
   private readonly selfCommitting = new Set<string>();
   private readonly needsFor = new Map<string, (params: Record<string, string>) => Need[]>();
   private readonly international = new Set<string>();
+  private readonly varsFor = new Map<string, (params: Record<string, string>) => string[]>();
 
   /** Registering a name again replaces the handler (placeholders are replaced this way). */
   register(name: string, handler: ActionHandler, opts: ActionOptions = {}): void {
@@ -84,6 +88,12 @@ export class ActionRegistry {
     else this.needsFor.delete(name);
     if (opts.anyCountry) this.international.add(name);
     else this.international.delete(name);
+    if (opts.vars) this.varsFor.set(name, opts.vars);
+    else this.varsFor.delete(name);
+  }
+
+  vars(name: string, params: Record<string, string>): string[] | undefined {
+    return this.varsFor.get(name)?.(params);
   }
 
   needs(name: string, params: Record<string, string>): Need[] | undefined {

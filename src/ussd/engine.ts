@@ -9,7 +9,7 @@ import type { Redis } from '../redis.js';
 import { sessionKeyOf } from '../channels/index.js';
 import type { ChannelAdapter, ReplyField, UssdReply, UssdRequest } from '../channels/types.js';
 import type { Phone } from '../lib/phone.js';
-import { MSG } from '../menus/messages.js';
+import { MSG, msg } from '../menus/messages.js';
 import { renderScreen } from '../menus/render.js';
 import type { CompiledMenu, MenuContext, MenuEvent, Screen } from '../menus/types.js';
 import type { ActionContext, ActionResult, Lang } from './actions.js';
@@ -150,7 +150,7 @@ function decodeSnapshot(s: string): Stored {
 
 /** What decodeSnapshot(encodeSnapshot(snap)) gives, without the JSON round trip. */
 function storedOf(value: string, c: Partial<MenuContext>): Stored {
-  return { v: value, c: { v: c.v ?? {}, h: c.h ?? [], pg: c.pg ?? 0, e: c.e ?? '', lang: c.lang === 'sw' ? 'sw' : 'en', ph: c.ph ?? '', ...(c.i ? { i: c.i } : {}), ...(c.k ? { k: c.k } : {}) } };
+  return { v: value, c: { v: c.v ?? {}, h: c.h ?? [], pg: c.pg ?? 0, e: c.e ?? '', lang: typeof c.lang === 'string' && c.lang ? c.lang : 'en', ph: c.ph ?? '', ...(c.i ? { i: c.i } : {}), ...(c.k ? { k: c.k } : {}) } };
 }
 
 // Module-level helpers rather than closures made on every hop (each costs under tsx).
@@ -221,7 +221,8 @@ function applyAnswers(step: ReturnType<typeof steppingLogic>, menu: CompiledMenu
 function outEvent(atAction: AnyMachineSnapshot, result: ActionResult): MenuEvent {
   const lang = (atAction.context as MenuContext).lang;
   const vars: Record<string, string> = { ...(result.vars ?? {}) };
-  vars.reason = result.reason?.[lang] ?? vars.reason ?? '';
+  const reason = result.reason as Record<string, string> | undefined;
+  vars.reason = (reason ? reason[lang] ?? reason.en : undefined) ?? vars.reason ?? '';
   return { type: 'OUT', outcome: result.outcome, vars };
 }
 
@@ -230,6 +231,9 @@ function abandoned(name: string, logger: AppContext['logger'], req: UssdRequest)
   logger.warn({ action: name, sessionId: req.sessionId }, 'action not started: the reply already said try again');
   return { outcome: 'failure', reason: MSG.try_again };
 }
+
+/** Menu versions kept for sessions in flight across reloads (the current ones included). */
+const OLD_VERSIONS_KEPT = 64;
 
 /** Sessions this process answered last, at most this many (each about 1 KB). */
 const RECENT_MAX = 4_096;
@@ -260,18 +264,37 @@ export class UssdEngine {
   private readonly recent = new Map<string, Written>();
 
   constructor(private readonly app: AppContext, menus: CompiledMenu[], redis: Redis = app.redis, private readonly lateSms?: LateSms) {
-    for (const m of menus) {
-      const code = canonicalCode(m.serviceCode);
-      this.byCode.set(code, m);
-      this.byVersion.set(m.version, m);
-      this.codes.set(m, code);
-    }
+    this.setMenus(menus);
     this.store = new SessionStore(redis);
     // app.key('sess', id) is prefix + 'sess:' + id: the fixed part once, not per hop.
     const k = app.key;
     this.keyPrefix = { sess: k('sess', ''), lock: k('sesslock', ''), resume: k('resume', ''), lang: k('lang', '') };
     const d = app.config.USSD_DEADLINE_MS;
     this.margin = Math.max(20, Math.min(250, Math.floor(d / 8)));
+  }
+
+  /**
+   * Serves `menus` from the next request on (a reload). Menus of earlier versions stay known by
+   * version, so a session that began on one finishes on it: its record names its version (`m`).
+   */
+  setMenus(menus: CompiledMenu[]): void {
+    this.byCode.clear();
+    this.matches.clear();
+    for (const m of menus) {
+      const code = canonicalCode(m.serviceCode);
+      this.byCode.set(code, m);
+      this.byVersion.delete(m.version); // re-inserted last: the newest are evicted last
+      this.byVersion.set(m.version, m);
+      this.codes.set(m, code);
+    }
+    // A session lasts SESSION_TTL_S; this many versions outlive any plausible run of reloads in
+    // that time, and bound what a reload loop could keep alive.
+    while (this.byVersion.size > OLD_VERSIONS_KEPT) this.byVersion.delete(this.byVersion.keys().next().value!);
+  }
+
+  /** The menus served now, in load order. */
+  menus(): CompiledMenu[] {
+    return [...this.byCode.values()];
   }
 
   /** When the reply must be on its way, for a request that arrived at startedAt. */
@@ -486,7 +509,9 @@ export class UssdEngine {
 
     // The record's menu: the one this request names (a record of another version counts as
     // expired), or for a later request of a latest-only session, the menu it began on.
-    const recMenu = rec ? (menu ? (rec.machineVersion === menu.version ? menu : undefined) : this.byVersion.get(rec.machineVersion)) : undefined;
+    // Since a reload, the record may name an earlier version of the menu this request names: the
+    // session finishes on the version it began on.
+    const recMenu = rec ? (menu ? (rec.machineVersion === menu.version ? menu : this.earlier(menu, rec.machineVersion)) : this.byVersion.get(rec.machineVersion)) : undefined;
     let stored: Stored | undefined;
     if (rec && recMenu) {
       // A record we cannot read counts as expired rather than failing every hop of the session.
@@ -547,7 +572,7 @@ export class UssdEngine {
       const input = latest ? req.input : latestInput(rec.text, req.input, true);
       if (rec.closed) {
         // An end signal closed it (the subscriber hung up, the aggregator gave up).
-        fixedReply = { continues: false, text: MSG.ended[stored.c.lang] };
+        fixedReply = { continues: false, text: msg(menu, 'ended', stored.c.lang) };
         outcome = 'ended';
       } else if (rec.resumeOffer) {
         if (input === '1') {
@@ -557,12 +582,12 @@ export class UssdEngine {
           snap = restoreSnapshot(menu.machine, r.v, { ...r.c, e: '', pg: 0, lang: stored.c.lang, ph: phone.e164, i: instance });
         } else if (input !== '2' && input !== menu.keys.home && input !== menu.keys.back) {
           resumeOffer = rec.resumeOffer;
-          fixedReply = { continues: true, text: `${MSG.opt[stored.c.lang]}\n${MSG.resume[stored.c.lang]}` };
+          fixedReply = { continues: true, text: `${msg(menu, 'opt', stored.c.lang)}\n${msg(menu, 'resume', stored.c.lang)}` };
         }
       } else {
         const screen = screenOf(menu, snap);
         if (screen.kind === 'end') {
-          fixedReply = { continues: false, text: MSG.ended[stored.c.lang] };
+          fixedReply = { continues: false, text: msg(menu, 'ended', stored.c.lang) };
           outcome = 'ended';
         } else if (screen.kind === 'action') {
           // The process that started this action died before saving its outcome: run it again
@@ -574,15 +599,19 @@ export class UssdEngine {
         }
       }
     } else {
-      let lang: Lang = 'en';
+      // The phone's remembered language when this menu speaks it, else the menu's default.
+      let lang: Lang = menu.languages[0] ?? 'en';
       if (loaded.kind === 'new') {
-        lang = loaded.lang === 'sw' ? 'sw' : 'en';
+        if (loaded.lang && menu.languages.includes(loaded.lang)) lang = loaded.lang;
         storedLang = lang;
       } else {
         // A cumulative record of another menu version goes on counting; a new session over a
         // reused id (a start, or Airtel's dialled code) counts from 0 like any new one.
         if (!latest) n = loaded.n;
-        try { lang = ((loaded as SessionRecord).decoded ?? decodeSnapshot(loaded.snapshot)).c.lang; } catch { /* unreadable: English */ }
+        try {
+          const l = ((loaded as SessionRecord).decoded ?? decodeSnapshot(loaded.snapshot)).c.lang;
+          if (menu.languages.includes(l)) lang = l;
+        } catch { /* unreadable: the default */ }
         storedLang = lang;
       }
       instance = newSessionInstance();
@@ -592,7 +621,7 @@ export class UssdEngine {
       const offer = loaded.kind === 'new' ? this.resumable(menu, loaded.resume, sid, shortcut) : undefined;
       if (offer) {
         resumeOffer = offer;
-        fixedReply = { continues: true, text: MSG.resume[lang] };
+        fixedReply = { continues: true, text: msg(menu, 'resume', lang) };
       } else if (shortcut) {
         // Dial-in shortcut (*860*30*1*2#): replay the inputs, stopping at the first one the
         // menu rejects or at an action (which then runs as if typed).
@@ -620,7 +649,7 @@ export class UssdEngine {
         this.app.logger.warn({ sessionId: req.sessionId, action: actionName }, 'ussd session lock lost before an action; action not started');
         const lang = (snap.context as MenuContext).lang;
         gate.fail();
-        return { reply: { continues: false, text: MSG.still_busy[lang] }, screen: screen.id, outcome: 'lock_lost', ...(actionName ? { action: actionName } : {}) };
+        return { reply: { continues: false, text: msg(menu, 'still_busy', lang) }, screen: screen.id, outcome: 'lock_lost', ...(actionName ? { action: actionName } : {}) };
       }
       const atAction = snap;
       const result = await this.runAction(hop, screen, atAction.context as MenuContext, (late) => this.settleLate(hop, atAction, late));
@@ -646,7 +675,7 @@ export class UssdEngine {
     // what the SMS says. An outcome of 'processing' is a promise the action keeps itself, and a
     // late action result is settled by runAction.
     if (actionOutcome !== 'processing' && !hop.lateHandled) {
-      gate.settle(() => this.sendLate(hop, reply.continues ? MSG.incomplete[ctx.lang] : reply.text));
+      gate.settle(() => this.sendLate(hop, reply.continues ? msg(menu, 'incomplete', ctx.lang) : reply.text));
     }
     const storedMark = markToStore(mode, mark, cfg.USSD_REPEAT_WINDOW_MS);
     const w = await this.write(k, first, {
@@ -678,6 +707,12 @@ export class UssdEngine {
       kind: 'session', text: storedMark, snapshot: '', n: n + 1, machineVersion: menu.version, resumeOffer, decoded: storedOf(snap.value as string, ctx),
     }, phone.e164);
     return { reply, screen: fixedReply && resumeOffer ? 'resume' : screen.id, outcome, ...(actionName ? { action: actionName } : {}), ...(actionOutcome ? { actionOutcome } : {}) };
+  }
+
+  /** An earlier version of `menu` (same service code) still known, else undefined (the record counts as expired). */
+  private earlier(menu: CompiledMenu, version: string): CompiledMenu | undefined {
+    const old = this.byVersion.get(version);
+    return old && canonicalCode(old.serviceCode) === canonicalCode(menu.serviceCode) ? old : undefined;
   }
 
   /** The phone's dropped session, if it can be offered for resuming (`sid`: this request's session key). */
@@ -786,11 +821,11 @@ export class UssdEngine {
       const [next] = transition(steppingLogic(menu.machine), atAction, outEvent(atAction, late));
       const screen = screenOf(menu, next);
       const ctx = next.context as MenuContext;
-      const text = screen.kind === 'end' ? renderScreen(menu, screen, ctx, 1000) : MSG.incomplete[ctx.lang];
+      const text = screen.kind === 'end' ? renderScreen(menu, screen, ctx, 1000) : msg(menu, 'incomplete', ctx.lang);
       hop.gate.settle(() => this.sendLate(hop, text));
     } catch (err) {
       this.app.logger.error({ sessionId: hop.req.sessionId, err: (err as Error).message }, 'late action outcome could not be rendered');
-      hop.gate.settle(() => this.sendLate(hop, MSG.incomplete[(atAction.context as MenuContext).lang]));
+      hop.gate.settle(() => this.sendLate(hop, msg(hop.menu, 'incomplete', (atAction.context as MenuContext).lang)));
     }
   }
 

@@ -8,9 +8,10 @@ import type { AppContext, ServiceModule } from '../app-context.js';
 import { channelAdapters, screenLimits } from '../channels/index.js';
 import type { ChannelAdapter } from '../channels/types.js';
 import type { Logger } from '../log.js';
-import { loadMenuDir } from '../menus/load.js';
 import { MenuError, type CompiledMenu } from '../menus/types.js';
-import { needsProblems } from './action-needs.js';
+import { needsProblems, varProblems } from './action-needs.js';
+import { loadCheckedMenus, MenuService } from './menu-service.js';
+import { menusRoutes } from './menus-route.js';
 import { lateSmsSender } from './late-sms.js';
 import { UssdEngine } from './engine.js';
 import { Funnel } from './funnel.js';
@@ -35,6 +36,9 @@ function answer(ctx: Context, status: number, text: string, allow?: string): voi
   if (allow) ctx.set('Allow', allow);
 }
 
+/** For the console, tests and scripts: the module's objects by AppContext. */
+export const ussdOf = new WeakMap<AppContext, { engine: UssdEngine; menus: MenuService; funnel: Funnel }>();
+
 export function ussdModule(): ServiceModule {
   let engine: UssdEngine | undefined;
   let funnel: Funnel | undefined;
@@ -43,6 +47,8 @@ export function ussdModule(): ServiceModule {
   let loadedMenus: CompiledMenu[] = [];
   let sessionRedis: Redis | undefined;
   let adapters: Map<string, ChannelAdapter>;
+  let menuService: MenuService | undefined;
+  let onHup: (() => void) | undefined;
 
   /** /ussd/<rest>: a channel's route, its sub-routes (AT events, Infobip steps), else 404/405. */
   function route(ctx: Context, rest: string): Promise<void> | void {
@@ -68,11 +74,9 @@ export function ussdModule(): ServiceModule {
     name: 'ussd',
     async init(app) {
       const c = app.config;
-      const menus = loadMenuDir(c.MENUS_DIR, {
-        defaultServiceCode: c.USSD_SERVICE_CODE,
-        keys: { back: c.USSD_BACK_KEY, home: c.USSD_HOME_KEY, more: c.USSD_MORE_KEY },
-        screenLimits: screenLimits(c),
-      });
+      // Gateway roles and action variables are checked in ready(), once every module has
+      // registered its actions.
+      const menus = loadCheckedMenus(app, { roles: false });
       registerPlaceholders(app.actions);
       // The per-hop line carries only fields built here (ids, masked phone, screen, timing), never
       // input values, so it skips the path-based redaction that costs ~13 µs of a ~200 µs hop.
@@ -94,14 +98,24 @@ export function ussdModule(): ServiceModule {
       funnel.start();
       server = new UssdServer(app, engine, funnel, hopLog);
       adapters = channelAdapters(c);
+      menuService = new MenuService(app, engine);
+      ussdOf.set(app, { engine, menus: menuService, funnel });
+      // `kill -HUP <pid>` reloads the menus (production: no watcher). Removed again in stop().
+      const ms = menuService;
+      onHup = () => void ms.reload('SIGHUP');
+      process.on('SIGHUP', onHup);
+      if (c.MENUS_WATCH ?? c.NODE_ENV === 'development') menuService.watch();
       app.logger.info({ menus: menus.map((m) => `${m.file} ${m.serviceCode} v${m.version}`), channels: c.USSD_CHANNELS, countries: c.PHONE_COUNTRIES }, 'ussd menus loaded');
     },
     ready(app) {
       // Every action a menu names must be doable by the gateways configured for its roles.
-      const problems = needsProblems(loadedMenus, (a, p) => app.actions.needs(a, p), app.gateways);
+      // …and every variable an action reads must be set on every way to its screen.
+      const problems = [...needsProblems(loadedMenus, (a, p) => app.actions.needs(a, p), app.gateways), ...varProblems(loadedMenus, (a, p) => app.actions.vars(a, p))];
       if (problems.length) throw new MenuError(problems);
     },
     async stop() {
+      if (onHup) process.removeListener('SIGHUP', onHup);
+      menuService?.close();
       await funnel?.stop().catch(() => undefined);
       await sessionRedis?.quit().catch(() => sessionRedis?.disconnect());
     },
@@ -128,6 +142,7 @@ export function ussdModule(): ServiceModule {
         return at ? server!.handle(ctx, at) : answer(ctx, 404, 'unknown channel');
       });
       funnelRoute(router, app, () => engine!, () => funnel!);
+      menusRoutes(router, app, () => menuService!);
     },
   };
 }
