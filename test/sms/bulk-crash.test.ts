@@ -72,7 +72,10 @@ test('a worker killed after the first batch: the rest is sent on restart, nothin
   } finally {
     await restarted.close();
   }
-  const sent = (await sandboxSms(svc.url)).filter((s) => s.message === message);
+  // Batches go with offline_mode: the gateway took them (QUEUED) and sends them a moment later.
+  const sentNow = async () => (await sandboxSms(svc.url)).filter((s) => s.message === message);
+  await waitFor('the gateway sent what it took', async () => ((await sentNow()).flatMap((s) => s.recipients).length >= final.totals.recipientsSent ? true : undefined), 10000, 100);
+  const sent = await sentNow();
   const all = sent.flatMap((s) => s.recipients.map(nsn));
   assert.equal(new Set(all).size, all.length, 'nobody got the message twice');
   // The batch that was in flight when the worker died either reached the gateway (then it is
