@@ -629,7 +629,7 @@ export class UssdEngine {
       }
     }
 
-    // Effects, after the state that triggered them is saved (DESIGN trap 4).
+    // Effects, after the state that triggered them is saved (docs/architecture.md, rule 4).
     for (let chain = 0; chain < 4; chain++) {
       const run = actions.find((a) => a.type === 'run');
       if (!run) break;

@@ -25,7 +25,7 @@ test('the service runs the PAG adapter against its embedded sandbox; checkouts c
   assert.equal(entry.body.callback_url, `${svc.url}/callbacks/pag`);
   const u = await waitFor(async () => { const x = await gw.transactionStatus(ref); return x?.status === 'succeeded' ? x : null; }, 'checkout success');
   assert.equal(u.code, '2');
-  // the cancelling customer of the README's sandbox section
+  // the cancelling customer of docs/sandbox.md
   const ref2 = uid('svc');
   await gw.checkout({ phone: '0700000001', amountMinor: 4200, channel: 'MPESA' }, { reference: ref2 });
   const c = await waitFor(async () => { const x = await gw.transactionStatus(ref2); return x?.status !== 'pending' ? x : null; }, 'cancel');

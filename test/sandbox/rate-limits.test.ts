@@ -1,5 +1,5 @@
 // A sandbox account's allowance: 60 requests a minute and 5,000 a day per apiKey (the gateway's
-// rate-limit table, README "The sandbox gateway"), each answered past the limit with 429 and the
+// rate-limit table, docs/sandbox.md), each answered past the limit with 429 and the
 // X-RateLimit-* headers of the limit that binds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

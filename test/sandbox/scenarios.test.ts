@@ -1,4 +1,4 @@
-// _faults scenarios for money-safety tests (README, "The sandbox gateway"): a short payment
+// _faults scenarios for money-safety tests (docs/sandbox.md): a short payment
 // (checkoutPaid), a list of failNext rules, an IPN that says Success while the lookup says
 // Pending and then Failed (ipnSaysSuccessButFails), and bad bodies refused.
 import { test, after, beforeEach } from 'node:test';
