@@ -11,8 +11,8 @@ import type { Logger } from '../log.js';
 import type { UserMessage } from '../gateway/types.js';
 import type { Need } from './action-needs.js';
 
-/** A language code of the menus (USSD_LANGUAGES and each file's `languages:`), e.g. en, sw, fr. */
-export type Lang = string;
+import type { Lang } from '../menus/types.js';
+export type { Lang };
 
 export interface ActionContext {
   /** Action name as written in the menu file. */

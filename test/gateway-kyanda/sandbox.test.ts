@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { startTestService } from '../support/service.js';
-import { startPeer, json } from './support.js';
+import { json } from './support.js';
 import { sandboxModule } from '../../src/gateway/sandbox/module.js';
 import type { RunningService } from '../../src/app.js';
 import type { Gateway, GatewayResult } from '../../src/gateway/types.js';

@@ -12,6 +12,7 @@ import { createPagGateway, type PagGateway } from '../../src/gateway/pag/client.
 import { createPagSandbox, type PagSandbox } from '../../src/gateway/sandbox/pag/sandbox.js';
 import type { LedgerEntry } from '../../src/gateway/sandbox/types.js';
 import type { Config } from '../../src/config.js';
+import { serveKoa } from '../../src/http/serve-koa.js';
 
 export const MERCHANT = 'pag-test-merchant';
 export const SECRET = 'pag-test-secret';
@@ -74,7 +75,7 @@ export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
   const router = new Router();
   sandbox.routes(router);
   koa.use(router.routes());
-  const server = createServer(koa.callback());
+  const server = createServer(serveKoa(koa));
   const url = await listen(server);
   const r = await sharedRedis();
   const gateways: PagGateway[] = [];

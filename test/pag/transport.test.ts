@@ -26,7 +26,8 @@ before(async () => {
   proxy = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
+    req.on('end', () => void relay().catch(() => res.destroy()));
+    const relay = async () => {
       const body = Buffer.concat(chunks).toString('utf8');
       seen.push({ path: req.url ?? '', body });
       const act = req.url?.endsWith('/status') ? undefined : plan.shift();
@@ -42,7 +43,7 @@ before(async () => {
       if (res.destroyed || req.socket.destroyed) return;
       res.writeHead(up.status, { 'content-type': 'application/json' });
       res.end(text);
-    });
+    };
   });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;

@@ -9,6 +9,7 @@ import Router from '@koa/router';
 import { testConfig } from '../support/service.js';
 import { createLogger } from '../../src/log.js';
 import { createKyandaSandbox, type KyandaSandbox } from '../../src/gateway/sandbox/sandbox.js';
+import { serveKoa } from '../../src/http/serve-koa.js';
 
 export const API_KEY = 'sandbox-api-key';
 export const SECRET = 'sandbox-secret';
@@ -66,7 +67,7 @@ export async function bareSandbox(env: Record<string, string> = {}): Promise<{ u
   const router = new Router();
   sandbox.routes(router);
   koa.use(router.routes());
-  const server = http.createServer(koa.callback());
+  const server = http.createServer(serveKoa(koa));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
