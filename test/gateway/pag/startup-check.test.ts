@@ -5,10 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { ConfigError } from '../../src/config.js';
-import { startService } from '../../src/app.js';
-import { checkGatewaySettings } from '../../src/gateway/startup-check.js';
-import { testConfig } from '../support/service.js';
+import { ConfigError } from '../../../src/config.js';
+import { startService } from '../../../src/app.js';
+import { checkGatewaySettings } from '../../../src/gateway/startup-check.js';
+import { testConfig } from '../../support/service.js';
 
 const REAL = { GATEWAY: 'pag', GATEWAY_URL: 'https://gw.example/api' };
 

@@ -3,7 +3,7 @@
 // Pending and then Failed (ipnSaysSuccessButFails), and bad bodies refused.
 import { test, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestService } from '../support/service.js';
+import { startTestService } from '../../support/service.js';
 import { api, sign, MERCHANT, airtime, bill, checkout, ipnReceiver, waitFor } from './support.js';
 
 const svc = await startTestService({ SANDBOX_CHECKOUT_DELAY_MS: '150' }, { workers: false });

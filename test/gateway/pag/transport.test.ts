@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startRig, closeRedis, sharedRedis, uid, type Rig } from './support.js';
-import type { Redis } from '../../src/redis.js';
-import { createPagGateway } from '../../src/gateway/pag/client.js';
-import { createLogger } from '../../src/log.js';
-import { testConfig } from '../support/service.js';
+import type { Redis } from '../../../src/redis.js';
+import { createPagGateway } from '../../../src/gateway/pag/client.js';
+import { createLogger } from '../../../src/log.js';
+import { testConfig } from '../../support/service.js';
 
 type Act = { kind: 'delay'; ms: number } | { kind: 'status'; code: number };
 interface Seen { path: string; body: string }

@@ -2,7 +2,7 @@
 // and the sent/not-sent classification every retry decision rests on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backoffDelay, serverWaitMs, sleep, createTransport, TransportError } from '../../src/gateway/http/index.js';
+import { backoffDelay, serverWaitMs, sleep, createTransport, TransportError } from '../../../src/gateway/http/index.js';
 import { startPeer, json } from './support.js';
 
 test('serverWaitMs: Retry-After seconds, Retry-After date, then X-RateLimit-Reset epoch seconds', () => {

@@ -3,8 +3,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createRedis, waitReady, type Redis } from '../../src/redis.js';
-import { createRateLimiter, RateLimitWaitError, type RateLimiterOptions } from '../../src/gateway/http/index.js';
+import { createRedis, waitReady, type Redis } from '../../../src/redis.js';
+import { createRateLimiter, RateLimitWaitError, type RateLimiterOptions } from '../../../src/gateway/http/index.js';
 import { startPeer, json, gateway, closeRedis } from './support.js';
 
 const conns: Redis[] = [];

@@ -1,7 +1,7 @@
 // Float, duplicate transmission and rate limiting.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestService } from '../support/service.js';
+import { startTestService } from '../../support/service.js';
 import { api, sign, MERCHANT, API_KEY, airtime, bill, checkout, mobilePayout, sms } from './support.js';
 
 const svc = await startTestService({ SANDBOX_FLOAT_KES: '1000', SANDBOX_DUPLICATE_WINDOW_MS: '400', SANDBOX_CHECKOUT_DELAY_MS: '20' }, { workers: false });

@@ -1,9 +1,9 @@
 // Field formats of the 5.7.3 wire and the reading of its status codes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatAmount, parseAmount, isWireAmount, pagOrderId, customerId, PAG_CURRENCIES, COUNTRY_OF } from '../../src/gateway/pag/wire.js';
-import { toResult, toUpdate } from '../../src/gateway/pag/replies.js';
-import { loadConfig } from '../../src/config.js';
+import { formatAmount, parseAmount, isWireAmount, pagOrderId, customerId, PAG_CURRENCIES, COUNTRY_OF } from '../../../src/gateway/pag/wire.js';
+import { toResult, toUpdate } from '../../../src/gateway/pag/replies.js';
+import { loadConfig } from '../../../src/config.js';
 
 test('amounts: minor units → "100.00" and back', () => {
   const cases: Array<[number, string]> = [[10000, '100.00'], [1, '0.01'], [10, '0.10'], [150050, '1500.50'], [99, '0.99'], [123456789, '1234567.89']];

@@ -1,13 +1,13 @@
-// The 5.7.3 signature against the seed's own PHP function (test/fixtures/pag/signature.php).
+// The 5.7.3 signature against the 5.7.3 reference's own PHP function (test/fixtures/pag/signature.php).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { pagSignature, signatureBase, signBody, verifySignature, phpFloatString, SignatureDepthError } from '../../src/gateway/pag/signature.js';
-import { parseOrdered } from '../../src/gateway/pag/ordered-json.js';
+import { pagSignature, signatureBase, signBody, verifySignature, phpFloatString, SignatureDepthError } from '../../../src/gateway/pag/signature.js';
+import { parseOrdered } from '../../../src/gateway/pag/ordered-json.js';
 
-const PHP_SCRIPT = fileURLToPath(new URL('../fixtures/pag/signature.php', import.meta.url));
+const PHP_SCRIPT = fileURLToPath(new URL('../../fixtures/pag/signature.php', import.meta.url));
 const SECRET = 'cf11635572-test-secret';
 
 const nest = (n: number): unknown => (n === 0 ? { x: 1 } : { a: nest(n - 1) });

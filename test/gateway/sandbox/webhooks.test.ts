@@ -7,7 +7,7 @@
 import { test, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { startTestService } from '../support/service.js';
+import { startTestService } from '../../support/service.js';
 import { api, sign, MERCHANT, airtime, checkout, sms, ipnReceiver, waitFor, type Received } from './support.js';
 
 const WEBHOOK_SECRET = 'whsec-events-0123456789';

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { kyandaError, KYANDA_CODES } from '../../src/gateway/kyanda/codes.js';
-import { GatewayError } from '../../src/gateway/types.js';
+import { kyandaError, KYANDA_CODES } from '../../../src/gateway/kyanda/codes.js';
+import { GatewayError } from '../../../src/gateway/types.js';
 
 const SEED_CODES = ['0000', '1100', '1101', '1102', '1103', '1104', '1105', '1106', '1107', '1108', '1109', '1201',
   '5000', '6001', '6002', '7001', '8001', '8002', '8003', '8004', '8005', '8006', '9001', '9002', '9003', '9004', '9005'];

@@ -3,9 +3,9 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRig, startReceiver, closeRedis, waitFor, uid, MERCHANT, SECRET, type Rig } from './support.js';
-import { signBody } from '../../src/gateway/pag/signature.js';
-import { pagNeedsConfirmation, pagNeedsData } from '../../src/gateway/pag/replies.js';
-import type { GatewayResult } from '../../src/gateway/types.js';
+import { signBody } from '../../../src/gateway/pag/signature.js';
+import { pagNeedsConfirmation, pagNeedsData } from '../../../src/gateway/pag/replies.js';
+import type { GatewayResult } from '../../../src/gateway/types.js';
 
 let rig: Rig;
 before(async () => { rig = await startRig(); });

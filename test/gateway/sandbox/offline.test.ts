@@ -4,7 +4,7 @@
 // failure come by IPN (and a payment.failed webhook event).
 import { test, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestService } from '../support/service.js';
+import { startTestService } from '../../support/service.js';
 import { api, sign, MERCHANT, airtime, checkout, sms, ipnReceiver, waitFor } from './support.js';
 
 const svc = await startTestService({ SANDBOX_IPN_TIME_SCALE: '0.0001', SANDBOX_CHECKOUT_DELAY_MS: '50', SANDBOX_FLOAT_KES: '5000' }, { workers: false });

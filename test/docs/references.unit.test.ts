@@ -16,7 +16,7 @@ function files(dir: string, exts: string[]): string[] {
 }
 
 const code = ['src', 'test', 'scripts', 'bench', 'menus'].flatMap((d) => files(d, ['.ts', '.mjs', '.yaml', '.php', '.js']))
-  .filter((f) => !f.endsWith('references.test.ts'));
+  .filter((f) => !f.endsWith('references.unit.test.ts'));
 const docs = ['README.md', ...files('docs', ['.md'])];
 
 function headings(file: string): Set<string> {

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { startTestService } from '../support/service.js';
+import { startTestService } from '../../support/service.js';
 import { api, sign, MERCHANT, API_KEY, SECRET, sms, waitFor } from './support.js';
 
 function freePort(): Promise<number> {

@@ -2,9 +2,9 @@
 // /callbacks/pag verifying the body's signature with parseCallback.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestService } from '../support/service.js';
-import { signBody } from '../../src/gateway/pag/signature.js';
-import type { PagGateway } from '../../src/gateway/pag/client.js';
+import { startTestService } from '../../support/service.js';
+import { signBody } from '../../../src/gateway/pag/signature.js';
+import type { PagGateway } from '../../../src/gateway/pag/client.js';
 import { waitFor, uid } from './support.js';
 
 // A menu of what this gateway can do on its own (the default menu sells airtime and bills).

@@ -3,8 +3,8 @@
 import { test, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { startTestService } from '../support/service.js';
-import { loadConfig } from '../../src/config.js';
+import { startTestService } from '../../support/service.js';
+import { loadConfig } from '../../../src/config.js';
 import { api, sign, MERCHANT, airtime, checkout, mobilePayout, b2b, sms, ipnReceiver, waitFor } from './support.js';
 
 const WEBHOOK_SECRET = 'whsec-test-0123456789';

@@ -6,10 +6,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
-import { testConfig } from '../support/service.js';
-import { createLogger } from '../../src/log.js';
-import { createKyandaSandbox, type KyandaSandbox } from '../../src/gateway/sandbox/sandbox.js';
-import { serveKoa } from '../../src/http/serve-koa.js';
+import { testConfig } from '../../support/service.js';
+import { createLogger } from '../../../src/log.js';
+import { createKyandaSandbox, type KyandaSandbox } from '../../../src/gateway/sandbox/sandbox.js';
+import { serveKoa } from '../../../src/http/serve-koa.js';
 
 export const API_KEY = 'sandbox-api-key';
 export const SECRET = 'sandbox-secret';

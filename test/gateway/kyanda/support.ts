@@ -3,11 +3,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { testConfig } from '../support/service.js';
-import { createRedis, waitReady, type Redis } from '../../src/redis.js';
-import { createLogger } from '../../src/log.js';
-import { createKyandaGateway, type GatewayDeps } from '../../src/gateway/kyanda/client.js';
-import type { Gateway } from '../../src/gateway/types.js';
+import { testConfig } from '../../support/service.js';
+import { createRedis, waitReady, type Redis } from '../../../src/redis.js';
+import { createLogger } from '../../../src/log.js';
+import { createKyandaGateway, type GatewayDeps } from '../../../src/gateway/kyanda/client.js';
+import type { Gateway } from '../../../src/gateway/types.js';
 
 export interface Seen { method: string; path: string; headers: IncomingMessage['headers']; body: any; at: number; socket: number }
 

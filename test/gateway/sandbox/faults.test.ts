@@ -1,7 +1,7 @@
 // POST /sandbox/_faults (latency, failNext with path filter, down + offline_mode) and _reset.
 import { test, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestService } from '../support/service.js';
+import { startTestService } from '../../support/service.js';
 import { api, sign, MERCHANT, airtime, checkout, sms, ipnReceiver, waitFor } from './support.js';
 
 const svc = await startTestService({ SANDBOX_FLOAT_KES: '1000', SANDBOX_CHECKOUT_DELAY_MS: '50' }, { workers: false });

@@ -5,7 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startPeer, json, gateway, closeRedis, redis } from './support.js';
-import { createRateLimiter, RateLimitWaitError } from '../../src/gateway/http/index.js';
+import { createRateLimiter, RateLimitWaitError } from '../../../src/gateway/http/index.js';
 
 after(() => closeRedis());
 
@@ -69,7 +69,7 @@ test('the limiter is atomic under concurrency: 20 racing callers, limit 7, exact
 });
 
 test('Redis unreachable: the limiter fails open (and reports it) unless told otherwise', async () => {
-  const { createRedis } = await import('../../src/redis.js');
+  const { createRedis } = await import('../../../src/redis.js');
   const dead = createRedis('redis://127.0.0.1:1', { retryStrategy: () => null });
   dead.on('error', () => undefined);
   try {

@@ -2,7 +2,7 @@
 // with the documented platform code and HTTP status (docs/gateways.md, "Platform codes").
 import { test, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestService } from '../support/service.js';
+import { startTestService } from '../../support/service.js';
 import {
   api, sign, MERCHANT, API_KEY, airtime, bill, checkout, mobilePayout, bankPayout, b2b, upi, sms, bulk, uniqueAmount,
 } from './support.js';

@@ -5,8 +5,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { gateway, closeRedis } from './support.js';
-import { parseIpn, verifyIpnSignature } from '../../src/gateway/kyanda/ipn.js';
-import type { CallbackParse } from '../../src/gateway/types.js';
+import { parseIpn, verifyIpnSignature } from '../../../src/gateway/kyanda/ipn.js';
+import type { CallbackParse } from '../../../src/gateway/types.js';
 
 after(() => closeRedis());
 

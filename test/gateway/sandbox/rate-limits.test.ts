@@ -3,8 +3,8 @@
 // X-RateLimit-* headers of the limit that binds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig } from '../../src/config.js';
-import { startTestService } from '../support/service.js';
+import { loadConfig } from '../../../src/config.js';
+import { startTestService } from '../../support/service.js';
 import { api, sign, MERCHANT, API_KEY } from './support.js';
 
 const balance = { MerchantID: MERCHANT, signature: sign(MERCHANT) };

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { startPeer, json, gateway, closeRedis, SECRET, MERCHANT, type Peer, type Seen } from './support.js';
-import type { Gateway } from '../../src/gateway/types.js';
+import type { Gateway } from '../../../src/gateway/types.js';
 
 const hmac = (s: string) => createHmac('sha256', SECRET).update(s).digest('hex');
 const ok = { status: 'Success', status_code: '0000', merchant_reference: 'KYA1', message: 'ok' };
