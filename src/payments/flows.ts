@@ -10,7 +10,7 @@
 //     MONEY_RETRY_BUDGET_S, then the order goes to needs_attention for a person.
 import { DelayedError, type Job } from 'bullmq';
 import type { AppContext } from '../app-context.js';
-import { GatewayError, type Gateway, type GatewayResult, type TransactionUpdate, type UserMessage } from '../gateway/types.js';
+import { GatewayError, type Gateway, type GatewayResult, type TransactionUpdate } from '../gateway/types.js';
 import { JobQueue } from '../jobs/queue.js';
 import { parsePhone } from '../lib/phone.js';
 import { maskPhone } from '../log.js';
@@ -319,8 +319,6 @@ export function refundAmount(o: Order): number {
 function budgetStep(step: string): string {
   return step.startsWith('refund') ? 'refund1' : step;
 }
-
-export const GENERIC: UserMessage = { en: 'The service provider could not complete it.', sw: 'Mtoa huduma hakuweza kukamilisha.' };
 
 export type { TransactionUpdate };
 export { GatewayError };

@@ -11,7 +11,6 @@
 //   sms:ref:<gatewayRef>     "<id>|<n>" so delivery reports find their batch
 import type { AppContext } from '../app-context.js';
 
-export type BulkState = 'receiving' | 'queued' | 'done' | 'aborted';
 /** waiting: no gateway rate-limit slot yet; it asks again at retryAt (not counted as an attempt). */
 export type BatchStatus = 'queued' | 'sending' | 'waiting' | 'retrying' | 'sent' | 'failed';
 

@@ -305,4 +305,5 @@ export const ENDPOINTS = {
   } satisfies Endpoint<string>,
 };
 
+/** @public The client's endpoint names (part of its public API). */
 export type EndpointName = keyof typeof ENDPOINTS;

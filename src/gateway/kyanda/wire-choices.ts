@@ -27,6 +27,7 @@ export const AIRTIME_PHONE_FIELDS = ['phone', 'phoneNumber'] as const;
  * B2B `identifier` is the account at the receiving paybill (the one sample happens to hold a
  * phone): sent exactly as given, never rewritten as a phone number.
  */
+/** @public documents the choice (docs/gateways.md, "Wire choices") even where no code branches on it. */
 export const B2B_IDENTIFIER_IS_PHONE = false;
 
 /** Our idempotency key rides here on every money and SMS call; unsigned (not in any documented order). */
@@ -64,6 +65,7 @@ export const UPI = {
 } as const;
 
 /** initiatorCountry: an English country name, as every sample shows ("Kenya", "Germany"). */
+/** @public documents the choice, as above. */
 export const INITIATOR_COUNTRY_STYLE = 'name' as const;
 
 /**

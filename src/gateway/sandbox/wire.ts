@@ -29,11 +29,6 @@ export function present(body: Body, path: string): boolean {
   return v !== undefined && v !== null && v !== '';
 }
 
-/** Missing optional values concatenate as "" (docs/gateways.md, "Signatures"). */
-export function signingString(body: Body, order: readonly string[]): string {
-  return order.map((p) => text(body, p) ?? '').join('');
-}
-
 export function hmacHex(payload: string | Buffer, secret: string): string {
   return createHmac('sha256', secret).update(payload).digest('hex');
 }
