@@ -3,7 +3,7 @@
 import { gsmLength } from './gsm7.js';
 import { msg, optHintMax, type MsgKey } from './messages.js';
 import { optionLine, pagesOf, worstLength } from './render.js';
-import { inLang, type CompiledMenu, type Lang, type Screen } from './types.js';
+import { inLang, type CompiledMenu, type InputScreen, type Lang, type Screen } from './types.js';
 
 function targets(s: Screen): string[] {
   if (s.kind === 'options') return s.options!.map((o) => o.next);
@@ -12,8 +12,8 @@ function targets(s: Screen): string[] {
   return [];
 }
 
-function inputHintMax(menu: CompiledMenu, s: Screen, lang: Lang): number {
-  const def = s.input!;
+function inputHintMax(menu: CompiledMenu, s: InputScreen, lang: Lang): number {
+  const def = s.input;
   const reasons: MsgKey[] = {
     amount: ['amount_format', 'amount_range'],
     phone: ['phone'],

@@ -60,8 +60,8 @@ export function predecessors(screens: Map<string, Screen>): Map<string, Set<stri
   for (const id of screens.keys()) preds.set(id, new Set());
   const add = (to: string, from: string) => preds.get(to)?.add(from);
   for (const s of screens.values()) {
-    for (const o of s.options ?? []) add(o.next, s.id);
-    if (s.next) add(s.next, s.id);
+    if (s.kind === 'options') for (const o of s.options) add(o.next, s.id);
+    if (s.kind === 'input') add(s.next, s.id);
   }
   // Action screens are never pushed: their outcomes go "back" to whatever led to the action.
   let changed = true;
@@ -88,8 +88,8 @@ export function compileMenu(file: MenuFile, opts: { fileName: string; source: st
   const formats: Record<string, VarFormat> = { ...(file.formats ?? {}) };
   const secrets = new Set<string>();
   for (const s of screens.values()) {
+    if (s.kind !== 'input') continue;
     const inp = s.input;
-    if (!inp) continue;
     if (inp.type === 'amount') formats[inp.var] ??= 'money';
     if (inp.type === 'phone') formats[inp.var] ??= 'phone';
     if (inp.type === 'pin' || inp.secret) secrets.add(inp.var);

@@ -81,8 +81,8 @@ export function menuGraph(menu: CompiledMenu, limits: Array<{ limit: number; cha
     }
     nodes.push({
       id: s.id, kind: s.kind, text, start: s.id === menu.start, unreachable: !seen.has(s.id), chars, overLong,
-      ...(s.action ? { action: s.action, params: s.params ?? {} } : {}),
-      ...(s.input ? { input: { var: s.input.var, type: s.input.type } } : {}),
+      ...(s.kind === 'action' ? { action: s.action, params: s.params ?? {} } : {}),
+      ...(s.kind === 'input' ? { input: { var: s.input.var, type: s.input.type } } : {}),
     });
   }
   return { id: menu.id, file: menu.file, serviceCode: menu.serviceCode, version: menu.version, languages: menu.languages, start: menu.start, nodes, edges };

@@ -28,7 +28,7 @@ export function pagesOf(menu: Pick<CompiledMenu, 'formats' | 'keys' | 'messages'
   const key = `${lang}:${limit}`;
   const hit = byKey.get(key);
   if (hit) return hit;
-  const opts = screen.options ?? [];
+  const opts = screen.kind === 'options' ? screen.options : [];
   const header = worstLength(screen.text ? inLang(screen.text, lang) : '', menu) + optHintMax(menu) + 1;
   const lines = opts.map((o, i) => gsmLength(optionLine(i, inLang(o.label, lang))) + 1);
   const more = gsmLength(`${menu.keys.more} ${msg(menu, 'more', lang)}`) + 1;
@@ -54,7 +54,7 @@ function hintText(menu: CompiledMenu, screen: Screen, e: string, lang: Lang): st
   if (!e) return '';
   if (e === 'opt') return msg(menu, 'opt', lang);
   const reason = e.slice(2) as MsgKey;
-  const def: InputDef | undefined = screen.input;
+  const def: InputDef | undefined = screen.kind === 'input' ? screen.input : undefined;
   const custom = def?.error ? inLang(def.error, lang) : undefined;
   // Range messages keep their numbers even when the menu gives its own wording for bad formats.
   const base = reason === 'amount_range' || !custom ? (menu.messages[reason] ? msg(menu, reason, lang) : msg(menu, 'text', lang)) : custom;
@@ -77,7 +77,7 @@ export function renderScreen(menu: CompiledMenu, screen: Screen, ctx: MenuContex
   const title = interpolate(inLang(screen.text!, lang), ctx.v, menu.formats, { phone: formatPhone(ctx.ph) });
   const head = hint ? `${hint}\n${title}` : title;
   if (screen.kind === 'input') return fit(head, '', limit);
-  const opts = screen.options!;
+  const opts = screen.kind === 'options' ? screen.options : [];
   const starts = pagesOf(menu, screen, lang, limit);
   const pg = Math.min(ctx.pg, starts.length - 1);
   const from = starts[pg]!;

@@ -15,18 +15,23 @@ export interface MenuOption {
   lang?: Lang;
 }
 
-export interface Screen {
+interface ScreenBase {
   id: string;
-  kind: 'options' | 'input' | 'end' | 'action';
   /** Title / prompt (options, input) or the END text (end). GSM-7 already. */
   text?: Localized;
-  options?: MenuOption[];
-  input?: InputDef;
-  next?: string;
-  action?: string;
-  params?: Record<string, string>;
-  on?: Record<string, string>;
 }
+
+/** A numbered list; each option names the screen it leads to. */
+export interface OptionsScreen extends ScreenBase { kind: 'options'; options: MenuOption[] }
+/** Free text checked by its validator, then `next`. */
+export interface InputScreen extends ScreenBase { kind: 'input'; input: InputDef; next: string }
+/** Runs a registered action; its outcome picks the next screen through `on`. */
+export interface ActionScreen extends ScreenBase { kind: 'action'; action: string; params?: Record<string, string>; on: Record<string, string> }
+/** The last screen: its text goes out with END. */
+export interface EndScreen extends ScreenBase { kind: 'end' }
+
+/** One screen of a compiled menu: exactly one of the four kinds, each with its own fields. */
+export type Screen = OptionsScreen | InputScreen | ActionScreen | EndScreen;
 
 export type VarFormat = 'money' | 'phone' | 'text';
 

@@ -87,8 +87,8 @@ function markToStore(mode: ReplayMode, mark: string, windowMs: number): string {
 
 /** How the handset should take the answer to this screen (a hint some aggregators forward). */
 function fieldOf(screen: Screen): ReplyField | undefined {
+  if (screen.kind !== 'input') return undefined;
   const def = screen.input;
-  if (!def) return undefined;
   if (def.type === 'pin' || def.secret) return 'secret';
   if (def.type === 'phone') return 'phone';
   if (def.type === 'amount' || def.type === 'digits') return 'number';
@@ -634,7 +634,7 @@ export class UssdEngine {
       const run = actions.find((a) => a.type === 'run');
       if (!run) break;
       const screen = screenOf(menu, snap);
-      actionName = screen.action;
+      actionName = screen.kind === 'action' ? screen.action : undefined;
       const pending = encodeSnapshot(snap);
       const t = markToStore(mode, mark, cfg.USSD_REPEAT_WINDOW_MS);
       const w = await this.write(k, first, {
@@ -736,7 +736,8 @@ export class UssdEngine {
   private async runAction(hop: Hop, screen: Screen, ctx: MenuContext, onLate: (late: ActionResult) => void): Promise<ActionResult> {
     const { req, phone, after, deadlineAt, gate } = hop;
     const menu = hop.menu!;
-    const name = screen.action!;
+    if (screen.kind !== 'action') throw new Error(`screen ${screen.id} is not an action screen`);
+    const name = screen.action;
     const logger = this.app.logger;
     const handler = this.app.actions.get(name);
     if (!handler) {

@@ -83,7 +83,7 @@ export function ussdModule(): ServiceModule {
       // Every other line keeps the redaction.
       const hopLog: Logger = app.logger.child({}, { redact: { paths: [], censor: '' } });
       loadedMenus = menus;
-      menuActions = [...new Set(menus.flatMap((m) => [...m.screens.values()].map((s) => s.action).filter((a): a is string => !!a)))];
+      menuActions = [...new Set(menus.flatMap((m) => [...m.screens.values()].flatMap((s) => (s.kind === 'action' ? [s.action] : []))))];
       // Sessions get their own connection: the store batches its writes per turn of the event
       // loop, so the scripts of many concurrent hops leave in one socket write.
       // Its scripts are not safe to run twice: a command cut off by a dropped connection fails
