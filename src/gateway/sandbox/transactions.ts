@@ -282,7 +282,7 @@ export class SandboxEngine {
   ipnBody(txn: Txn): Record<string, unknown> {
     return {
       category: txn.intent.category satisfies Category,
-      source: txn.intent.source,
+      source: txn.scenario.paidBy ?? txn.intent.source,
       destination: txn.intent.destination,
       MerchantID: this.deps.config.MERCHANT_ID,
       details: txn.details,
@@ -292,6 +292,7 @@ export class SandboxEngine {
       transactionDate: transactionDate(),
       transactionRef: txn.ref,
       Amount: this.amountText(txn),
+      ...(txn.scenario.paidCurrency ? { currency: txn.scenario.paidCurrency } : {}),
       requestMetadata: txn.metadata,
     };
   }
@@ -300,7 +301,7 @@ export class SandboxEngine {
   statusDetails(txn: Txn): Record<string, unknown> {
     return {
       category: txn.intent.category,
-      source: txn.intent.source,
+      source: txn.scenario.paidBy ?? txn.intent.source,
       destination: txn.intent.destination,
       MerchantID: this.deps.config.MERCHANT_ID,
       details: txn.details,
@@ -311,6 +312,7 @@ export class SandboxEngine {
       transactionRef: txn.ref,
       transactionFee: '0', // sandbox assumption: no fees
       amount: this.amountText(txn),
+      ...(txn.scenario.paidCurrency ? { currency: txn.scenario.paidCurrency } : {}),
     };
   }
 
