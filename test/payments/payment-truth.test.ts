@@ -5,6 +5,7 @@
 // - the right amount in another currency, or from another phone: nothing vended, needs_attention;
 // - a signed Success IPN while the gateway still says Pending, then its Failed: nothing vended;
 // - a reversal after the vend (IPN and payment.reversed webhook): needs_attention;
+// - a failure reported after the success (the status lookup now says Failed): needs_attention;
 // - IPNs sent without any signature: the purchase completes on the lookups.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -84,6 +85,21 @@ test('a payment reversed after the vend (IPN and payment.reversed webhook): need
     const r = await s.payments.ipns.recent(50);
     return r.some((x) => x.status === 'reversed') ? true : undefined;
   }, 5000);
+  await assertInvariants(s);
+});
+
+test('a payment the gateway reports failed after it was confirmed and vended: needs_attention, not silently dropped', async () => {
+  await faults(s, { checkoutReversal: { count: 1, afterMs: 1000, status: 'Failed' } });
+  const id = await buyAirtime('+254712700008', '160');
+  assert.equal((await waitState(s, id, ['fulfilled'], 15_000)).state, 'fulfilled');
+  const o = await waitState(s, id, ['needs_attention'], 15_000);
+  assert.match(o.attention!, /the gateway's status now says the payment failed after it was confirmed/);
+  assert.equal(o.attentionFrom, 'fulfilled');
+  assert.equal(o.attentionStep, 'checkout');
+  const h = await s.payments.store.history(id);
+  assert.ok(h.some((e) => e.from === 'fulfilled' && e.to === 'needs_attention' && /status lookup after IPN .*: checkout failed 5000/.test(e.cause)), h.map((e) => e.cause).join(' | '));
+  assert.equal(vendsFor(await ledger(s), id).length, 1, 'vended once, never again');
+  assert.equal((await payouts(id)).length, 0, 'no refund of a payment that failed');
   await assertInvariants(s);
 });
 

@@ -89,6 +89,7 @@ test('bad scenario bodies are refused with 400 and change nothing', async () => 
     { failNext: [{ code: '1105', count: 1 }, { code: 'nope', count: 1 }] },
     { ipnSaysSuccessButFails: { count: -1 } },
     { checkoutReversal: { count: 1, afterMs: 'soon' } },
+    { checkoutReversal: { count: 1, status: 'Lost' } },
     { unsignedIpn: 'yes' },
   ]) {
     const r = await gw.faults(body);

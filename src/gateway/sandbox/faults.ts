@@ -20,8 +20,11 @@ export interface Faults {
   checkoutPaidAs: { payer?: string; currency?: string; count: number } | null;
   /** The next `count` checkouts: a Success IPN while the status lookup says Pending, then Failed. */
   ipnSaysSuccessButFails: { count: number } | null;
-  /** The next `count` checkouts succeed, then are reversed `afterMs` later (payment.reversed). */
-  checkoutReversal: { count: number; afterMs?: number } | null;
+  /**
+   * The next `count` checkouts succeed, then are reversed `afterMs` later (payment.reversed), or
+   * with status "Failed" reported failed after their success (payment.failed).
+   */
+  checkoutReversal: { count: number; afterMs?: number; status?: 'Reversed' | 'Failed' } | null;
   /** IPNs and webhook events go out without a signature header while true. */
   unsignedIpn: boolean;
 }
@@ -143,7 +146,9 @@ export function applyFaults(cur: Faults, body: unknown): { ok: true; faults: Fau
       if (after !== undefined && (typeof after !== 'number' || !Number.isInteger(after) || after < 0 || after > 600_000)) {
         return { ok: false, error: 'checkoutReversal.afterMs must be an integer 0..600000' };
       }
-      next.checkoutReversal = n.value === 0 ? null : { count: n.value, ...(after !== undefined ? { afterMs: after } : {}) };
+      const status = o.value.status;
+      if (status !== undefined && status !== 'Reversed' && status !== 'Failed') return { ok: false, error: 'checkoutReversal.status must be "Reversed" or "Failed"' };
+      next.checkoutReversal = n.value === 0 ? null : { count: n.value, ...(after !== undefined ? { afterMs: after } : {}), ...(status ? { status } : {}) };
     }
   }
   return { ok: true, faults: next };
@@ -171,6 +176,8 @@ export interface CheckoutScenario {
   lyingIpn?: boolean;
   /** Reversed this long after its success. */
   reverseAfterMs?: number;
+  /** What it turns into then: Reversed (default), or Failed (a failure after success). */
+  reverseAs?: 'Reversed' | 'Failed';
 }
 
 export function takeCheckoutScenario(faults: Faults, defaultDelayMs: number): CheckoutScenario {
@@ -190,6 +197,7 @@ export function takeCheckoutScenario(faults: Faults, defaultDelayMs: number): Ch
   }
   if (faults.checkoutReversal) {
     s.reverseAfterMs = faults.checkoutReversal.afterMs ?? defaultDelayMs;
+    if (faults.checkoutReversal.status === 'Failed') s.reverseAs = 'Failed';
     if (--faults.checkoutReversal.count <= 0) faults.checkoutReversal = null;
   }
   return s;

@@ -192,6 +192,11 @@ export class SandboxEngine {
 
   private reverse(txn: Txn): void {
     if (txn.status !== 'Success') return;
+    if (txn.scenario.reverseAs === 'Failed') {
+      // A failure reported after the success (checkoutReversal with status "Failed").
+      this.complete(txn, 'Failed', '5000', 'Payment failed after completion', { reason: 'FAILED_AFTER_SUCCESS' });
+      return;
+    }
     txn.status = 'Reversed';
     txn.status_code = '0000';
     txn.message = MSG_REVERSED;
