@@ -140,6 +140,13 @@ export class Settler {
       // A failed refund: the next attempt goes out under a new reference (the old one is final).
       const n = Number(step.slice(6)) || 1;
       if (await st.once(orderId, `${step}failed`)) {
+        // Every attempt shares refund1's budget (MONEY_RETRY_BUDGET_S): a payout that keeps
+        // failing goes to a person, never retried forever.
+        const budgetS = this.app.config.MONEY_RETRY_BUDGET_S;
+        if (Date.now() - (await st.startClock(orderId, 'refund1')) > budgetS * 1000) {
+          await this.toAttention(orderId, step, `refund still failing after ${budgetS} s (${n} attempts; last ${why})`);
+          return;
+        }
         await st.note(orderId, `${why}; refund${n + 1} scheduled`, { refundAttempt: n + 1 });
         await this.payments.enqueue(orderId, `refund${n + 1}`, Math.min(this.app.config.RECONCILE_AFTER_S * 1000, 5_000 * n));
       }

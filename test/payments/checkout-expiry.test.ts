@@ -1,9 +1,10 @@
 // A checkout that never completes: reconciliation must not leave the order awaiting payment
 // forever. Past the expiry it closes the order, tells the subscriber by SMS, and never sends a
-// late STK push; a payment that still arrives afterwards is refunded, never vended.
+// late STK push; a payment that still arrives afterwards is refunded, never vended. The money
+// invariant (src/payments/invariants.ts) holds after each.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { ledger, seedOrder, start, waitSms, waitState, vendsFor, type Svc } from './support.js';
+import { assertInvariants, ledger, seedOrder, start, waitSms, waitState, vendsFor, type Svc } from './support.js';
 
 let s: Svc;
 // The sandbox's STK push is answered after 2 s: long enough to expire the order first.
@@ -35,6 +36,7 @@ test('a checkout pending too long is expired by reconciliation and the subscribe
   assert.equal(payouts.length, 1, 'refunded by one payout');
   assert.equal(vendsFor(await ledger(s), id).length, 0);
   await waitSms(s, '+254712300001', 'refunded');
+  await assertInvariants(s);
 });
 
 test('an expired checkout the gateway never saw is closed, not sent late', async () => {
@@ -48,6 +50,7 @@ test('an expired checkout the gateway never saw is closed, not sent late', async
   const pushes = (await ledger(s)).filter((e) => e.endpoint === 'checkout' && e.reference?.startsWith(id));
   assert.equal(pushes.length, 0, 'no STK push sent after the expiry');
   assert.deepEqual((await s.payments.store.history(id)).filter((e) => e.from !== e.to).map((e) => e.to), ['created', 'awaiting_payment', 'cancelled']);
+  await assertInvariants(s);
 });
 
 test('an order abandoned before payment was requested is closed and the subscriber told', async () => {
@@ -55,4 +58,5 @@ test('an order abandoned before payment was requested is closed and the subscrib
   assert.equal(await s.payments.reconcileOne(id), 'abandoned');
   assert.equal((await s.payments.store.get(id))?.state, 'cancelled');
   await waitSms(s, '+254712300003', 'was not completed');
+  await assertInvariants(s);
 });

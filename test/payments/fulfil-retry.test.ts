@@ -1,7 +1,8 @@
 // A paid order whose vend the gateway refuses with a retryable answer (rate limited, unreachable,
 // down): the vend is tried again later, not refunded at the first refusal; once the step's
 // retry budget (MONEY_RETRY_BUDGET_S) is spent the order goes to needs_attention, where an
-// operator retries it or closes it with a reason.
+// operator retries it or closes it with a reason. A refund whose payout keeps failing has the
+// same budget: it ends in needs_attention, never retried forever.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertInvariants, faults, ledger, seedOrder, start, vendsFor, waitSms, waitState, type Svc } from './support.js';
@@ -79,5 +80,47 @@ test('an operator closes a needs_attention order with a reason, kept in its hist
   const h = await s.payments.store.history(id);
   assert.match(h.at(-1)!.cause, /closed by operator \(API\): refunded by hand, ticket 4411/);
   assert.equal(vendsFor(await ledger(s), id).length, 0);
+  await assertInvariants(s);
+});
+
+const refunding = (tag: string, phone: string) => seedOrder(s, tag, phone, 13_000, ['awaiting_payment', 'paid', 'fulfilling', 'refunding']);
+const payoutsFor = async (id: string) => (await ledger(s)).filter((e) => e.endpoint === 'mobile-payout' && e.reference?.startsWith(`${id}-refund`));
+
+test('a refund whose payout is refused (429) past the retry budget: needs_attention, nothing paid out', async () => {
+  const id = await refunding('refund-429-always', '+254712400004');
+  await faults(s, { failNext: { code: '429', count: 100_000, path: 'mobile-payout' } });
+  try {
+    await s.payments.enqueue(id, 'refund1');
+    const parked = await waitState(s, id, ['needs_attention'], 15_000);
+    assert.match(parked.attention!, /^refund1 unresolved after 2 s/);
+    assert.equal(parked.attentionStep, 'refund1');
+    assert.equal(parked.attentionFrom, 'refunding');
+    assert.equal((await payoutsFor(id)).length, 0);
+  } finally {
+    await faults(s, { failNext: null });
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal((await s.payments.store.get(id))?.state, 'needs_attention', 'stays parked for a person');
+  await assertInvariants(s);
+});
+
+test('a refund whose payout keeps failing outright (1107, each attempt under a new reference) stops at the budget: needs_attention', async () => {
+  const id = await refunding('refund-1107-always', '+254712400005');
+  await faults(s, { failNext: { code: '1107', count: 100_000, path: 'mobile-payout' } });
+  try {
+    await s.payments.enqueue(id, 'refund1');
+    const parked = await waitState(s, id, ['needs_attention'], 15_000);
+    assert.match(parked.attention!, /^refund still failing after 2 s \(\d+ attempts; last payout reply: refund\d+ failed 1107/);
+    assert.match(parked.attentionStep!, /^refund\d+$/);
+    assert.equal(parked.attentionFrom, 'refunding');
+    const attempts = parked.refundAttempt ?? 1;
+    await new Promise((r) => setTimeout(r, 2500));
+    const later = await s.payments.store.get(id);
+    assert.equal(later?.state, 'needs_attention');
+    assert.equal(later?.refundAttempt ?? 1, attempts, 'no further refund attempt once parked');
+  } finally {
+    await faults(s, { failNext: null });
+  }
+  assert.equal((await payoutsFor(id)).length, 0);
   await assertInvariants(s);
 });

@@ -1,10 +1,11 @@
 // The gateway misbehaving: slower than the USSD deadline, down (1105) then back, IPNs lost
-// (reconciliation). After each scenario the invariants hold.
+// (reconciliation), a vend whose request timed out and whose lookup says "not found" (held,
+// never sent again). After each scenario the invariants hold.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { orderIdFor } from '../../src/payments/ids.js';
 import { PAID_CAUSE } from '../../src/payments/invariants.js';
-import { startSandbox, startWithSandbox, Phone, waitFor, ledger, orderOf, payAtGateway, waitState, waitSms, assertInvariants, vendsFor, faults } from './support.js';
+import { start, seedOrder, startSandbox, startWithSandbox, Phone, waitFor, ledger, orderOf, payAtGateway, waitState, waitSms, assertInvariants, vendsFor, faults, type Svc } from './support.js';
 
 const sb = await startSandbox();
 const s = await startWithSandbox(sb, { USSD_DEADLINE_MS: '1000' });
@@ -179,4 +180,44 @@ test('a payment confirmed after the order was closed as failed is refunded, neve
   const h = await st.history(id);
   assert.deepEqual(h.filter((e) => e.from !== e.to).map((e) => e.to), ['created', 'awaiting_payment', 'failed', 'paid', 'refunding', 'refunded']);
   await assertInvariants(s);
+});
+
+test('a vend timed out before any answer, then "not found" (7001) by the lookup: held, never sent again; needs_attention at the budget; found later, fulfilled with one vend', async () => {
+  // Its own gateway, whose IPNs reach nobody (registration refused): only lookups can tell.
+  const sb2 = await startSandbox();
+  const gw2 = { gw: sb2.url } as Svc;
+  await faults(gw2, { failNext: { code: '6002', count: 1, path: 'callback-url' } });
+  const s2 = { ...(await start({
+    GATEWAY_URL: sb2.url, GATEWAY_TIMEOUT_MS: '300', GATEWAY_LOOKUP_TIMEOUT_MS: '3000', MONEY_RETRY_BUDGET_S: '3', PAYMENTS_MAX_WAIT_MS: '300',
+  })), gw: sb2.url };
+  try {
+    // The service's registration has met the refusal (the rule is used up).
+    await waitFor(async () => ((await (await fetch(`${sb2.url}/sandbox/_faults`)).json()) as { failNext: unknown[] }).failNext.length === 0 || undefined, 5000);
+    const id = await seedOrder(s2, 'vend-timeout', '+254712200099', 11_000, ['awaiting_payment', 'paid']);
+    // Every answer comes after the vend's 300 ms timeout; every lookup by our reference says 7001.
+    await faults(s2, { latencyMs: 800, failNext: { code: '7001', count: 100_000, path: 'verify' } });
+    await s2.payments.enqueue(id, 'fulfil');
+    const parked = await waitState(s2, id, ['needs_attention'], 15_000);
+    assert.equal(parked.attentionStep, 'fulfil');
+    assert.equal(parked.attentionFrom, 'fulfilling');
+    assert.match(parked.attention!, /^fulfil unresolved after 3 s: fulfilment outcome unknown/);
+    const vends = vendsFor(await ledger(s2), id);
+    assert.equal(vends.length, 1, 'the gateway received it once; "not found" never made us send it again');
+    assert.equal(vends[0]!.reference, `${id}-fulfil`);
+    const h = await s2.payments.store.history(id);
+    assert.ok(h.some((e) => /^fulfil: outcome unknown \(TIMEOUT\); will look it up/.test(e.cause)), 'the request timed out unanswered');
+    const held = h.filter((e) => /^fulfil: outcome unknown \(the gateway has no record under our reference\); held, not sent again/.test(e.cause));
+    assert.ok(held.length >= 1, h.map((e) => e.cause).join(' | '));
+    // The gateway answers truly again: an operator's retry looks it up, finds it done, sends nothing.
+    await faults(s2, { latencyMs: 0, failNext: null });
+    const r = await fetch(`${s2.url}/api/orders/${id}/retry`, { method: 'POST', body: '{}', headers: { authorization: 'Bearer test-api-token-0123456789', 'content-type': 'application/json' } });
+    assert.equal(r.status, 200);
+    assert.equal((await waitState(s2, id, ['fulfilled'], 10_000)).state, 'fulfilled');
+    assert.equal(vendsFor(await ledger(s2), id).length, 1, 'still one vend');
+    assert.ok((await s2.payments.store.history(id)).some((e) => /^fulfil: found by the gateway's status lookup \(succeeded\)/.test(e.cause)));
+    await assertInvariants(s2);
+  } finally {
+    await s2.svc.close();
+    await sb2.close();
+  }
 });

@@ -2,8 +2,10 @@
 // is fulfilled (issue "money safety", items 2 and 3; gateway fidelity, item 12):
 // - paid less: nothing vended, needs_attention with the reason, what was paid refunded, SMS;
 // - paid more: nothing vended, needs_attention;
+// - the right amount in another currency, or from another phone: nothing vended, needs_attention;
 // - a signed Success IPN while the gateway still says Pending, then its Failed: nothing vended;
 // - a reversal after the vend (IPN and payment.reversed webhook): needs_attention;
+// - a failure reported after the success (the status lookup now says Failed): needs_attention;
 // - IPNs sent without any signature: the purchase completes on the lookups.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -86,6 +88,21 @@ test('a payment reversed after the vend (IPN and payment.reversed webhook): need
   await assertInvariants(s);
 });
 
+test('a payment the gateway reports failed after it was confirmed and vended: needs_attention, not silently dropped', async () => {
+  await faults(s, { checkoutReversal: { count: 1, afterMs: 1000, status: 'Failed' } });
+  const id = await buyAirtime('+254712700008', '160');
+  assert.equal((await waitState(s, id, ['fulfilled'], 15_000)).state, 'fulfilled');
+  const o = await waitState(s, id, ['needs_attention'], 15_000);
+  assert.match(o.attention!, /the gateway's status now says the payment failed after it was confirmed/);
+  assert.equal(o.attentionFrom, 'fulfilled');
+  assert.equal(o.attentionStep, 'checkout');
+  const h = await s.payments.store.history(id);
+  assert.ok(h.some((e) => e.from === 'fulfilled' && e.to === 'needs_attention' && /status lookup after IPN .*: checkout failed 5000/.test(e.cause)), h.map((e) => e.cause).join(' | '));
+  assert.equal(vendsFor(await ledger(s), id).length, 1, 'vended once, never again');
+  assert.equal((await payouts(id)).length, 0, 'no refund of a payment that failed');
+  await assertInvariants(s);
+});
+
 test('IPNs without any signature (as the documentation shows them): the purchase completes on the lookups', async () => {
   await faults(s, { unsignedIpn: true });
   try {
@@ -96,5 +113,35 @@ test('IPNs without any signature (as the documentation shows them): the purchase
   } finally {
     await faults(s, { unsignedIpn: false });
   }
+  await assertInvariants(s);
+});
+
+test('a payment confirmed for the right amount but in another currency is never fulfilled: needs_attention with the reason', async () => {
+  await faults(s, { checkoutPaidAs: { currency: 'UGX', count: 1 } });
+  const id = await buyAirtime('+254712700006', '140');
+  const o = await waitState(s, id, ['needs_attention'], 15_000);
+  assert.equal(o.reasonCode, 'CURRENCY');
+  assert.match(o.attention!, /payment does not match the order: paid in UGX, the order is in KES/);
+  const h = await s.payments.store.history(id);
+  assert.ok(h.some((e) => e.to === 'needs_attention' && /^payment confirmed by the gateway's status lookup .*does not match the order: paid in UGX/.test(e.cause)), h.map((e) => e.cause).join(' | '));
+  assert.equal(h.filter((e) => e.to === 'paid').length, 0, 'never counted as paid for the order');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(vendsFor(await ledger(s), id).length, 0, 'nothing vended');
+  assert.equal((await payouts(id)).length, 0, 'waits for a person');
+  await assertInvariants(s);
+});
+
+test('a payment confirmed for the right amount from another phone is never fulfilled: needs_attention with the reason', async () => {
+  await faults(s, { checkoutPaidAs: { payer: '254799000111', count: 1 } });
+  const id = await buyAirtime('+254712700007', '150');
+  const o = await waitState(s, id, ['needs_attention'], 15_000);
+  assert.equal(o.reasonCode, 'PAYER');
+  assert.match(o.attention!, /payment does not match the order: paid from another phone than the one that ordered/);
+  assert.equal(o.paidMinor, 15_000, 'the right amount was paid');
+  const h = await s.payments.store.history(id);
+  assert.equal(h.filter((e) => e.to === 'paid').length, 0, 'never counted as paid for the order');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(vendsFor(await ledger(s), id).length, 0, 'nothing vended');
+  assert.equal((await payouts(id)).length, 0, 'waits for a person');
   await assertInvariants(s);
 });

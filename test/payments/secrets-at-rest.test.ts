@@ -1,9 +1,11 @@
 // Agent PINs and OTP codes typed in a session never sit in plain text in Redis for the
 // session's life: the record keeps a mark of the cumulative text (never the text, which carries
 // every PIN), and a PIN or code is dropped from the session as soon as its action has checked it.
+// That holds for the SMS codes typed in the agent activation and PIN reset flows too: after the
+// session, the code is nowhere in Redis in plain text.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, Phone, type Svc } from './support.js';
+import { start, Phone, smsLog, waitSms, type Svc } from './support.js';
 
 let s: Svc;
 before(async () => { s = await start(); });
@@ -46,4 +48,65 @@ test('a PIN change leaves none of the three PINs in Redis after END', async () =
   const end = await phone.walk('6', '2', '5', '1234', '7391', '7391');
   assert.match(end, /^END Your agent PIN has been changed/);
   assert.doesNotMatch(await record(phone.sessionId), /1234|7391/);
+});
+
+/** Every value under the service's Redis prefix, as text (strings, hashes, lists, sets, zsets). */
+async function everything(): Promise<string> {
+  const r = s.svc.app.redis;
+  const out: string[] = [];
+  for (const k of await r.keys(`${s.svc.app.config.REDIS_PREFIX}*`)) {
+    const type = await r.type(k);
+    if (type === 'string') out.push((await r.get(k)) ?? '');
+    else if (type === 'hash') out.push(JSON.stringify(await r.hgetall(k)));
+    else if (type === 'list') out.push(JSON.stringify(await r.lrange(k, 0, -1)));
+    else if (type === 'set') out.push(JSON.stringify(await r.smembers(k)));
+    else if (type === 'zset') out.push(JSON.stringify(await r.zrange(k, '0', '-1')));
+    else if (type === 'stream') out.push(JSON.stringify(await r.xrange(k, '-', '+')));
+  }
+  return out.join('\n');
+}
+
+/** The newest verification code SMS to `msisdn` sent after `since`. */
+async function codeFor(msisdn: string, since: number): Promise<string> {
+  await waitSms(s, msisdn, /verification code is \d+/);
+  const last = (await smsLog(s)).filter((m) => m.recipients.includes(msisdn) && Date.parse(m.at) >= since && /verification code/.test(m.message)).at(-1)!;
+  return /code is (\d+)/.exec(last.message)![1]!;
+}
+
+const digitsRun = (code: string) => new RegExp(`(^|\\D)${code}(\\D|$)`);
+
+test('the SMS code typed to activate an agent account is not in Redis once the session ends', async () => {
+  await s.agents.add('+254722800003');
+  const phone = new Phone(s.url, '+254722800003');
+  await phone.dial();
+  const t = Date.now() - 5;
+  assert.match(await phone.walk('6', '2', '4'), /^CON Enter the code we sent by SMS/);
+  const code = await codeFor('+254722800003', t);
+  assert.match(await phone.send(code), /^CON Choose a 4-digit agent PIN/);
+  await phone.send('5824');
+  assert.match(await phone.send('5824'), /^END Your agent account is active/);
+  assert.doesNotMatch(await record(phone.sessionId), digitsRun(code), 'not in the session record');
+  assert.doesNotMatch(await record(phone.sessionId), /5824/);
+  assert.doesNotMatch(await everything(), digitsRun(code), 'nowhere in Redis in plain text');
+});
+
+test('PIN reset by SMS code: neither the wrong code nor the right one is in Redis once the session ends', async () => {
+  await s.agents.add('+254722800004');
+  await s.agents.setPin('+254722800004', '1470');
+  const phone = new Phone(s.url, '+254722800004');
+  await phone.dial();
+  const t = Date.now() - 5;
+  assert.match(await phone.walk('6', '2', '6'), /^CON Enter the code we sent by SMS/);
+  const code = await codeFor('+254722800004', t);
+  const wrong = code === '918273' ? '918274' : '918273';
+  await phone.walk(wrong, '3692');
+  assert.match(await phone.send('3692'), /^CON Wrong code, \d+ tries left/);
+  assert.doesNotMatch(await record(phone.sessionId), /918273|918274/, 'the wrong code is not kept');
+  assert.match(await phone.send(code), /^END Your agent PIN has been reset/);
+  const rec = await record(phone.sessionId);
+  assert.doesNotMatch(rec, digitsRun(code));
+  assert.doesNotMatch(rec, /3692|1470/);
+  const all = await everything();
+  assert.doesNotMatch(all, digitsRun(code), 'nowhere in Redis in plain text');
+  assert.doesNotMatch(all, digitsRun(wrong));
 });

@@ -69,5 +69,7 @@ export function toTransactionUpdate(rec: unknown, raw: unknown, fallbackRef?: st
   const category = str(r.category); if (category !== undefined) update.category = category;
   const source = str(r.source); if (source !== undefined) update.source = source;
   const destination = str(r.destination); if (destination !== undefined) update.destination = destination;
+  // The documents show no currency (KES is implied); a record that names one is compared with the order.
+  const currency = str(r.currency ?? r.Currency); if (currency !== undefined) update.currency = currency;
   return update;
 }

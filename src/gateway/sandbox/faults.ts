@@ -16,16 +16,21 @@ export interface Faults {
   down: boolean;
   /** The next `count` checkouts complete with `amount` (KES, as the wire carries it) paid. */
   checkoutPaid: { amount: string; count: number } | null;
+  /** The next `count` checkouts complete paid from another phone and/or in another currency. */
+  checkoutPaidAs: { payer?: string; currency?: string; count: number } | null;
   /** The next `count` checkouts: a Success IPN while the status lookup says Pending, then Failed. */
   ipnSaysSuccessButFails: { count: number } | null;
-  /** The next `count` checkouts succeed, then are reversed `afterMs` later (payment.reversed). */
-  checkoutReversal: { count: number; afterMs?: number } | null;
+  /**
+   * The next `count` checkouts succeed, then are reversed `afterMs` later (payment.reversed), or
+   * with status "Failed" reported failed after their success (payment.failed).
+   */
+  checkoutReversal: { count: number; afterMs?: number; status?: 'Reversed' | 'Failed' } | null;
   /** IPNs and webhook events go out without a signature header while true. */
   unsignedIpn: boolean;
 }
 
 export function noFaults(): Faults {
-  return { latencyMs: 0, failNext: [], down: false, checkoutPaid: null, ipnSaysSuccessButFails: null, checkoutReversal: null, unsignedIpn: false };
+  return { latencyMs: 0, failNext: [], down: false, checkoutPaid: null, checkoutPaidAs: null, ipnSaysSuccessButFails: null, checkoutReversal: null, unsignedIpn: false };
 }
 
 /** A failNext code is a platform error code ("1105") or an HTTP error status ("429", "500"). */
@@ -106,6 +111,20 @@ export function applyFaults(cur: Faults, body: unknown): { ok: true; faults: Fau
       next.checkoutPaid = n.value === 0 ? null : { amount, count: n.value };
     }
   }
+  if ('checkoutPaidAs' in b) {
+    if (b.checkoutPaidAs === null) next.checkoutPaidAs = null;
+    else {
+      const o = object(b.checkoutPaidAs, 'checkoutPaidAs');
+      if (!o.ok) return o;
+      const { payer, currency } = o.value;
+      if (payer !== undefined && (typeof payer !== 'string' || !/^\+?\d{9,15}$/.test(payer))) return { ok: false, error: 'checkoutPaidAs.payer must be a phone number' };
+      if (currency !== undefined && (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency))) return { ok: false, error: 'checkoutPaidAs.currency must be an ISO 4217 code such as UGX' };
+      if (payer === undefined && currency === undefined) return { ok: false, error: 'checkoutPaidAs needs payer or currency' };
+      const n = count(o.value.count, 'checkoutPaidAs');
+      if (!n.ok) return n;
+      next.checkoutPaidAs = n.value === 0 ? null : { ...(payer !== undefined ? { payer } : {}), ...(currency !== undefined ? { currency } : {}), count: n.value };
+    }
+  }
   if ('ipnSaysSuccessButFails' in b) {
     if (b.ipnSaysSuccessButFails === null) next.ipnSaysSuccessButFails = null;
     else {
@@ -127,7 +146,9 @@ export function applyFaults(cur: Faults, body: unknown): { ok: true; faults: Fau
       if (after !== undefined && (typeof after !== 'number' || !Number.isInteger(after) || after < 0 || after > 600_000)) {
         return { ok: false, error: 'checkoutReversal.afterMs must be an integer 0..600000' };
       }
-      next.checkoutReversal = n.value === 0 ? null : { count: n.value, ...(after !== undefined ? { afterMs: after } : {}) };
+      const status = o.value.status;
+      if (status !== undefined && status !== 'Reversed' && status !== 'Failed') return { ok: false, error: 'checkoutReversal.status must be "Reversed" or "Failed"' };
+      next.checkoutReversal = n.value === 0 ? null : { count: n.value, ...(after !== undefined ? { afterMs: after } : {}), ...(status ? { status } : {}) };
     }
   }
   return { ok: true, faults: next };
@@ -147,10 +168,16 @@ export function takeFailure(faults: Faults, path: string): string | null {
 export interface CheckoutScenario {
   /** KES actually paid, when not the amount asked. */
   paidAmount?: string;
+  /** Who paid (the record's `source`), when not the phone asked. */
+  paidBy?: string;
+  /** The record's `currency`, when a checkoutPaidAs fault sets one (otherwise none is shown). */
+  paidCurrency?: string;
   /** A Success IPN first while the status says Pending; then Failed. */
   lyingIpn?: boolean;
   /** Reversed this long after its success. */
   reverseAfterMs?: number;
+  /** What it turns into then: Reversed (default), or Failed (a failure after success). */
+  reverseAs?: 'Reversed' | 'Failed';
 }
 
 export function takeCheckoutScenario(faults: Faults, defaultDelayMs: number): CheckoutScenario {
@@ -159,12 +186,18 @@ export function takeCheckoutScenario(faults: Faults, defaultDelayMs: number): Ch
     s.paidAmount = faults.checkoutPaid.amount;
     if (--faults.checkoutPaid.count <= 0) faults.checkoutPaid = null;
   }
+  if (faults.checkoutPaidAs) {
+    if (faults.checkoutPaidAs.payer !== undefined) s.paidBy = faults.checkoutPaidAs.payer;
+    if (faults.checkoutPaidAs.currency !== undefined) s.paidCurrency = faults.checkoutPaidAs.currency;
+    if (--faults.checkoutPaidAs.count <= 0) faults.checkoutPaidAs = null;
+  }
   if (faults.ipnSaysSuccessButFails) {
     s.lyingIpn = true;
     if (--faults.ipnSaysSuccessButFails.count <= 0) faults.ipnSaysSuccessButFails = null;
   }
   if (faults.checkoutReversal) {
     s.reverseAfterMs = faults.checkoutReversal.afterMs ?? defaultDelayMs;
+    if (faults.checkoutReversal.status === 'Failed') s.reverseAs = 'Failed';
     if (--faults.checkoutReversal.count <= 0) faults.checkoutReversal = null;
   }
   return s;

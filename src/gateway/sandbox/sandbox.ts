@@ -160,7 +160,10 @@ export function createKyandaSandbox(opts: KyandaSandboxOptions): KyandaSandbox {
     if (body.offline_mode === true && spec.category) {
       const txn = engine.enqueue(spec.name, body, placeholder(spec, body));
       answer(ctx, 200, accepted(txn));
-      ctx.res.once('close', () => offline.add(txn));
+      // Tried once the answer is out; a caller that hung up before it (a timeout) does not
+      // stop the gateway from processing what it took ('close' has then already fired).
+      if (ctx.res.destroyed || ctx.req.socket.destroyed) offline.add(txn);
+      else ctx.res.once('close', () => offline.add(txn));
       return { code: '1100', ref: txn.ref };
     }
     if (faults.down) return { code: fail(ctx, '1105') };

@@ -192,6 +192,11 @@ export class SandboxEngine {
 
   private reverse(txn: Txn): void {
     if (txn.status !== 'Success') return;
+    if (txn.scenario.reverseAs === 'Failed') {
+      // A failure reported after the success (checkoutReversal with status "Failed").
+      this.complete(txn, 'Failed', '5000', 'Payment failed after completion', { reason: 'FAILED_AFTER_SUCCESS' });
+      return;
+    }
     txn.status = 'Reversed';
     txn.status_code = '0000';
     txn.message = MSG_REVERSED;
@@ -282,7 +287,7 @@ export class SandboxEngine {
   ipnBody(txn: Txn): Record<string, unknown> {
     return {
       category: txn.intent.category satisfies Category,
-      source: txn.intent.source,
+      source: txn.scenario.paidBy ?? txn.intent.source,
       destination: txn.intent.destination,
       MerchantID: this.deps.config.MERCHANT_ID,
       details: txn.details,
@@ -292,6 +297,7 @@ export class SandboxEngine {
       transactionDate: transactionDate(),
       transactionRef: txn.ref,
       Amount: this.amountText(txn),
+      ...(txn.scenario.paidCurrency ? { currency: txn.scenario.paidCurrency } : {}),
       requestMetadata: txn.metadata,
     };
   }
@@ -300,7 +306,7 @@ export class SandboxEngine {
   statusDetails(txn: Txn): Record<string, unknown> {
     return {
       category: txn.intent.category,
-      source: txn.intent.source,
+      source: txn.scenario.paidBy ?? txn.intent.source,
       destination: txn.intent.destination,
       MerchantID: this.deps.config.MERCHANT_ID,
       details: txn.details,
@@ -311,6 +317,7 @@ export class SandboxEngine {
       transactionRef: txn.ref,
       transactionFee: '0', // sandbox assumption: no fees
       amount: this.amountText(txn),
+      ...(txn.scenario.paidCurrency ? { currency: txn.scenario.paidCurrency } : {}),
     };
   }
 

@@ -83,9 +83,13 @@ test('bad scenario bodies are refused with 400 and change nothing', async () => 
     { checkoutPaid: { amount: -5, count: 1 } },
     { checkoutPaid: { amount: 50, count: 1.5 } },
     { checkoutPaid: 'x' },
+    { checkoutPaidAs: { count: 1 } },
+    { checkoutPaidAs: { currency: 'shillings', count: 1 } },
+    { checkoutPaidAs: { payer: 'someone', count: 1 } },
     { failNext: [{ code: '1105', count: 1 }, { code: 'nope', count: 1 }] },
     { ipnSaysSuccessButFails: { count: -1 } },
     { checkoutReversal: { count: 1, afterMs: 'soon' } },
+    { checkoutReversal: { count: 1, status: 'Lost' } },
     { unsignedIpn: 'yes' },
   ]) {
     const r = await gw.faults(body);
@@ -93,5 +97,5 @@ test('bad scenario bodies are refused with 400 and change nothing', async () => 
     assert.match(String(r.body.error), /\S/);
   }
   const f = (await gw.get('/_faults')).body;
-  assert.deepEqual([f.checkoutPaid, f.failNext, f.ipnSaysSuccessButFails, f.checkoutReversal, f.unsignedIpn], [null, [], null, null, false]);
+  assert.deepEqual([f.checkoutPaid, f.checkoutPaidAs, f.failNext, f.ipnSaysSuccessButFails, f.checkoutReversal, f.unsignedIpn], [null, null, [], null, null, false]);
 });
