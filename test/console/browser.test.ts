@@ -258,6 +258,34 @@ test('campaigns: a CSV with {name} previewed (first messages, parts, cost), then
   assert.ok(sms.some((m) => m.message === 'Habari Baraka, karibu Kemru Pay!'));
 });
 
+test('campaigns: scheduled from the page for a few seconds ahead, nothing goes out before, then it is sent', async () => {
+  const csv = join(OUTPUT, 'campaign-later.csv');
+  writeFileSync(csv, 'phone\n0712777411\n');
+  const text = `Later ${Date.now()}`;
+  await page.goto(`${svc.url}/console/#campaigns`);
+  await page.getByTestId('campaign-message').fill(text);
+  await page.getByTestId('campaign-upload').setInputFiles(csv);
+  // The browser's own local time, 6 s ahead, as a datetime-local input takes it.
+  // (A string, not a function: tsx's helpers would not exist in the page.)
+  const at = await page.evaluate<string>(`(() => {
+    const d = new Date(Date.now() + 6000);
+    const two = (n) => String(n).padStart(2, '0');
+    return d.getFullYear() + '-' + two(d.getMonth() + 1) + '-' + two(d.getDate()) + 'T' + two(d.getHours()) + ':' + two(d.getMinutes()) + ':' + two(d.getSeconds());
+  })()`);
+  await page.getByTestId('campaign-at').fill(at);
+  await page.getByTestId('campaign-preview').click();
+  await page.getByTestId('campaign-summary').waitFor();
+  await page.getByTestId('campaign-send').click();
+  await page.waitForFunction(() => /scheduled for .*: 1 recipient/.test(document.querySelector('[data-testid="campaign-result"]')?.textContent ?? ''));
+  const sent = async () => ((await (await fetch(`${svc.url}/sandbox/_sms`)).json()) as Array<{ message: string }>).some((m) => m.message === text);
+  assert.equal(await sent(), false, 'nothing sent before its time');
+  const deadline = Date.now() + 30_000;
+  while (!(await sent())) {
+    if (Date.now() > deadline) throw new Error('the scheduled campaign was never sent');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+});
+
 test('agents: add, block with a reason, unblock', async () => {
   await page.goto(`${svc.url}/console/#agents`);
   await page.getByTestId('agent-phone').fill('0722777501');
