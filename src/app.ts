@@ -6,7 +6,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Config } from './config.js';
 import { createLogger, flushLogger, type Logger } from './log.js';
-import { createQueueRedis, createRedis, isRedisUnavailable, waitReady, type Redis } from './redis.js';
+import { closeRedis, createQueueRedis, createRedis, isRedisUnavailable, waitReady, type Redis } from './redis.js';
 import { ActionRegistry } from './ussd/actions.js';
 import { Metrics } from './http/metrics.js';
 import type { AppContext, ServiceModule } from './app-context.js';
@@ -166,8 +166,8 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
       }
     }
     for (const g of app.gateways.all) await g.close().catch(() => undefined);
-    await Promise.all(queueConns.map((c) => c.quit().catch(() => c.disconnect())));
-    await redis.quit().catch(() => redis.disconnect());
+    await Promise.all(queueConns.map(closeRedis));
+    await closeRedis(redis);
     flushLogger(logger);
   }
 

@@ -19,7 +19,7 @@ function onReadonly(resend: 1 | 2) {
   return (err: Error) => (/READONLY/.test(err.message) ? resend : false);
 }
 
-function build(t: RedisTopology, opts: RedisOptions): Redis {
+function build(t: RedisTopology, opts: RedisOptions, detectFailover = true): Redis {
   if (t.kind === 'single') return new Redis(t.url, opts);
   if (t.kind === 'sentinel') {
     return new Redis({
@@ -30,7 +30,10 @@ function build(t: RedisTopology, opts: RedisOptions): Redis {
       ...(t.db !== undefined ? { db: t.db } : {}),
       ...(t.tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),
       // Told of a switch-master by the sentinels, not only when the old master stops answering.
-      failoverDetector: true,
+      // Its sentinel connections close only on disconnect() (closeRedis does both). BullMQ's
+      // connections go without: BullMQ duplicates and closes them itself, and the sentinels
+      // drop every client of a demoted master anyway.
+      failoverDetector: detectFailover,
       sentinelRetryStrategy: (times) => Math.min(times * 200, 2000),
     });
   }
@@ -76,7 +79,13 @@ export function createQueueRedis(url: string, commandTimeoutMs?: number): Redis 
     enableOfflineQueue: true,
     reconnectOnError: onReadonly(2),
     ...(commandTimeoutMs ? { commandTimeout: commandTimeoutMs } : {}),
-  });
+  }, false);
+}
+
+/** QUIT (pending replies first), then disconnect: a Sentinel client's own sentinel connections close only then. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  await redis.quit().catch(() => undefined);
+  redis.disconnect();
 }
 
 /** True for a client made from a redis-cluster:// URL. */
@@ -90,7 +99,7 @@ export function isRedisUnavailable(err: unknown): boolean {
   if (!e?.message) return false;
   return e.name === 'MaxRetriesPerRequestError' || e.name === 'ClusterAllFailedError'
     || /^(Command timed out|Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Reached the max retries|Cluster isn't ready|Failed to refresh slots cache|Too many Cluster redirections)/.test(e.message)
-    || /LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|All sentinels are unreachable/.test(e.message);
+    || /LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|NOREPLICAS|All sentinels are unreachable/.test(e.message);
 }
 
 /** Resolves once the client is ready (or rejects after timeoutMs). */

@@ -159,7 +159,14 @@ export async function startSentinel({ masterName = 'mymaster', downAfterMs = 100
   try {
     const masterPort = await freePort();
     const replicaPort = await freePort();
-    procs.push(startProcess(['--port', String(masterPort), ...PERSISTENCE_OFF], dir));
+    // The master writes only while a replica follows it: once a failover promotes the replica,
+    // the old master refuses writes (NOREPLICAS) at once instead of accepting, until the
+    // sentinels demote it, writes that its resync would then throw away (docs/operations.md,
+    // "Sentinel"). With a single replica the promoted one must not carry the setting, or it
+    // would refuse writes until the old master has resynced from it; with two replicas every
+    // node carries it.
+    const guard = ['--min-replicas-to-write', '1', '--min-replicas-max-lag', '2'];
+    procs.push(startProcess(['--port', String(masterPort), ...guard, ...PERSISTENCE_OFF], dir));
     await waitPing(masterPort);
     procs.push(startProcess(['--port', String(replicaPort), '--replicaof', '127.0.0.1', String(masterPort), ...PERSISTENCE_OFF], dir));
     await waitPing(replicaPort);
