@@ -41,7 +41,8 @@ export async function startPair(redisUrl: string, env: Record<string, string> = 
   const shared = { ...PAIR_ENV, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, GATEWAY_URL: sandbox.url, ...env };
   const a = await start(shared);
   const b = await start(shared);
-  // The gateway keeps one IPN URL per merchant: instance a's (either could take them).
+  // The gateway keeps one IPN URL per merchant: instance a's (either could take them; a
+  // deployment gives both the balancer's PUBLIC_URL).
   const reg = await a.svc.app.gateway.registerCallback(`${a.url}/callbacks/kyanda`);
   assert.equal(reg.kind, 'succeeded');
   const keys = sessionKeyBuilder(prefix, isClusterUrl(redisUrl));
