@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { post } from '../ussd/helpers.js';
-import { ledger, waitState, type Svc } from '../payments/support.js';
+import { ledger, waitSms, waitState, type Svc } from '../payments/support.js';
 import { checkInvariants } from '../../src/payments/invariants.js';
 import type { OrderStore } from '../../src/payments/order-store.js';
 
@@ -12,8 +12,13 @@ export interface HopRecord { url: string; sessionId: string; text: string; statu
 
 export interface Traffic {
   hops: HopRecord[];
-  /** Sessions whose confirming hop promised a payment prompt or an SMS: each must have an order. */
-  promised: string[];
+  /**
+   * Sessions whose confirming hop made a promise, each with its phone: `prompt` (an M-PESA
+   * prompt follows: the order must complete) or `sms` ("we are processing your request, you will
+   * receive an SMS": the hop committed but could not finish, e.g. Redis failing over; the order
+   * must settle one way or the other and the phone get its SMS).
+   */
+  promised: Array<{ sid: string; phone: string; kind: 'prompt' | 'sms' }>;
   stop(): Promise<void>;
 }
 
@@ -26,7 +31,7 @@ const PROMISE = /^END (You will receive an M-PESA prompt|We are processing your 
  */
 export function startTraffic(urls: () => string[], subscribers = 6, pauseMs = 30): Traffic {
   const hops: HopRecord[] = [];
-  const promised: string[] = [];
+  const promised: Traffic['promised'] = [];
   let running = true;
   let turn = 0;
   async function subscriber(i: number): Promise<void> {
@@ -48,7 +53,7 @@ export function startTraffic(urls: () => string[], subscribers = 6, pauseMs = 30
           rec = { url, sessionId: sid, text, status: 0, body: '', at: t0, ms: Date.now() - t0, error: (err as Error).message };
         }
         hops.push(rec);
-        if (text === '1*1*10*1' && PROMISE.test(rec.body)) promised.push(sid);
+        if (text === '1*1*10*1' && PROMISE.test(rec.body)) promised.push({ sid, phone, kind: rec.body.includes('M-PESA prompt') ? 'prompt' : 'sms' });
         if (!rec.body.startsWith('CON ')) break; // an END (polite or not) ends the session
         await new Promise((r) => setTimeout(r, pauseMs));
       }
@@ -78,7 +83,7 @@ export function assertAllAnswered(t: Traffic, deadlineMs = 5000): { politeEnds: 
 export async function assertMoneyKept(t: Traffic, svc: Svc, store: OrderStore, settleMs = 30_000): Promise<number> {
   const bySession = new Map<string, string>();
   const until = Date.now() + settleMs;
-  for (const sid of t.promised) {
+  for (const { sid, phone, kind } of t.promised) {
     for (;;) {
       if (bySession.size === 0 || !bySession.has(sid)) {
         for (const id of await store.ids()) {
@@ -91,7 +96,8 @@ export async function assertMoneyKept(t: Traffic, svc: Svc, store: OrderStore, s
       await new Promise((r) => setTimeout(r, 100));
     }
     const o = await waitState(svc, bySession.get(sid)!, 'terminal', Math.max(1000, until - Date.now()));
-    assert.equal(o.state, 'fulfilled', `order ${o.id}`);
+    if (kind === 'prompt') assert.equal(o.state, 'fulfilled', `order ${o.id}: ${(await store.history(o.id)).map((h) => `${h.to}:${h.cause}`).join(' | ')}`);
+    else await waitSms(svc, phone, new RegExp(o.id), Math.max(1000, until - Date.now()));
   }
   const problems = await checkInvariants(store, await ledger(svc));
   assert.deepEqual(problems, []);
