@@ -8,7 +8,7 @@ export interface Child {
   proc: ChildProcess;
   /** Every log line so far (JSON, one per line). */
   lines: string[];
-  /** Resolves with the exit code and how long after `since` (default: the spawn) it came. */
+  /** Resolves with the exit code once the process has exited. */
   exited: Promise<number | null>;
   ready(timeoutMs?: number): Promise<void>;
   kill(signal?: NodeJS.Signals): void;
