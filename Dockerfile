@@ -47,6 +47,7 @@ EXPOSE 3000
 # No curl in the slim image: node's own fetch. Liveness only; /readyz also checks Redis.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# main.js handles SIGTERM itself (closes HTTP, workers and Redis, exits within 10 s).
+# main.js handles SIGTERM itself: /readyz 503, then closes HTTP, workers and Redis, exiting within
+# SHUTDOWN_TIMEOUT_S (default 25 s; give the orchestrator a longer grace period).
 STOPSIGNAL SIGTERM
 CMD ["node", "dist/main.js"]

@@ -11,15 +11,16 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus, loadavg } from 'node:os';
-import { Redis } from 'ioredis';
-import { startPrivateRedis, type PrivateRedis } from '../scripts/lib/private-redis.mjs';
+import { commandCalls, cpuSeconds, startRedisSide, watch, type RedisKind, type RedisSide, type Watched } from './lib/redis-side.js';
 import { startTarget, type RunningTarget, type TargetStats } from './lib/children.js';
 import { percentile, runLoad, type Hop, type LoadResult } from './lib/load.js';
 import { sessionKeys, type KeySize } from './lib/session-size.js';
 import { inclusiveShare, summarise } from './lib/profile-summary.js';
 
-const USAGE = `usage: npm run bench -- [--duration 15] [--concurrency 50] [--warmup 3] [--rounds 3] [--log-level info] [--profile]
+const USAGE = `usage: npm run bench -- [--redis single|cluster] [--duration 15] [--concurrency 50] [--warmup 3] [--rounds 3] [--log-level info] [--profile]
 
+  --redis <kind>      single: a private redis-server (default); cluster: a private Redis Cluster
+                      of 3 masters and 3 replicas on loopback (every node on this machine's cores)
   --duration <s>      measured seconds per target (default 15)
   --rounds <n>        the measured time is split into n alternating service/floor segments
                       (default 3), so load from other work on the machine hits both alike
@@ -39,6 +40,7 @@ function options() {
   try {
     v = parseArgs({
       options: {
+        redis: { type: 'string', default: 'single' },
         duration: { type: 'string', default: '15' },
         concurrency: { type: 'string', default: '50' },
         warmup: { type: 'string', default: '3' },
@@ -70,7 +72,12 @@ function options() {
     console.error(`bench: --log-level must be one of ${levels.join(', ')}`);
     process.exit(2);
   }
+  if (v.redis !== 'single' && v.redis !== 'cluster') {
+    console.error('bench: --redis must be single or cluster');
+    process.exit(2);
+  }
   return {
+    redis: v.redis as RedisKind,
     durationS: num('duration', v.duration, 1, 3600),
     concurrency: Math.round(num('concurrency', v.concurrency, 1, 5000)),
     warmupS: num('warmup', v.warmup, 0, 600),
@@ -102,8 +109,8 @@ function formBody(sessionId: string, phone: string, text: string): string {
  * (every reply CON and a new screen each time), gives the reply prefixes the load checks, and
  * leaves a record of 4 hops in Redis to measure.
  */
-async function sampleSession(url: string, tag: string): Promise<{ sessionId: string; screens: string[] }> {
-  const s = airtimeSession(`${tag}-sample`, 0, SAMPLE_PHONE);
+async function sampleSession(url: string, tag: string, phone = SAMPLE_PHONE): Promise<{ sessionId: string; screens: string[] }> {
+  const s = airtimeSession(`${tag}-sample`, 0, phone);
   const screens: string[] = [];
   for (const text of s.texts) {
     const res = await fetch(`${url}/ussd`, {
@@ -124,22 +131,19 @@ interface Measured {
   load: LoadResult;
   serverCpu: number; // fraction of one core during the measurement
   redisCpu: number;
+  /** Redis commands (inside scripts included) per request */
+  redisCmds: number;
   loadGenCpu: number;
   stats: TargetStats;
 }
 
-async function redisCpuSeconds(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const get = (k: string) => Number(new RegExp(`(?:^|\\n)${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
-  return get('used_cpu_user') + get('used_cpu_sys');
-}
 
 /** One measured segment; the caller alternates targets and adds segments up with combine(). */
-async function measure(target: RunningTarget, redis: Redis, o: ReturnType<typeof options> & { segmentS: number; segmentWarmupS: number }, session: (n: number) => Hop[]): Promise<Measured> {
+async function measure(target: RunningTarget, redis: RedisSide, o: ReturnType<typeof options> & { segmentS: number; segmentWarmupS: number }, session: (n: number) => Hop[]): Promise<Measured> {
   if (interrupt.signal.aborted) throw new Error('interrupted');
-  let before: { child: TargetStats; redis: number; self: NodeJS.CpuUsage } | undefined;
+  let before: { child: TargetStats; redis: number; cmds: number; self: NodeJS.CpuUsage } | undefined;
   let after: typeof before;
-  const snap = async () => ({ child: await target.stats(), redis: await redisCpuSeconds(redis), self: process.cpuUsage() });
+  const snap = async () => ({ child: await target.stats(), redis: await cpuSeconds(redis), cmds: await commandCalls(redis), self: process.cpuUsage() });
   const load = await runLoad({
     url: target.url,
     path: '/ussd',
@@ -160,6 +164,7 @@ async function measure(target: RunningTarget, redis: Redis, o: ReturnType<typeof
     load,
     serverCpu: (a.child.cpuUserUs + a.child.cpuSystemUs - b.child.cpuUserUs - b.child.cpuSystemUs) / us,
     redisCpu: (a.redis - b.redis) / load.seconds,
+    redisCmds: (a.cmds - b.cmds) / (load.requests || 1),
     loadGenCpu: (a.self.user + a.self.system - b.self.user - b.self.system) / us,
     stats: a.child,
   };
@@ -181,6 +186,7 @@ function combine(parts: Measured[]): Measured {
     // CPU shares are per measured second: weight each segment by its length.
     serverCpu: sum((m) => m.serverCpu * m.load.seconds) / seconds,
     redisCpu: sum((m) => m.redisCpu * m.load.seconds) / seconds,
+    redisCmds: sum((m) => m.redisCmds * m.load.requests) / (sum((m) => m.load.requests) || 1),
     loadGenCpu: sum((m) => m.loadGenCpu * m.load.seconds) / seconds,
     stats: { ...last.stats, maxRss: Math.max(...parts.map((m) => m.stats.maxRss)) },
   };
@@ -204,12 +210,12 @@ function resultRow(name: string, m: Measured): string[] {
   return [
     name, int(l.requests), int(l.requests / l.seconds), int(l.sessions),
     f1(percentile(l.latencies, 0.5)), f1(percentile(l.latencies, 0.9)), f1(percentile(l.latencies, 0.99)), f1(l.latencies.at(-1) ?? NaN),
-    int(l.errors), pct(m.serverCpu), int((m.serverCpu * 1e6 * l.seconds) / (l.requests || 1)), pct(m.redisCpu), pct(m.loadGenCpu), mb(m.stats.rss), mb(m.stats.maxRss),
+    int(l.errors), pct(m.serverCpu), int((m.serverCpu * 1e6 * l.seconds) / (l.requests || 1)), pct(m.redisCpu), f1(m.redisCmds), pct(m.loadGenCpu), mb(m.stats.rss), mb(m.stats.maxRss),
   ];
 }
 
-function report(o: ReturnType<typeof options>, svc: Measured, floor: Measured, keys: KeySize[], sessionId: string, load0: number): void {
-  const header = ['target', 'requests', 'req/s', 'sessions', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'server CPU', 'CPU µs/req', 'redis CPU', 'loadgen CPU', 'RSS MB', 'peak RSS MB'];
+function report(o: ReturnType<typeof options>, svc: Measured, floor: Measured, keys: KeySize[], sessionId: string, load0: number, hops: Watched, hopCount: number): void {
+  const header = ['target', 'requests', 'req/s', 'sessions', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'server CPU', 'CPU µs/req', 'redis CPU', 'redis cmds/req', 'loadgen CPU', 'RSS MB', 'peak RSS MB'];
   console.log('');
   console.log(table([header, resultRow('service', svc), resultRow('floor', floor)], header.map((_, i) => i > 0)));
   const ratio = svc.load.requests / svc.load.seconds / (floor.load.requests / floor.load.seconds);
@@ -231,6 +237,11 @@ function report(o: ReturnType<typeof options>, svc: Measured, floor: Measured, k
   ], [false, false, true, true, true]));
   console.log(`session record: ${int(sum(rec, 'payload'))} B payload, ${int(sum(rec, 'memory'))} B in Redis (goal < 2,048 B)` +
     (perPhone.length ? `; per-phone keys: ${int(sum(perPhone, 'memory'))} B` : ''));
+  console.log('');
+  const trips = hops.clientCommands.length;
+  const byName = Object.entries(hops.clientCommands.reduce<Record<string, number>>((a, c) => ({ ...a, [c]: (a[c] ?? 0) + 1 }), {})).map(([c, n]) => `${c}×${n}`).join(', ');
+  console.log(`Redis per hop (MONITOR over the sample session's ${hopCount} hops): ${f1(trips / hopCount)} round trips (${byName}), ` +
+    `${f1((trips + hops.scriptCommands) / hopCount)} commands counting those its scripts run`);
   console.log('');
   console.log(`load average before the run: ${load0.toFixed(2)} (${cpus().length} CPUs); after: ${loadavg()[0]!.toFixed(2)}`);
   console.log(`CPU columns: share of one core during the measured ${o.durationS} s; RSS is the target process's.`);
@@ -268,15 +279,13 @@ async function main(): Promise<void> {
   console.log('session: new → 1 Buy airtime → 2 Other number → 0733… → 100 (5 requests, every reply CON, no money action)');
   console.log('floor:   the same requests to a bare Koa handler (general smallBody parser; POST /ussd now reads its body with a strict reader) doing one Redis GET and one SET each');
 
-  let redisServer: PrivateRedis | undefined;
-  let redis: Redis | undefined;
+  let redis: RedisSide | undefined;
   const running = new Set<RunningTarget>();
   let cleaning: Promise<void> | undefined;
   const cleanup = () => (cleaning ??= (async () => {
     for (const t of running) await t.stop().catch(() => undefined);
     running.clear();
-    redis?.disconnect();
-    await redisServer?.stop();
+    await redis?.stop();
   })());
   process.once('SIGINT', () => {
     console.log('\ninterrupted: stopping the load, the targets and the private Redis');
@@ -285,24 +294,28 @@ async function main(): Promise<void> {
   });
 
   try {
-    redisServer = await startPrivateRedis();
-    redis = new Redis(redisServer.url);
-    console.log(`private redis-server at ${redisServer.url}`);
+    redis = await startRedisSide(o.redis);
+    console.log(`private ${o.redis === 'cluster' ? 'Redis Cluster (3 masters, 3 replicas)' : 'redis-server'} at ${redis.url}`);
 
     process.stdout.write('service: starting… ');
     const profileArgs = o.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
     if (o.profile) mkdirSync(PROFILE_DIR, { recursive: true });
-    const svc = await startTarget('service', redisServer.url, PREFIX.service, o.logLevel, profileArgs);
+    const svc = await startTarget('service', redis.url, PREFIX.service, o.logLevel, profileArgs);
     running.add(svc);
-    const sample = await sampleSession(svc.url, tag);
-    const keys = await sessionKeys(redis, PREFIX.service, [sample.sessionId, SAMPLE_PHONE.slice(1)]);
+    let sample: { sessionId: string; screens: string[] } | undefined;
+    const sampleId = airtimeSession(`${tag}-sample`, 0, SAMPLE_PHONE).sessionId;
+    // A first session loads the scripts (EVALSHA, NOSCRIPT, EVAL): the watched one shows the steady state.
+    await sampleSession(svc.url, `${tag}w`, '+254712999998');
+    const hops = await watch(redis, [sampleId, SAMPLE_PHONE.slice(1)], async () => { sample = await sampleSession(svc.url, tag); });
+    const keys: KeySize[] = [];
+    for (const m of redis.masters) keys.push(...await sessionKeys(m, PREFIX.service, [sample!.sessionId, SAMPLE_PHONE.slice(1)]));
     // Each reply's first line up to the first digit identifies the screen without the
     // session's own values: the load counts any other reply as an error.
-    const expects = sample.screens.map((s) => s.split('\n')[0]!.replace(/\d.*$/, ''));
+    const expects = sample!.screens.map((s) => s.split('\n')[0]!.replace(/\d.*$/, ''));
     console.log('ready');
 
     process.stdout.write('floor:   starting… ');
-    const floor = await startTarget('floor', redisServer.url, PREFIX.floor, o.logLevel);
+    const floor = await startTarget('floor', redis.url, PREFIX.floor, o.logLevel);
     running.add(floor);
     console.log('ready');
 
@@ -338,7 +351,7 @@ async function main(): Promise<void> {
     await floor.stop();
     running.delete(floor);
 
-    report(o, svcResult, floorResult, keys, sample.sessionId, load0);
+    report(o, svcResult, floorResult, keys, sample!.sessionId, load0, hops, sample!.screens.length);
     if (o.profile) printProfile(svc.pid);
   } finally {
     await cleanup();

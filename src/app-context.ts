@@ -25,8 +25,19 @@ export interface AppContext {
   logger: Logger;
   /** Fail-fast command connection (no offline queue). */
   redis: Redis;
-  /** Prefixes a key with REDIS_PREFIX: key('sess', id) → "ussd:sess:<id>". */
+  /**
+   * Prefixes a key with REDIS_PREFIX: key('order', id) → "ussd:order:<id>"; in a Cluster a key
+   * of a family that scripts touch together gets its hash tag: "ussd:{orders}:order:<id>"
+   * (src/keys.ts).
+   */
   key(...parts: string[]): string;
+  /** REDIS_URL is a redis-cluster:// URL: key names carry hash tags. */
+  cluster: boolean;
+  /**
+   * Set when shutdown begins: /readyz answers 503 so load balancers stop sending, while the
+   * requests already sent are still served.
+   */
+  draining: boolean;
   /** A new connection suitable for BullMQ (maxRetriesPerRequest null). Closed by startService. */
   queueConnection(role?: 'producer' | 'worker'): Redis;
   /** BullMQ `prefix` option so every run/test has its own queues. */

@@ -6,7 +6,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Config } from './config.js';
 import { createLogger, flushLogger, type Logger } from './log.js';
-import { createQueueRedis, createRedis, isRedisUnavailable, waitReady, type Redis } from './redis.js';
+import { closeRedis, createQueueRedis, createRedis, isRedisUnavailable, waitReady, type Redis } from './redis.js';
 import { ActionRegistry } from './ussd/actions.js';
 import { Metrics } from './http/metrics.js';
 import type { AppContext, ServiceModule } from './app-context.js';
@@ -19,18 +19,26 @@ import { checkGatewaySettings } from './gateway/startup-check.js';
 import { smsModule } from './sms/module.js';
 import { consoleModule } from './console/module.js';
 import { createOtpService } from './sms/otp.js';
+import { isClusterUrl } from './redis-url.js';
+import { keyBuilder, queuePrefix } from './keys.js';
 
 export interface RunningService {
   url: string;
   app: AppContext;
   server: http.Server;
-  close(): Promise<void>;
+  /**
+   * Stops in order: /readyz turns 503 (then `drainMs` of normal service, for load balancers to
+   * notice), the listener closes, requests in flight are answered, modules stop (workers finish
+   * their running jobs), Redis connections close. Bounding the whole is the caller's business
+   * (src/process.ts: SHUTDOWN_TIMEOUT_S).
+   */
+  close(opts?: { drainMs?: number }): Promise<void>;
 }
 
 export interface StartOptions {
-  /** Serve HTTP (false for `npm run worker`). Default true. */
+  /** Serve HTTP (false for `npm run worker`). Default: unless ROLE=worker. */
   http?: boolean;
-  /** Start workers and timers (default: config.WORKERS). */
+  /** Start workers and timers (default: config.WORKERS, and never with ROLE=web). */
   workers?: boolean;
   /** Modules to run (default: all). Order matters: init and start run in this order. */
   modules?: ServiceModule[];
@@ -61,7 +69,8 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   }
 
   const queueConns: Redis[] = [];
-  const modules = opts.modules ?? defaultModules(config, opts.http !== false);
+  const serveHttp = opts.http ?? config.ROLE !== 'worker';
+  const modules = opts.modules ?? defaultModules(config, serveHttp);
   const koa = new Koa({ proxy: false }); // X-Forwarded-For is read only from TRUSTED_PROXIES (src/http/client-ip.ts)
   // Errors Koa sees outside our middleware (a client that timed out or went away mid-request):
   // one log line, never Koa's default stack dump on stderr.
@@ -87,10 +96,11 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
       ctx.body = { error: 'starting' };
       return;
     }
+    // Shutting down: still served, but the client is told not to reuse the connection, so the
+    // listener's close is not held up by keep-alive sockets.
+    if (app.draining) ctx.set('Connection', 'close');
     await next();
   });
-
-  const serveHttp = opts.http !== false;
   if (serveHttp) {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -104,18 +114,21 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
 
   // Embedded, the gateway is ourselves at /sandbox; `npm run worker` reaches the service's sandbox.
   const gatewayBase = config.GATEWAY_URL ?? `${config.PUBLIC_URL}/sandbox`;
+  const cluster = isClusterUrl(config.REDIS_URL);
   const app: AppContext = {
     config,
     logger,
     redis,
-    key: (...parts) => config.REDIS_PREFIX + parts.join(':'),
+    key: keyBuilder(config.REDIS_PREFIX, cluster),
+    cluster,
+    draining: false,
     queueConnection: (role = 'worker') => {
       const c = createQueueRedis(config.REDIS_URL, role === 'producer' ? config.REDIS_COMMAND_TIMEOUT_MS : undefined);
       c.on('error', (err) => logger.warn({ err: err.message }, 'queue redis error'));
       queueConns.push(c);
       return c;
     },
-    queuePrefix: `${config.REDIS_PREFIX}bull`,
+    queuePrefix: queuePrefix(config.REDIS_PREFIX, cluster),
     gateway: undefined as never, // set just below; modules only read it after init
     gateways: undefined as never,
     otp: undefined as never, // set just below, once the gateways (which send the codes) exist
@@ -128,14 +141,25 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
 
   let closed = false;
   /** Stops what was started, in reverse; also cleans up after a refused start-up. */
-  async function shutdown(): Promise<void> {
+  async function shutdown(how: { drainMs?: number } = {}): Promise<void> {
     if (closed) return;
     closed = true;
-    ready = false;
-    if (serveHttp && server.listening) {
-      server.closeIdleConnections?.();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    app.draining = true;
+    if (serveHttp && server.listening && ready && how.drainMs) {
+      logger.info({ drainMs: how.drainMs }, 'draining: /readyz answers 503');
+      await new Promise((r) => setTimeout(r, how.drainMs));
     }
+    if (serveHttp && server.listening) {
+      // No new connections; requests in flight finish; keep-alive sockets are closed as soon
+      // as they fall idle (a response during the drain carries Connection: close).
+      const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      await closing;
+      clearInterval(idle);
+      logger.info('listener closed; requests in flight answered');
+    }
+    ready = false;
     for (const m of [...modules].reverse()) {
       try {
         await m.stop?.();
@@ -144,12 +168,12 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
       }
     }
     for (const g of app.gateways.all) await g.close().catch(() => undefined);
-    await Promise.all(queueConns.map((c) => c.quit().catch(() => c.disconnect())));
-    await redis.quit().catch(() => redis.disconnect());
+    await Promise.all(queueConns.map(closeRedis));
+    await closeRedis(redis);
     flushLogger(logger);
   }
 
-  const startWorkers = opts.workers ?? config.WORKERS;
+  const startWorkers = opts.workers ?? (config.WORKERS && config.ROLE !== 'web');
   try {
     for (const m of modules) await m.init?.(app);
     for (const m of modules) await m.ready?.(app);

@@ -6,6 +6,7 @@ import { DEFAULT_PHONE_FORMAT, PHONE_FORMATS, type PhoneFormat } from './gateway
 import { parseEvents, WEBHOOK_EVENTS } from './gateway/sandbox/webhooks.js';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
 import { CHANNEL_NAMES, type ChannelName } from './channels/names.js';
+import { parseRedisUrl } from './redis-url.js';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
@@ -39,6 +40,18 @@ const schema = z.object({
   API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Start BullMQ workers inside the HTTP process (npm run worker runs them alone). */
   WORKERS: bool.default(true),
+  /**
+   * all: HTTP and workers (npm start); web: HTTP only, no workers or timers (scaled apart from
+   * the workers); worker: workers only, no HTTP (npm run worker).
+   */
+  ROLE: z.enum(['all', 'web', 'worker']).default('all'),
+  /** On SIGTERM the process exits within this, whatever is still running (its jobs are handed back). */
+  SHUTDOWN_TIMEOUT_S: int(1, 3600).default(25),
+  /**
+   * On SIGTERM /readyz answers 503 this long before the listener closes, so that a load balancer
+   * polling it stops sending first; requests arriving meanwhile are served as usual.
+   */
+  SHUTDOWN_DRAIN_MS: int(0, 600_000).default(3000),
 
   /** A request's headers must arrive within this, the whole request within the next (slow clients are cut off). */
   HTTP_HEADERS_TIMEOUT_MS: int(1000, 300_000).default(10_000),
@@ -47,7 +60,14 @@ const schema = z.object({
   // ── Redis ─────────────────────────────────────────────────────────
   /** A command (or job add) that gets no answer within this fails: the request answers 503, not hangs. */
   REDIS_COMMAND_TIMEOUT_MS: int(100, 60_000).default(1500),
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** One node (redis://), a Sentinel set (redis-sentinel://h:p,h:p/<master>) or a Cluster (redis-cluster://h:p,h:p). */
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379').superRefine((v, ctx) => {
+    try {
+      parseRedisUrl(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  }),
   /** Prefix of every key we write; tests give each run its own. */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('ussd:'),
 

@@ -1,4 +1,5 @@
-// Liveness, readiness and metrics. Readiness means Redis answers within a second.
+// Liveness, readiness and metrics. Readiness means Redis answers within a second and the
+// process is not shutting down.
 import type Router from '@koa/router';
 import type { AppContext, ServiceModule } from '../app-context.js';
 
@@ -9,6 +10,12 @@ export const healthModule: ServiceModule = {
       ctx.body = { status: 'ok' };
     });
     router.get('/readyz', async (ctx) => {
+      if (app.draining) {
+        // First thing on SIGTERM: load balancers stop sending here while requests still work.
+        ctx.status = 503;
+        ctx.body = { status: 'shutting down' };
+        return;
+      }
       try {
         const pong = await Promise.race([
           app.redis.ping(),

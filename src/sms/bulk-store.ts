@@ -27,7 +27,9 @@ export interface BatchInfo {
 // Marks batch n final once: the first caller wins, counters move exactly once, and the job
 // turns "done" when every batch is final. KEYS: meta, final, bstat, ref index.
 // ARGV: n, "sent"|"failed", detail (gateway ref or error code), size, bstat JSON, bulk id, ttl s,
-// now ISO. → 1 the first time, 0 when the batch was already final.
+// now ISO, then '0' when the caller keeps the ref index itself (in a Cluster the ref index, found
+// by the gateway's reference alone, lives in another slot than the campaign: KEYS[4] is then
+// any key of the campaign and is not written). → 1 the first time, 0 when the batch was already final.
 const FINISH = `
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2] .. ':' .. ARGV[3]) == 0 then return 0 end
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[5])
@@ -35,7 +37,7 @@ local size = tonumber(ARGV[4])
 if ARGV[2] == 'sent' then
   redis.call('HINCRBY', KEYS[1], 'batchesSent', 1)
   redis.call('HINCRBY', KEYS[1], 'recipientsSent', size)
-  if ARGV[3] ~= '' then redis.call('SET', KEYS[4], ARGV[6] .. '|' .. ARGV[1], 'EX', tonumber(ARGV[7])) end
+  if ARGV[3] ~= '' and ARGV[9] ~= '0' then redis.call('SET', KEYS[4], ARGV[6] .. '|' .. ARGV[1], 'EX', tonumber(ARGV[7])) end
 else
   redis.call('HINCRBY', KEYS[1], 'batchesFailed', 1)
   redis.call('HINCRBY', KEYS[1], 'recipientsFailed', size)
@@ -128,10 +130,16 @@ export class BulkStore {
 
   /** Records batch n's final outcome; false when another attempt already did. */
   async finish(id: string, n: number, outcome: 'sent' | 'failed', detail: string, info: BatchInfo): Promise<boolean> {
-    const refKey = outcome === 'sent' && detail ? this.refKey(detail) : this.app.key('sms', 'ref', '-');
+    let refKey = outcome === 'sent' && detail ? this.refKey(detail) : this.app.key('sms', 'ref', '-');
+    if (this.app.cluster) {
+      // Written first: a delivery report that finds it before the batch is final is handled
+      // as it is on one node once the batch is (the value names the batch, whoever finishes it).
+      if (outcome === 'sent' && detail) await this.r.set(refKey, `${id}|${n}`, 'EX', this.ttl);
+      refKey = this.meta(id);
+    }
     const res = await this.r.smsBulkFinish(
       this.meta(id), this.final(id), this.bstat(id), refKey,
-      String(n), outcome, detail, info.size, JSON.stringify(info), id, this.ttl, new Date().toISOString(),
+      String(n), outcome, detail, info.size, JSON.stringify(info), id, this.ttl, new Date().toISOString(), this.app.cluster ? '0' : '1',
     );
     return res === 1;
   }

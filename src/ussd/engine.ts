@@ -19,6 +19,7 @@ import { answersOf, canonicalCode, latestInput, sequenceMark, startMark, textMar
 import type { HopGate } from './hop-gate.js';
 import { restoreSnapshot, steppingLogic } from './machine-cache.js';
 import { SessionStore, type Loaded, type ReplayMode, type SaveArgs, type SessionKeys } from './session-store.js';
+import { sessionKeyBuilder } from '../keys.js';
 
 export interface HopResult {
   reply: UssdReply;
@@ -259,16 +260,15 @@ export class UssdEngine {
   private readonly matches = new Map<string, MenuMatch | null>();
   private readonly store: SessionStore;
   private readonly margin: number;
-  private readonly keyPrefix: SessionKeys;
+  private readonly sessionKeys: (sid: string, msisdn: string) => SessionKeys;
   /** The last record this process wrote per session: the next hop's starting point, if still current. */
   private readonly recent = new Map<string, Written>();
 
   constructor(private readonly app: AppContext, menus: CompiledMenu[], redis: Redis = app.redis, private readonly lateSms?: LateSms) {
     this.setMenus(menus);
     this.store = new SessionStore(redis);
-    // app.key('sess', id) is prefix + 'sess:' + id: the fixed part once, not per hop.
-    const k = app.key;
-    this.keyPrefix = { sess: k('sess', ''), lock: k('sesslock', ''), resume: k('resume', ''), lang: k('lang', '') };
+    // The fixed parts of the names once, not per hop; in a Cluster all four share the phone's slot.
+    this.sessionKeys = sessionKeyBuilder(app.config.REDIS_PREFIX, app.cluster);
     const d = app.config.USSD_DEADLINE_MS;
     this.margin = Math.max(20, Math.min(250, Math.floor(d / 8)));
   }
@@ -348,8 +348,7 @@ export class UssdEngine {
 
   /** `sid`: the channel-scoped session key (sessionKeyOf). */
   keys(sid: string, phone: Phone): SessionKeys {
-    const p = this.keyPrefix;
-    return { sess: p.sess + sid, lock: p.lock + sid, resume: p.resume + phone.msisdn, lang: p.lang + phone.msisdn };
+    return this.sessionKeys(sid, phone.msisdn);
   }
 
   async hop(channel: ChannelAdapter, req: UssdRequest, phone: Phone, after: AfterReply, startedAt: number, gate: HopGate, trace: HopTrace = {}): Promise<HopResult> {
@@ -465,7 +464,7 @@ export class UssdEngine {
    */
   async close(channel: Pick<ChannelAdapter, 'name'>, sessionId: string, phone: Phone, how: string): Promise<EndResult> {
     const sid = sessionKeyOf(channel, sessionId);
-    const r = await this.store.close(this.keyPrefix.sess + sid, phone.e164, how);
+    const r = await this.store.close(this.keys(sid, phone).sess, phone.e164, how);
     if (r.kind !== 'closed') return { kind: r.kind };
     this.recent.delete(sid);
     const menu = this.byVersion.get(r.machineVersion);

@@ -18,7 +18,7 @@ import { Funnel } from './funnel.js';
 import { funnelRoute } from './funnel-route.js';
 import { registerPlaceholders } from './placeholders.js';
 import { UssdServer } from './serve.js';
-import { createRedis, waitReady, type Redis } from '../redis.js';
+import { closeRedis, createRedis, waitReady, type Redis } from '../redis.js';
 
 /** A malformed %-escape names no channel (404), rather than throwing. */
 function safeDecode(s: string): string {
@@ -117,7 +117,7 @@ export function ussdModule(): ServiceModule {
       if (onHup) process.removeListener('SIGHUP', onHup);
       menuService?.close();
       await funnel?.stop().catch(() => undefined);
-      await sessionRedis?.quit().catch(() => sessionRedis?.disconnect());
+      if (sessionRedis) await closeRedis(sessionRedis);
     },
     start(app) {
       // Modules register handlers in their init; by now every menu action should have one.
