@@ -21,7 +21,7 @@ import { OrderStore } from './order-store.js';
 import { GatewayWait } from './gateway-wait.js';
 import { Settler, type Settlement } from './settle.js';
 import { noticeText, type Notice } from './sms-text.js';
-import type { Order } from './types.js';
+import { TERMINAL, type Order } from './types.js';
 
 /** A step that must wait: its outcome is unknown, or the gateway cannot take it now. */
 export class Hold extends Error {
@@ -88,6 +88,19 @@ export class Payments {
     await this.jobs.add('notify', { orderId, notice }, stepRef(orderId, `sms${notice}`));
   }
 
+  /**
+   * A settled order's SMS, queued again when it was never sent. The move that settles an order
+   * and the queueing of its SMS are two writes: a worker killed, or Redis stalled, between them
+   * would lose the SMS, and the retried job then finds the order settled. Every step that finds
+   * its order settled calls this; the job id and the once-flag make it a no-op otherwise.
+   */
+  async ensureNotice(order: Order): Promise<void> {
+    const notice = noticeOf(order);
+    if (!notice) return;
+    if (await this.app.redis.exists(this.app.key('order', order.id, 'once', `sms${notice}`))) return;
+    await this.notify(order.id, notice);
+  }
+
   /** Re-adds a step whose job already ran (kept as completed/failed) so it runs again. */
   async redrive(orderId: string, step: string): Promise<void> {
     const job = await this.jobs.queue.getJob(stepRef(orderId, step));
@@ -108,9 +121,10 @@ export class Payments {
     try {
       return await this.dispatch(job);
     } catch (err) {
-      if (!(err instanceof Hold) || !token) throw err;
-      slotWait = err.slotInMs !== undefined;
-      return await this.wait(job, token, err);
+      const hold = err instanceof Hold ? err : slotHold(err);
+      if (!hold || !token) throw err;
+      slotWait = hold.slotInMs !== undefined;
+      return await this.wait(job, token, hold);
     } finally {
       if (!slotWait && job.id) await this.gatewayWait.done(job.id).catch(() => undefined);
     }
@@ -220,6 +234,7 @@ export class Payments {
 
   async runCheckout(orderId: string): Promise<string> {
     const order = await this.store.get(orderId);
+    if (order && TERMINAL.has(order.state)) await this.ensureNotice(order);
     if (!order || order.state !== 'awaiting_payment') return `skip: ${order?.state ?? 'missing'}`;
     const info = await this.store.stepInfo(orderId, 'checkout');
     if (info.ref) return 'skip: already requested';
@@ -261,6 +276,7 @@ export class Payments {
       if (!t.ok) return `skip: ${t.current}`;
       order = { ...order, state: 'fulfilling' };
     }
+    if (TERMINAL.has(order.state)) await this.ensureNotice(order);
     if (order.state !== 'fulfilling') return `skip: ${order.state}`;
     const o = order;
     const g = this.gatewayFor('fulfil');
@@ -292,6 +308,7 @@ export class Payments {
 
   async runRefund(orderId: string, step: string): Promise<string> {
     const order = await this.store.get(orderId);
+    if (order && TERMINAL.has(order.state)) await this.ensureNotice(order);
     if (!order || order.state !== 'refunding') return `skip: ${order?.state ?? 'missing'}`;
     if (`refund${order.refundAttempt ?? 1}` !== step) return `skip: superseded by refund${order.refundAttempt}`;
     const payer = parsePhone(order.phone);
@@ -342,6 +359,27 @@ export class Payments {
   settle(...a: Parameters<Settler['settle']>) { return this.settler.settle(...a); }
   reconcile(...a: Parameters<Settler['reconcile']>) { return this.settler.reconcile(...a); }
   reconcileOne(...a: Parameters<Settler['reconcileOne']>) { return this.settler.reconcileOne(...a); }
+}
+
+/** The SMS that tells the customer how a settled order ended (as the settling moves send it). */
+export function noticeOf(o: Order): Notice | undefined {
+  switch (o.state) {
+    case 'fulfilled': return 'receipt';
+    case 'refunded': return 'refunded';
+    case 'cancelled':
+    case 'failed': return o.pay === 'float' ? 'failed' : 'cancelled';
+    default: return undefined;
+  }
+}
+
+/**
+ * A lookup or other gateway read refused for want of a rate-limit slot (it throws rather than
+ * answers): the job waits for its slot like a step that never left.
+ */
+function slotHold(err: unknown): Hold | undefined {
+  const e = err as { retryAfterMs?: unknown; message?: string } | null;
+  if (err instanceof GatewayError && typeof e?.retryAfterMs === 'number') return new Hold(`waiting for a gateway rate-limit slot (${e.message})`, e.retryAfterMs);
+  return undefined;
 }
 
 /** What a refund pays back: what was actually paid, never more than the order. */

@@ -8,7 +8,7 @@ import { parseRef, stepRef } from './ids.js';
 import type { OrderStore } from './order-store.js';
 import { checkPayment } from './payment-check.js';
 import type { Payments } from './flows.js';
-import { SETTLED, type Order, type OrderState } from './types.js';
+import { SETTLED, TERMINAL, type Order, type OrderState } from './types.js';
 import { PAID_CAUSE } from './invariants.js';
 
 type Outcome = 'succeeded' | 'failed' | 'cancelled' | 'pending' | 'reversed';
@@ -80,6 +80,9 @@ export class Settler {
       if (ref && refField) await st.note(orderId, why, { [refField]: ref });
       return;
     }
+    // A retry of the job that settled this order (its SMS may not have been queued).
+    const cur = await st.get(orderId);
+    if (cur && TERMINAL.has(cur.state)) await this.payments.ensureNotice(cur);
     if (step === 'checkout') return this.settleCheckout(orderId, s, why);
     if (step === 'fulfil') {
       if (s.status === 'reversed') {

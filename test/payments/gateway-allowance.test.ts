@@ -97,3 +97,17 @@ test('an order SMS with no slot waits past the budget and is then sent, never gi
   assert.ok(sent, 'the SMS went out once a slot was free');
   await waitState(s, id, ['cancelled']);
 });
+
+test('a lookup with no rate-limit slot (a checkout that may have left) waits as a delayed job instead of failing attempts', async () => {
+  const id = await seedOrder(s, 'allowance-lookup', '+254712500003', 5_000, ['awaiting_payment']);
+  await s.payments.store.markSent(id, 'checkout'); // it may have reached the gateway: only a lookup may follow
+  await refill();
+  await exhaust();
+  await s.payments.enqueue(id, 'checkout');
+  await sleep(1_500);
+  const job = await s.payments.jobs.queue.getJob(`${id}-checkout`);
+  assert.equal(job?.attemptsMade, 0, 'no attempt failed for want of a slot');
+  assert.equal(await job?.getState(), 'delayed');
+  assert.ok((await s.payments.gatewayWait.ofOrder(id)).some((w) => w.step === 'checkout'));
+  await refill();
+});
