@@ -164,7 +164,8 @@ if (quiet < 2) notes.push({ what: `not settled after ${settleS} s: ${open} order
 // ── check ───────────────────────────────────────────────────────────
 const ledger = (await (await fetch(`${sandbox.url}/_ledger`)).json()) as Entry[];
 const orders = await loadOrders(store);
-const violations = [...notes, ...(await check(store, orders, ledger, purchases))];
+const unconfirmed: string[] = [];
+const violations = [...notes, ...(await check(store, orders, ledger, purchases, unconfirmed))];
 if (allowance.campaign) {
   const c = await campaignTotals(balancer.url, allowance.campaign);
   if (!c || c.sent < c.valid) violations.push({ what: `bulk campaign ${allowance.campaign} not sent in full: ${JSON.stringify(c)}` });
@@ -177,7 +178,7 @@ for (const name of ['web-a', 'web-b', 'worker']) {
 
 const summary = {
   seed: args.seed, durationS: args.durationS, rate: args.rate, wallS: Math.round((Date.now() - started) / 1000), settleS,
-  purchases: purchases.length, outcomes: outcomes(orders, purchases), faults: faultCounts, allowance, ledgerEntries: ledger.length, violations,
+  purchases: purchases.length, outcomes: outcomes(orders, purchases), faults: faultCounts, allowance, ledgerEntries: ledger.length, unconfirmedSms: unconfirmed, violations,
 };
 const violating = [...new Set(violations.map((v) => v.orderId).filter((id): id is string => !!id))].map((id) => orders.get(id) ?? { id });
 writeFileSync(join(dir, 'summary.json'), JSON.stringify({ ...summary, violatingOrders: violating, purchasesDetail: purchases }, null, 1));

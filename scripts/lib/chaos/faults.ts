@@ -83,7 +83,8 @@ export async function play(f: Fault, t: FaultTargets, onNote: (s: string) => voi
       await gatewayFaults(t.sandboxUrl, { down: false });
       return 'done';
     case 'burst_1105': case 'burst_5000': case 'burst_429': case 'burst_9004':
-      await gatewayFaults(t.sandboxUrl, { failNext: { code: f.kind.slice(6), count: f.count } });
+      // 9004 (amount limit) only means something for a money request; the others hit anything.
+      await gatewayFaults(t.sandboxUrl, { failNext: { code: f.kind.slice(6), count: f.count, ...(f.kind === 'burst_9004' ? { path: '/create' } : {}) } });
       return 'done';
     case 'short_pay':
       await gatewayFaults(t.sandboxUrl, { checkoutPaid: { amount: 1 + (f.pick % 5), count: 1 } });

@@ -5,7 +5,7 @@ import type { Violation } from './checks.js';
 
 export interface Summary {
   seed: number; durationS: number; rate: number; wallS: number; settleS: number; purchases: number;
-  outcomes: Record<string, number>; faults: Record<string, number>; allowance: AllowanceReport; ledgerEntries: number; violations: Violation[];
+  outcomes: Record<string, number>; faults: Record<string, number>; allowance: AllowanceReport; ledgerEntries: number; unconfirmedSms: string[]; violations: Violation[];
 }
 
 const table = (o: Record<string, number>) => Object.entries(o).sort((a, b) => b[1] - a[1]).map(([k, n]) => `    ${String(n).padStart(5)}  ${k}`).join('\n');
@@ -20,6 +20,7 @@ export function printSummary(s: Summary, dir: string): void {
     '  faults injected:',
     table(s.faults),
     `  allowance phase: ${a.free} free slots/min, bulk campaign ${a.campaign ?? '(none)'} of ${a.recipients}, payments waiting for the gateway at most ${a.maxWaiting}, oldest wait ${a.maxOldestWaitS} s (${a.samples} samples)`,
+    `  order SMS the gateway refused or left unknown (counted as sent by design): ${s.unconfirmedSms.length}${s.unconfirmedSms.length ? ` (${s.unconfirmedSms.slice(0, 5).join(', ')})` : ''}`,
     `  violations: ${s.violations.length}`,
     ...s.violations.slice(0, 50).map((v) => `    ${v.orderId ?? '-'}${v.purchase ? ` (purchase ${v.purchase})` : ''}: ${v.what}`),
     s.violations.length > 50 ? `    … ${s.violations.length - 50} more in ${dir}/summary.json` : '',

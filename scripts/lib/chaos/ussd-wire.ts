@@ -38,7 +38,7 @@ export async function aggregatorHop(url: string, sessionId: string, phone: strin
 }
 
 /** What a reply told the subscriber, in the terms the checks use. */
-export type Told = 'prompt' | 'processing' | 'failed' | 'try_again' | 'cancelled' | 'float_ok' | 'ended' | 'screen' | 'no_reply' | 'other';
+export type Told = 'prompt' | 'processing' | 'failed' | 'try_again' | 'busy' | 'cancelled' | 'float_ok' | 'ended' | 'screen' | 'no_reply' | 'other';
 
 export function told(reply: string | undefined): Told {
   if (reply === undefined) return 'no_reply';
@@ -46,7 +46,9 @@ export function told(reply: string | undefined): Told {
   if (/M-PESA prompt/.test(reply)) return 'prompt';
   if (/processing your request/i.test(reply)) return 'processing';
   if (/could not be completed/.test(reply)) return 'failed';
-  if (/try again|temporarily unavailable|still being handled|dial again/i.test(reply)) return 'try_again';
+  // "Still being handled": true while another request of the session runs; it promises nothing.
+  if (/still being handled/i.test(reply)) return 'busy';
+  if (/try again|temporarily unavailable/i.test(reply)) return 'try_again';
   if (/^END Cancelled/.test(reply)) return 'cancelled';
   if (/^END (Sent|Paid) .*Ref K/.test(reply)) return 'float_ok';
   if (/ended|not available/i.test(reply)) return 'ended';
