@@ -50,11 +50,12 @@ const balancer = await startBalancer(() => webs.filter((w) => w.alive()).map((w)
 const env = {
   NODE_ENV: 'development', LOG_LEVEL: 'warn', REDIS_URL: redisP.url, REDIS_PREFIX: PREFIX, GATEWAY_URL: sandbox.url, PUBLIC_URL: balancer.url,
   API_TOKEN, GATEWAY_RATE_LIMIT_PER_MIN: String(LIMIT_PER_MIN), GATEWAY_RATE_WAIT_MS: '2000', GATEWAY_TIMEOUT_MS: '3000',
-  RECONCILE_AFTER_S: '5', RECONCILE_EVERY_S: '5', MONEY_RETRY_BUDGET_S: '60', PAYMENTS_RETRY_BASE_MS: '200', PAYMENTS_MAX_WAIT_MS: '2000',
+  RECONCILE_AFTER_S: '4', RECONCILE_EVERY_S: '3', MONEY_RETRY_BUDGET_S: '20', PAYMENTS_RETRY_BASE_MS: '200', PAYMENTS_MAX_WAIT_MS: '2000',
   CHECKOUT_DELAY_MS: '2000'
 };
 const config = loadConfig(env);
 const redis = createRedis(redisP.url, { enableOfflineQueue: true, maxRetriesPerRequest: null });
+redis.on('error', () => undefined); // Redis restarts are part of the run: reconnecting is enough
 const key = (...p: string[]) => PREFIX + p.join(':');
 
 // Subscribers: customers (two of them the sandbox's "cancels the prompt" and "no funds" phones)
