@@ -165,6 +165,10 @@ if (quiet < 2) notes.push({ what: `not settled after ${settleS} s: ${open} order
 // ── check ───────────────────────────────────────────────────────────
 const ledger = (await (await fetch(`${sandbox.url}/_ledger`)).json()) as Entry[];
 const orders = await loadOrders(store);
+// Who got the squeezed allowance: bulk batches must not have taken it from money and receipts.
+const during = ledger.filter((e) => { const t = Date.parse(e.at); return t >= allowance.startedAt && t <= allowance.endedAt; });
+const isBatch = (e: Entry) => /^sms-b[0-9a-f]+-\d+$/.test(e.reference ?? ''); // src/sms/bulk-worker.ts, batchReference
+allowance.sentDuring = { bulk: during.filter(isBatch).length, other: during.filter((e) => !isBatch(e)).length };
 const unconfirmed: string[] = [];
 const violations = [...notes, ...(await check(store, orders, ledger, purchases, unconfirmed))];
 if (allowance.campaign) {

@@ -8,6 +8,10 @@ export const API_TOKEN = 'chaos-api-token-0123456789abcdef';
 
 export interface AllowanceReport {
   free: number;
+  startedAt: number;
+  endedAt: number;
+  /** Gateway requests during the phase: bulk batches, and everything else (money, lookups, receipts). */
+  sentDuring?: { bulk: number; other: number };
   campaign?: string;
   recipients: number;
   maxWaiting: number;
@@ -27,7 +31,7 @@ function gauge(text: string, name: string): number {
 
 /** Runs the phase until `untilMs` (epoch ms); resolves with what it saw. */
 export async function allowancePhase(o: { redis: Redis; prefix: string; limit: number; free: number; balancerUrl: string; recipients: number; untilMs: number }): Promise<AllowanceReport> {
-  const rep: AllowanceReport = { free: o.free, recipients: o.recipients, maxWaiting: 0, maxOldestWaitS: 0, samples: 0 };
+  const rep: AllowanceReport = { free: o.free, startedAt: Date.now(), endedAt: 0, recipients: o.recipients, maxWaiting: 0, maxOldestWaitS: 0, samples: 0 };
   const recipients = Array.from({ length: o.recipients }, (_, i) => `07${String(30_000_000 + i).padStart(8, '0')}`);
   const r = await fetch(`${o.balancerUrl}/api/sms/bulk`, {
     method: 'POST', body: JSON.stringify({ message: `Chaos promo ${Date.now()}: 10% off airtime today`, recipients }),
@@ -35,6 +39,7 @@ export async function allowancePhase(o: { redis: Redis; prefix: string; limit: n
   }).catch(() => undefined);
   if (r?.status === 202) rep.campaign = ((await r.json()) as { id: string }).id;
   let seq = 0;
+  const phantoms: Array<[string, string[]]> = [];
   while (Date.now() < o.untilMs) {
     try {
       for (const key of await limiterKeys(o.redis, o.prefix)) {
@@ -45,6 +50,7 @@ export async function allowancePhase(o: { redis: Redis; prefix: string; limit: n
           const args: Array<string | number> = [];
           for (let i = 0; i < want; i++) args.push(now, `phantom-${now}-${seq++}`);
           await o.redis.zadd(key, ...args);
+          phantoms.push([key, args.filter((_, i) => i % 2 === 1) as string[]]);
         }
       }
       const m = await (await fetch(`${o.balancerUrl}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
@@ -54,6 +60,9 @@ export async function allowancePhase(o: { redis: Redis; prefix: string; limit: n
     } catch { /* Redis stalled or an instance down: try again next tick */ }
     await new Promise((res) => setTimeout(res, 1000));
   }
+  rep.endedAt = Date.now();
+  // The other traffic stops: its entries leave the window now rather than a minute later.
+  for (const [key, members] of phantoms) await o.redis.zrem(key, ...members).catch(() => 0);
   return rep;
 }
 

@@ -19,7 +19,7 @@ export function printSummary(s: Summary, dir: string): void {
     table(s.outcomes),
     '  faults injected:',
     table(s.faults),
-    `  allowance phase: ${a.free} free slots/min, bulk campaign ${a.campaign ?? '(none)'} of ${a.recipients}, payments waiting for the gateway at most ${a.maxWaiting}, oldest wait ${a.maxOldestWaitS} s (${a.samples} samples)`,
+    `  allowance phase: ${a.free} free slots/min, bulk campaign ${a.campaign ?? '(none)'} of ${a.recipients}, payments waiting for the gateway at most ${a.maxWaiting}, oldest wait ${a.maxOldestWaitS} s (${a.samples} samples); sent meanwhile: ${a.sentDuring?.other ?? 0} money/receipt/lookup requests, ${a.sentDuring?.bulk ?? 0} bulk batches`,
     `  order SMS the gateway refused or left unknown (counted as sent by design): ${s.unconfirmedSms.length}${s.unconfirmedSms.length ? ` (${s.unconfirmedSms.slice(0, 5).join(', ')})` : ''}`,
     `  violations: ${s.violations.length}`,
     ...s.violations.slice(0, 50).map((v) => `    ${v.orderId ?? '-'}${v.purchase ? ` (purchase ${v.purchase})` : ''}: ${v.what}`),
