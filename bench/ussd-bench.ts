@@ -16,7 +16,7 @@ import { startPrivateRedis, type PrivateRedis } from '../scripts/lib/private-red
 import { startTarget, type RunningTarget, type TargetStats } from './lib/children.js';
 import { percentile, runLoad, type Hop, type LoadResult } from './lib/load.js';
 import { sessionKeys, type KeySize } from './lib/session-size.js';
-import { summarise } from './lib/profile-summary.js';
+import { inclusiveShare, summarise } from './lib/profile-summary.js';
 
 const USAGE = `usage: npm run bench -- [--duration 15] [--concurrency 50] [--warmup 3] [--rounds 3] [--log-level info] [--profile]
 
@@ -251,6 +251,9 @@ function printProfile(pid: number): void {
   console.log(table([['package / area', 'self'], ...p.byArea.map((a) => [a.name, pct(a.share)])], [false, true]));
   console.log('');
   console.log(table([['hottest functions', 'self'], ...p.byFunction.map((a) => [a.name, pct(a.share)])], [false, true]));
+  // The drop-off funnel counts on every hop: its whole cost (callees included) as a share of the
+  // service's busy CPU, i.e. of each hop.
+  console.log(`\nfunnel counting (src/ussd/funnel.ts, callees included): ${(inclusiveShare(file, 'src/ussd/funnel.ts') * 100).toFixed(2)}% of the service's busy CPU`);
 }
 
 // ── main ────────────────────────────────────────────────────────────

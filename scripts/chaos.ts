@@ -16,7 +16,7 @@ import { Rng } from './lib/chaos/prng.js';
 import { redisProc, sandboxProc, webProc, workerProc, type Proc } from './lib/chaos/processes.js';
 import { startBalancer } from './lib/chaos/balancer.js';
 import { AGENT_PIN, plan, run, type Purchase } from './lib/chaos/purchases.js';
-import { gatewayFaults, play, schedule, type FaultKind } from './lib/chaos/faults.js';
+import { gatewayFaults, play, schedule } from './lib/chaos/faults.js';
 import { allowancePhase, API_TOKEN, campaignTotals, type AllowanceReport } from './lib/chaos/allowance.js';
 import { check, loadOrders, outcomes, type Entry, type Violation } from './lib/chaos/checks.js';
 import { printSummary } from './lib/chaos/summary.js';

@@ -2,6 +2,8 @@
 // `npm test`: runs every test/**/*.test.ts with node's test runner (through tsx).
 // When REDIS_URL is unset it starts a private redis-server on a free port, so tests never
 // touch a developer's data. Extra arguments filter test files by substring.
+// `npm run test:unit` (--unit): only the *.unit.test.ts files, which need no Redis, no service
+// and no network: seconds, for the edit-test loop.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,8 +19,11 @@ function findTests(dir) {
   return out.sort();
 }
 
-const filters = process.argv.slice(2);
-const files = findTests('test').filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+const unit = process.argv.includes('--unit');
+const filters = process.argv.slice(2).filter((a) => a !== '--unit');
+const files = findTests('test')
+  .filter((f) => !unit || f.endsWith('.unit.test.ts'))
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
@@ -26,7 +31,7 @@ if (files.length === 0) {
 
 let redis;
 const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' };
-if (!env.REDIS_URL) {
+if (!env.REDIS_URL && !unit) {
   redis = await startPrivateRedis();
   env.REDIS_URL = redis.url;
   console.log(`# private redis at ${redis.url}`);

@@ -37,8 +37,8 @@ export interface AppContext {
   gateways: GatewayRoles;
   actions: ActionRegistry;
   metrics: Metrics;
-  /** Set by the SMS module's init. */
-  otp?: OtpService;
+  /** One-time codes, built by startService (the composition root) for the SMS API and agent actions. */
+  otp: OtpService;
   /**
    * Set by the SMS module: takes a gateway notice about one of our own messages (an IPN or an
    * `sms.delivered` webhook) and records what it says about delivery.

@@ -18,6 +18,7 @@ import { paymentsModule } from './payments/module.js';
 import { checkGatewaySettings } from './gateway/startup-check.js';
 import { smsModule } from './sms/module.js';
 import { consoleModule } from './console/module.js';
+import { createOtpService } from './sms/otp.js';
 
 export interface RunningService {
   url: string;
@@ -39,7 +40,6 @@ export interface StartOptions {
 export function defaultModules(config: Config, serveHttp = true): ServiceModule[] {
   const mods: ServiceModule[] = [healthModule];
   if (config.embeddedSandbox && serveHttp) mods.push(sandboxModule());
-  // sms before payments: payments' agent activation uses app.otp.
   mods.push(ussdModule(), smsModule(), paymentsModule());
   // The operator console (/console) only where HTTP is served.
   if (serveHttp) mods.push(consoleModule());
@@ -118,11 +118,13 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     queuePrefix: `${config.REDIS_PREFIX}bull`,
     gateway: undefined as never, // set just below; modules only read it after init
     gateways: undefined as never,
+    otp: undefined as never, // set just below, once the gateways (which send the codes) exist
     actions: new ActionRegistry(),
     metrics: new Metrics(),
   };
   app.gateways = createGateways(app);
   app.gateway = app.gateways.byName(config.GATEWAY) ?? app.gateways.collect;
+  app.otp = createOtpService(app);
 
   let closed = false;
   /** Stops what was started, in reverse; also cleans up after a refused start-up. */

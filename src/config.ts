@@ -200,7 +200,7 @@ const schema = z.object({
   SMS_MAX_INVALID_KEPT: int(0, 10_000_000).default(100_000),
 
   // ── SMS hardening and gateway allowance ───────────────────────────
-  // Kept in one block of their own. README: "Environment (SMS / OTP)" and "Payment gateway".
+  // Kept in one block of their own. docs/sms.md and docs/gateway-clients.md explain them.
   /** Largest POST /api/sms/bulk body (JSON, CSV or multipart), in bytes; above it: 413. */
   BULK_MAX_BYTES: int(1024, 4 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
   /**
@@ -261,7 +261,7 @@ const schema = z.object({
   FUNNEL_FLUSH_MS: int(50, 60_000).default(1000),
 
   // ── Operator console, menu authoring, campaigns ───────────────────
-  // Kept in one block of their own. README: "Operator console", "Menu authoring", "Bulk SMS".
+  // Kept in one block of their own. docs/console.md, docs/menus.md ("Menu authoring") and docs/sms.md ("Bulk SMS").
   /**
    * Languages of the menus, comma-separated codes (en, sw, fr…); the first is the default a
    * subscriber sees before choosing. A menu file may declare its own (`languages:`).

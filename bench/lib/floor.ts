@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { smallBody } from '../../src/http/body.js';
 import { createRedis, waitReady } from '../../src/redis.js';
+import { serveKoa } from '../../src/http/serve-koa.js';
 
 export interface Floor {
   url: string;
@@ -28,7 +29,7 @@ export async function startFloor(redisUrl: string, prefix: string): Promise<Floo
     ctx.type = 'text/plain';
     ctx.body = `CON ${prev === null ? 'Welcome' : 'Next'} (${text.length})\n1 Option one\n2 Option two`;
   });
-  const server = http.createServer(koa.callback());
+  const server = http.createServer(serveKoa(koa));
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));

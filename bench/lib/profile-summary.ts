@@ -6,6 +6,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -57,4 +58,31 @@ export function summarise(path: string, top = 12): { byArea: Share[]; byFunction
   const rank = (m: Map<string, number>) =>
     [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, n]) => ({ name, share: n / busy }));
   return { byArea: rank(areas), byFunction: rank(fns), idle: total ? idle / total : 0 };
+}
+
+/**
+ * Share of the busy CPU spent inside functions of files whose path ends with `suffix`, callees
+ * included (what a feature costs per request, e.g. the funnel's counting with its metric
+ * increments). A frame below another frame of the same file is counted once.
+ */
+export function inclusiveShare(path: string, suffix: string): number {
+  const p = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const hits = new Map<number, number>();
+  for (const s of p.samples) hits.set(s, (hits.get(s) ?? 0) + 1);
+  const idle = p.nodes.filter((n) => n.callFrame.functionName === '(idle)').reduce((a, n) => a + (hits.get(n.id) ?? 0), 0);
+  const busy = p.samples.length - idle || 1;
+  const sub = (id: number): number => {
+    const n = byId.get(id);
+    return (hits.get(id) ?? 0) + (n?.children ?? []).reduce((a, c) => a + sub(c), 0);
+  };
+  let inside = 0;
+  const walk = (id: number): void => {
+    const n = byId.get(id);
+    if (!n) return;
+    if (n.callFrame.url.endsWith(suffix)) inside += sub(id);
+    else for (const c of n.children ?? []) walk(c);
+  };
+  walk(p.nodes[0]!.id);
+  return inside / busy;
 }

@@ -32,7 +32,6 @@ export function agentActions(app: AppContext, agents: AgentStore) {
       if (!agent || agent.blockedAt) return { outcome: 'not_agent' };
       if (purpose === 'activate' && agent.status === 'active') return { outcome: 'already_active' };
       if (purpose === 'reset' && agent.status !== 'active') return { outcome: 'not_active' };
-      if (!app.otp) return { outcome: 'failure', reason: NO_OTP };
       try {
         await app.otp.send(ctx.phone, PURPOSE[purpose], { internal: true });
       } catch (err) {
@@ -53,7 +52,6 @@ export function agentActions(app: AppContext, agents: AgentStore) {
       if (!agent || agent.blockedAt) return { outcome: 'failure', reason: NOT_AGENT };
       const pin = ctx.values.new_pin ?? '';
       if (!PIN_RE.test(pin) || pin !== (ctx.values.new_pin_confirm ?? pin)) return { outcome: 'failure', reason: BAD_PIN };
-      if (!app.otp) return { outcome: 'failure', reason: NO_OTP };
       const v = await app.otp.verify(ctx.phone, PURPOSE[purpose], ctx.values.otp ?? '', { internal: true });
       if (!v.valid) {
         const triesLeft = (v as { triesLeft?: number }).triesLeft;

@@ -4,8 +4,7 @@
 // several roles is one client. Nothing above this layer asks a gateway's name: it asks the
 // role, and the role's capabilities.
 import type { Config } from '../config.js';
-import type { AppContext } from '../app-context.js';
-import type { Gateway, GatewayCapabilities, GatewayName } from './types.js';
+import type { Gateway, GatewayCapabilities, GatewayContext, GatewayName } from './types.js';
 import { createKyandaGateway, KYANDA_CAPABILITIES } from './kyanda/client.js';
 import { createPagGateway, PAG_CAPABILITIES } from './pag/client.js';
 
@@ -36,7 +35,7 @@ export function gatewaySettings(c: Config, name: GatewayName): { url: string | u
   return { url: own.url ?? c.GATEWAY_URL, apiKey: own.apiKey ?? c.GATEWAY_API_KEY, secret: own.secret ?? c.GATEWAY_SECRET, merchantId: own.merchantId ?? c.MERCHANT_ID };
 }
 
-type Deps = Pick<AppContext, 'config' | 'redis' | 'logger' | 'key'>;
+type Deps = GatewayContext;
 
 /** One client per gateway kind, the embedded sandbox's when the kind has no URL of its own. */
 export function createGateway(app: Deps, name: GatewayName): Gateway {

@@ -4,8 +4,20 @@
 // Money is an integer number of the smallest unit (KES cents) everywhere in our code
 // (floating point never touches money); adapters format it for the wire ("1500" for Kyanda, "100.00" for PAG).
 // Phones are E.164 strings (+2547…); adapters convert per field.
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Redis } from '../redis.js';
 
 export type GatewayName = 'kyanda' | 'pag';
+
+/** The parts of the application a gateway client uses (not the whole application context). */
+export interface GatewayContext {
+  config: Config;
+  redis: Redis;
+  logger: Logger;
+  /** Prefixes a Redis key with REDIS_PREFIX. */
+  key(...parts: string[]): string;
+}
 export type MobileChannel = 'MPESA' | 'AIRTEL' | 'EQUITEL';
 export type AirtimeTelco = 'SAFARICOM' | 'AIRTEL' | 'TELKOM' | 'EQUITEL' | 'FAIBA' | 'FAIBA_B';
 export type Biller = 'KPLC_PREPAID' | 'KPLC_POSTPAID' | 'DSTV' | 'GOTV' | 'ZUKU' | 'STARTIMES' | 'NAIROBI_WTR';

@@ -22,8 +22,8 @@ export const healthModule: ServiceModule = {
     });
     router.get('/metrics', async (ctx) => {
       await app.metrics.collect();
-      ctx.type = 'text/plain; version=0.0.4';
-      ctx.body = app.metrics.render();
+      ctx.body = await app.metrics.render();
+      ctx.type = app.metrics.contentType;
     });
   },
 };

@@ -1,46 +1,54 @@
-// A minimal Prometheus text-format registry: counters, gauges and histograms with labels.
-// Enough for /metrics without a dependency; modules call inc()/set()/observe(), and register
-// collectors for gauges read from elsewhere at scrape time (onCollect).
+// Prometheus metrics through prom-client: the process and Node.js defaults (CPU, memory, event
+// loop lag, GC, handles) plus the service's own counters, gauges and histograms. Modules name a
+// metric where they count it (inc/set/observe, labels as a plain object); the first use creates
+// it with those label names, so a metric is defined in one place, next to what it measures.
+// Latency is observed in milliseconds by callers and exported in seconds, as Prometheus wants
+// (names end in `_seconds`). Gauges read from elsewhere (Redis) are refreshed by collectors
+// registered with onCollect, just before a scrape.
+import client from 'prom-client';
 
 type Labels = Record<string, string>;
-const BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
+/** Seconds: 5 ms … 5 s, around the aggregators' 5-second budget. */
+const BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 const UNSAFE = /["\\\n]/;
 const UNSAFE_ALL = /["\\\n]/g;
-
-/** The series key: labels in name order, values made safe. Called on every USSD hop, so no sort or regex replace unless needed. */
-function labelKey(labels: Labels): string {
+/**
+ * Labels in name order (one stable series line whatever order a call site wrote them in), and
+ * values that cannot break the text format (they come from requests: channels, gateways).
+ */
+function safe(labels: Labels): Labels {
   const names = Object.keys(labels);
   if (names.length > 1) names.sort();
-  let key = '';
+  const out: Labels = {};
   for (const k of names) {
     const v = labels[k]!;
-    key += `${key ? ',' : ''}${k}="${UNSAFE.test(v) ? v.replace(UNSAFE_ALL, '_') : v}"`;
+    out[k] = UNSAFE.test(v) ? v.replace(UNSAFE_ALL, '_') : v;
   }
-  return key;
-}
-
-interface Histogram { buckets: number[]; sum: number; count: number }
-
-function record(h: Histogram, valueMs: number): void {
-  for (let i = 0; i < BUCKETS_MS.length; i++) if (valueMs <= BUCKETS_MS[i]!) h.buckets[i]!++;
-  h.sum += valueMs;
-  h.count++;
+  return out;
 }
 
 export class Metrics {
-  private counters = new Map<string, Map<string, number>>();
-  private histos = new Map<string, Map<string, Histogram>>();
-  private gauges = new Map<string, Map<string, number>>();
-  private help = new Map<string, string>();
+  readonly registry = new client.Registry();
+  private readonly counters = new Map<string, client.Counter>();
+  private readonly gauges = new Map<string, client.Gauge>();
+  private readonly histograms = new Map<string, client.Histogram>();
   private collectors: Array<() => Promise<void>> = [];
+  /** Metrics a call site used inconsistently (label names differing between calls), warned once. */
+  private readonly misused = new Set<string>();
+
+  constructor(opts: { defaults?: boolean } = {}) {
+    // The defaults are per process; tests that build many registries can leave them out.
+    if (opts.defaults !== false) client.collectDefaultMetrics({ register: this.registry });
+  }
 
   /** A gauge: a value that goes up and down (a backlog), set rather than added to. */
   set(name: string, labels: Labels, value: number, help?: string): void {
-    if (help) this.help.set(name, help);
-    let series = this.gauges.get(name);
-    if (!series) this.gauges.set(name, (series = new Map()));
-    series.set(labelKey(labels), value);
+    this.guard(name, () => {
+      let g = this.gauges.get(name);
+      if (!g) this.gauges.set(name, (g = new client.Gauge({ name, help: help ?? name, labelNames: Object.keys(labels).sort(), registers: [this.registry] })));
+      g.set(safe(labels), value);
+    });
   }
 
   /** `fn` refreshes gauges that must be read from elsewhere (Redis) just before a scrape. */
@@ -58,67 +66,59 @@ export class Metrics {
   }
 
   inc(name: string, labels: Labels = {}, by = 1, help?: string): void {
-    const s = this.counterSeries(name, help);
-    const k = labelKey(labels);
-    s.set(k, (s.get(k) ?? 0) + by);
+    this.guard(name, () => this.counterOf(name, labels, help).inc(safe(labels), by));
   }
 
+  /** A latency in milliseconds, into the histogram `name` (which ends in `_seconds`). */
   observe(name: string, valueMs: number, labels: Labels = {}, help?: string): void {
-    record(this.histogramOf(name, labelKey(labels), help), valueMs);
+    this.guard(name, () => this.histogramOf(name, labels, help).observe(safe(labels), valueMs / 1000));
   }
 
-  /** inc() for one fixed series, with its key worked out once (for per-request counters). */
+  /** inc() for one fixed series, bound once (per-request counters skip the label lookup). */
   counter(name: string, labels: Labels, help?: string): (by?: number) => void {
-    const s = this.counterSeries(name, help);
-    const k = labelKey(labels);
-    return (by = 1) => s.set(k, (s.get(k) ?? 0) + by);
+    const child = this.counterOf(name, labels, help).labels(safe(labels));
+    return (by = 1) => child.inc(by);
   }
 
-  /** observe() for one fixed series, with its key worked out once. */
+  /** observe() for one fixed series, bound once; takes milliseconds. */
   histogram(name: string, labels: Labels, help?: string): (valueMs: number) => void {
-    const h = this.histogramOf(name, labelKey(labels), help);
-    return (valueMs) => record(h, valueMs);
+    const child = this.histogramOf(name, labels, help).labels(safe(labels));
+    return (valueMs) => child.observe(valueMs / 1000);
   }
 
-  private counterSeries(name: string, help?: string): Map<string, number> {
-    if (help) this.help.set(name, help);
-    let series = this.counters.get(name);
-    if (!series) this.counters.set(name, (series = new Map()));
-    return series;
+  /** The Prometheus text exposition of every metric. */
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 
-  private histogramOf(name: string, key: string, help?: string): Histogram {
-    if (help) this.help.set(name, help);
-    let series = this.histos.get(name);
-    if (!series) this.histos.set(name, (series = new Map()));
-    let h = series.get(key);
-    if (!h) series.set(key, (h = { buckets: BUCKETS_MS.map(() => 0), sum: 0, count: 0 }));
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /**
+   * Counting must never break what is being counted (a hop, a money step): a metric used with
+   * other label names than at its first use is reported once as a process warning and skipped.
+   */
+  private guard(name: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (this.misused.has(name)) return;
+      this.misused.add(name);
+      process.emitWarning(`metric ${name}: ${(err as Error).message}`, 'MetricsWarning');
+    }
+  }
+
+  private counterOf(name: string, labels: Labels, help?: string): client.Counter {
+    let c = this.counters.get(name);
+    if (!c) this.counters.set(name, (c = new client.Counter({ name, help: help ?? name, labelNames: Object.keys(labels).sort(), registers: [this.registry] })));
+    return c;
+  }
+
+  private histogramOf(name: string, labels: Labels, help?: string): client.Histogram {
+    if (!name.endsWith('_seconds')) throw new Error(`histogram ${name}: latency histograms are named …_seconds`);
+    let h = this.histograms.get(name);
+    if (!h) this.histograms.set(name, (h = new client.Histogram({ name, help: help ?? name, labelNames: Object.keys(labels).sort(), buckets: BUCKETS_S, registers: [this.registry] })));
     return h;
-  }
-
-  render(): string {
-    const out: string[] = [];
-    for (const [name, series] of this.counters) {
-      if (this.help.has(name)) out.push(`# HELP ${name} ${this.help.get(name)}`);
-      out.push(`# TYPE ${name} counter`);
-      for (const [k, v] of series) out.push(`${name}${k ? `{${k}}` : ''} ${v}`);
-    }
-    for (const [name, series] of this.gauges) {
-      if (this.help.has(name)) out.push(`# HELP ${name} ${this.help.get(name)}`);
-      out.push(`# TYPE ${name} gauge`);
-      for (const [k, v] of series) out.push(`${name}${k ? `{${k}}` : ''} ${v}`);
-    }
-    for (const [name, series] of this.histos) {
-      if (this.help.has(name)) out.push(`# HELP ${name} ${this.help.get(name)}`);
-      out.push(`# TYPE ${name} histogram`);
-      for (const [k, h] of series) {
-        const sep = k ? `${k},` : '';
-        BUCKETS_MS.forEach((b, i) => out.push(`${name}_bucket{${sep}le="${b}"} ${h.buckets[i]}`));
-        out.push(`${name}_bucket{${sep}le="+Inf"} ${h.count}`);
-        out.push(`${name}_sum${k ? `{${k}}` : ''} ${h.sum}`);
-        out.push(`${name}_count${k ? `{${k}}` : ''} ${h.count}`);
-      }
-    }
-    return `${out.join('\n')}\n`;
   }
 }

@@ -92,7 +92,7 @@ export function formatPhone(p: Phone, format: PhoneFormat): string {
 // Bulk lists run to a million numbers; libphonenumber costs ~11 µs a number. Every Kenyan form
 // reduces to a 9-digit national significant number, and KE mobile validity is decided by its
 // leading digits, so the verdict of the full parser is cached per 4-digit prefix: same answers,
-// one full parse per prefix instead of per number (test/sms/phone.test.ts checks the equivalence).
+// one full parse per prefix instead of per number (test/sms/phone.unit.test.ts checks the equivalence).
 const KE_NSN = /^(?:\+?254|0)?([17]\d{8})$/;
 const prefixVerdict = new Map<string, { ok: true; telco: Telco } | { ok: false; reason: string }>();
 

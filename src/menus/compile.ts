@@ -1,5 +1,5 @@
 // One validated menu file → screens + one xstate v5 machine. The machine is only ever used
-// through the pure transition()/initialTransition() functions (DESIGN trap 4): actions are
+// through the pure transition()/initialTransition() functions (docs/architecture.md, rule 4): actions are
 // returned as data ({ type: 'run' }) and the engine runs them after saving the session.
 import { createHash } from 'node:crypto';
 import { assign, createMachine, type AnyStateMachine } from 'xstate';

@@ -1,4 +1,4 @@
-// Screens are plain GSM-7 (DESIGN trap 7): handsets show "?" or boxes for anything else, and one
+// Screens are plain GSM-7 (docs/architecture.md, rule 7): handsets show "?" or boxes for anything else, and one
 // non-GSM character switches the whole message to UCS-2 and halves the space.
 const BASIC =
   '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';

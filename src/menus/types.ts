@@ -1,10 +1,12 @@
 // A menu after loading: screens with sanitized texts, ready to render, plus its xstate machine.
 import type { AnyStateMachine } from 'xstate';
-import type { Lang } from '../ussd/actions.js';
 import type { InputDef, Localized } from './schema.js';
 import type { Messages } from './messages.js';
 
-export type { Lang, Localized };
+export type { Localized };
+
+/** A language code of the menus (USSD_LANGUAGES and each file's `languages:`), e.g. en, sw, fr. */
+export type Lang = string;
 
 export interface MenuOption {
   label: Localized;

@@ -21,7 +21,7 @@ export class GatewayWait {
     const since = await this.app.redis.zscore(this.key, jobId);
     if (since === null) return;
     if ((await this.app.redis.zrem(this.key, jobId)) === 1) {
-      this.app.metrics.observe('payments_gateway_wait_ms', Date.now() - Number(since), {}, 'How long payment steps and their SMS waited for a gateway rate-limit slot');
+      this.app.metrics.observe('payments_gateway_wait_seconds', Date.now() - Number(since), {}, 'How long payment steps and their SMS waited for a gateway rate-limit slot');
     }
   }
 

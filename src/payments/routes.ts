@@ -56,7 +56,7 @@ export function paymentRoutes(router: Router, app: AppContext, payments: Payment
     if (!rec.processed) await payments.jobs.add('ipn', { ipnId: rec.id }, `ipn-${rec.id}-r${rec.round}`);
     const ms = performance.now() - started;
     app.metrics.inc('ipn_received_total', { gateway: gw, duplicate: String(!rec.fresh) }, 1, 'IPNs accepted');
-    app.metrics.observe('ipn_answer_ms', ms, { gateway: gw }, 'Time to record and answer an IPN');
+    app.metrics.observe('ipn_answer_seconds', ms, { gateway: gw }, 'Time to record and answer an IPN');
     app.logger.info({ gateway: gw, ipn: rec.id, gatewayRef: update.gatewayRef, status: update.status, event: parsed.event, signed: parsed.signed, duplicate: !rec.fresh, ms: Math.round(ms) }, 'IPN recorded');
     ctx.status = 200;
     ctx.body = { status: 'success' };

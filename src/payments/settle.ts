@@ -2,14 +2,30 @@
 // only thing that confirms a payment), IPNs (only a reason to look), reconciliation, and the
 // operator's needs_attention queue.
 import type { AppContext } from '../app-context.js';
-import type { Lookup, TransactionUpdate, UserMessage } from '../gateway/types.js';
+import type { Gateway, Lookup, TransactionUpdate, UserMessage } from '../gateway/types.js';
 import { parsePhone } from '../lib/phone.js';
 import { parseRef, stepRef } from './ids.js';
 import type { OrderStore } from './order-store.js';
 import { checkPayment } from './payment-check.js';
-import type { Payments } from './flows.js';
+import type { IpnStore } from './ipn-store.js';
+import type { Notice } from './sms-text.js';
 import { SETTLED, TERMINAL, type Order, type OrderState } from './types.js';
 import { PAID_CAUSE } from './invariants.js';
+
+/** What settling asks of the money flows (implemented by Payments in flows.ts). */
+export interface SettlerFlows {
+  /** Queue a step's durable job. */
+  enqueue(orderId: string, step: string, delayMs?: number): Promise<void>;
+  /** Queue an SMS notice to the order's customer. */
+  notify(orderId: string, notice: Notice): Promise<void>;
+  /** Run a step's job again (operator retry, reconciliation). */
+  redrive(orderId: string, step: string): Promise<void>;
+  /** Queue a settled order's SMS again if it was never sent (a retried job that finds its order settled). */
+  ensureNotice(order: Order): Promise<void>;
+  /** The gateway of the role that carries out this step. */
+  gatewayFor(step: string): Gateway;
+  readonly ipns: IpnStore;
+}
 
 type Outcome = 'succeeded' | 'failed' | 'cancelled' | 'pending' | 'reversed';
 
@@ -38,7 +54,7 @@ export function isOwnSmsReference(ref: string | undefined): boolean {
 }
 
 export class Settler {
-  constructor(private readonly app: AppContext, private readonly store: OrderStore, private readonly payments: Payments) {}
+  constructor(private readonly app: AppContext, private readonly store: OrderStore, private readonly payments: SettlerFlows) {}
 
   private get log() {
     return this.app.logger;

@@ -11,7 +11,7 @@
 // long as the limiter says (moveToDelayed + DelayedError), which uses up none of its attempts,
 // so a backlog of any length is sent in the end, never dropped. Retryable gateway failures go
 // back to BullMQ with exponential backoff. Metrics: sms_bulk_backlog_batches (by state, read at
-// each scrape), sms_bulk_rate_waits_total, sms_bulk_batch_wait_ms (queued → accepted).
+// each scrape), sms_bulk_rate_waits_total, sms_bulk_batch_wait_seconds (queued → accepted).
 import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { AppContext } from '../app-context.js';
 import type { GatewayResult } from '../gateway/types.js';
@@ -107,7 +107,7 @@ export function createBulkWorker(app: AppContext, store: BulkStore, queue: Queue
       log.info({ gatewayRef, recipients: recipients.length, attempt, first }, 'bulk batch sent');
       if (first) {
         app.metrics.inc('sms_bulk_recipients_sent_total', {}, recipients.length, 'Bulk SMS recipients accepted by the gateway');
-        app.metrics.observe('sms_bulk_batch_wait_ms', Date.now() - job.timestamp, {}, 'Time from a bulk batch being queued to the gateway accepting it');
+        app.metrics.observe('sms_bulk_batch_wait_seconds', Date.now() - job.timestamp, {}, 'Time from a bulk batch being queued to the gateway accepting it');
       }
       return 'sent';
     }

@@ -1,6 +1,6 @@
 // Delivery reports: POST /callbacks/sms-dlr. The gateway documents no delivery-report format (its
 // `sms.delivered` webhook event is what src/sms/notices.ts reads); this fallback one is
-// ours (ASSUMED; README documents it):
+// ours (ASSUMED; docs/sms.md, "Delivery reports: `POST /callbacks/sms-dlr`", documents it):
 //   { "reference": "sms-<bulkId>-<n>" | "transactionRef": "<gateway ref>",
 //     "reports": [ { "phone": "0712345678", "status": "DELIVERED", "reason"?: "...", "at"?: "..." } ] }
 // or a single report with phone/status at the top level. Statuses: DELIVERED, FAILED, EXPIRED,

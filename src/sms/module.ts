@@ -5,7 +5,6 @@ import type { AppContext, ServiceModule } from '../app-context.js';
 import { BulkGuard } from './bulk-guard.js';
 import { BulkStore } from './bulk-store.js';
 import { createBulkWorker } from './bulk-worker.js';
-import { createOtpService } from './otp.js';
 import { createBulkQueue, type BatchJobData } from './queue.js';
 import { smsRoutes } from './routes.js';
 import { smsNotices } from './notices.js';
@@ -18,7 +17,6 @@ export function smsModule(): ServiceModule {
   return {
     name: 'sms',
     init(app: AppContext) {
-      app.otp = createOtpService(app);
       store = new BulkStore(app);
       app.smsNotices = smsNotices(app, store);
       guard = new BulkGuard(app);
@@ -34,7 +32,7 @@ export function smsModule(): ServiceModule {
       });
     },
     routes(router, app) {
-      smsRoutes(router, app, { otp: app.otp!, store: store!, queue: queue!, guard: guard! });
+      smsRoutes(router, app, { otp: app.otp, store: store!, queue: queue!, guard: guard! });
     },
     start(app) {
       worker = createBulkWorker(app, store!, queue!);

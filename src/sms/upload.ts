@@ -113,7 +113,6 @@ export function headerMessage(raw: string | undefined): string | undefined {
       throw new BulkError('BAD_MESSAGE_HEADER', "x-sms-message: bad percent-encoding after UTF-8''");
     }
   }
-  // eslint-disable-next-line no-control-regex
   if (/^[\x00-\x7f]*$/.test(raw)) return raw;
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(raw, 'latin1'));

@@ -1,5 +1,5 @@
 // Named async effects that menu screens trigger (`type: action` in a menu file).
-// The engine saves the session first and only then runs the action (DESIGN trap 4), racing it
+// The engine saves the session first and only then runs the action (docs/architecture.md, rule 4), racing it
 // against USSD_DEADLINE_MS. The money-flows module replaces the placeholder handlers.
 //
 // Commit point: an action must not change anything for good once the subscriber has been told
@@ -11,8 +11,8 @@ import type { Logger } from '../log.js';
 import type { UserMessage } from '../gateway/types.js';
 import type { Need } from './action-needs.js';
 
-/** A language code of the menus (USSD_LANGUAGES and each file's `languages:`), e.g. en, sw, fr. */
-export type Lang = string;
+import type { Lang } from '../menus/types.js';
+export type { Lang };
 
 export interface ActionContext {
   /** Action name as written in the menu file. */

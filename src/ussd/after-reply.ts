@@ -1,4 +1,4 @@
-// Callbacks an action wants run only once the reply is on the wire (DESIGN trap 6: an STK push
+// Callbacks an action wants run only once the reply is on the wire (docs/architecture.md, rule 6: an STK push
 // must not arrive while the USSD session is still open). Late registrations run immediately.
 import type { Logger } from '../log.js';
 

@@ -500,7 +500,7 @@ export class UssdEngine {
   }
 
   private async advance(hop: Hop, loaded: Exclude<Loaded, { kind: 'replay' | 'busy' | 'foreign' }>, first: FirstWrite): Promise<HopResult> {
-    const { channel, req, phone, after, sid, k, token, deadlineAt, mark, mode, gate, trace } = hop;
+    const { channel, req, phone, sid, k, token, mark, mode, gate, trace } = hop;
     const cfg = this.app.config;
     const latest = channel.inputStyle === 'latest';
     const rec = loaded.kind === 'session' ? (loaded as SessionRecord) : undefined;
@@ -629,7 +629,7 @@ export class UssdEngine {
       }
     }
 
-    // Effects, after the state that triggered them is saved (DESIGN trap 4).
+    // Effects, after the state that triggered them is saved (docs/architecture.md, rule 4).
     for (let chain = 0; chain < 4; chain++) {
       const run = actions.find((a) => a.type === 'run');
       if (!run) break;

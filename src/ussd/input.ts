@@ -1,4 +1,4 @@
-// The subscriber's latest input (DESIGN trap 3). Cumulative channels (Africa's Talking,
+// The subscriber's latest input (docs/architecture.md, rule 3). Cumulative channels (Africa's Talking,
 // Safaricom) resend everything typed so far joined by "*": the input is what was added since
 // the last processed text, found against that text rather than by splitting, so an empty answer
 // survives and a "*" typed inside an answer cannot shift the path. The new input may then hold

@@ -1,6 +1,6 @@
-// Per-menu caches around the pure xstate functions (DESIGN trap 4 keeps transition() and
+// Per-menu caches around the pure xstate functions (docs/architecture.md, rule 4, keeps transition() and
 // initialTransition() as the only way the engine moves a session). Both avoid work xstate would
-// redo on every hop with the same result; test/ussd/machine-cache.test.ts checks they agree
+// redo on every hop with the same result; test/ussd/machine-cache.unit.test.ts checks they agree
 // with plain xstate, so an xstate upgrade that changes these internals fails there first.
 import { initialTransition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import type { MenuContext } from '../menus/types.js';

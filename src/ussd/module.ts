@@ -5,7 +5,7 @@
 // menu stops the service from starting.
 import type { Context, Next } from 'koa';
 import type { AppContext, ServiceModule } from '../app-context.js';
-import { channelAdapters, screenLimits } from '../channels/index.js';
+import { channelAdapters } from '../channels/index.js';
 import type { ChannelAdapter } from '../channels/types.js';
 import type { Logger } from '../log.js';
 import { MenuError, type CompiledMenu } from '../menus/types.js';

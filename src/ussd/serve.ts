@@ -265,7 +265,7 @@ export class UssdServer {
 
   private hopTimer(channel: string): (ms: number) => void {
     let t = this.timers.get(channel);
-    if (!t) this.timers.set(channel, (t = this.app.metrics.histogram('ussd_hop_ms', { channel }, 'USSD request latency')));
+    if (!t) this.timers.set(channel, (t = this.app.metrics.histogram('ussd_hop_seconds', { channel }, 'USSD request latency')));
     return t;
   }
 

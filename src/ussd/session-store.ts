@@ -1,4 +1,4 @@
-// Session records in Redis (DESIGN traps 1 and 2). One hash per session: t (a mark of the last
+// Session records in Redis (docs/architecture.md, rules 1 and 2). One hash per session: t (a mark of the last
 // request: for cumulative text its length and digest, never the inputs themselves, which may
 // hold PINs; see input.ts), r (its stored reply), s (snapshot), n (hop count), m (machine
 // version), rs (resume offer), p (the phone the session belongs to), w (a random id every write

@@ -72,7 +72,7 @@ test('sessions entering, completing, dropping, timing out and failing are counte
   assert.ok(!rows.has('airtime_do'));
 
   // The same counts as Prometheus counters, and each end signal by how it ended.
-  const m = svc.app.metrics.render();
+  const m = await svc.app.metrics.render();
   assert.match(m, /ussd_funnel_total\{event="dropped",screen="airtime_for",service_code="860\*30"\} 1\n/);
   assert.match(m, /ussd_funnel_total\{event="entered",screen="main",service_code="860\*30"\} 4\n/);
   assert.match(m, /ussd_session_ends_total\{channel="africastalking",found="already",how="dropped"\} 1\n/);

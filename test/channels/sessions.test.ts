@@ -136,7 +136,7 @@ test('a number from a country PHONE_COUNTRIES leaves out gets a polite END and n
     assert.equal(r.Type, 'Release');
     assert.equal(r.Message, 'Sorry, this service is not available for numbers from your country.\nSamahani, huduma hii haipatikani kwa nambari za nchi yako.');
     assert.equal(await ke.app.redis.exists(`${ke.app.config.REDIS_PREFIX}sess:hubtel:${sid}`), 0);
-    assert.match(ke.app.metrics.render(), /ussd_hops_total\{channel="hubtel",outcome="country"\} 1/);
+    assert.match(await ke.app.metrics.render(), /ussd_hops_total\{channel="hubtel",outcome="country"\} 1/);
   } finally {
     await ke.close();
   }
@@ -158,7 +158,7 @@ test('money moves for Kenyan numbers only: a Ghanaian subscriber reaching a purc
     assert.equal(gh.Type, 'Release');
     assert.equal(gh.Message, 'Sorry, your request could not be completed. This service is only for Kenyan (+254) numbers.');
     assert.equal(await orders(), 0);
-    assert.match(pay.app.metrics.render(), /ussd_action_refused_total\{action="bundle",reason="country"\} 1/);
+    assert.match(await pay.app.metrics.render(), /ussd_action_refused_total\{action="bundle",reason="country"\} 1/);
     const ledger = (await (await fetch(new URL('/sandbox/_ledger', pay.url))).json()) as unknown[];
     assert.equal(ledger.length, 0);
     // The same purchase from a Kenyan number creates its order: the guard is what stopped the other.

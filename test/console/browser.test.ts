@@ -218,12 +218,24 @@ test('orders: filters, history, and the needs_attention queue closed with a reas
   await page.getByTestId('order-close').click();
   await page.waitForFunction(() => document.querySelector('[data-testid="order-state"]')?.textContent === 'closed');
   assert.match((await page.getByTestId('order-history').textContent()) ?? '', /ticket 4411/);
-  // Filters: by phone, and by today's date.
+  // Filters: by phone, then by day.
   await page.getByTestId('orders-state').selectOption('');
   await page.getByTestId('orders-phone').fill('0712777001');
   await page.getByTestId('orders-search').click();
   await page.waitForFunction(() => document.querySelector('[data-testid="orders-status"]')?.textContent === '1 order(s)');
   assert.match((await page.getByTestId('orders-table').textContent()) ?? '', /fulfilled/);
+  // The day filter, in the service's day (Nairobi, FUNNEL_UTC_OFFSET_MIN=180): from tomorrow finds
+  // nothing, today finds the order again, a range ending yesterday nothing.
+  const day = (offsetDays: number) => new Date(Date.now() + 180 * 60_000 + offsetDays * 86_400_000).toISOString().slice(0, 10);
+  const search = async (from: string, to: string, expect: string) => {
+    await page.getByTestId('orders-from').fill(from);
+    await page.getByTestId('orders-to').fill(to);
+    await page.getByTestId('orders-search').click();
+    await page.waitForFunction((e) => document.querySelector('[data-testid="orders-status"]')?.textContent === e, expect);
+  };
+  await search(day(1), '', '0 order(s)');
+  await search(day(0), day(0), '1 order(s)');
+  await search(day(-3), day(-1), '0 order(s)');
 });
 
 test('campaigns: a CSV with {name} previewed (first messages, parts, cost), then sent with live progress', async () => {

@@ -35,6 +35,21 @@ test('float sales take whole shillings only: KES 10.50 is refused at the amount 
   assert.match(await bill.send('2,000'), /Enter agent PIN/);
 });
 
+test('every amount screen of the default menu takes whole shillings: airtime, bill and merchant refuse cents before the confirm', async () => {
+  const hint = /^CON Enter whole shillings, no cents, e\.g\. 100\./;
+  const airtime = await dial('+254722200021');
+  await airtime.walk('1', '1');
+  assert.match(await airtime.send('99.99'), hint);
+  assert.match(await airtime.send('99'), /^CON Buy airtime KES 99 for/);
+  const bill = await dial('+254722200022');
+  await bill.walk('3', '1', '12345678901');
+  assert.match(await bill.send('500.25'), hint);
+  const merchant = await dial('+254722200023');
+  await merchant.walk('5', 'SHOP123');
+  assert.match(await merchant.send('1,000.10'), hint);
+  assert.match(await merchant.send('1,000'), /^CON Pay KES 1000 to merchant SHOP123\?/);
+});
+
 test('a registered agent who has not activated is told to activate, not that the service is for registered agents', async () => {
   assert.equal(await register('0722200002'), 201);
   const notActive = /^END Your agent account is not active yet\. Choose Activate agent account first\./;

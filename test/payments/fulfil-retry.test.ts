@@ -45,6 +45,9 @@ test('refused past the retry budget: needs_attention (listed, counted), then an 
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     assert.match(metrics, /orders_needing_attention \d+/);
     assert.match(metrics, /orders_needs_attention_total\{step="fulfil"\} \d+/);
+    // Every refused vend is on the wire, counted by endpoint and outcome (the sandbox's 429s).
+    const refused = /gateway_request_seconds_count\{endpoint="[^"]*airtime[^"]*",gateway="kyanda",outcome="4xx"\} (\d+)/.exec(metrics);
+    assert.ok(refused && Number(refused[1]) >= 2, 'gateway 4xx answers counted per endpoint');
     // Closing needs a reason.
     assert.equal((await api(`/api/orders/${id}/close`, { method: 'POST', body: '{}' })).status, 400);
   } finally {

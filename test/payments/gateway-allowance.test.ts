@@ -75,7 +75,7 @@ test('a vend with no rate-limit slot waits past the money budget without being m
   assert.ok(done, 'fulfilled and its receipt sent once slots were free');
   assert.equal(vendsFor(await ledger(s), id).length, 1);
   assert.equal(await metric('payments_waiting_for_gateway'), 0);
-  assert.ok((await metric('payments_gateway_wait_ms_count')) >= 1, 'the wait is observed when the slot comes');
+  assert.ok((await metric('payments_gateway_wait_seconds_count')) >= 1, 'the wait is observed when the slot comes');
   await assertInvariants(s);
 });
 

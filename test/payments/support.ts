@@ -15,6 +15,7 @@ import Router from '@koa/router';
 import { createKyandaSandbox } from '../../src/gateway/sandbox/sandbox.js';
 import { createLogger } from '../../src/log.js';
 import { testConfig } from '../support/service.js';
+import { serveKoa } from '../../src/http/serve-koa.js';
 
 export { Phone, waitFor } from '../ussd/helpers.js';
 
@@ -38,7 +39,7 @@ export async function startSandbox(env: Record<string, string> = {}): Promise<Sa
   const router = new Router();
   sandbox.routes(router);
   koa.use(router.routes());
-  const server = http.createServer(koa.callback());
+  const server = http.createServer(serveKoa(koa));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

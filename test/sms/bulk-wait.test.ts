@@ -70,6 +70,6 @@ test('batches wait as delayed jobs for a slot, none fails on its single attempt,
   } finally {
     await q.close();
   }
-  assert.ok(await metric(/^sms_bulk_batch_wait_ms_count (\d+)$/m) >= 7);
+  assert.ok(await metric(/^sms_bulk_batch_wait_seconds_count (\d+)$/m) >= 7);
   assert.ok(await metric(/^gateway_rate_limited_total\{gateway="kyanda",priority="bulk",why="minute"\} (\d+)$/m) >= 1);
 });

@@ -242,7 +242,7 @@ test('one JSON log line per hop: sessionId, channel, screen, latency, outcome; p
     assert.equal(h.outcome, 'con');
   }
   assert.ok(!lines.join('').includes('712345999'));
-  assert.match(svc.app.metrics.render(), /ussd_hops_total\{channel="africastalking",outcome="con"\} \d+/);
+  assert.match(await svc.app.metrics.render(), /ussd_hops_total\{channel="africastalking",outcome="con"\} \d+/);
 });
 
 test('Redis down: a polite END, never silence or a stack trace', async () => {

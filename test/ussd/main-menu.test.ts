@@ -44,14 +44,16 @@ for (const lang of ['en', 'sw'] as const) {
       assert.match(await p.dial(), T[lang].welcome);
       assert.match(await p.send('1'), lang === 'en' ? /Buy airtime for:\n1 My number\n2 Other number/ : /Nunua salio kwa:\n1 Nambari yangu/);
       assert.match(await p.send('1'), /KES 10 - 10,000/);
-      const confirm = await p.send('150.50');
-      assert.match(confirm, new RegExp(`KES 150\\.50 (for|kwa) 0${p.phoneNumber.slice(4)}\\?`));
+      // Cents are refused at entry (M-PESA and the airtime vend move whole shillings only).
+      assert.match(await p.send('150.50'), lang === 'en' ? /^CON Enter whole shillings, no cents/ : /^CON Weka shilingi kamili, bila senti/);
+      const confirm = await p.send('150');
+      assert.match(confirm, new RegExp(`KES 150 (for|kwa) 0${p.phoneNumber.slice(4)}\\?`));
       const end = await p.send('1');
-      assert.equal(end.match(T[lang].prompt)?.[1], '150.50');
+      assert.equal(end.match(T[lang].prompt)?.[1], '150');
       const c = lastCall(p.phoneNumber)!;
       assert.equal(c.action, 'airtime');
       assert.deepEqual(c.params, { pay: 'checkout' });
-      assert.equal(c.values.amount, '15050');
+      assert.equal(c.values.amount, '15000');
       assert.equal(c.values.recipient, p.phoneNumber);
       assert.equal(c.lang, lang);
     });

@@ -16,6 +16,8 @@ export interface TransportOptions {
   keepAliveMs?: number;
   /** Max sockets per origin for our own Agent. */
   connections?: number;
+  /** Told how every request ended (metrics): its HTTP status, or the kind of failure, and how long it took. */
+  onDone?: (r: { path: string; status?: number; failure?: TransportError['kind']; ms: number }) => void;
 }
 
 export interface HttpRequest {
@@ -147,12 +149,15 @@ export function createTransport(opts: TransportOptions): HttpTransport {
         if (text !== '') {
           try { json = JSON.parse(text); } catch { json = undefined; }
         }
-        return { status: res.statusCode, headers: flat, text, json, elapsedMs: performance.now() - started };
+        const elapsedMs = performance.now() - started;
+        opts.onDone?.({ path: req.path, status: res.statusCode, ms: elapsedMs });
+        return { status: res.statusCode, headers: flat, text, json, elapsedMs };
       } catch (e) {
-        if (deadline.aborted && !req.signal?.aborted) {
-          throw new TransportError(`no complete answer within ${timeoutMs} ms`, 'TIMEOUT', true, 'timeout', e);
-        }
-        throw classify(e, req.signal, false);
+        const err = deadline.aborted && !req.signal?.aborted
+          ? new TransportError(`no complete answer within ${timeoutMs} ms`, 'TIMEOUT', true, 'timeout', e)
+          : classify(e, req.signal, false);
+        opts.onDone?.({ path: req.path, failure: err.kind, ms: performance.now() - started });
+        throw err;
       }
     },
     async close() {

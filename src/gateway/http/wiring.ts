@@ -24,10 +24,16 @@ export interface GatewayHttpDeps {
 /** `limiterKey`: the full Redis key of the account's window (one per API key / merchant). */
 export function gatewayHttp(app: GatewayHttpDeps, baseUrl: string, gateway: string, limiterKey: string): { transport: HttpTransport; limiter: RateLimiter } {
   const c = app.config;
+  const m = app.metrics;
   const transport = createTransport({
     baseUrl, dispatcher: app.dispatcher, connectTimeoutMs: c.GATEWAY_CONNECT_TIMEOUT_MS, timeoutMs: c.GATEWAY_TIMEOUT_MS,
+    // Latency and outcome of every call on the wire, per endpoint: an HTTP status class, or how
+    // it failed without one (timeout, connect, reset, aborted).
+    ...(m ? {
+      onDone: (r) => m.observe('gateway_request_seconds', r.ms, { gateway, endpoint: r.path, outcome: r.status ? `${Math.floor(r.status / 100)}xx` : r.failure ?? 'other' },
+        'Gateway calls on the wire: latency by endpoint and outcome (HTTP status class or failure kind)'),
+    } : {}),
   });
-  const m = app.metrics;
   const limiter = createRateLimiter({
     redis: app.redis,
     key: limiterKey,
@@ -40,7 +46,7 @@ export function gatewayHttp(app: GatewayHttpDeps, baseUrl: string, gateway: stri
     onError: (err) => app.logger.warn({ gateway, err: err.message }, 'rate limiter unavailable; sending without it'),
     ...(m ? {
       onResult: (r) => {
-        m.observe('gateway_rate_wait_ms', r.waitedMs, { gateway, priority: r.priority }, 'Time gateway calls waited for a shared rate-limit slot');
+        m.observe('gateway_rate_wait_seconds', r.waitedMs, { gateway, priority: r.priority }, 'Time gateway calls waited for a shared rate-limit slot');
         if (!r.ok) m.inc('gateway_rate_limited_total', { gateway, priority: r.priority, why: r.why ?? 'minute' }, 1, 'Gateway calls that gave up waiting for a rate-limit slot');
       },
     } : {}),

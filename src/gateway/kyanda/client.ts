@@ -3,17 +3,16 @@
 // Redis rate limiter (../http). One instance owns one dispatcher unless one is injected.
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
-import type { AppContext } from '../../app-context.js';
-import type { Gateway, GatewayCapabilities, GatewayResult, Lookup, TransactionUpdate, CallOptions } from '../types.js';
+import type { Gateway, GatewayCapabilities, GatewayContext, GatewayResult, Lookup, TransactionUpdate, CallOptions } from '../types.js';
 import { GatewayError } from '../types.js';
 import { gatewayHttp } from '../http/index.js';
-import { DUPLICATE_CODES, kyandaError } from './codes.js';
+import { DUPLICATE_CODES } from './codes.js';
 import { ENDPOINTS, type Endpoint } from './endpoints.js';
 import { exchange, type ExchangeDeps, type Outcome } from './exchange.js';
 import { parseIpn } from './ipn.js';
 import { resultFromUpdate, str, toBalance, toResult, toUpdate } from './replies.js';
 
-export interface GatewayDeps extends Pick<AppContext, 'config' | 'redis' | 'logger' | 'key'> {
+export interface GatewayDeps extends GatewayContext {
   /** Injected undici dispatcher; default: a keep-alive Agent owned (and closed) by this gateway. */
   dispatcher?: Dispatcher;
   /** Rate-limit window; GATEWAY_RATE_LIMIT_PER_MIN is per minute, tests shorten the minute. */

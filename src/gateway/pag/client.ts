@@ -34,7 +34,7 @@ export interface RequiredFields {
   status: number | undefined;
   /** action.fields: the fields still needed, as the gateway describes them. */
   fields: Record<string, unknown>;
-  /** action.errors: every message per field (arrays, as the seed insists). */
+  /** action.errors: every message per field (arrays, as the 5.7.3 reference insists). */
   errors: Record<string, string[]>;
   /** errors[field][0] for each field. */
   firstErrors: Record<string, string>;
@@ -49,7 +49,7 @@ export interface PagGateway extends Gateway {
   paymentB2c(req: PagPaymentRequest, opts: CallOptions): Promise<GatewayResult>;
   /**
    * The confirmation step of a payout whose answer had a non-zero confirm_type
-   * (pagNeedsConfirmation): the seed says to send a second payment_b2c with confirmation data;
+   * (pagNeedsConfirmation): the 5.7.3 reference says to send a second payment_b2c with confirmation data;
    * its "Confirmation Types" section is missing, so `confirmation` is sent inside `extra`
    * (the sandbox wants { confirmation_code }). Same reference, so the same order_id.
    */
@@ -90,7 +90,7 @@ export function createPagGateway(app: GatewayDeps, baseUrl: string): PagGateway 
   };
   const callbackUrl = `${c.PUBLIC_URL}/callbacks/pag`;
   // Embedded, the sandbox's completing provider makes `GATEWAY=pag npm start` behave as
-  // the README says (checkouts finish); against a real gateway 14 is its simulator.
+  // docs/gateway-clients.md says (checkouts finish); against a real gateway 14 is its simulator.
   const providerId = c.PAG_PROVIDER_ID ?? (c.embeddedSandbox ? SANDBOX_COMPLETING_PROVIDER : SIMULATOR_PROVIDER);
 
   async function statusCall(reference: string, extra: Record<string, string> | undefined, signal?: AbortSignal) {
@@ -123,7 +123,7 @@ export function createPagGateway(app: GatewayDeps, baseUrl: string): PagGateway 
       return { kind: 'failed', reference, error: pagErrors.badAmount((e as Error).message) };
     }
     const userId = (req.customerUserId ?? phone.value).slice(0, 200);
-    // Field order follows the seed's request sample; the signature follows the order sent.
+    // Field order follows the 5.7.3 reference's request sample; the signature follows the order sent.
     const body: Record<string, unknown> = {
       merchant_id: c.MERCHANT_ID,
       customer_id: phone.value,
@@ -195,7 +195,7 @@ export function createPagGateway(app: GatewayDeps, baseUrl: string): PagGateway 
       const errors: Record<string, string[]> = {};
       const firstErrors: Record<string, string> = {};
       for (const [k, v] of Object.entries(o.reply.action?.errors ?? {})) {
-        // The seed: errors are arrays; a lone string is tolerated rather than split into letters.
+        // The 5.7.3 reference: errors are arrays; a lone string is tolerated rather than split into letters.
         const list = Array.isArray(v) ? v.map(String) : v === undefined || v === null ? [] : [String(v)];
         errors[k] = list;
         if (list[0] !== undefined) firstErrors[k] = list[0];

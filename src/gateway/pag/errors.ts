@@ -1,4 +1,4 @@
-// Typed errors of the 5.7.3 adapter. The seed documents status codes but no result.code table,
+// Typed errors of the 5.7.3 adapter. The 5.7.3 reference documents status codes but no result.code table,
 // so codes are ours: PAG_RESULT_<n> keeps the gateway's result.code; the rest name what happened.
 // User messages are short GSM-7 text in English and Swahili; gateway text never reaches a phone.
 import { GatewayError, type UserMessage } from '../types.js';

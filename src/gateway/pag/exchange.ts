@@ -1,5 +1,5 @@
 // One signed POST to the 5.7.3 gateway over the shared transport (../http), with retries.
-// Retrying is safer here than on Kyanda: every request carries order_id, and the seed promises
+// Retrying is safer here than on Kyanda: every request carries order_id, and the 5.7.3 reference promises
 // "requests with identical nonce … will have identical responses and the operation won't be
 // repeated". So a timeout or reset after sending is re-sent with the same body, not given up;
 // only the caller's own abort (the USSD deadline) stops early, and that outcome is "unknown".

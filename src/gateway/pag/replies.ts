@@ -1,5 +1,5 @@
 // Reading the gateway's answers (INIT, STATUS, callbacks) into our types.
-// The seed's rule: `status` says where the operation is; result.code only says whether the
+// The 5.7.3 reference's rule: `status` says where the operation is; result.code only says whether the
 // request itself was understood ("result.code === 0 for status 8 is not success").
 import type { GatewayResult, TransactionUpdate } from '../types.js';
 import { pagErrors } from './errors.js';

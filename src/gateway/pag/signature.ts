@@ -3,7 +3,7 @@
 //   walk keys in order, skip the key "signature" at every level, nested arrays/objects become
 //   "prefix.key" keys (list items "prefix.0"…), concatenate fullKey . (string)value, depth limit
 //   16 ("Too deep"), HMAC-SHA512 with the secret, lowercase hex.
-// test/pag/signature.test.ts runs the PHP function itself against this one.
+// test/gateway/pag/signature.test.ts runs the PHP function itself against this one.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { JsonNumber, OrderedObject } from './ordered-json.js';
 

@@ -1,4 +1,4 @@
-// POST /sandbox/_faults (README, "The sandbox gateway"): injected slowness, errors and outages,
+// POST /sandbox/_faults (docs/sandbox.md): injected slowness, errors and outages,
 // and the checkout scenarios money-safety tests need (short payment, a lying IPN, a reversal,
 // unsigned IPNs). Only the keys given change; `null` (or count 0) clears one.
 import { isPlatformErrorCode } from './codes.js';

@@ -1,4 +1,4 @@
-// The embedded sandbox gateway, mounted at /sandbox when GATEWAY_URL is unset (README, "The sandbox gateway").
+// The embedded sandbox gateway, mounted at /sandbox when GATEWAY_URL is unset (docs/sandbox.md).
 import type { ServiceModule } from '../../app-context.js';
 import { requireApiToken } from '../../http/auth.js';
 import { createKyandaSandbox, type KyandaSandbox } from './sandbox.js';

@@ -7,6 +7,7 @@ import Router from '@koa/router';
 import { loadConfig, ConfigError } from '../../config.js';
 import { createLogger } from '../../log.js';
 import { createKyandaSandbox } from './sandbox.js';
+import { serveKoa } from '../../http/serve-koa.js';
 
 function main(): void {
   let config;
@@ -32,7 +33,7 @@ function main(): void {
   sandbox.routes(router);
   koa.use(router.routes());
   koa.use(router.allowedMethods());
-  const server = http.createServer(koa.callback());
+  const server = http.createServer(serveKoa(koa));
   server.listen(config.PORT, config.HOST, () => {
     logger.info({ port: config.PORT, ipnTimeScale: config.SANDBOX_IPN_TIME_SCALE }, 'sandbox gateway listening');
   });

@@ -1,6 +1,6 @@
 // Shapes shared by the Kyanda-family sandbox and the 5.7.3 (PAG) sandbox.
 
-/** One accepted request, as GET /sandbox/_ledger lists it (README, "Test and demo routes"). */
+/** One accepted request, as GET /sandbox/_ledger lists it (docs/sandbox.md, "Test and demo routes"). */
 export interface LedgerEntry {
   /** The sandbox's transaction reference. */
   ref: string;

@@ -1,0 +1,70 @@
+// `npm run sandbox`: the sandbox alone on PORT, answering at the root and under /sandbox.
+// Also: request logs carry endpoint, outcome and latency, and no secrets.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { startTestService } from '../../support/service.js';
+import { api, sign, MERCHANT, API_KEY, SECRET, sms, waitFor } from './support.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+test('standalone sandbox serves the API at / and /sandbox on PORT', async () => {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/gateway/sandbox/standalone.ts'], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', REDIS_URL: 'redis://127.0.0.1:1' },
+    stdio: 'ignore',
+  });
+  after(() => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok, 20_000, 100);
+  for (const prefix of ['', '/sandbox']) {
+    const r = await fetch(`${base}${prefix}/api-link`, {
+      method: 'POST',
+      headers: { apiKey: API_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ MerchantID: MERCHANT, signature: sign(MERCHANT) }),
+    });
+    assert.equal(r.status, 200);
+    assert.equal(((await r.json()) as Record<string, unknown>).status_code, '0000');
+  }
+  assert.equal((await fetch(`${base}/sandbox/_ledger`)).status, 200);
+  child.kill('SIGTERM');
+  await waitFor(() => child.exitCode !== null || child.signalCode !== null, 5000);
+});
+
+test('each request is logged with endpoint, outcome code and latency, without secrets', async () => {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  const svc = await startTestService({}, { workers: false, logger: pino({ level: 'info' }, sink) });
+  try {
+    const gw = api(svc.url);
+    const body = sms({ otp: '735911' });
+    assert.equal((await gw.post('/billing/v1/sms/send', body)).body.status_code, '0000');
+    assert.equal((await gw.post('/api-link', { MerchantID: MERCHANT, signature: 'bad' })).body.status_code, '1104');
+    const reqs = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'sandbox request');
+    assert.deepEqual(reqs.map((r) => [r.endpoint, r.status_code, r.http]), [['sms', '0000', 200], ['balance', '1104', 400]]);
+    assert.ok(reqs.every((r) => typeof r.ms === 'number'));
+    const all = lines.join('\n');
+    for (const secret of [API_KEY, SECRET, body.signature, '735911', '0712345678']) assert.ok(!all.includes(secret), `log leaks ${secret}`);
+  } finally {
+    await svc.close();
+  }
+});
