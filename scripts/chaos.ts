@@ -18,7 +18,7 @@ import { startBalancer } from './lib/chaos/balancer.js';
 import { AGENT_PIN, plan, run, type Purchase } from './lib/chaos/purchases.js';
 import { gatewayFaults, play, schedule } from './lib/chaos/faults.js';
 import { allowancePhase, API_TOKEN, campaignTotals, type AllowanceReport } from './lib/chaos/allowance.js';
-import { check, loadOrders, outcomes, type Entry, type Violation } from './lib/chaos/checks.js';
+import { check, loadOrders, outcomes, type Entry, type Notes, type Violation } from './lib/chaos/checks.js';
 import { printSummary } from './lib/chaos/summary.js';
 
 const PREFIX = 'chaos:';
@@ -169,8 +169,8 @@ const orders = await loadOrders(store);
 const during = ledger.filter((e) => { const t = Date.parse(e.at); return t >= allowance.startedAt && t <= allowance.endedAt; });
 const isBatch = (e: Entry) => /^sms-b[0-9a-f]+-\d+$/.test(e.reference ?? ''); // src/sms/bulk-worker.ts, batchReference
 allowance.sentDuring = { bulk: during.filter(isBatch).length, other: during.filter((e) => !isBatch(e)).length };
-const unconfirmed: string[] = [];
-const violations = [...notes, ...(await check(store, orders, ledger, purchases, unconfirmed))];
+const counted: Notes = { unconfirmed: [], corrected: [], screenRepeats: [], moneyRepeats: [] };
+const violations = [...notes, ...(await check(store, orders, ledger, purchases, counted))];
 if (allowance.campaign) {
   const c = await campaignTotals(balancer.url, allowance.campaign);
   if (!c || c.sent < c.valid) violations.push({ what: `bulk campaign ${allowance.campaign} not sent in full: ${JSON.stringify(c)}` });
@@ -183,7 +183,7 @@ for (const name of ['web-a', 'web-b', 'worker']) {
 
 const summary = {
   seed: args.seed, durationS: args.durationS, rate: args.rate, wallS: Math.round((Date.now() - started) / 1000), settleS,
-  purchases: purchases.length, outcomes: outcomes(orders, purchases), faults: faultCounts, allowance, ledgerEntries: ledger.length, unconfirmedSms: unconfirmed, violations,
+  purchases: purchases.length, outcomes: outcomes(orders, purchases), faults: faultCounts, allowance, ledgerEntries: ledger.length, counted, violations,
 };
 const violating = [...new Set(violations.map((v) => v.orderId).filter((id): id is string => !!id))].map((id) => orders.get(id) ?? { id });
 writeFileSync(join(dir, 'summary.json'), JSON.stringify({ ...summary, violatingOrders: violating, purchasesDetail: purchases }, null, 1));

@@ -33,11 +33,17 @@ function gauge(text: string, name: string): number {
 export async function allowancePhase(o: { redis: Redis; prefix: string; limit: number; free: number; balancerUrl: string; recipients: number; untilMs: number }): Promise<AllowanceReport> {
   const rep: AllowanceReport = { free: o.free, startedAt: Date.now(), endedAt: 0, recipients: o.recipients, maxWaiting: 0, maxOldestWaitS: 0, samples: 0 };
   const recipients = Array.from({ length: o.recipients }, (_, i) => `07${String(30_000_000 + i).padStart(8, '0')}`);
-  const r = await fetch(`${o.balancerUrl}/api/sms/bulk`, {
-    method: 'POST', body: JSON.stringify({ message: `Chaos promo ${Date.now()}: 10% off airtime today`, recipients }),
-    headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json', 'idempotency-key': `chaos-${Date.now()}` },
-  }).catch(() => undefined);
-  if (r?.status === 202) rep.campaign = ((await r.json()) as { id: string }).id;
+  // An instance down or Redis stalled right now: the operator tries again with the same key.
+  const body = JSON.stringify({ message: `Chaos promo ${Date.now()}: 10% off airtime today`, recipients });
+  const idem = `chaos-${Date.now()}`;
+  for (let i = 0; i < 10 && !rep.campaign; i++) {
+    const r = await fetch(`${o.balancerUrl}/api/sms/bulk`, {
+      method: 'POST', body, headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json', 'idempotency-key': idem },
+      signal: AbortSignal.timeout(15_000),
+    }).catch(() => undefined);
+    if (r && (r.status === 202 || r.status === 200)) rep.campaign = ((await r.json()) as { id: string }).id;
+    else await new Promise((res) => setTimeout(res, 1000));
+  }
   let seq = 0;
   const phantoms: Array<[string, string[]]> = [];
   while (Date.now() < o.untilMs) {

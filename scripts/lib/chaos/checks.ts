@@ -12,6 +12,7 @@ import { parseRef } from '../../../src/payments/ids.js';
 import type { OrderStore } from '../../../src/payments/order-store.js';
 import type { HistoryEntry, Order } from '../../../src/payments/types.js';
 import type { Purchase } from './purchases.js';
+import { told } from './ussd-wire.js';
 
 export interface Entry extends LedgerLike { at: string; final?: string; body?: Record<string, unknown> }
 export interface Violation { orderId?: string; purchase?: number; what: string }
@@ -28,8 +29,19 @@ export async function loadOrders(store: OrderStore): Promise<Map<string, Loaded>
   return out;
 }
 
-/** `unconfirmed` receives the orders whose SMS the gateway refused or left unknown (not violations). */
-export async function check(store: OrderStore, orders: Map<string, Loaded>, ledger: Entry[], purchases: Purchase[], unconfirmed: string[] = []): Promise<Violation[]> {
+/** Counted apart from violations: what the summary reports so nobody mistakes it for silence. */
+export interface Notes {
+  /** Orders whose SMS the gateway refused or left unknown (the service counts those as sent). */
+  unconfirmed: string[];
+  /** Orders whose subscriber was last told "try again" and whose own SMS then told the truth. */
+  corrected: string[];
+  /** Purchases whose repeated request got another screen (no money at stake) / another money answer. */
+  screenRepeats: number[];
+  moneyRepeats: number[];
+}
+
+export async function check(store: OrderStore, orders: Map<string, Loaded>, ledger: Entry[], purchases: Purchase[], notes: Notes): Promise<Violation[]> {
+  const { unconfirmed, corrected, screenRepeats, moneyRepeats } = notes;
   const v: Violation[] = [];
   for (const p of await checkInvariants(store, ledger)) v.push({ orderId: /order (K\w+)/.exec(p)?.[1], what: p });
 
@@ -75,7 +87,14 @@ export async function check(store: OrderStore, orders: Map<string, Loaded>, ledg
     const o = mine[0];
     const at = { purchase: p.n, ...(o ? { orderId: o.order.id } : {}) };
     if (mine.length > 1) v.push({ ...at, what: `one session, ${mine.length} orders` });
-    if (p.repeatMismatch) v.push({ ...at, what: `repeated request "${p.repeatMismatch.text}" answered "${p.repeatMismatch.first}" then "${p.repeatMismatch.again}"` });
+    if (p.repeatMismatch) {
+      // Screens differing is no money matter (a hop answered "try again" while Redis stalled,
+      // then saved its real screen late); a repeat that says otherwise about money is, unless
+      // the order's own SMS corrects it (checked below with the last reply).
+      const money = (x: string) => ['prompt', 'processing', 'float_ok', 'failed', 'cancelled'].includes(told(x));
+      if (money(p.repeatMismatch.first) || money(p.repeatMismatch.again)) moneyRepeats.push(p.n);
+      else screenRepeats.push(p.n);
+    }
     const moved = o && (o.history.some((h) => ['paid', 'fulfilled', 'fulfilling'].includes(h.to)) || (byOrder.get(o.order.id) ?? []).some((e) => e.endpoint === 'checkout' || VENDS.has(e.endpoint)));
     switch (p.lastTold) {
       case 'cancelled':
@@ -83,7 +102,14 @@ export async function check(store: OrderStore, orders: Map<string, Loaded>, ledg
         break;
       case 'failed':
       case 'try_again':
-        if (moved && !['failed', 'refunded', 'cancelled'].includes(o.order.state)) v.push({ ...at, what: `told "${p.lastTold}" (${p.last}) but the order went on to ${o.order.state}` });
+        // A repeat that could not reach Redis in time answers "try again" though the original
+        // request committed; then the order's own SMS (receipt, cancellation) must correct it.
+        if (moved && !['failed', 'refunded', 'cancelled'].includes(o.order.state)) {
+          const notice = noticeOf(o.order);
+          const sms = notice ? ledger.find((e) => e.endpoint === 'sms' && e.reference === `${o.order.id}-sms${notice}`) : undefined;
+          if (sms && Date.parse(sms.at) >= p.lastAt - 1000) corrected.push(o.order.id);
+          else v.push({ ...at, what: `told "${p.lastTold}" (${p.last}) but the order went on to ${o.order.state}${sms ? ' (its SMS came before)' : ', and no SMS corrected it'}` });
+        }
         break;
       case 'prompt':
         if (!o) v.push({ ...at, what: 'told a payment prompt follows, but no order exists' });

@@ -90,6 +90,12 @@ export async function run(p: Purchase, url: string, rng: Rng): Promise<void> {
       p.hops.push({ text, ...(again.reply !== undefined ? { reply: again.reply } : {}), ...(again.error ? { error: again.error } : {}), ms: again.ms, repeat: true });
       // A "still being handled" answer is not remembered by design (the request it waited for owns the reply).
       if (again.reply !== undefined && again.reply !== h.reply && !/still being handled/.test(h.reply) && !p.repeatMismatch) p.repeatMismatch = { text, first: h.reply, again: again.reply };
+      // The handset shows the answer to the request the aggregator sent last.
+      if (again.reply !== undefined && confirming) {
+        p.last = again.reply;
+        p.lastTold = told(again.reply);
+        p.lastAt = Date.now();
+      }
     }
     if (h.reply === undefined || !h.reply.startsWith('CON ')) break;
   }
