@@ -32,7 +32,7 @@ export class Hold extends Error {
      * Set when the step never left because the shared gateway allowance had no slot for it (the
      * limiter's estimate of when one frees up). Such a step waits for its slot, however long the
      * backlog: nothing is unknown about it, so the wait spends neither attempts nor the
-     * MONEY_RETRY_BUDGET_S budget (docs/architecture.md, "Waiting is not failing").
+     * MONEY_RETRY_BUDGET_S budget (docs/architecture.md, "The life of a purchase").
      */
     readonly slotInMs?: number,
   ) {

@@ -1,7 +1,7 @@
 // Steps waiting for a slot in the shared gateway allowance, in one sorted set (score: when the
 // step began waiting) so every instance sees the same backlog: a gauge and the age of the
 // oldest waiter in /metrics, a wait histogram when a step gets its slot, and `waitingForGateway`
-// on GET /api/orders/:id (docs/architecture.md, "Waiting is not failing").
+// on GET /api/orders/:id (docs/architecture.md, "The life of a purchase").
 import type { AppContext } from '../app-context.js';
 
 export class GatewayWait {

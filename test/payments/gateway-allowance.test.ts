@@ -2,7 +2,7 @@
 // rate limit waits for one, however long, as a delayed job. The wait uses no attempts and none of
 // MONEY_RETRY_BUDGET_S (the step never left: nothing about it is unknown), the step is not marked
 // "possibly sent" while it waits (only once it holds a slot), and the backlog is visible in
-// /metrics and on GET /api/orders/:id (docs/architecture.md, "Waiting is not failing").
+// /metrics and on GET /api/orders/:id (docs/architecture.md, "The life of a purchase").
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertInvariants, ledger, seedOrder, smsLog, start, vendsFor, waitState, type Svc } from './support.js';
