@@ -341,7 +341,19 @@ export class Payments {
       await this.store.note(orderId, `sms ${notice} not sent: the SMS gateway (${gw.name}) sends no SMS`);
       return 'not sent';
     }
-    const r = await gw.sendSms({ phone: order.phone, message: noticeText(order, notice) }, { reference: stepRef(orderId, flag), priority: 'notice' });
+    const info = await this.store.stepInfo(orderId, flag);
+    if (info.sent) {
+      // An earlier run may have sent it and died before recording so (a worker killed): ask the
+      // gateway by our reference before sending a second copy.
+      const found = await this.settler.lookupStep(order, flag, info.ref).catch(() => undefined);
+      if (found?.kind === 'found') {
+        if (await this.store.once(orderId, flag)) await this.store.note(orderId, `sms ${notice} found sent by the gateway's lookup; not sent again`);
+        return 'sent (found)';
+      }
+    }
+    const r = await gw.sendSms({ phone: order.phone, message: noticeText(order, notice) }, {
+      reference: stepRef(orderId, flag), priority: 'notice', beforeSend: () => this.store.markSent(orderId, flag),
+    });
     if (r.kind === 'failed') {
       if (!r.error.retryable) {
         // A number the gateway refuses: retrying cannot help.

@@ -39,3 +39,16 @@ test("an outcome settled again (an IPN job retried) for an order cancelled witho
   await sleep(500);
   assert.equal((await smsTo('+254712600002')).length, 1, 'never twice');
 });
+
+test('an order SMS whose first send reached the gateway before its worker died is not sent again', async () => {
+  const phone = '+254712600003';
+  const id = await seedOrder(s, 'notice-sent-then-crash', phone, 5_000, ['awaiting_payment', 'paid', 'fulfilling', 'fulfilled']);
+  // The first run: marked as possibly sent, on the wire, then the worker was killed.
+  await s.payments.store.markSent(id, 'smsreceipt');
+  const first = await s.svc.app.gateways.sms.sendSms({ phone, message: 'Success: first copy' }, { reference: `${id}-smsreceipt`, priority: 'notice' });
+  assert.notEqual(first.kind, 'failed');
+  await s.payments.notify(id, 'receipt'); // the job runs again
+  await sleep(1_000);
+  assert.equal((await smsTo(phone)).length, 1, 'one receipt, not two');
+  assert.ok((await s.payments.store.history(id)).some((h) => /found sent by the gateway's lookup/.test(h.cause)));
+});
