@@ -72,6 +72,13 @@ export interface CallOptions {
    * Unset = 'money'.
    */
   priority?: CallPriority;
+  /**
+   * Runs once, after a rate-limit slot was obtained and right before the request first goes on
+   * the wire (a payment step records "possibly sent" here: a step still waiting for a slot has
+   * not left and must not look as if it might have). If it throws, nothing is sent and the call
+   * fails as not sent.
+   */
+  beforeSend?: () => Promise<void>;
 }
 
 export type CallPriority = 'money' | 'notice' | 'otp' | 'bulk';

@@ -12,6 +12,7 @@ import type { Payments } from './flows.js';
 import { orderIdFor, stepRef } from './ids.js';
 import { PIN_CAUSE } from './invariants.js';
 import { TERMINAL, type Order, type OrderKind } from './types.js';
+import { lateSmsSender } from '../ussd/late-sms.js';
 
 type Draft = Omit<Order, 'state' | 'createdAt' | 'updatedAt'>;
 
@@ -88,6 +89,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export function paymentActions(app: AppContext, payments: Payments, agents: AgentStore) {
   const store = payments.store;
+  const lateSms = lateSmsSender(app);
 
   /**
    * created → awaiting_payment and the checkout job. Also run for an order a previous run of this
@@ -154,8 +156,45 @@ export function paymentActions(app: AppContext, payments: Payments, agents: Agen
     return { outcome: 'failure', reason: { en: o.reason ?? R.busy.en, sw: o.reasonSw ?? R.busy.sw } };
   }
 
-  function money(kind: OrderKind) {
+  /**
+   * Past its commit point a money action that fails to answer (Redis stalled while it waited
+   * for the order, a reply lost) may well have queued the order and its step for good: "failed,
+   * try again" could then be false, and an agent told so would sell again. It answers what is
+   * true either way, "processing, you will receive an SMS", and keeps that promise: the order's
+   * own flow sends its SMS (reconciliation settles one left half-made); when no order exists once
+   * Redis answers again, an SMS says it could not be completed.
+   */
+  function honestAfterCommit(inner: (ctx: ActionContext) => Promise<ActionResult>) {
     return async (ctx: ActionContext): Promise<ActionResult> => {
+      let committed = false;
+      try {
+        return await inner({ ...ctx, commit: () => (committed = ctx.commit()) });
+      } catch (err) {
+        if (!committed) throw err;
+        ctx.logger.warn({ action: ctx.action, sessionId: ctx.sessionId, err: (err as Error).message }, 'money action failed after its commit point; answering processing');
+        followUp(orderIdFor(ctx.idempotencyKey), ctx.phone, ctx.lang);
+        return { outcome: 'processing' };
+      }
+    };
+  }
+
+  function followUp(id: string, phone: string, lang: string): void {
+    void (async () => {
+      for (let attempt = 0; attempt < 12; attempt++) {
+        await sleep(250 * 2 ** Math.min(attempt, 6));
+        try {
+          if (await store.get(id)) return; // its flow (or reconciliation) sends the SMS
+          const text = lang === 'sw' ? 'Samahani, ombi lako halikukamilika. Tafadhali jaribu tena.' : 'Sorry, your request could not be completed. Please try again.';
+          lateSms(phone, text, `late-${id}`);
+          return;
+        } catch { /* Redis still away */ }
+      }
+      app.logger.error({ orderId: id, phone: maskPhone(phone) }, 'after a failed money action, could not tell whether its order exists');
+    })();
+  }
+
+  function money(kind: OrderKind) {
+    return honestAfterCommit(async (ctx: ActionContext): Promise<ActionResult> => {
       const existing = await store.get(orderIdFor(ctx.idempotencyKey));
       const float = ctx.params.pay === 'float';
       if (existing) {
@@ -174,7 +213,7 @@ export function paymentActions(app: AppContext, payments: Payments, agents: Agen
       const draft = draftOrder(kind, ctx);
       if (!('id' in draft)) return fail(draft);
       return float ? floatFlow(ctx, draft, undefined) : checkoutFlow(ctx, draft);
-    };
+    });
   }
 
   async function balance(ctx: ActionContext): Promise<ActionResult> {

@@ -18,13 +18,26 @@ import { channelFor } from './catalog.js';
 import { stepRef } from './ids.js';
 import { IpnStore } from './ipn-store.js';
 import { OrderStore } from './order-store.js';
+import { GatewayWait } from './gateway-wait.js';
 import { Settler, type Settlement } from './settle.js';
 import { noticeText, type Notice } from './sms-text.js';
-import type { Order } from './types.js';
+import { TERMINAL, type Order } from './types.js';
 
 /** A step that must wait: its outcome is unknown, or the gateway cannot take it now. */
 export class Hold extends Error {
   override readonly name = 'Hold';
+  constructor(
+    message: string,
+    /**
+     * Set when the step never left because the shared gateway allowance had no slot for it (the
+     * limiter's estimate of when one frees up). Such a step waits for its slot, however long the
+     * backlog: nothing is unknown about it, so the wait spends neither attempts nor the
+     * MONEY_RETRY_BUDGET_S budget (docs/architecture.md, "The life of a purchase").
+     */
+    readonly slotInMs?: number,
+  ) {
+    super(message);
+  }
 }
 
 /** Which gateway role a step goes to. */
@@ -39,6 +52,8 @@ export class Payments {
   readonly ipns: IpnStore;
   readonly jobs: JobQueue;
   readonly settler: Settler;
+  /** Steps waiting for a slot in the shared gateway allowance (metrics, orders API). */
+  readonly gatewayWait: GatewayWait;
 
   constructor(private readonly app: AppContext) {
     this.store = new OrderStore(app.redis, app.key);
@@ -52,6 +67,7 @@ export class Payments {
       backoffMs: app.config.PAYMENTS_RETRY_BASE_MS,
     });
     this.settler = new Settler(app, this.store, this);
+    this.gatewayWait = new GatewayWait(app);
   }
 
   private get log() {
@@ -72,6 +88,19 @@ export class Payments {
     await this.jobs.add('notify', { orderId, notice }, stepRef(orderId, `sms${notice}`));
   }
 
+  /**
+   * A settled order's SMS, queued again when it was never sent. The move that settles an order
+   * and the queueing of its SMS are two writes: a worker killed, or Redis stalled, between them
+   * would lose the SMS, and the retried job then finds the order settled. Every step that finds
+   * its order settled calls this; the job id and the once-flag make it a no-op otherwise.
+   */
+  async ensureNotice(order: Order): Promise<void> {
+    const notice = noticeOf(order);
+    if (!notice) return;
+    if (await this.app.redis.exists(this.app.key('order', order.id, 'once', `sms${notice}`))) return;
+    await this.notify(order.id, notice);
+  }
+
   /** Re-adds a step whose job already ran (kept as completed/failed) so it runs again. */
   async redrive(orderId: string, step: string): Promise<void> {
     const job = await this.jobs.queue.getJob(stepRef(orderId, step));
@@ -88,11 +117,16 @@ export class Payments {
 
   // ── the worker ────────────────────────────────────────────────────
   async process(job: Job, token?: string): Promise<unknown> {
+    let slotWait = false;
     try {
       return await this.dispatch(job);
     } catch (err) {
-      if (!(err instanceof Hold) || !token) throw err;
-      return this.wait(job, token, err);
+      const hold = err instanceof Hold ? err : slotHold(err);
+      if (!hold || !token) throw err;
+      slotWait = hold.slotInMs !== undefined;
+      return await this.wait(job, token, hold);
+    } finally {
+      if (!slotWait && job.id) await this.gatewayWait.done(job.id).catch(() => undefined);
     }
   }
 
@@ -118,6 +152,15 @@ export class Payments {
   private async wait(job: Job, token: string, hold: Hold): Promise<string> {
     const d = job.data as { orderId?: string; step?: string; notice?: Notice; holds?: number };
     const step = d.step ?? (d.notice ? `sms${d.notice}` : job.name);
+    if (hold.slotInMs !== undefined) {
+      // No slot in the shared allowance: wait about as long as the limiter says, without
+      // starting or checking the budget's clock, and be counted as waiting (metrics, orders API).
+      await this.gatewayWait.start(job.id!);
+      const delay = Math.min(Math.max(hold.slotInMs, 50) + Math.floor(Math.random() * 250), this.app.config.PAYMENTS_MAX_WAIT_MS);
+      this.log.info({ job: job.id, delayMs: delay }, 'payment step waiting for a gateway rate-limit slot');
+      await job.moveToDelayed(Date.now() + delay, token);
+      throw new DelayedError();
+    }
     if (d.orderId && (MONEY_JOBS.has(job.name) || job.name === 'notify')) {
       const since = await this.store.startClock(d.orderId, budgetStep(step));
       if (Date.now() - since > this.app.config.MONEY_RETRY_BUDGET_S * 1000) {
@@ -143,7 +186,7 @@ export class Payments {
    * that may already have reached the gateway is looked up first; 'hold' when its outcome
    * cannot be established now.
    */
-  private async send(order: Order, step: string, call: (opts: { reference: string }) => Promise<GatewayResult>): Promise<Settlement | 'hold'> {
+  private async send(order: Order, step: string, call: (opts: { reference: string; beforeSend: () => Promise<void> }) => Promise<GatewayResult>): Promise<Settlement | 'hold' | Hold> {
     const gw = this.gatewayFor(step);
     const reference = stepRef(order.id, step);
     const info = await this.store.stepInfo(order.id, step);
@@ -159,10 +202,11 @@ export class Payments {
       }
       await this.store.note(order.id, `${step}: the gateway never received ${reference}; sending it`);
     }
-    await this.store.markSent(order.id, step);
     let r: GatewayResult;
     try {
-      r = await call({ reference });
+      // "Possibly sent" is recorded once a rate-limit slot is held, right before the request
+      // leaves: a step that died waiting for a slot never left, and must not be held as unknown.
+      r = await call({ reference, beforeSend: () => this.store.markSent(order.id, step) });
     } catch (err) {
       // Thrown rather than answered: whether it left is unknown.
       await this.store.note(order.id, `${step}: call failed (${(err as Error).message}); will look up ${reference}`);
@@ -180,6 +224,7 @@ export class Payments {
       case 'failed':
         // Definitely not done: a later attempt may send again.
         await this.store.clearSent(order.id, step);
+        if (r.error.retryAfterMs !== undefined) return new Hold(`${step}: waiting for a gateway rate-limit slot`, r.error.retryAfterMs);
         return { status: 'failed', ...(gatewayRef ? { gatewayRef } : {}), code: r.error.code, message: r.error.message, userMessage: r.error.userMessage, retryable: r.error.retryable };
       case 'unknown':
         await this.store.note(order.id, `${step}: outcome unknown (${r.error.code}); will look it up`);
@@ -189,6 +234,7 @@ export class Payments {
 
   async runCheckout(orderId: string): Promise<string> {
     const order = await this.store.get(orderId);
+    if (order && TERMINAL.has(order.state)) await this.ensureNotice(order);
     if (!order || order.state !== 'awaiting_payment') return `skip: ${order?.state ?? 'missing'}`;
     const info = await this.store.stepInfo(orderId, 'checkout');
     if (info.ref) return 'skip: already requested';
@@ -203,6 +249,7 @@ export class Payments {
       { ...opts, priority: 'money' },
     ));
     if (s === 'hold') throw new Hold('checkout outcome unknown');
+    if (s instanceof Hold) throw s;
     if (s.status === 'failed' && s.retryable) {
       await this.store.note(orderId, `checkout: refused for now (${s.code}); will retry`);
       throw new Hold(`checkout refused for now (${s.code})`);
@@ -229,6 +276,7 @@ export class Payments {
       if (!t.ok) return `skip: ${t.current}`;
       order = { ...order, state: 'fulfilling' };
     }
+    if (TERMINAL.has(order.state)) await this.ensureNotice(order);
     if (order.state !== 'fulfilling') return `skip: ${order.state}`;
     const o = order;
     const g = this.gatewayFor('fulfil');
@@ -249,6 +297,7 @@ export class Payments {
       }
     });
     if (s === 'hold') throw new Hold('fulfilment outcome unknown');
+    if (s instanceof Hold) throw s;
     if (s.status === 'failed' && s.retryable) {
       await this.store.note(orderId, `fulfil: refused for now (${s.code}); will retry`);
       throw new Hold(`fulfil refused for now (${s.code})`);
@@ -259,6 +308,7 @@ export class Payments {
 
   async runRefund(orderId: string, step: string): Promise<string> {
     const order = await this.store.get(orderId);
+    if (order && TERMINAL.has(order.state)) await this.ensureNotice(order);
     if (!order || order.state !== 'refunding') return `skip: ${order?.state ?? 'missing'}`;
     if (`refund${order.refundAttempt ?? 1}` !== step) return `skip: superseded by refund${order.refundAttempt}`;
     const payer = parsePhone(order.phone);
@@ -272,6 +322,7 @@ export class Payments {
       initiatorName: this.app.config.PAYMENTS_INITIATOR_NAME, initiatorCountry: this.app.config.PAYMENTS_INITIATOR_COUNTRY,
     }, { ...opts, priority: 'money', ...(g.capabilities.offlineMode ? { offlineMode: true } : {}) }));
     if (s === 'hold') throw new Hold('refund outcome unknown');
+    if (s instanceof Hold) throw s;
     if (s.status === 'failed' && s.retryable) {
       await this.store.note(orderId, `${step}: refused for now (${s.code}); will retry`);
       throw new Hold(`refund refused for now (${s.code})`);
@@ -290,14 +341,26 @@ export class Payments {
       await this.store.note(orderId, `sms ${notice} not sent: the SMS gateway (${gw.name}) sends no SMS`);
       return 'not sent';
     }
-    const r = await gw.sendSms({ phone: order.phone, message: noticeText(order, notice) }, { reference: stepRef(orderId, flag), priority: 'notice' });
+    const info = await this.store.stepInfo(orderId, flag);
+    if (info.sent) {
+      // An earlier run may have sent it and died before recording so (a worker killed): ask the
+      // gateway by our reference before sending a second copy.
+      const found = await this.settler.lookupStep(order, flag, info.ref).catch(() => undefined);
+      if (found?.kind === 'found') {
+        if (await this.store.once(orderId, flag)) await this.store.note(orderId, `sms ${notice} found sent by the gateway's lookup; not sent again`);
+        return 'sent (found)';
+      }
+    }
+    const r = await gw.sendSms({ phone: order.phone, message: noticeText(order, notice) }, {
+      reference: stepRef(orderId, flag), priority: 'notice', beforeSend: () => this.store.markSent(orderId, flag),
+    });
     if (r.kind === 'failed') {
       if (!r.error.retryable) {
         // A number the gateway refuses: retrying cannot help.
         await this.store.note(orderId, `sms ${notice} not sent: ${r.error.code} ${r.error.message}`);
         return 'not sent';
       }
-      throw new Hold(`sms ${notice}: ${r.error.code} ${r.error.message}`);
+      throw new Hold(`sms ${notice}: ${r.error.code} ${r.error.message}`, r.error.retryAfterMs);
     }
     // Unknown counts as sent: a missing receipt is better than a doubled one.
     if (await this.store.once(orderId, flag)) await this.store.note(orderId, `sms ${notice} ${r.kind === 'unknown' ? 'sent (outcome unknown)' : 'sent'} to ${maskPhone(order.phone)}`);
@@ -308,6 +371,27 @@ export class Payments {
   settle(...a: Parameters<Settler['settle']>) { return this.settler.settle(...a); }
   reconcile(...a: Parameters<Settler['reconcile']>) { return this.settler.reconcile(...a); }
   reconcileOne(...a: Parameters<Settler['reconcileOne']>) { return this.settler.reconcileOne(...a); }
+}
+
+/** The SMS that tells the customer how a settled order ended (as the settling moves send it). */
+export function noticeOf(o: Order): Notice | undefined {
+  switch (o.state) {
+    case 'fulfilled': return 'receipt';
+    case 'refunded': return 'refunded';
+    case 'cancelled':
+    case 'failed': return o.pay === 'float' ? 'failed' : 'cancelled';
+    default: return undefined;
+  }
+}
+
+/**
+ * A lookup or other gateway read refused for want of a rate-limit slot (it throws rather than
+ * answers): the job waits for its slot like a step that never left.
+ */
+function slotHold(err: unknown): Hold | undefined {
+  const e = err as { retryAfterMs?: unknown; message?: string } | null;
+  if (err instanceof GatewayError && typeof e?.retryAfterMs === 'number') return new Hold(`waiting for a gateway rate-limit slot (${e.message})`, e.retryAfterMs);
+  return undefined;
 }
 
 /** What a refund pays back: what was actually paid, never more than the order. */

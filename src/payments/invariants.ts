@@ -54,7 +54,8 @@ export async function checkInvariants(store: OrderStore, ledger: LedgerLike[], o
   }
   for (const [id, n] of vends) if (n > 1) problems.push(`order ${id}: ${n} vends in the ledger`);
   for (const [id, { order, history }] of orders) {
-    const paidMoves = history.filter((h) => h.to === 'paid');
+    // Moves into paid; a note recorded while paid (from paid to paid) is none.
+    const paidMoves = history.filter((h) => h.to === 'paid' && h.from !== 'paid');
     // Money in: a move to paid, or a payment the lookup confirmed that did not match the order.
     const paid = paidMoves.length > 0 || history.some((h) => h.cause.startsWith(PAID_CAUSE));
     for (const h of paidMoves) {

@@ -40,6 +40,7 @@ export function paymentsModule(): ServiceModule {
         app.metrics.set('orders_needing_attention', {}, await p.store.countIn('needs_attention'), 'Orders waiting for a person (needs_attention)');
         const counts = await p.jobs.queue.getJobCounts('waiting', 'delayed', 'active');
         for (const [state, n] of Object.entries(counts)) app.metrics.set('payments_jobs', { state }, n, 'Payment jobs by state (delayed includes steps waiting for the gateway)');
+        await p.gatewayWait.collect();
       });
     },
     routes(router, app) {

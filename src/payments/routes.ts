@@ -133,7 +133,8 @@ export function paymentRoutes(router: Router, app: AppContext, payments: Payment
       ctx.body = { error: 'no such order' };
       return;
     }
-    ctx.body = { order, history: await payments.store.history(id) };
+    const waiting = await payments.gatewayWait.ofOrder(id);
+    ctx.body = { order, history: await payments.store.history(id), ...(waiting.length ? { waitingForGateway: waiting } : {}) };
   });
 
   router.get('/api/ipns/unknown', auth, async (ctx: Context) => {

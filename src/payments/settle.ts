@@ -9,7 +9,7 @@ import type { OrderStore } from './order-store.js';
 import { checkPayment } from './payment-check.js';
 import type { IpnStore } from './ipn-store.js';
 import type { Notice } from './sms-text.js';
-import { SETTLED, type Order, type OrderState } from './types.js';
+import { SETTLED, TERMINAL, type Order, type OrderState } from './types.js';
 import { PAID_CAUSE } from './invariants.js';
 
 /** What settling asks of the money flows (implemented by Payments in flows.ts). */
@@ -20,6 +20,8 @@ export interface SettlerFlows {
   notify(orderId: string, notice: Notice): Promise<void>;
   /** Run a step's job again (operator retry, reconciliation). */
   redrive(orderId: string, step: string): Promise<void>;
+  /** Queue a settled order's SMS again if it was never sent (a retried job that finds its order settled). */
+  ensureNotice(order: Order): Promise<void>;
   /** The gateway of the role that carries out this step. */
   gatewayFor(step: string): Gateway;
   readonly ipns: IpnStore;
@@ -94,6 +96,9 @@ export class Settler {
       if (ref && refField) await st.note(orderId, why, { [refField]: ref });
       return;
     }
+    // A retry of the job that settled this order (its SMS may not have been queued).
+    const cur = await st.get(orderId);
+    if (cur && TERMINAL.has(cur.state)) await this.payments.ensureNotice(cur);
     if (step === 'checkout') return this.settleCheckout(orderId, s, why);
     if (step === 'fulfil') {
       if (s.status === 'reversed') {

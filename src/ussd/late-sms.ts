@@ -6,10 +6,13 @@ import { maskPhone } from '../log.js';
 import type { LateSms } from './engine.js';
 
 const ATTEMPTS = 5;
+/** How long a promised SMS waits for gateway slots, in all, before it counts as not sent. */
+const SLOT_WAIT_MAX_MS = 3_600_000;
 
 export function lateSmsSender(app: AppContext): LateSms {
   return (phone, text, reference) => {
     void (async () => {
+      const started = Date.now();
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
         try {
           const r = await app.gateways.sms.sendSms({ phone, message: text }, { reference, priority: 'notice' });
@@ -18,6 +21,13 @@ export function lateSmsSender(app: AppContext): LateSms {
             return;
           }
           if (!r.error.retryable) throw r.error;
+          if (r.error.retryAfterMs !== undefined && Date.now() - started < SLOT_WAIT_MAX_MS) {
+            // No slot in the shared gateway allowance: it never left. Waiting for a slot is not
+            // a failed attempt, or a long backlog would drop the SMS the subscriber was promised.
+            attempt--;
+            await new Promise((res) => setTimeout(res, Math.min(Math.max(r.error.retryAfterMs!, 50), 60_000)));
+            continue;
+          }
         } catch (err) {
           if (attempt === ATTEMPTS || !(err as { retryable?: boolean }).retryable) {
             app.metrics.inc('ussd_late_sms_failed_total', {}, 1, 'Promised SMS that could not be sent');

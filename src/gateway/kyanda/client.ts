@@ -83,7 +83,7 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
     const reference = opts.reference;
     const o: Outcome = await exchange(deps, ep, req, {
       reference, ...(opts.offlineMode ? { offlineMode: true } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.priority ? { priority: opts.priority } : {}),
+      ...(opts.priority ? { priority: opts.priority } : {}), ...(opts.beforeSend ? { beforeSend: opts.beforeSend } : {}),
     });
     if (o.type === 'unsent') return { kind: 'failed', reference, error: o.error };
     if (o.type === 'unknown') {

@@ -42,6 +42,8 @@ export interface ExchangeOptions extends WireOptions {
   timeoutMs?: number;
   /** Class of the call in the shared rate limiter (default money). */
   priority?: Priority;
+  /** See CallOptions.beforeSend: once, with a slot held, before the first transmission. */
+  beforeSend?: () => Promise<void>;
 }
 
 const MAX_429 = 5;
@@ -60,6 +62,7 @@ export async function exchange<Req>(d: ExchangeDeps, ep: Endpoint<Req>, req: Req
   let sentAttempts = 0;
   let hits429 = 0;
   let waited429 = 0;
+  let marked = !opts.beforeSend;
   let last: Outcome | undefined;
   const log = (o: Outcome): Outcome => {
     const code = o.type === 'reply' ? (o.reply.ok ? String(o.reply.json.status_code ?? o.reply.http) : o.reply.error.code) : o.error.code;
@@ -88,6 +91,14 @@ export async function exchange<Req>(d: ExchangeDeps, ep: Endpoint<Req>, req: Req
       }
       // Redis trouble must not stop payments: the gateway's own 429 still protects the account.
       d.logger.warn({ gateway: 'kyanda', err: (e as Error).message }, 'rate limiter unavailable; sending without it');
+    }
+    if (!marked) {
+      try {
+        await opts.beforeSend!();
+        marked = true;
+      } catch (e) {
+        return log({ type: 'unsent', error: kyandaError('NETWORK', `not sent: ${(e as Error).message}`), attempts, sentAttempts });
+      }
     }
     attempts++;
     let res;

@@ -137,7 +137,7 @@ export function createPagGateway(app: GatewayDeps, baseUrl: string): PagGateway 
     };
     if (req.extra && Object.keys(req.extra).length > 0) body.extra = req.extra;
     app.logger.info({ gateway: 'pag', path, order_id: body.order_id, phone: maskPhone(phone.value), amount }, 'gateway init');
-    const o = await exchange(deps, path, body, opts.signal, opts.priority);
+    const o = await exchange(deps, path, body, opts.signal, opts.priority, opts.beforeSend);
     if (o.type === 'unsent') return { kind: 'failed', reference, error: o.error };
     if (o.type === 'unknown') {
       // Whatever happened is recorded under our order_id: ask before answering "unknown".

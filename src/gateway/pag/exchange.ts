@@ -29,7 +29,8 @@ export type Outcome =
 export type PagPath = 'payment_c2b' | 'payment_b2c' | 'status';
 
 /** `priority`: the call's class in the shared rate limiter (default money). */
-export async function exchange(deps: ExchangeDeps, path: PagPath, body: Record<string, unknown>, signal?: AbortSignal, priority?: Priority): Promise<Outcome> {
+/** `beforeSend`: once, with a slot held, before the first transmission (CallOptions.beforeSend). */
+export async function exchange(deps: ExchangeDeps, path: PagPath, body: Record<string, unknown>, signal?: AbortSignal, priority?: Priority, beforeSend?: () => Promise<void>): Promise<Outcome> {
   const signed = signBody(body, deps.secret);
   const url = `/${encodeURIComponent(deps.publicId)}/${path}`;
   // An earlier attempt may have been processed (a send whose answer was lost, a 5xx). Once it is
@@ -41,6 +42,11 @@ export async function exchange(deps: ExchangeDeps, path: PagPath, body: Record<s
     let waitMs = backoffDelay(attempt, { baseMs: deps.retryBaseMs, maxMs: deps.retryBaseMs * 16 });
     try {
       await deps.limiter.acquire(signal, priority);
+      if (beforeSend) {
+        // Throws as a plain Error: counted below as "this attempt was not sent".
+        await beforeSend();
+        beforeSend = undefined;
+      }
       const res = await deps.transport.request({ method: 'POST', path: url, json: signed, ...(signal ? { signal } : {}) });
       const reply = asReply(res.json);
       if (res.status === 429 || res.status >= 500) {
