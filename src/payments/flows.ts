@@ -121,7 +121,7 @@ export class Payments {
     try {
       return await this.dispatch(job);
     } catch (err) {
-      const hold = err instanceof Hold ? err : slotHold(err);
+      const hold = err instanceof Hold ? err : slotHold(err) ?? (MONEY_JOBS.has(job.name) || job.name === 'notify' ? outageHold(err) : undefined);
       if (!hold || !token) throw err;
       slotWait = hold.slotInMs !== undefined;
       return await this.wait(job, token, hold);
@@ -303,7 +303,23 @@ export class Payments {
       throw new Hold(`fulfil refused for now (${s.code})`);
     }
     await this.settler.settle(orderId, 'fulfil', s, 'vend reply');
+    if (s.status === 'pending') await this.parkIfOverdue(orderId, 'fulfil');
     return s.status;
+  }
+
+  /**
+   * A vend or payout the gateway still calls pending is normally settled by its IPN. Each time
+   * it is found pending (its job, re-driven by reconciliation, looks it up) the step's budget
+   * clock is checked: past MONEY_RETRY_BUDGET_S the order goes to a person instead of staying
+   * "fulfilling" for ever. A late success still settles it from needs_attention.
+   */
+  private async parkIfOverdue(orderId: string, step: string): Promise<void> {
+    const since = await this.store.startClock(orderId, budgetStep(step));
+    const budgetS = this.app.config.MONEY_RETRY_BUDGET_S;
+    const reason = `${step} unresolved after ${budgetS} s: still pending at the gateway`;
+    // Only from the step's own state: an IPN may have settled it meanwhile.
+    const from = step === 'fulfil' ? 'fulfilling' : 'refunding';
+    if (Date.now() - since > budgetS * 1000) await this.settler.toAttention(orderId, step, reason, {}, reason, [from]);
   }
 
   async runRefund(orderId: string, step: string): Promise<string> {
@@ -328,6 +344,7 @@ export class Payments {
       throw new Hold(`refund refused for now (${s.code})`);
     }
     await this.settler.settle(orderId, step, s, 'payout reply');
+    if (s.status === 'pending') await this.parkIfOverdue(orderId, step);
     return s.status;
   }
 
@@ -391,6 +408,16 @@ export function noticeOf(o: Order): Notice | undefined {
 function slotHold(err: unknown): Hold | undefined {
   const e = err as { retryAfterMs?: unknown; message?: string } | null;
   if (err instanceof GatewayError && typeof e?.retryAfterMs === 'number') return new Hold(`waiting for a gateway rate-limit slot (${e.message})`, e.retryAfterMs);
+  return undefined;
+}
+
+/**
+ * A gateway read (the status lookup before a re-send) refused because the gateway is down or
+ * unreachable: the step's outcome is still unknown, so it waits like any held step, within the
+ * money budget, instead of burning job attempts (found by the pending-vend test).
+ */
+function outageHold(err: unknown): Hold | undefined {
+  if (err instanceof GatewayError && err.retryable) return new Hold(`the gateway could not be asked (${err.code}: ${err.message})`);
   return undefined;
 }
 

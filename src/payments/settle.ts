@@ -258,9 +258,9 @@ export class Settler {
   }
 
   /** Parks an order for a person. false when it was already settled or parked. */
-  async toAttention(orderId: string, step: string, reason: string, set: Partial<Order> = {}, cause = reason): Promise<boolean> {
+  async toAttention(orderId: string, step: string, reason: string, set: Partial<Order> = {}, cause = reason, onlyFrom?: readonly OrderState[]): Promise<boolean> {
     const order = await this.store.get(orderId);
-    if (!order || !ATTENTION_FROM.includes(order.state)) return false;
+    if (!order || !ATTENTION_FROM.includes(order.state) || (onlyFrom && !onlyFrom.includes(order.state))) return false;
     const t = await this.store.transition(orderId, 'needs_attention', cause, {
       from: [order.state], set: { ...set, attention: reason, attentionStep: step, attentionFrom: order.state },
     });
