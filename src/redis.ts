@@ -88,11 +88,6 @@ export async function closeRedis(redis: Redis): Promise<void> {
   redis.disconnect();
 }
 
-/** True for a client made from a redis-cluster:// URL. */
-export function isClusterClient(redis: Redis): boolean {
-  return (redis as unknown as { isCluster?: boolean }).isCluster === true;
-}
-
 /** An error from Redis being down, stalled or unreachable (as opposed to a bug of ours). */
 export function isRedisUnavailable(err: unknown): boolean {
   const e = err as { name?: string; message?: string } | undefined;

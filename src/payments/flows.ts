@@ -15,7 +15,7 @@ import { JobQueue } from '../jobs/queue.js';
 import { parsePhone } from '../lib/phone.js';
 import { maskPhone } from '../log.js';
 import { channelFor } from './catalog.js';
-import { stepRef } from './ids.js';
+import { stepRef, type Step } from './ids.js';
 import { IpnStore } from './ipn-store.js';
 import { OrderStore } from './order-store.js';
 import { GatewayWait } from './gateway-wait.js';
@@ -41,11 +41,24 @@ export class Hold extends Error {
 }
 
 /** Which gateway role a step goes to. */
-export function roleOf(step: string): 'collect' | 'fulfil' | 'sms' {
+export function roleOf(step: Step): 'collect' | 'fulfil' | 'sms' {
   return step === 'checkout' ? 'collect' : step.startsWith('sms') ? 'sms' : 'fulfil';
 }
 
 const MONEY_JOBS = new Set(['checkout', 'fulfil', 'refund']);
+
+/** What a payments job carries (its name says which kind: checkout, fulfil, refund, notify, ipn, reconcile). */
+export interface PaymentJob {
+  orderId?: string;
+  /** refund jobs: which attempt (refund1, refund2, …). */
+  step?: Step;
+  /** notify jobs: which SMS. */
+  notice?: Notice;
+  /** ipn jobs: the recorded IPN to process. */
+  ipnId?: string;
+  /** How many times the step has been held (its backoff). */
+  holds?: number;
+}
 
 export class Payments {
   readonly store: OrderStore;
@@ -74,12 +87,12 @@ export class Payments {
     return this.app.logger;
   }
 
-  gatewayFor(step: string): Gateway {
+  gatewayFor(step: Step): Gateway {
     return this.app.gateways[roleOf(step)];
   }
 
   // ── enqueueing ────────────────────────────────────────────────────
-  async enqueue(orderId: string, step: string, delayMs = 0): Promise<void> {
+  async enqueue(orderId: string, step: Step, delayMs = 0): Promise<void> {
     const name = step.startsWith('refund') ? 'refund' : step;
     await this.jobs.add(name, { orderId, step }, stepRef(orderId, step), delayMs > 0 ? { delay: delayMs } : {});
   }
@@ -102,7 +115,7 @@ export class Payments {
   }
 
   /** Re-adds a step whose job already ran (kept as completed/failed) so it runs again. */
-  async redrive(orderId: string, step: string): Promise<void> {
+  async redrive(orderId: string, step: Step): Promise<void> {
     const job = await this.jobs.queue.getJob(stepRef(orderId, step));
     if (job) {
       const state = await job.getState();
@@ -116,7 +129,7 @@ export class Payments {
   }
 
   // ── the worker ────────────────────────────────────────────────────
-  async process(job: Job, token?: string): Promise<unknown> {
+  async process(job: Job<PaymentJob>, token?: string): Promise<unknown> {
     let slotWait = false;
     try {
       return await this.dispatch(job);
@@ -130,8 +143,8 @@ export class Payments {
     }
   }
 
-  private dispatch(job: Job): Promise<unknown> {
-    const d = job.data as { orderId?: string; step?: string; notice?: Notice; ipnId?: string };
+  private dispatch(job: Job<PaymentJob>): Promise<unknown> {
+    const d = job.data;
     switch (job.name) {
       case 'checkout': return this.runCheckout(d.orderId!);
       case 'fulfil': return this.runFulfil(d.orderId!);
@@ -149,9 +162,9 @@ export class Payments {
    * A held step waits: the job moves itself back to delayed (its attempts untouched) until the
    * step's budget is spent; then the order goes to a person.
    */
-  private async wait(job: Job, token: string, hold: Hold): Promise<string> {
-    const d = job.data as { orderId?: string; step?: string; notice?: Notice; holds?: number };
-    const step = d.step ?? (d.notice ? `sms${d.notice}` : job.name);
+  private async wait(job: Job<PaymentJob>, token: string, hold: Hold): Promise<string> {
+    const d = job.data;
+    const step: Step = d.step ?? (d.notice ? `sms${d.notice}` : (job.name as Step));
     if (hold.slotInMs !== undefined) {
       // No slot in the shared allowance: wait about as long as the limiter says, without
       // starting or checking the budget's clock, and be counted as waiting (metrics, orders API).
@@ -186,7 +199,7 @@ export class Payments {
    * that may already have reached the gateway is looked up first; 'hold' when its outcome
    * cannot be established now.
    */
-  private async send(order: Order, step: string, call: (opts: { reference: string; beforeSend: () => Promise<void> }) => Promise<GatewayResult>): Promise<Settlement | 'hold' | Hold> {
+  private async send(order: Order, step: Step, call: (opts: { reference: string; beforeSend: () => Promise<void> }) => Promise<GatewayResult>): Promise<Settlement | 'hold' | Hold> {
     const gw = this.gatewayFor(step);
     const reference = stepRef(order.id, step);
     const info = await this.store.stepInfo(order.id, step);
@@ -313,7 +326,7 @@ export class Payments {
    * clock is checked: past MONEY_RETRY_BUDGET_S the order goes to a person instead of staying
    * "fulfilling" for ever. A late success still settles it from needs_attention.
    */
-  private async parkIfOverdue(orderId: string, step: string): Promise<void> {
+  private async parkIfOverdue(orderId: string, step: Step): Promise<void> {
     const since = await this.store.startClock(orderId, budgetStep(step));
     const budgetS = this.app.config.MONEY_RETRY_BUDGET_S;
     const reason = `${step} unresolved after ${budgetS} s: still pending at the gateway`;
@@ -322,7 +335,7 @@ export class Payments {
     if (Date.now() - since > budgetS * 1000) await this.settler.toAttention(orderId, step, reason, {}, reason, [from]);
   }
 
-  async runRefund(orderId: string, step: string): Promise<string> {
+  async runRefund(orderId: string, step: Step): Promise<string> {
     const order = await this.store.get(orderId);
     if (order && TERMINAL.has(order.state)) await this.ensureNotice(order);
     if (!order || order.state !== 'refunding') return `skip: ${order?.state ?? 'missing'}`;
@@ -351,7 +364,7 @@ export class Payments {
   async runNotify(orderId: string, notice: Notice): Promise<string> {
     const order = await this.store.get(orderId);
     if (!order) return 'skip: missing';
-    const flag = `sms${notice}`;
+    const flag: Step = `sms${notice}`;
     if (await this.app.redis.exists(this.app.key('order', orderId, 'once', flag))) return 'skip: sent';
     const gw = this.gatewayFor(flag);
     if (!gw.capabilities.sms) {
@@ -427,7 +440,7 @@ export function refundAmount(o: Order): number {
 }
 
 /** The step whose clock a budget runs on: every refund attempt shares refund1's. */
-function budgetStep(step: string): string {
+function budgetStep(step: Step): string {
   return step.startsWith('refund') ? 'refund1' : step;
 }
 

@@ -19,16 +19,21 @@ export function orderIdFor(idempotencyKey: string): string {
 
 export const ORDER_ID_RE = /^K[0-9A-HJKMNP-TV-Z]{15}$/;
 
-export function stepRef(orderId: string, step: string): string {
+/** A step name as references carry it: checkout, fulfil, refund<N>, sms<notice>. */
+export function isStep(v: string): v is Step {
+  return v === 'checkout' || v === 'fulfil' || /^refund\d+$/.test(v) || /^sms[a-z0-9]+$/.test(v);
+}
+
+export function stepRef(orderId: string, step: Step): string {
   return `${orderId}-${step}`;
 }
 
 /** `K…-fulfil` → { orderId, step }; undefined when it is not one of ours. */
-export function parseRef(ref: string | undefined): { orderId: string; step: string } | undefined {
+export function parseRef(ref: string | undefined): { orderId: string; step: Step } | undefined {
   if (!ref) return undefined;
   const i = ref.indexOf('-');
   if (i < 0) return undefined;
   const orderId = ref.slice(0, i);
   const step = ref.slice(i + 1);
-  return ORDER_ID_RE.test(orderId) && /^[a-z0-9]+$/.test(step) ? { orderId, step } : undefined;
+  return ORDER_ID_RE.test(orderId) && isStep(step) ? { orderId, step } : undefined;
 }

@@ -4,7 +4,7 @@
 import type { AppContext } from '../app-context.js';
 import type { Gateway, Lookup, TransactionUpdate, UserMessage } from '../gateway/types.js';
 import { parsePhone } from '../lib/phone.js';
-import { parseRef, stepRef } from './ids.js';
+import { parseRef, stepRef, type Step } from './ids.js';
 import type { OrderStore } from './order-store.js';
 import { checkPayment } from './payment-check.js';
 import type { IpnStore } from './ipn-store.js';
@@ -15,15 +15,15 @@ import { PAID_CAUSE } from './invariants.js';
 /** What settling asks of the money flows (implemented by Payments in flows.ts). */
 export interface SettlerFlows {
   /** Queue a step's durable job. */
-  enqueue(orderId: string, step: string, delayMs?: number): Promise<void>;
+  enqueue(orderId: string, step: Step, delayMs?: number): Promise<void>;
   /** Queue an SMS notice to the order's customer. */
   notify(orderId: string, notice: Notice): Promise<void>;
   /** Run a step's job again (operator retry, reconciliation). */
-  redrive(orderId: string, step: string): Promise<void>;
+  redrive(orderId: string, step: Step): Promise<void>;
   /** Queue a settled order's SMS again if it was never sent (a retried job that finds its order settled). */
   ensureNotice(order: Order): Promise<void>;
   /** The gateway of the role that carries out this step. */
-  gatewayFor(step: string): Gateway;
+  gatewayFor(step: Step): Gateway;
   readonly ipns: IpnStore;
 }
 
@@ -71,7 +71,7 @@ export class Settler {
    * ours. A record found by ours that names another of our references is not ours.
    * Throws when the gateway cannot answer.
    */
-  async lookupStep(order: Order, step: string, gatewayRef?: string): Promise<Lookup> {
+  async lookupStep(order: Order, step: Step, gatewayRef?: string): Promise<Lookup> {
     const gw = this.payments.gatewayFor(step);
     const reference = stepRef(order.id, step);
     const l = await gw.lookup({ ...(gatewayRef ? { gatewayRef } : {}), reference });
@@ -85,7 +85,7 @@ export class Settler {
   }
 
   // ── applying outcomes ──────────────────────────────────────────────
-  async settle(orderId: string, step: string, s: Settlement, source: string): Promise<void> {
+  async settle(orderId: string, step: Step, s: Settlement, source: string): Promise<void> {
     const st = this.store;
     const ref = s.gatewayRef;
     const why = `${source}: ${step} ${s.status}${s.code ? ` ${s.code}` : ''}${s.message ? ` (${s.message})` : ''}`;
@@ -252,13 +252,13 @@ export class Settler {
    * The states a step's success may settle from: its own, or needs_attention when the order was
    * parked because this very step's outcome could not be found in time (a late IPN resolves it).
    */
-  private async stepStates(orderId: string, step: string, own: OrderState): Promise<OrderState[]> {
+  private async stepStates(orderId: string, step: Step, own: OrderState): Promise<OrderState[]> {
     const o = await this.store.get(orderId);
     return o?.state === 'needs_attention' && o.attentionStep === step && o.attentionFrom === own ? [own, 'needs_attention'] : [own];
   }
 
   /** Parks an order for a person. false when it was already settled or parked. */
-  async toAttention(orderId: string, step: string, reason: string, set: Partial<Order> = {}, cause = reason, onlyFrom?: readonly OrderState[]): Promise<boolean> {
+  async toAttention(orderId: string, step: Step, reason: string, set: Partial<Order> = {}, cause = reason, onlyFrom?: readonly OrderState[]): Promise<boolean> {
     const order = await this.store.get(orderId);
     if (!order || !ATTENTION_FROM.includes(order.state) || (onlyFrom && !onlyFrom.includes(order.state))) return false;
     const t = await this.store.transition(orderId, 'needs_attention', cause, {
@@ -325,7 +325,7 @@ export class Settler {
   }
 
   /** A transaction found by a reference only an IPN gave: is it plausibly this step's? */
-  private matchesStep(order: Order, step: string, u: TransactionUpdate): boolean {
+  private matchesStep(order: Order, step: Step, u: TransactionUpdate): boolean {
     if (u.amountMinor === undefined) return false;
     const phone = (v: string | undefined) => { const p = v ? parsePhone(v) : undefined; return p?.ok ? p.e164 : undefined; };
     if (step === 'checkout') return u.amountMinor === order.amountMinor && (phone(u.source) ?? order.phone) === order.phone;
@@ -380,7 +380,7 @@ export class Settler {
     if (o.state === 'fulfilling' || o.state === 'refunding') {
       // The step's own job looks up before sending, holds what is unknown and parks it once its
       // budget is spent: make sure it runs.
-      const step = o.state === 'fulfilling' ? 'fulfil' : `refund${o.refundAttempt ?? 1}`;
+      const step: Step = o.state === 'fulfilling' ? 'fulfil' : `refund${o.refundAttempt ?? 1}`;
       await this.payments.redrive(id, step);
       return `${step} redriven`;
     }
