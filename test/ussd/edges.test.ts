@@ -6,14 +6,23 @@ import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { startTestService } from '../support/service.js';
+import { startPrivateRedis } from '../../scripts/lib/private-redis.mjs';
 import { Phone, post, waitFor } from './helpers.js';
 
 const SHOP = '*860*31#';
 const lines: string[] = [];
 const logger = pino({ level: 'info' }, { write: (s: string) => { lines.push(s); } });
 const DEADLINE = 1000;
-const svc = await startTestService({ MENUS_DIR: 'test/fixtures/menus/good', USSD_DEADLINE_MS: String(DEADLINE) }, { workers: false, logger });
-after(() => svc.close());
+// A Redis of this file's own: the round-trip test below counts commands with MONITOR, which must
+// see only this file's traffic (and ioredis cannot parse a monitor stream carrying other files'
+// 1,000-number bulk writes: "Command queue state error", then a hang), and SCRIPT FLUSH below
+// would otherwise reach every other file's service.
+const redis = await startPrivateRedis({ stderr: 'ignore' });
+const svc = await startTestService({ REDIS_URL: redis.url, MENUS_DIR: 'test/fixtures/menus/good', USSD_DEADLINE_MS: String(DEADLINE) }, { workers: false, logger });
+after(async () => {
+  await svc.close();
+  await redis.stop();
+});
 // Warm the code paths and the script cache so the timing below measures the engine, not start-up.
 await post(svc.url, { sessionId: 'warm', phoneNumber: '0712000000', serviceCode: '*860*31#' });
 
