@@ -7,8 +7,10 @@ import { orderIdFor } from '../../src/payments/ids.js';
 import { PAID_CAUSE } from '../../src/payments/invariants.js';
 import { start, seedOrder, startSandbox, startWithSandbox, Phone, waitFor, ledger, orderOf, payAtGateway, waitState, waitSms, assertInvariants, vendsFor, faults, type Svc } from './support.js';
 
-const sb = await startSandbox();
-const s = await startWithSandbox(sb, { USSD_DEADLINE_MS: '1000' });
+// This file's faults are outages, latency and lost IPNs, not the allowance: its many lookups
+// must not run into the account's 60 requests a minute and leave a receipt waiting for a slot.
+const sb = await startSandbox({ SANDBOX_RATE_LIMIT_PER_MIN: '100000' });
+const s = await startWithSandbox(sb, { USSD_DEADLINE_MS: '1000', GATEWAY_RATE_LIMIT_PER_MIN: '100000' });
 after(async () => {
   await s.svc.close();
   await sb.close();
