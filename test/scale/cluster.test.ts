@@ -14,6 +14,9 @@ before(async () => {
   p = await startPair(cluster.url);
 });
 after(async () => {
+  // Nothing of this file may keep its process alive (a client still retrying a killed node): the
+  // runner waits for the process to exit, and every result has been reported by now.
+  setTimeout(() => process.exit(), 30_000).unref();
   await p?.close();
   await cluster?.stop();
 });

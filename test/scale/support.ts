@@ -57,7 +57,9 @@ export async function startPair(redisUrl: string, env: Record<string, string> = 
       return keys(sessionKeyOf({ name: 'africastalking' }, sessionId), p.msisdn).sess;
     },
     async close() {
-      await Promise.allSettled([a.svc.close(), b.svc.close()]);
+      // After a failover a client may keep reconnecting to the dead master: bound the close (the
+      // real process is bounded by SHUTDOWN_TIMEOUT_S), then let the topology's stop end it.
+      await Promise.race([Promise.allSettled([a.svc.close(), b.svc.close()]), new Promise((r) => setTimeout(r, 10_000).unref())]);
       await sandbox.close();
     },
   };
