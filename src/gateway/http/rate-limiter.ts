@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { sleep } from './retry.js';
+import { loadLua } from '../../lib/lua.js';
 
 export type Priority = 'money' | 'notice' | 'otp' | 'bulk';
 /** Highest first; the index + 1 is the class number the script uses. */
@@ -25,67 +26,7 @@ export const PRIORITIES: readonly Priority[] = ['money', 'notice', 'otp', 'bulk'
 /** How long past its next poll a waiter keeps holding slots back. */
 const LEASE_MS = 2000;
 
-// KEYS: minute log, day log, waiters of money, notice, otp, bulk (scores = lease expiry).
-// ARGV: limit, windowMs, member (also the waiter id), class (1..4), dayLimit (0 = none),
-//       dayWindowMs, reservePct, leaseMs, budgetMs (longest wait the caller accepts).
-// Uses the Redis server clock so instances with skewed clocks still agree.
-// Returns {0, ''} when a slot was taken, else {ms until it is worth asking again, why} where why
-// is 'minute' or 'day' (the window that is full for this class).
-const SCRIPT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local me = ARGV[3]
-local cls = tonumber(ARGV[4])
-local dayLimit = tonumber(ARGV[5])
-local dayWindow = tonumber(ARGV[6])
-local pct = tonumber(ARGV[7])
-local ahead = 0
-for i = 1, cls - 1 do
-  redis.call('ZREMRANGEBYSCORE', KEYS[2 + i], '-inf', now)
-  ahead = ahead + redis.call('ZCARD', KEYS[2 + i])
-end
--- How many entries must leave a log before this caller may add one: it needs a slot for itself,
--- one for each higher waiter, and its class's reserve left free.
-local function short(key, lim, span)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - span)
-  local used = redis.call('ZCARD', key)
-  local k = ahead + 1 + math.floor(lim * pct * (cls - 1) / 100) - (lim - used)
-  if k <= 0 then return 0 end
-  if used == 0 then return 50 end
-  local idx = math.min(k, used) - 1
-  local e = redis.call('ZRANGE', key, idx, idx, 'WITHSCORES')
-  local w = tonumber(e[2]) + span - now
-  if w < 1 then w = 1 end
-  return w
-end
-local wait = short(KEYS[1], limit, window)
-local why = 'minute'
-if dayLimit > 0 then
-  local dw = short(KEYS[2], dayLimit, dayWindow)
-  if dw > wait then wait = dw; why = 'day' end
-end
-local mine = KEYS[2 + cls]
-if wait == 0 then
-  redis.call('ZADD', KEYS[1], now, me)
-  redis.call('PEXPIRE', KEYS[1], window + 1000)
-  if dayLimit > 0 then
-    redis.call('ZADD', KEYS[2], now, me)
-    redis.call('PEXPIRE', KEYS[2], dayWindow + 1000)
-  end
-  redis.call('ZREM', mine, me)
-  return {0, ''}
-end
-if wait <= tonumber(ARGV[9]) then
-  local lease = now + wait + tonumber(ARGV[8])
-  redis.call('ZADD', mine, lease, me)
-  redis.call('PEXPIRE', mine, wait + tonumber(ARGV[8]) + 1000)
-else
-  redis.call('ZREM', mine, me)
-end
-return {wait, why}
-`;
+const SCRIPT = loadLua(import.meta.url, 'rate-acquire');
 
 export interface RateLimiterOptions {
   redis: Redis;
@@ -151,7 +92,7 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
   const keys = [opts.key, `${opts.key}:day`, ...PRIORITIES.map((p) => `${opts.key}:wait:${p}`)];
   // defineCommand uses EVALSHA with an EVAL fallback, so the script is sent once per connection.
   if (typeof redis.gatewayRateAcquire !== 'function') {
-    redis.defineCommand('gatewayRateAcquire', { numberOfKeys: 6, lua: SCRIPT });
+    redis.defineCommand('gatewayRateAcquire', { numberOfKeys: SCRIPT.numberOfKeys, lua: SCRIPT.source });
   }
   return {
     async acquire(signal?: AbortSignal, priority: Priority = 'money'): Promise<number> {
