@@ -31,6 +31,13 @@ export class GatewayError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /**
+     * Whether sending the same request again can help. The one place this is decided is the
+     * client that made the error, from its gateway's code table (src/gateway/kyanda/codes.ts,
+     * src/gateway/pag/errors.ts: platform "service unavailable" codes, HTTP 429 and 5xx, a
+     * network failure before sending). Callers act on this flag alone and never keep lists of
+     * codes of their own.
+     */
     readonly retryable: boolean,
     readonly userMessage: UserMessage,
     readonly httpStatus?: number,

@@ -18,16 +18,12 @@ import type { GatewayResult } from '../gateway/types.js';
 import type { BulkStore, BatchInfo } from './bulk-store.js';
 import { QUEUE_NAME, type BatchJobData } from './queue.js';
 
-const RETRYABLE_CODES = new Set(['1105', '1106', '5000', 'RATE_LIMITED', 'NETWORK', 'TIMEOUT']);
-
 export function batchReference(bulkId: string, n: number): string {
   return `sms-${bulkId}-${n}`;
 }
 
-function isRetryable(r: Extract<GatewayResult, { kind: 'failed' }>): boolean {
-  const e = r.error;
-  return e.retryable || RETRYABLE_CODES.has(e.code) || e.httpStatus === 429 || (e.httpStatus ?? 0) >= 500;
-}
+/** The gateway client decides (GatewayError.retryable, from its code tables); nothing here second-guesses it. */
+const isRetryable = (r: Extract<GatewayResult, { kind: 'failed' }>): boolean => r.error.retryable;
 
 const isRateLimited = (r: Extract<GatewayResult, { kind: 'failed' }>) => r.error.code === 'RATE_LIMITED' || r.error.httpStatus === 429;
 

@@ -51,3 +51,11 @@ test('an undocumented code is still a typed, non-retryable error', () => {
   assert.equal(e.retryable, false);
   assert.ok(e.userMessage.en);
 });
+
+test('our own codes: a network failure and a rate limit are retryable; a timeout or unreadable answer is not (it may have acted)', () => {
+  // Callers (payment steps, the bulk SMS worker, late SMS) act on this flag alone.
+  for (const [code, retryable] of [['NETWORK', true], ['RATE_LIMITED', true], ['TIMEOUT', false], ['UNCONFIRMED', false], ['BAD_RESPONSE', false], ['UNKNOWN_CODE', false]] as const) {
+    assert.equal(kyandaError(code).retryable, retryable, code);
+  }
+  assert.equal(kyandaError('RATE_LIMITED', 'HTTP 429', 429).retryable, true);
+});
