@@ -16,8 +16,13 @@ import { startTarget, type RunningTarget, type TargetStats } from './lib/childre
 import { percentile, runLoad, type Hop, type LoadResult } from './lib/load.js';
 import { sessionKeys, type KeySize } from './lib/session-size.js';
 import { inclusiveShare, summarise } from './lib/profile-summary.js';
+import { buildCompiled, startSandbox, type SandboxProcess } from './lib/compiled.js';
 
-const USAGE = `usage: npm run bench -- [--redis single|cluster] [--duration 15] [--concurrency 50] [--warmup 3] [--rounds 3] [--log-level info] [--profile]
+const USAGE = `usage: npm run bench -- [--build both|tsx|compiled] [--redis single|cluster] [--duration 15] [--concurrency 50] [--warmup 3] [--rounds 3] [--log-level info] [--profile]
+
+  --build <which>     the service as \`npm start\` runs it (tsx), as the production image runs it
+                      (compiled: tsc output under bench/out/dist, run by node), or both (default),
+                      each measured against the same floor in the same run
 
   --redis <kind>      single: a private redis-server (default); cluster: a private Redis Cluster
                       of 3 masters and 3 replicas on loopback (every node on this machine's cores)
@@ -31,7 +36,10 @@ const USAGE = `usage: npm run bench -- [--redis single|cluster] [--duration 15] 
   --profile           CPU-profile the service (node --cpu-prof into bench/out/) and print where
                       its time went, by package and by function`;
 
-const PREFIX = { service: 'bench:', floor: 'benchfloor:' };
+const PREFIX = { tsx: 'bench:', compiled: 'benchjs:', floor: 'benchfloor:' };
+const DIST_DIR = fileURLToPath(new URL('./out/dist/', import.meta.url));
+/** The goals (issue "a faster hop"): per service target, against the floor of the same run. */
+const GOAL = { throughput: 0.9, p99: 1.25 };
 const PROFILE_DIR = fileURLToPath(new URL('./out/', import.meta.url));
 const SAMPLE_PHONE = '+254712999999';
 
@@ -40,6 +48,7 @@ function options() {
   try {
     v = parseArgs({
       options: {
+        build: { type: 'string', default: 'both' },
         redis: { type: 'string', default: 'single' },
         duration: { type: 'string', default: '15' },
         concurrency: { type: 'string', default: '50' },
@@ -72,11 +81,16 @@ function options() {
     console.error(`bench: --log-level must be one of ${levels.join(', ')}`);
     process.exit(2);
   }
+  if (!['both', 'tsx', 'compiled'].includes(v.build)) {
+    console.error('bench: --build must be both, tsx or compiled');
+    process.exit(2);
+  }
   if (v.redis !== 'single' && v.redis !== 'cluster') {
     console.error('bench: --redis must be single or cluster');
     process.exit(2);
   }
   return {
+    builds: (v.build === 'both' ? ['tsx', 'compiled'] : [v.build]) as Array<'tsx' | 'compiled'>,
     redis: v.redis as RedisKind,
     durationS: num('duration', v.duration, 1, 3600),
     concurrency: Math.round(num('concurrency', v.concurrency, 1, 5000)),
@@ -214,17 +228,25 @@ function resultRow(name: string, m: Measured): string[] {
   ];
 }
 
-function report(o: ReturnType<typeof options>, svc: Measured, floor: Measured, keys: KeySize[], sessionId: string, load0: number, hops: Watched, hopCount: number): void {
+const TARGET_NAME = { tsx: 'npm start (tsx)', compiled: 'compiled (node)', floor: 'floor' } as const;
+
+function report(o: ReturnType<typeof options>, results: Array<{ name: keyof typeof TARGET_NAME; m: Measured }>, keys: KeySize[], sessionId: string, load0: number, hops: Watched, hopCount: number): void {
   const header = ['target', 'requests', 'req/s', 'sessions', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'server CPU', 'CPU µs/req', 'redis CPU', 'redis cmds/req', 'loadgen CPU', 'RSS MB', 'peak RSS MB'];
   console.log('');
-  console.log(table([header, resultRow('service', svc), resultRow('floor', floor)], header.map((_, i) => i > 0)));
-  const ratio = svc.load.requests / svc.load.seconds / (floor.load.requests / floor.load.seconds);
-  const p99 = percentile(svc.load.latencies, 0.99);
+  console.log(table([header, ...results.map((r) => resultRow(TARGET_NAME[r.name], r.m))], header.map((_, i) => i > 0)));
+  const floor = results.find((r) => r.name === 'floor')!.m;
+  const floorRate = floor.load.requests / floor.load.seconds;
+  const floorP99 = percentile(floor.load.latencies, 0.99);
   console.log('');
-  console.log(`throughput ratio service/floor: ${ratio.toFixed(2)}x   (target >= 0.80x: ${ratio >= 0.8 ? 'met' : 'NOT met'})`);
-  console.log(`service p99: ${f1(p99)} ms             (target < 25 ms: ${p99 < 25 ? 'met' : 'NOT met'})`);
-  for (const [name, m] of [['service', svc], ['floor', floor]] as const) {
-    if (m.load.errors > 0) console.log(`${name} errors, first ones: ${m.load.errorSamples.join(' | ')}`);
+  for (const { name, m } of results) {
+    if (name === 'floor') continue;
+    const ratio = m.load.requests / m.load.seconds / floorRate;
+    const p99 = percentile(m.load.latencies, 0.99) / floorP99;
+    console.log(`${TARGET_NAME[name].padEnd(16)} throughput ${ratio.toFixed(2)}x the floor (goal >= ${GOAL.throughput}x: ${ratio >= GOAL.throughput ? 'met' : 'NOT met'}); ` +
+      `p99 ${p99.toFixed(2)}x the floor's (goal <= ${GOAL.p99}x: ${p99 <= GOAL.p99 ? 'met' : 'NOT met'})`);
+  }
+  for (const { name, m } of results) {
+    if (m.load.errors > 0) console.log(`${TARGET_NAME[name]} errors, first ones: ${m.load.errorSamples.join(' | ')}`);
   }
   console.log('');
   const rec = keys.filter((k) => k.key.includes(sessionId));
@@ -248,7 +270,7 @@ function report(o: ReturnType<typeof options>, svc: Measured, floor: Measured, k
   console.log('CPU µs/req: CPU time of each target per request, the steadier comparison when other work shares the cores.');
 }
 
-function printProfile(pid: number): void {
+function printProfile(pid: number, name: string): void {
   // One profile per thread (tsx's loader runs in a worker): the main thread is thread 0.
   const file = readdirSync(PROFILE_DIR)
     .filter((f) => f.endsWith('.cpuprofile') && f.includes(`.${pid}.0.`))
@@ -258,13 +280,13 @@ function printProfile(pid: number): void {
     return;
   }
   const p = summarise(file);
-  console.log(`\nservice CPU profile (${file}; whole run incl. start-up and warm-up; idle ${pct(p.idle)}), share of busy time:`);
+  console.log(`\n${name}: CPU profile (${file}; whole run incl. start-up and warm-up; idle ${pct(p.idle)}), share of busy time:`);
   console.log(table([['package / area', 'self'], ...p.byArea.map((a) => [a.name, pct(a.share)])], [false, true]));
   console.log('');
   console.log(table([['hottest functions', 'self'], ...p.byFunction.map((a) => [a.name, pct(a.share)])], [false, true]));
   // The drop-off funnel counts on every hop: its whole cost (callees included) as a share of the
   // service's busy CPU, i.e. of each hop.
-  console.log(`\nfunnel counting (src/ussd/funnel.ts, callees included): ${(inclusiveShare(file, 'src/ussd/funnel.ts') * 100).toFixed(2)}% of the service's busy CPU`);
+  console.log(`funnel counting (ussd/funnel, callees included): ${(Math.max(inclusiveShare(file, 'src/ussd/funnel.ts'), inclusiveShare(file, 'dist/ussd/funnel.js')) * 100).toFixed(2)}% of the service's busy CPU`);
 }
 
 // ── main ────────────────────────────────────────────────────────────
@@ -293,67 +315,78 @@ async function main(): Promise<void> {
     void cleanup().finally(() => process.exit(130));
   });
 
+  let sandbox: SandboxProcess | undefined;
   try {
+    if (o.builds.includes('compiled')) {
+      process.stdout.write('compiled build: tsc (tsconfig.build.json) into bench/out/dist… ');
+      console.log(`built in ${(buildCompiled(DIST_DIR) / 1000).toFixed(1)} s`);
+    }
     redis = await startRedisSide(o.redis);
     console.log(`private ${o.redis === 'cluster' ? 'Redis Cluster (3 masters, 3 replicas)' : 'redis-server'} at ${redis.url}`);
+    sandbox = await startSandbox();
+    console.log(`sandbox gateway (npm run sandbox) at ${sandbox.url}`);
 
-    process.stdout.write('service: starting… ');
     const profileArgs = o.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
     if (o.profile) mkdirSync(PROFILE_DIR, { recursive: true });
-    const svc = await startTarget('service', redis.url, PREFIX.service, o.logLevel, profileArgs);
-    running.add(svc);
+    const services: Array<{ name: 'tsx' | 'compiled'; t: RunningTarget }> = [];
     let sample: { sessionId: string; screens: string[] } | undefined;
-    const sampleId = airtimeSession(`${tag}-sample`, 0, SAMPLE_PHONE).sessionId;
-    // A first session loads the scripts (EVALSHA, NOSCRIPT, EVAL): the watched one shows the steady state.
-    await sampleSession(svc.url, `${tag}w`, '+254712999998');
-    const hops = await watch(redis, [sampleId, SAMPLE_PHONE.slice(1)], async () => { sample = await sampleSession(svc.url, tag); });
-    const keys: KeySize[] = [];
-    for (const m of redis.masters) keys.push(...await sessionKeys(m, PREFIX.service, [sample!.sessionId, SAMPLE_PHONE.slice(1)]));
-    // Each reply's first line up to the first digit identifies the screen without the
-    // session's own values: the load counts any other reply as an error.
-    const expects = sample!.screens.map((s) => s.split('\n')[0]!.replace(/\d.*$/, ''));
-    console.log('ready');
+    let hops: Watched | undefined;
+    let keys: KeySize[] = [];
+    let expects: string[] = [];
+    for (const name of o.builds) {
+      process.stdout.write(`${TARGET_NAME[name]}: starting… `);
+      const t = await startTarget(name === 'tsx' ? 'service' : 'compiled', redis.url, PREFIX[name], o.logLevel, profileArgs, sandbox.url, DIST_DIR);
+      running.add(t);
+      services.push({ name, t });
+      // A first session loads the scripts (EVALSHA, NOSCRIPT, EVAL): the watched one shows the steady state.
+      await sampleSession(t.url, `${tag}${name}w`, '+254712999998');
+      if (!sample) {
+        const sampleId = airtimeSession(`${tag}-sample`, 0, SAMPLE_PHONE).sessionId;
+        hops = await watch(redis, [sampleId, SAMPLE_PHONE.slice(1)], async () => { sample = await sampleSession(t.url, tag); });
+        for (const m of redis.masters) keys.push(...await sessionKeys(m, PREFIX[name], [sample!.sessionId, SAMPLE_PHONE.slice(1)]));
+        // Each reply's first line up to the first digit identifies the screen without the
+        // session's own values: the load counts any other reply as an error.
+        expects = sample!.screens.map((x) => x.split('\n')[0]!.replace(/\d.*$/, ''));
+      }
+      console.log('ready');
+    }
 
-    process.stdout.write('floor:   starting… ');
+    process.stdout.write('floor: starting… ');
     const floor = await startTarget('floor', redis.url, PREFIX.floor, o.logLevel);
     running.add(floor);
     console.log('ready');
 
-    // Alternating segments: a burst of other work on the machine lands on both targets alike,
+    // Alternating segments: a burst of other work on the machine lands on every target alike,
     // instead of on whichever happened to be measured at the time. Session and phone numbers
     // keep counting across segments (a reused phone would get a resume offer).
-    const svcParts: Measured[] = [];
-    const floorParts: Measured[] = [];
-    let svcNext = 0;
-    let floorNext = 0;
+    const targets = [...services, { name: 'floor' as const, t: floor }];
+    const parts = new Map<string, Measured[]>(targets.map((x) => [x.name, []]));
+    const next = new Map<string, number>(targets.map((x) => [x.name, 0]));
     for (let r = 0; r < o.rounds; r++) {
       const seg = { ...o, segmentS: o.durationS / o.rounds, segmentWarmupS: r === 0 ? o.warmupS : Math.min(1, o.warmupS) };
-      process.stdout.write(`round ${r + 1}/${o.rounds}: service ${seg.segmentWarmupS + seg.segmentS} s… `);
-      const svcBase = svcNext;
-      svcParts.push(await measure(svc, redis, seg, (n) => {
-        svcNext = Math.max(svcNext, svcBase + n + 1);
-        const s = airtimeSession(tag, svcBase + n);
-        return s.texts.map((text, i) => ({ body: formBody(s.sessionId, s.phone, text), expect: expects[i]! }));
-      }));
-      process.stdout.write(`floor ${seg.segmentWarmupS + seg.segmentS} s… `);
-      const floorBase = floorNext;
-      floorParts.push(await measure(floor, redis, seg, (n) => {
-        floorNext = Math.max(floorNext, floorBase + n + 1);
-        const s = airtimeSession(`${tag}f`, floorBase + n);
-        return s.texts.map((text) => ({ body: formBody(s.sessionId, s.phone, text), expect: 'CON ' }));
-      }));
-      console.log('done');
+      process.stdout.write(`round ${r + 1}/${o.rounds}:`);
+      for (const { name, t } of targets) {
+        process.stdout.write(` ${name} ${seg.segmentWarmupS + seg.segmentS} s…`);
+        const base = next.get(name)!;
+        parts.get(name)!.push(await measure(t, redis, seg, (n) => {
+          next.set(name, Math.max(next.get(name)!, base + n + 1));
+          const s = airtimeSession(`${tag}${name}`, base + n);
+          return s.texts.map((text, i) => ({ body: formBody(s.sessionId, s.phone, text), expect: name === 'floor' ? 'CON ' : expects[i]! }));
+        }));
+      }
+      console.log(' done');
     }
-    const svcResult = combine(svcParts);
-    const floorResult = combine(floorParts);
-    await svc.stop();
-    running.delete(svc);
-    await floor.stop();
-    running.delete(floor);
+    const results = targets.map(({ name }) => ({ name, m: combine(parts.get(name)!) }));
+    for (const { t } of targets) {
+      await t.stop();
+      running.delete(t);
+    }
 
-    report(o, svcResult, floorResult, keys, sample!.sessionId, load0, hops, sample!.screens.length);
-    if (o.profile) printProfile(svc.pid);
+    keys = keys.filter((k, i) => keys.findIndex((x) => x.key === k.key) === i);
+    report(o, results, keys, sample!.sessionId, load0, hops!, sample!.screens.length);
+    if (o.profile) for (const { name, t } of services) printProfile(t.pid, TARGET_NAME[name]);
   } finally {
+    sandbox?.stop();
     await cleanup();
   }
 }

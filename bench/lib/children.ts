@@ -47,9 +47,10 @@ function waitMessage<T extends FromChild['type']>(child: ChildProcess, type: T |
 }
 
 /** `nodeArgs`: extra node flags for the target, e.g. --cpu-prof. */
-export async function startTarget(kind: TargetKind, redisUrl: string, prefix: string, logLevel: string, nodeArgs: string[] = []): Promise<RunningTarget> {
-  const child = fork(ENTRY, [kind, redisUrl, prefix, logLevel], {
+export async function startTarget(kind: TargetKind, redisUrl: string, prefix: string, logLevel: string, nodeArgs: string[] = [], gatewayUrl?: string, dist?: string): Promise<RunningTarget> {
+  const child = fork(ENTRY, [kind, redisUrl, prefix, logLevel, ...(gatewayUrl ? [gatewayUrl] : [])], {
     cwd: ROOT,
+    env: { ...process.env, ...(dist ? { BENCH_DIST: dist } : {}) },
     execArgv: ['--import', 'tsx', ...nodeArgs],
     // stdout to /dev/null (service logs), stderr shown (crashes), IPC for control.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],

@@ -1,12 +1,15 @@
 // Child process entry for the benchmark: runs one target (the real service, or the floor) and
 // talks to the parent over IPC. Its stdout is /dev/null, so the service logs at its normal
 // level (one pino line per hop is part of the real cost) without flooding the terminal.
-//   argv: <service|floor> <redisUrl> <redisPrefix> <logLevel>
-import { loadConfig } from '../../src/config.js';
-import { startService } from '../../src/app.js';
+//   argv: <service|compiled|floor> <redisUrl> <redisPrefix> <logLevel> [gatewayUrl]
+// 'service' is the service from src/ as `npm start` runs it (TypeScript through tsx);
+// 'compiled' is the build the production image runs (tsc output, read from BENCH_DIST), loaded
+// here by path, so none of its modules pass through tsx's transform.
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { startFloor } from './floor.js';
 
-export type TargetKind = 'service' | 'floor';
+export type TargetKind = 'service' | 'compiled' | 'floor';
 
 export type ToChild = { type: 'stats' } | { type: 'stop' };
 export type FromChild =
@@ -14,7 +17,7 @@ export type FromChild =
   | { type: 'stats'; rss: number; maxRss: number; cpuUserUs: number; cpuSystemUs: number }
   | { type: 'failed'; message: string };
 
-const [kind, redisUrl, prefix, logLevel] = process.argv.slice(2) as [TargetKind, string, string, string];
+const [kind, redisUrl, prefix, logLevel, gatewayUrl] = process.argv.slice(2) as [TargetKind, string, string, string, string?];
 
 function send(m: FromChild): void {
   process.send?.(m);
@@ -22,8 +25,12 @@ function send(m: FromChild): void {
 
 async function start(): Promise<{ url: string; close(): Promise<void> }> {
   if (kind === 'floor') return startFloor(redisUrl, prefix);
-  // Only what the benchmark sets: a developer's GATEWAY_URL or PORT must not leak in.
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: logLevel });
+  const from = kind === 'compiled' ? pathToFileURL(join(process.env.BENCH_DIST!, '/')).href : new URL('../../src/', import.meta.url).href;
+  const { loadConfig } = (await import(new URL('config.js', from).href)) as typeof import('../../src/config.js');
+  const { startService } = (await import(new URL('app.js', from).href)) as typeof import('../../src/app.js');
+  // Only what the benchmark sets: a developer's GATEWAY_URL or PORT must not leak in. Both
+  // service targets use the same sandbox gateway process (the hops measured move no money).
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: logLevel, ...(gatewayUrl ? { GATEWAY_URL: gatewayUrl } : {}) });
   return startService(config);
 }
 
