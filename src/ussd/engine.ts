@@ -15,6 +15,7 @@ import type { CompiledMenu, MenuContext, MenuEvent, Screen } from '../menus/type
 import type { ActionContext, ActionResult, Lang } from './actions.js';
 import { maskPhone } from '../log.js';
 import type { AfterReply } from './after-reply.js';
+import { randomId } from '../lib/random-id.js';
 import { answersOf, canonicalCode, latestInput, sequenceMark, startMark, textMark, timeMark } from './input.js';
 import type { HopGate } from './hop-gate.js';
 import { restoreSnapshot, steppingLogic } from './machine-cache.js';
@@ -105,7 +106,7 @@ let tokenSeq = 0;
  * it (not from the sessionId, which aggregators reuse once a session has expired).
  */
 export function newSessionInstance(): string {
-  return `${Date.now().toString(36)}${randomBytes(8).toString('base64url')}`;
+  return `${Date.now().toString(36)}${randomId(8)}`;
 }
 
 /** Sends an SMS for a hop whose reply promised one (the action's outcome arrived after the reply). */
