@@ -4,7 +4,7 @@
 // version), rs (resume offer), p (the phone the session belongs to), w (a random id every write
 // replaces, so a record recreated after expiry or a failover never repeats an earlier one) and
 // x (how the session was closed by an end signal, absent while it is open). Four ways in, each
-// one script and one round trip:
+// one script (lua/session-*.lua, their headers name every key and argument) and one round trip:
 //   load:  replay check, per-session lock (SET NX PX with a token) and the record;
 //   save:  the record + TTL + resume pointer + language, then unlock, only while the lock is
 //          still ours (a writer whose lock expired never overwrites a newer state);
@@ -12,8 +12,9 @@
 //          hop from the record as it wrote it, and the script stores the result only if w shows
 //          nobody wrote since (and nobody closed it); otherwise it behaves exactly as load;
 //   close: marks the session closed (x) once, and says on which record it was.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Command, type Redis } from 'ioredis';
+import { loadLua, type LuaScript } from '../lib/lua.js';
 
 /**
  * How a request is recognised as a repeat of the last one processed (its stored reply is then
@@ -27,103 +28,6 @@ import { Command, type Redis } from 'ioredis';
  *       arrived before the subscriber could have seen it.
  */
 export type ReplayMode = 'e' | 's' | 'n';
-
-/**
- * Lua that reads the record (f) and returns "foreign" (another phone's session: nothing is
- * read, replayed or locked for it), a replay or "busy", or takes the lock. A lock that already
- * holds our token is ours: the same script run twice (a command re-sent after a reconnect)
- * must not wait for itself. `phone` and `mode` are the ARGVs holding the caller's phone and
- * its ReplayMode.
- */
-function readAndLock(phone: string, mode: string): string {
-  return `
-local f = redis.call('HMGET', KEYS[1], 't', 'r', 's', 'n', 'm', 'rs', 'w', 'p', 'x')
-if f[8] and f[8] ~= '' and f[8] ~= ${phone} then return {'X'} end
-if f[2] and f[2] ~= '' then
-  local t = f[1] or ''
-  local again = t == ARGV[1]
-  if not again and ${mode} == 's' then again = string.byte(t) == 35 and #t == #ARGV[1] and ARGV[1] < t end
-  if not again and ${mode} == 'n' and string.byte(t) == 33 then
-    local arrived, stored = tonumber(string.sub(ARGV[1], 2)), tonumber(string.sub(t, 2))
-    again = arrived ~= nil and stored ~= nil and arrived <= stored
-  end
-  if again then return {'R', f[2]} end
-end
-if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) and redis.call('GET', KEYS[2]) ~= ARGV[2] then return {'B'} end
-`;
-}
-
-const RETURN_RECORD = `
-if f[3] then return {'S', f[1] or '', f[3], f[4] or '0', f[5] or '', f[6] or '', f[9] or ''} end
-return {'N', redis.call('GET', KEYS[3]) or '', redis.call('GET', KEYS[4]) or ''}
-`;
-
-/** Lua that writes the record from ARGV[a..a+12] (its write id last). */
-function writeRecord(a: number): string {
-  const A = (i: number) => `ARGV[${a + i}]`;
-  // ttlS, t, r, s, n, m, rs, resume ('' delete, '-' keep, else value), resumeTtlS, lang ('' keep), langTtlS, p, w
-  return `
-redis.call('HSET', KEYS[1], 't', ${A(1)}, 'r', ${A(2)}, 's', ${A(3)}, 'n', ${A(4)}, 'm', ${A(5)}, 'rs', ${A(6)}, 'p', ${A(11)}, 'w', ${A(12)})
-redis.call('EXPIRE', KEYS[1], ${A(0)})
-if ${A(7)} == '' then redis.call('DEL', KEYS[3])
-elseif ${A(7)} ~= '-' then redis.call('SET', KEYS[3], ${A(7)}, 'EX', ${A(8)}) end
-if ${A(9)} ~= '' then redis.call('SET', KEYS[4], ${A(9)}, 'EX', ${A(10)}) end
-`;
-}
-
-// ARGV: request mark, token, lockMs, phone, replay mode
-const LOAD = readAndLock('ARGV[4]', 'ARGV[5]') + RETURN_RECORD;
-
-// ARGV: token, unlock ('1'/'0'), then the record (writeRecord). 1, or 0 if the lock was lost.
-const SAVE = `
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
-${writeRecord(3)}
-if ARGV[2] == '1' then redis.call('DEL', KEYS[2]) end
-return 1
-`;
-
-// ARGV: request mark, token, lockMs, expected w, keep the lock ('1'/'0'), expected t, then the
-// record (writeRecord; its phone is ARGV[18], its write id ARGV[19]), then the replay mode.
-// Besides w, the text and the menu version must be as we left them (a writer that does not keep
-// w, an older release during a rolling deploy, still changes one of those), and the session
-// must not have been closed since.
-const TRY = `${readAndLock('ARGV[18]', 'ARGV[20]')}
-if f[3] and f[7] == ARGV[4] and f[1] == ARGV[6] and f[5] == ARGV[12] and (not f[9] or f[9] == '') then
-${writeRecord(7)}
-if ARGV[5] ~= '1' then redis.call('DEL', KEYS[2]) end
-return {'W'}
-end
-${RETURN_RECORD}`;
-
-const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-
-// KEYS: sess, lock. ARGV: text mark, reply, phone, ttlS, the failed hop's lock token.
-// The reply a failed hop gave, stored for its text, unless the record moved on (it holds a reply
-// for that text already), belongs to another phone, or is locked by another hop at work. A
-// record the failed hop itself left mid-action (its text, no reply yet) is closed: its snapshot
-// goes, so nothing re-runs that action; a repeat replays the reply, a new request starts afresh.
-const REMEMBER = `
-local lock = redis.call('GET', KEYS[2])
-if lock and lock ~= ARGV[5] then return 'locked' end
-local f = redis.call('HMGET', KEYS[1], 't', 'p', 'r')
-if f[2] and f[2] ~= '' and f[2] ~= ARGV[3] then return 'foreign' end
-if f[1] == ARGV[1] and f[3] and f[3] ~= '' then return 'moved' end
-if f[1] == ARGV[1] then redis.call('HDEL', KEYS[1], 's') end
-redis.call('HSET', KEYS[1], 't', ARGV[1], 'r', ARGV[2], 'p', ARGV[3], 'w', '')
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-if lock then redis.call('DEL', KEYS[2]) end
-return 'stored'`;
-
-// ARGV: phone ('' = any), how. Closes once: {'C', snapshot, reply, machine version}; {'A', how}
-// if it was already closed; {'N'} no record; {'X'} another phone's session (left alone).
-const CLOSE = `
-local f = redis.call('HMGET', KEYS[1], 's', 'r', 'p', 'x', 'm')
-if not f[1] then return {'N'} end
-if ARGV[1] ~= '' and f[3] and f[3] ~= '' and f[3] ~= ARGV[1] then return {'X'} end
-if f[4] and f[4] ~= '' then return {'A', f[4]} end
-redis.call('HSET', KEYS[1], 'x', ARGV[2])
-return {'C', f[1], f[2] or '', f[5] or ''}
-`;
 
 export interface SessionKeys { sess: string; lock: string; resume: string; lang: string }
 
@@ -171,20 +75,14 @@ export interface SaveArgs {
   unlock: boolean;
 }
 
-/** One Lua script sent by SHA; its source goes once per connection when Redis says NOSCRIPT. */
-class Script {
-  readonly sha: string;
-  constructor(readonly lua: string, readonly keys: number) {
-    this.sha = createHash('sha1').update(lua).digest('hex');
-  }
-}
-
-const LOAD_SCRIPT = new Script(LOAD, 4);
-const SAVE_SCRIPT = new Script(SAVE, 4);
-const TRY_SCRIPT = new Script(TRY, 4);
-const UNLOCK_SCRIPT = new Script(UNLOCK, 1);
-const REMEMBER_SCRIPT = new Script(REMEMBER, 2);
-const CLOSE_SCRIPT = new Script(CLOSE, 1);
+// Each script once, when this module loads (src/lib/lua.ts); sent by SHA, its source once per
+// connection when Redis says NOSCRIPT (see run).
+const LOAD_SCRIPT = loadLua(import.meta.url, 'session-load');
+const SAVE_SCRIPT = loadLua(import.meta.url, 'session-save');
+const TRY_SCRIPT = loadLua(import.meta.url, 'session-try');
+const UNLOCK_SCRIPT = loadLua(import.meta.url, 'session-unlock');
+const REMEMBER_SCRIPT = loadLua(import.meta.url, 'session-remember');
+const CLOSE_SCRIPT = loadLua(import.meta.url, 'session-close');
 
 function loaded(r: string[]): Loaded {
   switch (r[0]) {
@@ -201,7 +99,7 @@ let writeSeq = 0;
 /** Unique across processes and restarts: a random per-process prefix and a counter. */
 const writeId = () => `${writeIdPrefix}${(++writeSeq).toString(36)}`;
 
-/** The record's fields in writeRecord's order (the write id follows). */
+/** The record's fields in the order session-save.lua and session-try.lua take them (the write id follows). */
 function record(a: SaveArgs): (string | number)[] {
   return [a.ttlS, a.text, a.reply, a.snapshot, a.n, a.machineVersion, a.resumeOffer, a.resume, a.resumeTtlS, a.lang, a.langTtlS, a.phone];
 }
@@ -241,7 +139,7 @@ export class SessionStore {
     return r[0] === 'W' ? { kind: 'written', w } : loaded(r);
   }
 
-  /** Stores `reply` as the answer to the text marked `mark` (see REMEMBER). */
+  /** Stores `reply` as the answer to the text marked `mark` (lua/session-remember.lua). */
   async rememberReply(k: SessionKeys, mark: string, reply: string, phone: string, ttlS: number, token: string): Promise<string> {
     return (await this.run(REMEMBER_SCRIPT, [k.sess, k.lock, mark, reply, phone, ttlS, token])) as string;
   }
@@ -261,13 +159,13 @@ export class SessionStore {
     }
   }
 
-  private async run(script: Script, keysAndArgs: (string | number)[]): Promise<unknown> {
+  private async run(script: LuaScript, keysAndArgs: (string | number)[]): Promise<unknown> {
     try {
-      return await this.send('evalsha', script.sha, script.keys, keysAndArgs);
+      return await this.send('evalsha', script.sha, script.numberOfKeys, keysAndArgs);
     } catch (err) {
       // Redis restarted (or was flushed) since the script was last sent: send its source once.
       if (!(err as Error)?.message?.startsWith('NOSCRIPT')) throw err;
-      return this.send('eval', script.lua, script.keys, keysAndArgs);
+      return this.send('eval', script.source, script.numberOfKeys, keysAndArgs);
     }
   }
 
