@@ -18,7 +18,7 @@ import type { AfterReply } from './after-reply.js';
 import { answersOf, canonicalCode, latestInput, sequenceMark, startMark, textMark, timeMark } from './input.js';
 import type { HopGate } from './hop-gate.js';
 import { restoreSnapshot, steppingLogic } from './machine-cache.js';
-import { SessionStore, type Loaded, type ReplayMode, type SaveArgs, type SessionKeys } from './session-store.js';
+import { SessionStore, type Loaded, type ReplayMode, type SessionKeys, type ResumePointer, type SessionRecord, type SessionState, type SessionWrite } from './session-store.js';
 import { sessionKeyBuilder } from '../keys.js';
 
 export interface HopResult {
@@ -111,47 +111,24 @@ export function newSessionInstance(): string {
 /** Sends an SMS for a hop whose reply promised one (the action's outcome arrived after the reply). */
 export type LateSms = (phone: string, text: string, reference: string) => void;
 
-// A stored reply: its first character says END (E), or continue and how the answer is typed
-// (C free text or a choice, N digits, P phone, S secret), so a replay repeats it exactly.
-const FIELD_CODE: Record<ReplyField, string> = { number: 'N', phone: 'P', secret: 'S' };
-const CODE_FIELD: Record<string, ReplyField> = { N: 'number', P: 'phone', S: 'secret' };
-export const encodeReply = (r: UssdReply): string => (r.continues ? (r.field ? FIELD_CODE[r.field] : 'C') : 'E') + r.text;
-export function decodeReply(s: string): UssdReply {
-  const field = CODE_FIELD[s[0]!];
-  return field ? { continues: true, text: s.slice(1), field } : { continues: s[0] !== 'E', text: s.slice(1) };
+type Stored = SessionState;
+
+/** The state to store: the snapshot's screen and context (xstate never changes a context in place). */
+function stateOf(snap: AnyMachineSnapshot): SessionState {
+  return { v: snap.value as string, c: snap.context as MenuContext };
 }
 
-interface Stored { v: string; c: MenuContext }
-
-function encodeSnapshot(snap: AnyMachineSnapshot, drop?: Set<string>): string {
-  const c = snap.context as MenuContext;
-  let v = c.v;
-  if (drop?.size && hasAny(v, drop)) {
-    v = {};
-    for (const [k, val] of Object.entries(c.v)) if (!drop.has(k)) v[k] = val;
-  }
-  // Only what a restore needs: empty fields are left out to keep the record small.
-  const small: Partial<MenuContext> = { v, h: c.h, lang: c.lang, ph: c.ph };
-  if (c.i) small.i = c.i;
-  if (c.pg) small.pg = c.pg;
-  if (c.e) small.e = c.e;
-  if (c.k) small.k = c.k;
-  return JSON.stringify({ v: snap.value, c: small });
+/** `s` without the values named in `drop`: the same object when it holds none of them. */
+function without(s: SessionState, drop: Set<string>): SessionState {
+  if (!drop.size || !hasAny(s.c.v, drop)) return s;
+  const v: Record<string, string> = {};
+  for (const [k, val] of Object.entries(s.c.v)) if (!drop.has(k)) v[k] = val;
+  return { v: s.v, c: { ...s.c, v } };
 }
 
 function hasAny(v: Record<string, string>, keys: Set<string>): boolean {
   for (const k of keys) if (Object.hasOwn(v, k)) return true;
   return false;
-}
-
-function decodeSnapshot(s: string): Stored {
-  const o = JSON.parse(s) as { v: string; c: Partial<MenuContext> };
-  return storedOf(o.v, o.c);
-}
-
-/** What decodeSnapshot(encodeSnapshot(snap)) gives, without the JSON round trip. */
-function storedOf(value: string, c: Partial<MenuContext>): Stored {
-  return { v: value, c: { v: c.v ?? {}, h: c.h ?? [], pg: c.pg ?? 0, e: c.e ?? '', lang: typeof c.lang === 'string' && c.lang ? c.lang : 'en', ph: c.ph ?? '', ...(c.i ? { i: c.i } : {}), ...(c.k ? { k: c.k } : {}) } };
 }
 
 // Module-level helpers rather than closures made on every hop (each costs under tsx).
@@ -165,13 +142,6 @@ function screenOf(menu: CompiledMenu, s: AnyMachineSnapshot): Screen {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/**
- * A record as this process wrote it; `decoded`, when present, is its snapshot already parsed
- * and stands in for `snapshot` (xstate never changes a context in place, so the objects the hop
- * ended with are the next hop's start).
- */
-type SessionRecord = Extract<Loaded, { kind: 'session' }> & { decoded?: Stored };
 
 /** A record this process wrote, its write id and the phone it belongs to. */
 interface Written { w: string; rec: SessionRecord; phone: string }
@@ -245,7 +215,7 @@ const RECENT_MAX = 4_096;
  * round trip before (SessionStore.try); if someone else wrote since, the script answers as load
  * would and advance() throws Stale so the hop starts again from what Redis holds.
  */
-type FirstWrite = { mode: 'locked' } | { mode: 'try'; w: string; text: string; lockMs: number };
+type FirstWrite = { mode: 'locked' } | { mode: 'try'; w: string; mark: string; lockMs: number };
 
 class Stale {
   constructor(readonly loaded: Loaded) {}
@@ -266,7 +236,8 @@ export class UssdEngine {
 
   constructor(private readonly app: AppContext, menus: CompiledMenu[], redis: Redis = app.redis, private readonly lateSms?: LateSms) {
     this.setMenus(menus);
-    this.store = new SessionStore(redis);
+    const cfg = app.config;
+    this.store = new SessionStore(redis, { sessionS: cfg.SESSION_TTL_S, resumeS: cfg.SESSION_TTL_S + cfg.RESUME_WINDOW_S, langS: cfg.LANGUAGE_TTL_S });
     // The fixed parts of the names once, not per hop; in a Cluster all four share the phone's slot.
     this.sessionKeys = sessionKeyBuilder(app.config.REDIS_PREFIX, app.cluster);
     const d = app.config.USSD_DEADLINE_MS;
@@ -380,9 +351,9 @@ export class UssdEngine {
       // wrote and store the result in one round trip, unless someone else wrote since.
       // (A repeat of that hop's own request is a replay: load answers it without computing anything.)
       const last = this.recent.get(sid);
-      if (last && last.rec.text !== mark && last.phone === phone.e164) {
+      if (last && last.rec.mark !== mark && last.phone === phone.e164) {
         try {
-          const r = await this.advance(hop, last.rec, { mode: 'try', w: last.w, text: last.rec.text, lockMs });
+          const r = await this.advance(hop, last.rec, { mode: 'try', w: last.w, mark: last.rec.mark, lockMs });
           saved = true;
           return r;
         } catch (err) {
@@ -414,7 +385,7 @@ export class UssdEngine {
       }
       if (loaded.kind === 'replay') {
         saved = true;
-        return { reply: decodeReply(loaded.reply), screen: '-', outcome: 'replay' };
+        return { reply: loaded.reply, screen: '-', outcome: 'replay' };
       }
       const r = await this.advance(hop, loaded, { mode: 'locked' });
       saved = true;
@@ -434,7 +405,6 @@ export class UssdEngine {
   rememberFailure(phone: Phone, reply: UssdReply, gate: HopGate): void {
     if (!gate.session) return; // the hop stopped before it had a session to speak of
     const { keys: k, mark } = gate.session;
-    const encoded = encodeReply(reply);
     const token = gate.token;
     void (async () => {
       // The first try goes at once: on the session's connection it queues right behind
@@ -442,7 +412,7 @@ export class UssdEngine {
       for (let attempt = 0; attempt < 8; attempt++) {
         if (attempt > 0) await sleep(200 * 2 ** Math.min(attempt, 5));
         try {
-          const r = await this.store.rememberReply(k, mark, encoded, phone.e164, this.app.config.SESSION_TTL_S, token);
+          const r = await this.store.rememberReply(k, mark, reply, phone.e164, token);
           if (r !== 'locked') return;
         } catch { /* Redis still away: try again */ }
       }
@@ -450,7 +420,7 @@ export class UssdEngine {
   }
 
   /** Stores one write of the hop, the first one as `first` says, later ones under the lock: the write id, '' if the lock was lost. */
-  private async write(k: SessionKeys, first: FirstWrite, a: SaveArgs, mode: ReplayMode, mark: string): Promise<string> {
+  private async write(k: SessionKeys, first: FirstWrite, a: SessionWrite, mode: ReplayMode, mark: string): Promise<string> {
     if (first.mode === 'locked') return this.store.save(k, a);
     const r = await this.store.try(k, first, first.lockMs, a, mode, mark);
     if (r.kind !== 'written') throw new Stale(r);
@@ -468,13 +438,12 @@ export class UssdEngine {
     if (r.kind !== 'closed') return { kind: r.kind };
     this.recent.delete(sid);
     const menu = this.byVersion.get(r.machineVersion);
-    let screen: string | undefined;
-    try { screen = decodeSnapshot(r.snapshot).v; } catch { /* unreadable: no screen */ }
+    const screen = r.screen;
     return {
       kind: 'closed',
       ...(menu ? { code: this.codeOf(menu) } : {}),
       ...(screen && menu?.screens.has(screen) ? { screen } : {}),
-      completed: r.reply[0] === 'E',
+      completed: r.completed,
     };
   }
 
@@ -502,7 +471,7 @@ export class UssdEngine {
     const { channel, req, phone, sid, k, token, mark, mode, gate, trace } = hop;
     const cfg = this.app.config;
     const latest = channel.inputStyle === 'latest';
-    const rec = loaded.kind === 'session' ? (loaded as SessionRecord) : undefined;
+    const rec = loaded.kind === 'session' ? loaded : undefined;
     let menu = hop.found?.menu;
     let extra = hop.found?.extra ?? '';
 
@@ -511,11 +480,8 @@ export class UssdEngine {
     // Since a reload, the record may name an earlier version of the menu this request names: the
     // session finishes on the version it began on.
     const recMenu = rec ? (menu ? (rec.machineVersion === menu.version ? menu : this.earlier(menu, rec.machineVersion)) : this.byVersion.get(rec.machineVersion)) : undefined;
-    let stored: Stored | undefined;
-    if (rec && recMenu) {
-      // A record we cannot read counts as expired rather than failing every hop of the session.
-      try { stored = rec.decoded ?? decodeSnapshot(rec.snapshot); } catch { stored = undefined; }
-    }
+    // A record we cannot read (state undefined) counts as expired rather than failing every hop of the session.
+    const stored: Stored | undefined = rec && recMenu ? rec.state : undefined;
     // A record written before records kept their phone still names it in its snapshot.
     if (stored && stored.c.ph && stored.c.ph !== phone.e164) {
       await this.store.unlock(k, token).catch(() => undefined);
@@ -555,7 +521,7 @@ export class UssdEngine {
     let n = 0;
     let storedLang = '';
     let snap: AnyMachineSnapshot;
-    let resumeOffer = '';
+    let resumeOffer: SessionState | undefined;
     let fixedReply: UssdReply | undefined;
     let actions: Array<{ type: string; params?: unknown }> = [];
     let outcome = 'con';
@@ -568,14 +534,14 @@ export class UssdEngine {
       n = rec.n;
       storedLang = stored.c.lang;
       snap = restoreSnapshot(menu.machine, stored.v, { ...stored.c, i: instance });
-      const input = latest ? req.input : latestInput(rec.text, req.input, true);
+      const input = latest ? req.input : latestInput(rec.mark, req.input, true);
       if (rec.closed) {
         // An end signal closed it (the subscriber hung up, the aggregator gave up).
         fixedReply = { continues: false, text: msg(menu, 'ended', stored.c.lang) };
         outcome = 'ended';
       } else if (rec.resumeOffer) {
         if (input === '1') {
-          const r = decodeSnapshot(rec.resumeOffer);
+          const r = rec.resumeOffer;
           // The resumed screens continue under this session's instance: keys of the dropped
           // session (and its orders) are never met again.
           snap = restoreSnapshot(menu.machine, r.v, { ...r.c, e: '', pg: 0, lang: stored.c.lang, ph: phone.e164, i: instance });
@@ -607,10 +573,8 @@ export class UssdEngine {
         // A cumulative record of another menu version goes on counting; a new session over a
         // reused id (a start, or Airtel's dialled code) counts from 0 like any new one.
         if (!latest) n = loaded.n;
-        try {
-          const l = ((loaded as SessionRecord).decoded ?? decodeSnapshot(loaded.snapshot)).c.lang;
-          if (menu.languages.includes(l)) lang = l;
-        } catch { /* unreadable: the default */ }
+        const l = loaded.state?.c.lang; // unreadable: the default
+        if (l !== undefined && menu.languages.includes(l)) lang = l;
         storedLang = lang;
       }
       instance = newSessionInstance();
@@ -634,14 +598,14 @@ export class UssdEngine {
       if (!run) break;
       const screen = screenOf(menu, snap);
       actionName = screen.kind === 'action' ? screen.action : undefined;
-      const pending = encodeSnapshot(snap);
+      const pending = stateOf(snap);
       const t = markToStore(mode, mark, cfg.USSD_REPEAT_WINDOW_MS);
       const w = await this.write(k, first, {
-        token, ttlS: cfg.SESSION_TTL_S, text: t, reply: '', snapshot: pending, n,
-        machineVersion: menu.version, resumeOffer: '', resume: '-', resumeTtlS: 1, lang: '', langTtlS: 1, phone: phone.e164, unlock: false,
+        token, mark: t, reply: undefined, state: pending, n,
+        machineVersion: menu.version, resumeOffer: undefined, resume: 'keep', lang: undefined, phone: phone.e164, unlock: false,
       }, mode, mark);
       first = { mode: 'locked' }; // the lock is ours from here until the final write
-      this.remember(sid, w, { kind: 'session', text: t, snapshot: pending, n, machineVersion: menu.version, resumeOffer: '' }, phone.e164);
+      this.remember(sid, w, { kind: 'session', mark: t, state: pending, n, machineVersion: menu.version, resumeOffer: undefined, closed: '' }, phone.e164);
       if (!w) {
         // This hop stalled past its lock (a chained action, a long pause) and someone else may
         // now be running this step: an action whose state is not saved must never start.
@@ -665,7 +629,7 @@ export class UssdEngine {
       reply = field ? { continues: true, text, field } : { continues: screen.kind !== 'end', text };
     }
     if (!fixedReply) outcome = reply.continues ? 'con' : 'end';
-    const snapshot = encodeSnapshot(snap);
+    const state = stateOf(snap);
     const cfgResume = cfg.RESUME_WINDOW_S > 0 && reply.continues && !resumeOffer && screen.kind !== 'action';
     // Once an action has run, its outcome is the truth: a failed save must not turn it into
     // "service unavailable" (a retry finds the saved action state and re-runs it idempotently).
@@ -679,18 +643,15 @@ export class UssdEngine {
     const storedMark = markToStore(mode, mark, cfg.USSD_REPEAT_WINDOW_MS);
     const w = await this.write(k, first, {
       token,
-      ttlS: cfg.SESSION_TTL_S,
-      text: storedMark,
-      reply: encodeReply(reply),
-      snapshot,
+      mark: storedMark,
+      reply,
+      state,
       n: n + 1,
       machineVersion: menu.version,
       resumeOffer,
       // The resume pointer outlives the session: it never carries PINs or codes.
-      resume: !reply.continues ? '' : cfgResume ? `${sid}\n${menu.version}\n${hasAny(ctx.v, menu.secrets) ? encodeSnapshot(snap, menu.secrets) : snapshot}` : '-',
-      resumeTtlS: cfg.SESSION_TTL_S + cfg.RESUME_WINDOW_S,
-      lang: ctx.lang !== storedLang ? ctx.lang : '',
-      langTtlS: cfg.LANGUAGE_TTL_S,
+      resume: !reply.continues ? 'clear' : cfgResume ? { sid, version: menu.version, state: without(state, menu.secrets) } : 'keep',
+      lang: ctx.lang !== storedLang ? ctx.lang : undefined,
       phone: phone.e164,
       unlock: true,
     }, mode, mark).catch((err: unknown) => {
@@ -702,8 +663,7 @@ export class UssdEngine {
     if (w === '' && !saveFailed) this.app.logger.warn({ sessionId: req.sessionId }, 'ussd session lock expired before save; state not saved');
     // An ended session takes no more hops; a failed write leaves Redis the only truth.
     this.remember(sid, reply.continues ? w : '', {
-      // The parsed form only: keeping the JSON too would double what every hop leaves alive.
-      kind: 'session', text: storedMark, snapshot: '', n: n + 1, machineVersion: menu.version, resumeOffer, decoded: storedOf(snap.value as string, ctx),
+      kind: 'session', mark: storedMark, state, n: n + 1, machineVersion: menu.version, resumeOffer, closed: '',
     }, phone.e164);
     return { reply, screen: fixedReply && resumeOffer ? 'resume' : screen.id, outcome, ...(actionName ? { action: actionName } : {}), ...(actionOutcome ? { actionOutcome } : {}) };
   }
@@ -715,21 +675,15 @@ export class UssdEngine {
   }
 
   /** The phone's dropped session, if it can be offered for resuming (`sid`: this request's session key). */
-  private resumable(menu: CompiledMenu, raw: string, sid: string, shortcut: string): string | undefined {
-    if (!raw || this.app.config.RESUME_WINDOW_S <= 0) return undefined;
-    const [dropped, version, snapshot] = raw.split('\n', 3) as [string, string?, string?];
-    if (version !== menu.version || !snapshot) return undefined;
+  private resumable(menu: CompiledMenu, p: ResumePointer | undefined, sid: string, shortcut: string): SessionState | undefined {
+    if (!p || this.app.config.RESUME_WINDOW_S <= 0) return undefined;
+    if (p.version !== menu.version) return undefined;
     // A first request with text is either a dial-in shortcut (the subscriber wants something
     // specific) or the same session continuing after its record expired.
-    if (shortcut !== '' && dropped !== sid) return undefined;
-    try {
-      const s = decodeSnapshot(snapshot);
-      const screen = menu.screens.get(s.v);
-      if (!screen || (screen.kind !== 'options' && screen.kind !== 'input') || s.v === menu.start) return undefined;
-    } catch {
-      return undefined;
-    }
-    return snapshot;
+    if (shortcut !== '' && p.sid !== sid) return undefined;
+    const screen = menu.screens.get(p.state.v);
+    if (!screen || (screen.kind !== 'options' && screen.kind !== 'input') || p.state.v === menu.start) return undefined;
+    return p.state;
   }
 
   private async runAction(hop: Hop, screen: Screen, ctx: MenuContext, onLate: (late: ActionResult) => void): Promise<ActionResult> {

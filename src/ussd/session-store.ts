@@ -14,7 +14,12 @@
 //   close: marks the session closed (x) once, and says on which record it was.
 import { randomBytes } from 'node:crypto';
 import { Command, type Redis } from 'ioredis';
+import type { UssdReply } from '../channels/types.js';
 import { loadLua, type LuaScript } from '../lib/lua.js';
+import type { Lang } from '../menus/types.js';
+import { decodeReply, decodeResume, decodeState, encodeReply, encodeResume, encodeState, replyEnded, type ResumePointer, type SessionState } from './session-codec.js';
+
+export type { ResumePointer, SessionState };
 
 /**
  * How a request is recognised as a repeat of the last one processed (its stored reply is then
@@ -31,48 +36,71 @@ export type ReplayMode = 'e' | 's' | 'n';
 
 export interface SessionKeys { sess: string; lock: string; resume: string; lang: string }
 
+/** A session record as loaded or written; every value typed (the strings are session-codec.ts's business). */
+export interface SessionRecord {
+  kind: 'session';
+  /** The stored mark of the last request (input.ts), never its text. */
+  mark: string;
+  /** undefined when the stored snapshot cannot be read: the record counts as expired. */
+  state: SessionState | undefined;
+  n: number;
+  machineVersion: string;
+  /** The dropped session this record offers to resume, while it offers it. */
+  resumeOffer: SessionState | undefined;
+  /** How an end signal closed the session ('' while open). */
+  closed: string;
+}
+
 export type Loaded =
   /** The record belongs to another phone: nothing of it was read, replayed or locked. */
   | { kind: 'foreign' }
-  | { kind: 'replay'; reply: string }
+  | { kind: 'replay'; reply: UssdReply }
   | { kind: 'busy' }
-  /**
-   * `text` is the stored mark of the last request (input.ts), not its text. `closed` is how an
-   * end signal closed the session ('' while open).
-   */
-  | { kind: 'session'; text: string; snapshot: string; n: number; machineVersion: string; resumeOffer: string; closed?: string }
-  | { kind: 'new'; resume: string; lang: string };
+  | SessionRecord
+  /** No record: the phone's resume pointer and remembered language, if any. */
+  | { kind: 'new'; resume: ResumePointer | undefined; lang: Lang | undefined };
 
 /** What try() did: stored the hop (with the write id it now carries), or found the record changed. */
 export type Tried = { kind: 'written'; w: string } | Loaded;
 
-/** What close() found. */
+/** What close() found; on 'closed', the screen the record was on and whether our END had already finished it. */
 export type Closed =
-  | { kind: 'closed'; snapshot: string; reply: string; machineVersion: string }
+  | { kind: 'closed'; screen: string | undefined; completed: boolean; machineVersion: string }
   | { kind: 'already'; how: string }
   | { kind: 'unknown' }
   | { kind: 'foreign' };
 
-export interface SaveArgs {
+/** What a write does with the phone's resume pointer. It outlives the session: it never carries PINs or codes. */
+export type ResumeWrite = 'keep' | 'clear' | ResumePointer;
+
+export interface SessionWrite {
+  /** The hop's lock token. */
   token: string;
-  ttlS: number;
-  /** The mark of the request's text (textMark): the record never holds the inputs. */
-  text: string;
-  /** Stored reply ('' while an action is still running). */
-  reply: string;
-  snapshot: string;
+  /** The request's mark as the record keeps it (input.ts): the record never holds the inputs. */
+  mark: string;
+  /** The reply, or undefined while an action is still running on this state. */
+  reply: UssdReply | undefined;
+  state: SessionState;
   n: number;
   machineVersion: string;
-  resumeOffer: string;
-  /** '' delete the phone's resume pointer, '-' leave it, else the new value. */
-  resume: string;
-  resumeTtlS: number;
-  /** '' leave the stored language, else store it. */
-  lang: string;
-  langTtlS: number;
+  resumeOffer: SessionState | undefined;
+  resume: ResumeWrite;
+  /** The phone's language to remember, or undefined to leave the stored one. */
+  lang: Lang | undefined;
   /** E.164 phone the session belongs to: a request from any other phone is refused. */
   phone: string;
+  /** false keeps the lock after writing (an action is about to run). */
   unlock: boolean;
+}
+
+/** How long each key lives. */
+export interface SessionTtls {
+  /** The record (SESSION_TTL_S). */
+  sessionS: number;
+  /** The phone's resume pointer (SESSION_TTL_S + RESUME_WINDOW_S). */
+  resumeS: number;
+  /** The phone's language (LANGUAGE_TTL_S). */
+  langS: number;
 }
 
 // Each script once, when this module loads (src/lib/lua.ts); sent by SHA, its source once per
@@ -87,10 +115,10 @@ const CLOSE_SCRIPT = loadLua(import.meta.url, 'session-close');
 function loaded(r: string[]): Loaded {
   switch (r[0]) {
     case 'X': return { kind: 'foreign' };
-    case 'R': return { kind: 'replay', reply: r[1]! };
+    case 'R': return { kind: 'replay', reply: decodeReply(r[1]!) };
     case 'B': return { kind: 'busy' };
-    case 'S': return { kind: 'session', text: r[1]!, snapshot: r[2]!, n: Number(r[3]), machineVersion: r[4]!, resumeOffer: r[5]!, closed: r[6] ?? '' };
-    default: return { kind: 'new', resume: r[1] ?? '', lang: r[2] ?? '' };
+    case 'S': return { kind: 'session', mark: r[1]!, state: decodeState(r[2]!), n: Number(r[3]), machineVersion: r[4]!, resumeOffer: r[5] ? decodeState(r[5]) : undefined, closed: r[6] ?? '' };
+    default: return { kind: 'new', resume: decodeResume(r[1] ?? ''), lang: r[2] || undefined };
   }
 }
 
@@ -99,9 +127,20 @@ let writeSeq = 0;
 /** Unique across processes and restarts: a random per-process prefix and a counter. */
 const writeId = () => `${writeIdPrefix}${(++writeSeq).toString(36)}`;
 
-/** The record's fields in the order session-save.lua and session-try.lua take them (the write id follows). */
-function record(a: SaveArgs): (string | number)[] {
-  return [a.ttlS, a.text, a.reply, a.snapshot, a.n, a.machineVersion, a.resumeOffer, a.resume, a.resumeTtlS, a.lang, a.langTtlS, a.phone];
+/**
+ * The record's fields as session-save.lua and session-try.lua take them (the write id follows):
+ * ttl, t, r ('' while an action runs), s, n, m, rs, the resume pointer ('' delete, '-' keep,
+ * else its value) and its ttl, the language ('' keep) and its ttl, p.
+ */
+function record(a: SessionWrite, ttl: SessionTtls): (string | number)[] {
+  const s = encodeState(a.state);
+  const r = a.resume;
+  // The pointer to a state with no secrets in it is the record's own state: encoded once.
+  const resume = r === 'keep' ? '-' : r === 'clear' ? '' : encodeResume(r, r.state === a.state ? s : undefined);
+  return [
+    ttl.sessionS, a.mark, a.reply ? encodeReply(a.reply) : '', s, a.n, a.machineVersion, a.resumeOffer ? encodeState(a.resumeOffer) : '',
+    resume, ttl.resumeS, a.lang ?? '', ttl.langS, a.phone,
+  ];
 }
 
 export class SessionStore {
@@ -111,7 +150,7 @@ export class SessionStore {
    * `redis` should be a connection of its own without auto-pipelining: the store batches its
    * writes itself (see send), which costs far less per command than ioredis' pipelines.
    */
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: Redis, private readonly ttl: SessionTtls) {}
 
   /** `mark` is the request's mark (input.ts), `phone` its E.164 phone, `mode` how a repeat is told. */
   async load(k: SessionKeys, mark: string, token: string, lockMs: number, phone: string, mode: ReplayMode = 'e'): Promise<Loaded> {
@@ -119,9 +158,9 @@ export class SessionStore {
   }
 
   /** Stores the hop under our lock: the record's new write id, or '' if the lock was no longer ours. */
-  async save(k: SessionKeys, a: SaveArgs): Promise<string> {
+  async save(k: SessionKeys, a: SessionWrite): Promise<string> {
     const w = writeId();
-    const ok = await this.run(SAVE_SCRIPT, [k.sess, k.lock, k.resume, k.lang, a.token, a.unlock ? '1' : '0', ...record(a), w]);
+    const ok = await this.run(SAVE_SCRIPT, [k.sess, k.lock, k.resume, k.lang, a.token, a.unlock ? '1' : '0', ...record(a, this.ttl), w]);
     return ok === 1 ? w : '';
   }
 
@@ -131,17 +170,17 @@ export class SessionStore {
    * version; not a repeat, not locked); `a.unlock` false keeps the lock taken for it (an action is about to run). Otherwise
    * answers as load() would, with the lock taken when the answer is a record.
    */
-  async try(k: SessionKeys, expected: { w: string; text: string }, lockMs: number, a: SaveArgs, mode: ReplayMode = 'e', mark: string = a.text): Promise<Tried> {
+  async try(k: SessionKeys, expected: { w: string; mark: string }, lockMs: number, a: SessionWrite, mode: ReplayMode = 'e', mark: string = a.mark): Promise<Tried> {
     const w = writeId();
     const r = (await this.run(TRY_SCRIPT, [
-      k.sess, k.lock, k.resume, k.lang, mark, a.token, lockMs, expected.w, a.unlock ? '0' : '1', expected.text, ...record(a), w, mode,
+      k.sess, k.lock, k.resume, k.lang, mark, a.token, lockMs, expected.w, a.unlock ? '0' : '1', expected.mark, ...record(a, this.ttl), w, mode,
     ])) as string[];
     return r[0] === 'W' ? { kind: 'written', w } : loaded(r);
   }
 
   /** Stores `reply` as the answer to the text marked `mark` (lua/session-remember.lua). */
-  async rememberReply(k: SessionKeys, mark: string, reply: string, phone: string, ttlS: number, token: string): Promise<string> {
-    return (await this.run(REMEMBER_SCRIPT, [k.sess, k.lock, mark, reply, phone, ttlS, token])) as string;
+  async rememberReply(k: SessionKeys, mark: string, reply: UssdReply, phone: string, token: string): Promise<string> {
+    return (await this.run(REMEMBER_SCRIPT, [k.sess, k.lock, mark, encodeReply(reply), phone, this.ttl.sessionS, token])) as string;
   }
 
   async unlock(k: SessionKeys, token: string): Promise<void> {
@@ -152,7 +191,7 @@ export class SessionStore {
   async close(sessKey: string, phone: string, how: string): Promise<Closed> {
     const r = (await this.run(CLOSE_SCRIPT, [sessKey, phone, how])) as string[];
     switch (r[0]) {
-      case 'C': return { kind: 'closed', snapshot: r[1]!, reply: r[2]!, machineVersion: r[3]! };
+      case 'C': return { kind: 'closed', screen: decodeState(r[1]!)?.v, completed: replyEnded(r[2]!), machineVersion: r[3]! };
       case 'A': return { kind: 'already', how: r[1]! };
       case 'X': return { kind: 'foreign' };
       default: return { kind: 'unknown' };
