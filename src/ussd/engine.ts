@@ -1,25 +1,26 @@
-// One hop of a USSD session: lock+load (one script), pure xstate transition, save, run the
-// action effect against the deadline, transition on its outcome, save+unlock (one script).
-// Every channel goes through here; how each one starts a session, sends its input and repeats
-// a request is in docs/channels.md.
+// The runner of one hop of a USSD session (docs/architecture.md, "The life of a hop"): the record
+// from the store (cached-session-store.ts: the one this process wrote last, or lock+load in one
+// script), the pure step (step.ts), the pending state saved before an action runs, the action
+// against the deadline through the hop's gate, the pure step on its outcome, save+unlock (one
+// script). Every channel goes through here; how each one starts a session, sends its input and
+// repeats a request is in docs/channels.md.
 import { createHash, randomBytes } from 'node:crypto';
-import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { AppContext } from '../app-context.js';
 import type { Redis } from '../redis.js';
 import { sessionKeyOf } from '../channels/index.js';
-import type { ChannelAdapter, ReplyField, UssdReply, UssdRequest } from '../channels/types.js';
+import type { ChannelAdapter, UssdReply, UssdRequest } from '../channels/types.js';
 import type { Phone } from '../lib/phone.js';
-import { MSG, msg } from '../menus/messages.js';
-import { renderScreen } from '../menus/render.js';
-import type { CompiledMenu, MenuContext, MenuEvent, Screen } from '../menus/types.js';
-import type { ActionContext, ActionResult, Lang } from './actions.js';
+import { MSG } from '../menus/messages.js';
+import type { CompiledMenu, MenuContext, Screen } from '../menus/types.js';
+import type { ActionContext, ActionResult } from './actions.js';
 import { maskPhone } from '../log.js';
 import type { AfterReply } from './after-reply.js';
 import { randomId } from '../lib/random-id.js';
-import { answersOf, canonicalCode, latestInput, sequenceMark, startMark, textMark, timeMark } from './input.js';
+import { CachedSessionStore, type SessionHop } from './cached-session-store.js';
+import { canonicalCode, sequenceMark, startMark, textMark, timeMark } from './input.js';
 import type { HopGate } from './hop-gate.js';
-import { restoreSnapshot, steppingLogic } from './machine-cache.js';
-import { SessionStore, type Loaded, type ReplayMode, type SaveArgs, type SessionKeys } from './session-store.js';
+import { SessionStore, type Loaded, type ReplayMode, type SessionKeys } from './session-store.js';
+import { afterAction, conclude, incompleteText, lateText, lockLost, step, type HopFacts, type MenuLookup, type MenuMatch, type Start, type StepOptions, type Stepped } from './step.js';
 import { sessionKeyBuilder } from '../keys.js';
 
 export interface HopResult {
@@ -87,16 +88,6 @@ function markToStore(mode: ReplayMode, mark: string, windowMs: number): string {
   return mode === 'n' ? timeMark(Date.now() + windowMs) : mark;
 }
 
-/** How the handset should take the answer to this screen (a hint some aggregators forward). */
-function fieldOf(screen: Screen): ReplyField | undefined {
-  if (screen.kind !== 'input') return undefined;
-  const def = screen.input;
-  if (def.type === 'pin' || def.secret) return 'secret';
-  if (def.type === 'phone') return 'phone';
-  if (def.type === 'amount' || def.type === 'digits') return 'number';
-  return undefined;
-}
-
 const TIMEOUT = Symbol('timeout');
 const tokenPrefix = randomBytes(6).toString('hex');
 let tokenSeq = 0;
@@ -112,120 +103,18 @@ export function newSessionInstance(): string {
 /** Sends an SMS for a hop whose reply promised one (the action's outcome arrived after the reply). */
 export type LateSms = (phone: string, text: string, reference: string) => void;
 
-// A stored reply: its first character says END (E), or continue and how the answer is typed
-// (C free text or a choice, N digits, P phone, S secret), so a replay repeats it exactly.
-const FIELD_CODE: Record<ReplyField, string> = { number: 'N', phone: 'P', secret: 'S' };
-const CODE_FIELD: Record<string, ReplyField> = { N: 'number', P: 'phone', S: 'secret' };
-export const encodeReply = (r: UssdReply): string => (r.continues ? (r.field ? FIELD_CODE[r.field] : 'C') : 'E') + r.text;
-export function decodeReply(s: string): UssdReply {
-  const field = CODE_FIELD[s[0]!];
-  return field ? { continues: true, text: s.slice(1), field } : { continues: s[0] !== 'E', text: s.slice(1) };
-}
-
-interface Stored { v: string; c: MenuContext }
-
-function encodeSnapshot(snap: AnyMachineSnapshot, drop?: Set<string>): string {
-  const c = snap.context as MenuContext;
-  let v = c.v;
-  if (drop?.size && hasAny(v, drop)) {
-    v = {};
-    for (const [k, val] of Object.entries(c.v)) if (!drop.has(k)) v[k] = val;
-  }
-  // Only what a restore needs: empty fields are left out to keep the record small.
-  const small: Partial<MenuContext> = { v, h: c.h, lang: c.lang, ph: c.ph };
-  if (c.i) small.i = c.i;
-  if (c.pg) small.pg = c.pg;
-  if (c.e) small.e = c.e;
-  if (c.k) small.k = c.k;
-  return JSON.stringify({ v: snap.value, c: small });
-}
-
-function hasAny(v: Record<string, string>, keys: Set<string>): boolean {
-  for (const k of keys) if (Object.hasOwn(v, k)) return true;
-  return false;
-}
-
-function decodeSnapshot(s: string): Stored {
-  const o = JSON.parse(s) as { v: string; c: Partial<MenuContext> };
-  return storedOf(o.v, o.c);
-}
-
-/** What decodeSnapshot(encodeSnapshot(snap)) gives, without the JSON round trip. */
-function storedOf(value: string, c: Partial<MenuContext>): Stored {
-  return { v: value, c: { v: c.v ?? {}, h: c.h ?? [], pg: c.pg ?? 0, e: c.e ?? '', lang: typeof c.lang === 'string' && c.lang ? c.lang : 'en', ph: c.ph ?? '', ...(c.i ? { i: c.i } : {}), ...(c.k ? { k: c.k } : {}) } };
-}
-
-// Module-level helpers rather than closures made on every hop (each costs under tsx).
-/** `instance` is the session record's instance id: the key (an order's identity) never repeats. */
-function inEvent(input: string, instance: string, n: number, lim: number): MenuEvent {
-  return { type: 'IN', input, key: `${instance}:${n}`, lim };
-}
-
-function screenOf(menu: CompiledMenu, s: AnyMachineSnapshot): Screen {
-  return menu.screens.get(s.value as string)!;
-}
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/**
- * A record as this process wrote it; `decoded`, when present, is its snapshot already parsed
- * and stands in for `snapshot` (xstate never changes a context in place, so the objects the hop
- * ended with are the next hop's start).
- */
-type SessionRecord = Extract<Loaded, { kind: 'session' }> & { decoded?: Stored };
-
-/** A record this process wrote, its write id and the phone it belongs to. */
-interface Written { w: string; rec: SessionRecord; phone: string }
-
-interface MenuMatch { menu: CompiledMenu; extra: string }
-
 /** Everything one hop carries from the request to its last write. */
-interface Hop {
-  /** The menu the request names (always for cumulative channels and starts; else the record's). */
-  found: MenuMatch | undefined;
-  /** The session's menu, once advance() has settled it. */
-  menu: CompiledMenu | undefined;
+interface Hop extends HopFacts, SessionHop {
   channel: ChannelAdapter;
   req: UssdRequest;
   phone: Phone;
   after: AfterReply;
-  /** The session's key: the aggregator's id, scoped per channel (sessionKeyOf). */
-  sid: string;
-  k: SessionKeys;
-  token: string;
-  deadlineAt: number;
-  /** requestMark(): what the record keeps of the request. */
-  mark: string;
-  mode: ReplayMode;
   gate: HopGate;
   trace: HopTrace;
   /** The action missed the deadline after committing: its late outcome is settled by SMS. */
   lateHandled: boolean;
-}
-
-/**
- * Applies the answers `input` holds ("3*1": 3, then 1) one at a time, stopping at the first one
- * the menu rejects, at an action (which then runs) or at an END.
- */
-function applyAnswers(step: ReturnType<typeof steppingLogic>, menu: CompiledMenu, snap: AnyMachineSnapshot, input: string, instance: string, n: number, lim: number): [AnyMachineSnapshot, Array<{ type: string; params?: unknown }>] {
-  // Most inputs are one answer: no list to build.
-  if (!input.includes('*')) return transition(step, snap, inEvent(input, instance, n, lim)) as [AnyMachineSnapshot, Array<{ type: string; params?: unknown }>];
-  let actions: Array<{ type: string; params?: unknown }> = [];
-  for (const a of answersOf(input)) {
-    [snap, actions] = transition(step, snap, inEvent(a, instance, n, lim));
-    const s = screenOf(menu, snap);
-    if ((snap.context as MenuContext).e || (s.kind !== 'options' && s.kind !== 'input')) break;
-  }
-  return [snap, actions];
-}
-
-/** The event an action's result feeds the machine. */
-function outEvent(atAction: AnyMachineSnapshot, result: ActionResult): MenuEvent {
-  const lang = (atAction.context as MenuContext).lang;
-  const vars: Record<string, string> = { ...(result.vars ?? {}) };
-  const reason = result.reason as Record<string, string> | undefined;
-  vars.reason = (reason ? reason[lang] ?? reason.en : undefined) ?? vars.reason ?? '';
-  return { type: 'OUT', outcome: result.outcome, vars };
 }
 
 /** The answer of an action the engine did not start: the subscriber was told to try again. */
@@ -237,40 +126,29 @@ function abandoned(name: string, logger: AppContext['logger'], req: UssdRequest)
 /** Menu versions kept for sessions in flight across reloads (the current ones included). */
 const OLD_VERSIONS_KEPT = 64;
 
-/** Sessions this process answered last, at most this many (each about 1 KB). */
-const RECENT_MAX = 4_096;
+/** How many actions one hop runs at most, each outcome leading to the next. */
+const CHAIN_MAX = 4;
 
-/**
- * How advance() stores the hop's first write. 'locked': under the lock hop() took with load.
- * 'try': as a compare-and-set against `w`, the version this process wrote last, with no lock
- * round trip before (SessionStore.try); if someone else wrote since, the script answers as load
- * would and advance() throws Stale so the hop starts again from what Redis holds.
- */
-type FirstWrite = { mode: 'locked' } | { mode: 'try'; w: string; text: string; lockMs: number };
-
-class Stale {
-  constructor(readonly loaded: Loaded) {}
-}
-
-export class UssdEngine {
+export class UssdEngine implements MenuLookup {
   /** Menus by their code without "*" and "#" ("860*30"), and by version (a record names its menu by version). */
   private readonly byCode = new Map<string, CompiledMenu>();
   private readonly byVersion = new Map<string, CompiledMenu>();
   private readonly codes = new Map<CompiledMenu, string>();
   /** menuFor's answers by the code as sent (null: no menu). */
   private readonly matches = new Map<string, MenuMatch | null>();
-  private readonly store: SessionStore;
+  private readonly sessions: CachedSessionStore;
+  private readonly stepOptions: StepOptions;
   private readonly margin: number;
   private readonly sessionKeys: (sid: string, msisdn: string) => SessionKeys;
-  /** The last record this process wrote per session: the next hop's starting point, if still current. */
-  private readonly recent = new Map<string, Written>();
 
   constructor(private readonly app: AppContext, menus: CompiledMenu[], redis: Redis = app.redis, private readonly lateSms?: LateSms) {
     this.setMenus(menus);
-    this.store = new SessionStore(redis);
+    const cfg = app.config;
+    this.sessions = new CachedSessionStore(new SessionStore(redis, { sessionS: cfg.SESSION_TTL_S, resumeS: cfg.SESSION_TTL_S + cfg.RESUME_WINDOW_S, langS: cfg.LANGUAGE_TTL_S }));
+    this.stepOptions = { resume: cfg.RESUME_WINDOW_S > 0, newInstance: newSessionInstance };
     // The fixed parts of the names once, not per hop; in a Cluster all four share the phone's slot.
-    this.sessionKeys = sessionKeyBuilder(app.config.REDIS_PREFIX, app.cluster);
-    const d = app.config.USSD_DEADLINE_MS;
+    this.sessionKeys = sessionKeyBuilder(cfg.REDIS_PREFIX, app.cluster);
+    const d = cfg.USSD_DEADLINE_MS;
     this.margin = Math.max(20, Math.min(250, Math.floor(d / 8)));
   }
 
@@ -352,6 +230,11 @@ export class UssdEngine {
     return this.sessionKeys(sid, phone.msisdn);
   }
 
+  /** A menu of a version still known (current or earlier), for records that name their menu by version. */
+  menuOfVersion(version: string): CompiledMenu | undefined {
+    return this.byVersion.get(version);
+  }
+
   async hop(channel: ChannelAdapter, req: UssdRequest, phone: Phone, after: AfterReply, startedAt: number, gate: HopGate, trace: HopTrace = {}): Promise<HopResult> {
     // Cumulative channels name the menu on every request, latest-only ones on their start; a
     // later request of a latest-only session belongs to the menu it began on (its record's).
@@ -372,57 +255,37 @@ export class UssdEngine {
     gate.session = { keys: k, mark };
     const mode = replayMode(channel, req);
     // One literal with every field (no spread, no field added later): V8 keeps it a fast object.
-    const hop: Hop = { found, menu: undefined, channel, req, phone, after, sid, k, token, deadlineAt, mark, mode, gate, trace, lateHandled: false };
+    const hop: Hop = { found, channel, req, phone, after, sid, k, token, deadlineAt, lockMs, mark, mode, gate, trace, lateHandled: false, expect: undefined };
 
     let saved = false;
     try {
-      let loaded: Loaded | undefined;
-      // Most hops reach the process that answered the previous one: start from the record it
-      // wrote and store the result in one round trip, unless someone else wrote since.
-      // (A repeat of that hop's own request is a replay: load answers it without computing anything.)
-      const last = this.recent.get(sid);
-      if (last && last.rec.text !== mark && last.phone === phone.e164) {
-        try {
-          const r = await this.advance(hop, last.rec, { mode: 'try', w: last.w, text: last.rec.text, lockMs });
+      let loaded = await this.sessions.begin(hop);
+      for (;;) {
+        if (loaded.kind === 'busy') {
+          saved = true; // nothing of ours to unlock
+          // No promise of an SMS: whether the other request moves money is its own reply's business.
+          gate.fail();
+          return { reply: { continues: false, text: MSG.still_busy.en }, screen: '-', outcome: 'busy' };
+        }
+        if (loaded.kind === 'foreign') {
+          saved = true; // nothing of that session was locked or changed
+          return this.foreign(req, phone);
+        }
+        if (loaded.kind === 'replay') {
+          saved = true;
+          return { reply: loaded.reply, screen: '-', outcome: 'replay' };
+        }
+        const r = await this.advance(hop, loaded);
+        if ('outcome' in r) {
           saved = true;
           return r;
-        } catch (err) {
-          if (!(err instanceof Stale)) throw err;
-          // Unless a concurrent hop of this session has already written a newer one.
-          if (this.recent.get(sid) === last) this.recent.delete(sid);
-          loaded = err.loaded; // a replay, busy, or the record with our lock on it
         }
+        // The record this process wrote last had moved on: step again from the one in Redis.
+        loaded = r;
       }
-      let wait = 2;
-      while (loaded === undefined || loaded.kind === 'busy') {
-        if (loaded?.kind === 'busy') {
-          // Another request for this session holds the lock (an aggregator retry overlapping the
-          // original): wait for its reply, which we then replay, but never past our own deadline.
-          if (Date.now() + wait >= deadlineAt) {
-            saved = true; // nothing of ours to unlock
-            // No promise of an SMS: whether the other request moves money is its own reply's business.
-            gate.fail();
-            return { reply: { continues: false, text: MSG.still_busy.en }, screen: '-', outcome: 'busy' };
-          }
-          await sleep(wait);
-          wait = Math.min(wait * 2, 40);
-        }
-        loaded = await this.store.load(k, mark, token, lockMs, phone.e164, mode);
-      }
-      if (loaded.kind === 'foreign') {
-        saved = true; // nothing of that session was locked or changed
-        return this.foreign(req, phone);
-      }
-      if (loaded.kind === 'replay') {
-        saved = true;
-        return { reply: decodeReply(loaded.reply), screen: '-', outcome: 'replay' };
-      }
-      const r = await this.advance(hop, loaded, { mode: 'locked' });
-      saved = true;
-      return r;
     } finally {
       // Our token only ever unlocks our own lock: harmless when we never took it.
-      if (!saved) await this.store.unlock(k, token).catch(() => undefined);
+      if (!saved) await this.sessions.release(hop);
     }
   }
 
@@ -435,7 +298,6 @@ export class UssdEngine {
   rememberFailure(phone: Phone, reply: UssdReply, gate: HopGate): void {
     if (!gate.session) return; // the hop stopped before it had a session to speak of
     const { keys: k, mark } = gate.session;
-    const encoded = encodeReply(reply);
     const token = gate.token;
     void (async () => {
       // The first try goes at once: on the session's connection it queues right behind
@@ -443,19 +305,11 @@ export class UssdEngine {
       for (let attempt = 0; attempt < 8; attempt++) {
         if (attempt > 0) await sleep(200 * 2 ** Math.min(attempt, 5));
         try {
-          const r = await this.store.rememberReply(k, mark, encoded, phone.e164, this.app.config.SESSION_TTL_S, token);
+          const r = await this.sessions.store.rememberReply(k, mark, reply, phone.e164, token);
           if (r !== 'locked') return;
         } catch { /* Redis still away: try again */ }
       }
     })();
-  }
-
-  /** Stores one write of the hop, the first one as `first` says, later ones under the lock: the write id, '' if the lock was lost. */
-  private async write(k: SessionKeys, first: FirstWrite, a: SaveArgs, mode: ReplayMode, mark: string): Promise<string> {
-    if (first.mode === 'locked') return this.store.save(k, a);
-    const r = await this.store.try(k, first, first.lockMs, a, mode, mark);
-    if (r.kind !== 'written') throw new Stale(r);
-    return r.w;
   }
 
   /**
@@ -465,28 +319,16 @@ export class UssdEngine {
    */
   async close(channel: Pick<ChannelAdapter, 'name'>, sessionId: string, phone: Phone, how: string): Promise<EndResult> {
     const sid = sessionKeyOf(channel, sessionId);
-    const r = await this.store.close(this.keys(sid, phone).sess, phone.e164, how);
+    const r = await this.sessions.close(sid, this.keys(sid, phone), phone.e164, how);
     if (r.kind !== 'closed') return { kind: r.kind };
-    this.recent.delete(sid);
     const menu = this.byVersion.get(r.machineVersion);
-    let screen: string | undefined;
-    try { screen = decodeSnapshot(r.snapshot).v; } catch { /* unreadable: no screen */ }
+    const screen = r.screen;
     return {
       kind: 'closed',
       ...(menu ? { code: this.codeOf(menu) } : {}),
       ...(screen && menu?.screens.has(screen) ? { screen } : {}),
-      completed: r.reply[0] === 'E',
+      completed: r.completed,
     };
-  }
-
-  private remember(sessionId: string, w: string, rec: SessionRecord, phone: string): void {
-    if (!w) {
-      this.recent.delete(sessionId);
-      return;
-    }
-    // Oldest session first out: a session lives minutes, so insertion order is age order enough.
-    if (this.recent.size >= RECENT_MAX && !this.recent.has(sessionId)) this.recent.delete(this.recent.keys().next().value!);
-    this.recent.set(sessionId, { w, rec, phone });
   }
 
   /**
@@ -499,175 +341,50 @@ export class UssdEngine {
     return { reply: { continues: false, text: `${MSG.foreign.en}\n${MSG.foreign.sw}` }, screen: '-', outcome: 'foreign' };
   }
 
-  private async advance(hop: Hop, loaded: Exclude<Loaded, { kind: 'replay' | 'busy' | 'foreign' }>, first: FirstWrite): Promise<HopResult> {
-    const { channel, req, phone, sid, k, token, mark, mode, gate, trace } = hop;
+  /**
+   * The hop from `loaded`: the pure step, each action's state saved before it runs (rule 4), the
+   * final save. Answers what the store found instead when the record it was handed had moved on
+   * before the hop's first write (nothing written, nothing run).
+   */
+  private async advance(hop: Hop, loaded: Start): Promise<HopResult | Loaded> {
+    const { req, phone, token, mode, mark, gate, trace } = hop;
     const cfg = this.app.config;
-    const latest = channel.inputStyle === 'latest';
-    const rec = loaded.kind === 'session' ? (loaded as SessionRecord) : undefined;
-    let menu = hop.found?.menu;
-    let extra = hop.found?.extra ?? '';
-
-    // The record's menu: the one this request names (a record of another version counts as
-    // expired), or for a later request of a latest-only session, the menu it began on.
-    // Since a reload, the record may name an earlier version of the menu this request names: the
-    // session finishes on the version it began on.
-    const recMenu = rec ? (menu ? (rec.machineVersion === menu.version ? menu : this.earlier(menu, rec.machineVersion)) : this.byVersion.get(rec.machineVersion)) : undefined;
-    let stored: Stored | undefined;
-    if (rec && recMenu) {
-      // A record we cannot read counts as expired rather than failing every hop of the session.
-      try { stored = rec.decoded ?? decodeSnapshot(rec.snapshot); } catch { stored = undefined; }
+    const stepped = step(this, hop, loaded, this.stepOptions);
+    if (typeof stepped === 'string') {
+      await this.sessions.release(hop);
+      return stepped === 'foreign' ? this.foreign(req, phone) : stepped === 'expired' ? EXPIRED : UNKNOWN_CODE;
     }
-    // A record written before records kept their phone still names it in its snapshot.
-    if (stored && stored.c.ph && stored.c.ph !== phone.e164) {
-      await this.store.unlock(k, token).catch(() => undefined);
-      return this.foreign(req, phone);
-    }
-
-    // A new session, or the next hop of the one on record?
-    let fresh: boolean;
-    if (!latest) fresh = !stored; // cumulative: the text itself says where the session is
-    else if (channel.starts === 'explicit') {
-      // The aggregator's start flag always begins anew: an old record under a reused id must
-      // never lend its screens (a confirmation among them) to a new session.
-      fresh = req.kind === 'start';
-      if (!fresh && !stored) {
-        await this.store.unlock(k, token).catch(() => undefined);
-        return EXPIRED;
-      }
-    } else {
-      // Implicit starts (Airtel): a session we hold nothing open for, whose input is a dialled code.
-      const over = !stored || !!rec!.closed || recMenu!.screens.get(stored.v)?.kind === 'end';
-      const dialled = over && req.input !== '' ? this.menuFor(req.input) : undefined;
-      fresh = !!dialled;
-      if (dialled) ({ menu, extra } = dialled);
-      else if (!stored) {
-        await this.store.unlock(k, token).catch(() => undefined);
-        return UNKNOWN_CODE;
-      }
-    }
-    if (!fresh) menu = recMenu!;
-    menu = menu!;
-    hop.menu = menu;
+    let s = stepped;
+    const menu = s.menu;
     trace.code = this.codeOf(menu);
-    trace.from = fresh ? '' : stored!.v;
-
-    const step = steppingLogic(menu.machine);
-    const lim = channel.screenMaxChars;
-    let n = 0;
-    let storedLang = '';
-    let snap: AnyMachineSnapshot;
-    let resumeOffer = '';
-    let fixedReply: UssdReply | undefined;
-    let actions: Array<{ type: string; params?: unknown }> = [];
-    let outcome = 'con';
+    trace.from = s.from;
     let actionName: string | undefined;
     let actionOutcome: string | undefined;
 
-    // The session's instance: kept in the snapshot; a record without one (an older release) gets one now.
-    let instance = stored?.c.i ?? newSessionInstance();
-    if (!fresh && rec && stored) {
-      n = rec.n;
-      storedLang = stored.c.lang;
-      snap = restoreSnapshot(menu.machine, stored.v, { ...stored.c, i: instance });
-      const input = latest ? req.input : latestInput(rec.text, req.input, true);
-      if (rec.closed) {
-        // An end signal closed it (the subscriber hung up, the aggregator gave up).
-        fixedReply = { continues: false, text: msg(menu, 'ended', stored.c.lang) };
-        outcome = 'ended';
-      } else if (rec.resumeOffer) {
-        if (input === '1') {
-          const r = decodeSnapshot(rec.resumeOffer);
-          // The resumed screens continue under this session's instance: keys of the dropped
-          // session (and its orders) are never met again.
-          snap = restoreSnapshot(menu.machine, r.v, { ...r.c, e: '', pg: 0, lang: stored.c.lang, ph: phone.e164, i: instance });
-        } else if (input !== '2' && input !== menu.keys.home && input !== menu.keys.back) {
-          resumeOffer = rec.resumeOffer;
-          fixedReply = { continues: true, text: `${msg(menu, 'opt', stored.c.lang)}\n${msg(menu, 'resume', stored.c.lang)}` };
-        }
-      } else {
-        const screen = screenOf(menu, snap);
-        if (screen.kind === 'end') {
-          fixedReply = { continues: false, text: msg(menu, 'ended', stored.c.lang) };
-          outcome = 'ended';
-        } else if (screen.kind === 'action') {
-          // The process that started this action died before saving its outcome: run it again
-          // with the same idempotency key (the handler deduplicates on it).
-          actions = [{ type: 'run', params: { action: screen.action, screen: screen.id } }];
-        } else {
-          // "3*1" typed at one prompt, or "0*1*00": each answer in turn.
-          [snap, actions] = applyAnswers(step, menu, snap, input, instance, n, lim);
-        }
-      }
-    } else {
-      // The phone's remembered language when this menu speaks it, else the menu's default.
-      let lang: Lang = menu.languages[0] ?? 'en';
-      if (loaded.kind === 'new') {
-        if (loaded.lang && menu.languages.includes(loaded.lang)) lang = loaded.lang;
-        storedLang = lang;
-      } else {
-        // A cumulative record of another menu version goes on counting; a new session over a
-        // reused id (a start, or Airtel's dialled code) counts from 0 like any new one.
-        if (!latest) n = loaded.n;
-        try {
-          const l = ((loaded as SessionRecord).decoded ?? decodeSnapshot(loaded.snapshot)).c.lang;
-          if (menu.languages.includes(l)) lang = l;
-        } catch { /* unreadable: the default */ }
-        storedLang = lang;
-      }
-      instance = newSessionInstance();
-      snap = initialTransition(step, { v: {}, h: [], pg: 0, e: '', lang, ph: phone.e164, i: instance } satisfies MenuContext)[0];
-      // A deep link: the dialled code's extension, or (cumulative channels, first request) the text.
-      const shortcut = latest ? extra : loaded.kind === 'new' ? req.input || extra : '';
-      const offer = loaded.kind === 'new' ? this.resumable(menu, loaded.resume, sid, shortcut) : undefined;
-      if (offer) {
-        resumeOffer = offer;
-        fixedReply = { continues: true, text: msg(menu, 'resume', lang) };
-      } else if (shortcut) {
-        // Dial-in shortcut (*860*30*1*2#): replay the inputs, stopping at the first one the
-        // menu rejects or at an action (which then runs as if typed).
-        [snap, actions] = applyAnswers(step, menu, snap, shortcut, instance, n, lim);
-      }
-    }
-
     // Effects, after the state that triggered them is saved (docs/architecture.md, rule 4).
-    for (let chain = 0; chain < 4; chain++) {
-      const run = actions.find((a) => a.type === 'run');
-      if (!run) break;
-      const screen = screenOf(menu, snap);
+    for (let chain = 0; chain < CHAIN_MAX && s.run; chain++) {
+      const screen = s.run;
       actionName = screen.kind === 'action' ? screen.action : undefined;
-      const pending = encodeSnapshot(snap);
-      const t = markToStore(mode, mark, cfg.USSD_REPEAT_WINDOW_MS);
-      const w = await this.write(k, first, {
-        token, ttlS: cfg.SESSION_TTL_S, text: t, reply: '', snapshot: pending, n,
-        machineVersion: menu.version, resumeOffer: '', resume: '-', resumeTtlS: 1, lang: '', langTtlS: 1, phone: phone.e164, unlock: false,
-      }, mode, mark);
-      first = { mode: 'locked' }; // the lock is ours from here until the final write
-      this.remember(sid, w, { kind: 'session', text: t, snapshot: pending, n, machineVersion: menu.version, resumeOffer: '' }, phone.e164);
+      const w = await this.sessions.write(hop, {
+        token, mark: markToStore(mode, mark, cfg.USSD_REPEAT_WINDOW_MS), reply: undefined, state: s.state, n: s.n,
+        machineVersion: menu.version, resumeOffer: undefined, resume: 'keep', lang: undefined, phone: phone.e164, unlock: false,
+      });
+      if (typeof w !== 'string') return w;
       if (!w) {
         // This hop stalled past its lock (a chained action, a long pause) and someone else may
         // now be running this step: an action whose state is not saved must never start.
         this.app.logger.warn({ sessionId: req.sessionId, action: actionName }, 'ussd session lock lost before an action; action not started');
-        const lang = (snap.context as MenuContext).lang;
         gate.fail();
-        return { reply: { continues: false, text: msg(menu, 'still_busy', lang) }, screen: screen.id, outcome: 'lock_lost', ...(actionName ? { action: actionName } : {}) };
+        return { reply: lockLost(s), screen: screen.id, outcome: 'lock_lost', ...(actionName ? { action: actionName } : {}) };
       }
-      const atAction = snap;
-      const result = await this.runAction(hop, screen, atAction.context as MenuContext, (late) => this.settleLate(hop, atAction, late));
+      const result = await this.runAction(hop, s, screen);
       actionOutcome = result.outcome;
-      [snap, actions] = transition(step, snap, outEvent(atAction, result));
+      s = afterAction(s, result);
     }
 
-    const ctx = snap.context as MenuContext;
-    const screen = screenOf(menu, snap);
-    let reply = fixedReply;
-    if (!reply) {
-      const field = screen.kind === 'input' ? fieldOf(screen) : undefined;
-      const text = renderScreen(menu, screen, ctx, lim);
-      reply = field ? { continues: true, text, field } : { continues: screen.kind !== 'end', text };
-    }
-    if (!fixedReply) outcome = reply.continues ? 'con' : 'end';
-    const snapshot = encodeSnapshot(snap);
-    const cfgResume = cfg.RESUME_WINDOW_S > 0 && reply.continues && !resumeOffer && screen.kind !== 'action';
+    const last = s;
+    const c = conclude(last, hop, this.stepOptions);
+    const reply = c.reply;
     // Once an action has run, its outcome is the truth: a failed save must not turn it into
     // "service unavailable" (a retry finds the saved action state and re-runs it idempotently).
     let saveFailed = false;
@@ -675,67 +392,28 @@ export class UssdEngine {
     // what the SMS says. An outcome of 'processing' is a promise the action keeps itself, and a
     // late action result is settled by runAction.
     if (actionOutcome !== 'processing' && !hop.lateHandled) {
-      gate.settle(() => this.sendLate(hop, reply.continues ? msg(menu, 'incomplete', ctx.lang) : reply.text));
+      gate.settle(() => this.sendLate(hop, reply.continues ? incompleteText(last) : reply.text));
     }
-    const storedMark = markToStore(mode, mark, cfg.USSD_REPEAT_WINDOW_MS);
-    const w = await this.write(k, first, {
-      token,
-      ttlS: cfg.SESSION_TTL_S,
-      text: storedMark,
-      reply: encodeReply(reply),
-      snapshot,
-      n: n + 1,
-      machineVersion: menu.version,
-      resumeOffer,
-      // The resume pointer outlives the session: it never carries PINs or codes.
-      resume: !reply.continues ? '' : cfgResume ? `${sid}\n${menu.version}\n${hasAny(ctx.v, menu.secrets) ? encodeSnapshot(snap, menu.secrets) : snapshot}` : '-',
-      resumeTtlS: cfg.SESSION_TTL_S + cfg.RESUME_WINDOW_S,
-      lang: ctx.lang !== storedLang ? ctx.lang : '',
-      langTtlS: cfg.LANGUAGE_TTL_S,
-      phone: phone.e164,
-      unlock: true,
-    }, mode, mark).catch((err: unknown) => {
+    const w = await this.sessions.write(hop, {
+      token, mark: markToStore(mode, mark, cfg.USSD_REPEAT_WINDOW_MS), reply, state: c.state, n: c.n, machineVersion: menu.version,
+      resumeOffer: c.resumeOffer, resume: c.resume, lang: c.lang, phone: phone.e164, unlock: true,
+    }).catch((err: unknown) => {
       if (!actionName) throw err;
       this.app.logger.error({ sessionId: req.sessionId, action: actionName, err: (err as Error)?.message ?? String(err) }, 'ussd session save failed after the action ran');
       saveFailed = true;
+      this.sessions.forget(hop.sid);
       return '';
     });
+    if (typeof w !== 'string') return w;
     if (w === '' && !saveFailed) this.app.logger.warn({ sessionId: req.sessionId }, 'ussd session lock expired before save; state not saved');
-    // An ended session takes no more hops; a failed write leaves Redis the only truth.
-    this.remember(sid, reply.continues ? w : '', {
-      // The parsed form only: keeping the JSON too would double what every hop leaves alive.
-      kind: 'session', text: storedMark, snapshot: '', n: n + 1, machineVersion: menu.version, resumeOffer, decoded: storedOf(snap.value as string, ctx),
-    }, phone.e164);
-    return { reply, screen: fixedReply && resumeOffer ? 'resume' : screen.id, outcome, ...(actionName ? { action: actionName } : {}), ...(actionOutcome ? { actionOutcome } : {}) };
+    return { reply, screen: c.screen, outcome: c.outcome, ...(actionName ? { action: actionName } : {}), ...(actionOutcome ? { actionOutcome } : {}) };
   }
 
-  /** An earlier version of `menu` (same service code) still known, else undefined (the record counts as expired). */
-  private earlier(menu: CompiledMenu, version: string): CompiledMenu | undefined {
-    const old = this.byVersion.get(version);
-    return old && canonicalCode(old.serviceCode) === canonicalCode(menu.serviceCode) ? old : undefined;
-  }
-
-  /** The phone's dropped session, if it can be offered for resuming (`sid`: this request's session key). */
-  private resumable(menu: CompiledMenu, raw: string, sid: string, shortcut: string): string | undefined {
-    if (!raw || this.app.config.RESUME_WINDOW_S <= 0) return undefined;
-    const [dropped, version, snapshot] = raw.split('\n', 3) as [string, string?, string?];
-    if (version !== menu.version || !snapshot) return undefined;
-    // A first request with text is either a dial-in shortcut (the subscriber wants something
-    // specific) or the same session continuing after its record expired.
-    if (shortcut !== '' && dropped !== sid) return undefined;
-    try {
-      const s = decodeSnapshot(snapshot);
-      const screen = menu.screens.get(s.v);
-      if (!screen || (screen.kind !== 'options' && screen.kind !== 'input') || s.v === menu.start) return undefined;
-    } catch {
-      return undefined;
-    }
-    return snapshot;
-  }
-
-  private async runAction(hop: Hop, screen: Screen, ctx: MenuContext, onLate: (late: ActionResult) => void): Promise<ActionResult> {
+  /** Runs the action of `screen` (where `at` stands) against the hop's deadline, through its gate. */
+  private async runAction(hop: Hop, at: Stepped, screen: Screen): Promise<ActionResult> {
     const { req, phone, after, deadlineAt, gate } = hop;
-    const menu = hop.menu!;
+    const menu = at.menu;
+    const ctx = at.snap.context as MenuContext;
     if (screen.kind !== 'action') throw new Error(`screen ${screen.id} is not an action screen`);
     const name = screen.action;
     const logger = this.app.logger;
@@ -808,26 +486,23 @@ export class UssdEngine {
     gate.promiseSms();
     void p.then((late) => {
       logger.info({ action: name, sessionId: req.sessionId, outcome: late.outcome, ms: Date.now() - started }, 'menu action finished after the deadline');
-      onLate(late);
+      this.settleLate(hop, at, late);
     });
     return { outcome: 'processing' };
   }
 
   /** The late outcome of an action, as the screen it leads to would have said it: by SMS. */
-  private settleLate(hop: Hop, atAction: AnyMachineSnapshot, late: ActionResult): void {
+  private settleLate(hop: Hop, at: Stepped, late: ActionResult): void {
     // 'processing' from the action itself: its own flow (an order's SMS) keeps the promise.
     if (late.outcome === 'processing') return;
+    let text: string;
     try {
-      const menu = hop.menu!;
-      const [next] = transition(steppingLogic(menu.machine), atAction, outEvent(atAction, late));
-      const screen = screenOf(menu, next);
-      const ctx = next.context as MenuContext;
-      const text = screen.kind === 'end' ? renderScreen(menu, screen, ctx, 1000) : msg(menu, 'incomplete', ctx.lang);
-      hop.gate.settle(() => this.sendLate(hop, text));
+      text = lateText(at, late);
     } catch (err) {
       this.app.logger.error({ sessionId: hop.req.sessionId, err: (err as Error).message }, 'late action outcome could not be rendered');
-      hop.gate.settle(() => this.sendLate(hop, msg(hop.menu, 'incomplete', (atAction.context as MenuContext).lang)));
+      text = incompleteText(at);
     }
+    hop.gate.settle(() => this.sendLate(hop, text));
   }
 
   private sendLate(hop: Hop, text: string): void {

@@ -3,11 +3,11 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { SessionStore, type SaveArgs, type SessionKeys } from '../../src/ussd/session-store.js';
+import { SessionStore, type SessionKeys, type SessionWrite } from '../../src/ussd/session-store.js';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 after(() => redis.quit());
-const store = new SessionStore(redis);
+const store = new SessionStore(redis, { sessionS: 60, resumeS: 60, langS: 60 });
 const PHONE = '+254712345678';
 
 function keys(): SessionKeys {
@@ -15,10 +15,10 @@ function keys(): SessionKeys {
   return { sess: `${id}:sess`, lock: `${id}:lock`, resume: `${id}:resume`, lang: `${id}:lang` };
 }
 
-function args(token: string, text: string, unlock = true): SaveArgs {
+function args(token: string, mark: string, unlock = true): SessionWrite {
   return {
-    token, ttlS: 60, text, reply: `C screen for ${text}`, snapshot: `{"v":"s${text}"}`, n: 1, machineVersion: 'v1',
-    resumeOffer: '', resume: '-', resumeTtlS: 60, lang: '', langTtlS: 60, phone: PHONE, unlock,
+    token, mark, reply: { continues: true, text: `screen for ${mark}` }, state: { v: `s${mark}`, c: { v: {}, h: [], pg: 0, e: '', lang: 'en', ph: PHONE } }, n: 1,
+    machineVersion: 'v1', resumeOffer: undefined, resume: 'keep', lang: undefined, phone: PHONE, unlock,
   };
 }
 
@@ -34,10 +34,10 @@ test('try stores only over the exact write it expects; a recreated record never 
   await store.load(k, '', 'a', 5000, PHONE);
   const w1 = await store.save(k, args('a', ''));
   assert.ok(w1);
-  const t2 = await store.try(k, { w: w1, text: '' }, 5000, args('b', '1'));
+  const t2 = await store.try(k, { w: w1, mark: '' }, 5000, args('b', '1'));
   assert.equal(t2.kind, 'written');
   // A stale id (w1 was replaced) gets the record, with the lock taken for the caller.
-  const stale = await store.try(k, { w: w1, text: '1' }, 5000, args('c', '1*2'));
+  const stale = await store.try(k, { w: w1, mark: '1' }, 5000, args('c', '1*2'));
   assert.equal(stale.kind, 'session');
   assert.equal(await redis.get(k.lock), 'c');
   const w3 = await store.save(k, args('c', '1*2'));
@@ -46,7 +46,7 @@ test('try stores only over the exact write it expects; a recreated record never 
   await redis.del(k.sess);
   await store.load(k, '', 'd', 5000, PHONE);
   await store.save(k, args('d', ''));
-  assert.equal((await store.try(k, { w: w1, text: '' }, 5000, args('e', '1'))).kind, 'session');
+  assert.equal((await store.try(k, { w: w1, mark: '' }, 5000, args('e', '1'))).kind, 'session');
   // A save whose lock is gone stores nothing and says so.
   await redis.set(k.lock, 'someone-else');
   assert.equal(await store.save(k, args('e', '1')), '');
