@@ -3,6 +3,7 @@
 import type { Redis } from '../redis.js';
 import { parsePhone } from '../lib/phone.js';
 import { hashPin, verifyPin } from './pin.js';
+import { loadLua } from '../lib/lua.js';
 
 export type AgentStatus = 'registered' | 'active';
 
@@ -26,38 +27,32 @@ export type PinCheck =
   | { ok: false; why: 'wrong_pin'; triesLeft: number };
 
 // A PIN check takes its try BEFORE the (slow, async) comparison, in one step with the lock
-// check: parallel guesses each take a try, so no burst gets more than maxTries comparisons
-// (checking the lock, then comparing, then counting let a burst of guesses all pass the check).
-// A burst beyond the limit locks the agent at once. KEYS: agent. ARGV: maxTries, nowMs, lockUntilMs.
-// A blocked agent is refused before any try is taken (an operator's block is not a PIN matter).
-// → {'not_agent'} | {'blocked'} | {'locked', until} | {'not_active'} | {'try', n, hash}
-const TAKE_TRY = `
-local h = redis.call('HMGET', KEYS[1], 'phone', 'status', 'pinHash', 'lockedUntil', 'blockedAt')
-if not h[1] then return {'not_agent'} end
-if h[5] then return {'blocked'} end
-if h[4] and tonumber(h[4]) and tonumber(h[4]) > tonumber(ARGV[2]) then return {'locked', h[4]} end
-if h[2] ~= 'active' or not h[3] then return {'not_active'} end
-local n = redis.call('HINCRBY', KEYS[1], 'failedTries', 1)
-if n > tonumber(ARGV[1]) then
-  redis.call('HSET', KEYS[1], 'lockedUntil', ARGV[3], 'failedTries', 0)
-  return {'locked', ARGV[3]}
-end
-return {'try', n, h[3]}`;
+// check (lua/pin-take-try.lua): parallel guesses each take a try, so no burst gets more than
+// maxTries comparisons (checking the lock, then comparing, then counting let a burst of guesses
+// all pass the check). A wrong PIN then locks the agent if it was the last try (lua/pin-wrong.lua).
+const TAKE_TRY = loadLua(import.meta.url, 'pin-take-try');
+const WRONG = loadLua(import.meta.url, 'pin-wrong');
 
-// A wrong PIN: its try is already counted; the last allowed one locks. ARGV: n, maxTries, lockUntilMs.
-const WRONG = `
-if tonumber(ARGV[1]) >= tonumber(ARGV[2]) then
-  redis.call('HSET', KEYS[1], 'lockedUntil', ARGV[3], 'failedTries', 0)
-  return -1
-end
-return tonumber(ARGV[2]) - tonumber(ARGV[1])`;
+interface AgentRedis extends Redis {
+  agentPinTakeTry(key: string, maxTries: string, nowMs: string, lockUntilMs: string): Promise<[string, string | number | undefined, string | undefined]>;
+  agentPinWrong(key: string, n: string, maxTries: string, lockUntilMs: string): Promise<number>;
+}
 
 export class AgentStore {
+  private readonly redis: AgentRedis;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly key: (...parts: string[]) => string,
     private readonly limits: { maxTries: number; lockS: number },
-  ) {}
+  ) {
+    this.redis = redis as AgentRedis;
+    // defineCommand uses EVALSHA with an EVAL fallback, so each script is sent once per connection.
+    if (typeof this.redis.agentPinTakeTry !== 'function') {
+      this.redis.defineCommand('agentPinTakeTry', { numberOfKeys: TAKE_TRY.numberOfKeys, lua: TAKE_TRY.source });
+      this.redis.defineCommand('agentPinWrong', { numberOfKeys: WRONG.numberOfKeys, lua: WRONG.source });
+    }
+  }
 
   private k(e164: string): string {
     return this.key('agent', e164.replace(/^\+/, ''));
@@ -150,7 +145,7 @@ export class AgentStore {
     const key = this.k(e164);
     const now = Date.now();
     const lockUntil = String(now + this.limits.lockS * 1000);
-    const [verdict, a, hash] = (await this.redis.eval(TAKE_TRY, 1, key, String(this.limits.maxTries), String(now), lockUntil)) as [string, string | number | undefined, string | undefined];
+    const [verdict, a, hash] = await this.redis.agentPinTakeTry(key, String(this.limits.maxTries), String(now), lockUntil);
     if (verdict === 'not_agent') return { ok: false, why: 'not_agent' };
     if (verdict === 'blocked') return { ok: false, why: 'blocked' };
     if (verdict === 'not_active') return { ok: false, why: 'not_active' };
@@ -161,7 +156,7 @@ export class AgentStore {
       if (!agent) return { ok: false, why: 'not_agent' }; // removed meanwhile
       return { ok: true, agent };
     }
-    const left = (await this.redis.eval(WRONG, 1, key, String(a), String(this.limits.maxTries), lockUntil)) as number;
+    const left = await this.redis.agentPinWrong(key, String(a), String(this.limits.maxTries), lockUntil);
     if (left < 0) return { ok: false, why: 'locked', minutes: this.minutesLeft(Number(lockUntil)) };
     return { ok: false, why: 'wrong_pin', triesLeft: left };
   }
