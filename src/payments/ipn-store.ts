@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from '../redis.js';
 import type { TransactionUpdate } from '../gateway/types.js';
+import { loadLua } from '../lib/lua.js';
 
 export interface IpnRecord {
   id: string;
@@ -28,18 +29,21 @@ export interface IpnRecord {
   update: string;
 }
 
-const RECORD = `
-local isNew = redis.call('HSETNX', KEYS[1], 'receivedAt', ARGV[1])
-redis.call('HINCRBY', KEYS[1], 'count', 1)
-if isNew == 1 then
-  for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-  redis.call('EXPIRE', KEYS[1], 90 * 86400)
-  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
-end
-return {isNew, redis.call('HEXISTS', KEYS[1], 'processedAt'), tonumber(redis.call('HGET', KEYS[1], 'round') or '0')}`;
+// First copy of an IPN writes the record and indexes it; every copy counts (lua/ipn-record.lua).
+const RECORD = loadLua(import.meta.url, 'ipn-record');
+
+interface IpnRedis extends Redis {
+  ipnRecord(...args: string[]): Promise<[number, number, number]>;
+}
 
 export class IpnStore {
-  constructor(private readonly redis: Redis, private readonly key: (...parts: string[]) => string) {}
+  private readonly redis: IpnRedis;
+
+  constructor(redis: Redis, private readonly key: (...parts: string[]) => string) {
+    this.redis = redis as IpnRedis;
+    // defineCommand uses EVALSHA with an EVAL fallback, so the script is sent once per connection.
+    if (typeof this.redis.ipnRecord !== 'function') this.redis.defineCommand('ipnRecord', { numberOfKeys: RECORD.numberOfKeys, lua: RECORD.source });
+  }
 
   /** One record per (reference, status) and per webhook event: an event is not a copy of the IPN. */
   static idOf(gateway: string, u: Pick<TransactionUpdate, 'gatewayRef' | 'status'>, event = ''): string {
@@ -53,10 +57,10 @@ export class IpnStore {
   async record(gateway: string, u: TransactionUpdate, rawBody: string, event = ''): Promise<{ id: string; fresh: boolean; processed: boolean; round: number }> {
     const id = IpnStore.idOf(gateway, u, event);
     const now = new Date();
-    const [isNew, processed, round] = (await this.redis.eval(
-      RECORD, 2, this.key('ipn', id), this.key('ipns'), now.toISOString(), String(now.getTime()),
+    const [isNew, processed, round] = await this.redis.ipnRecord(
+      this.key('ipn', id), this.key('ipns'), now.toISOString(), String(now.getTime()),
       'id', id, 'gateway', gateway, 'gatewayRef', u.gatewayRef, 'status', u.status, 'reference', u.reference ?? '', 'event', event, 'body', rawBody, 'update', JSON.stringify({ ...u, raw: undefined }),
-    )) as [number, number, number];
+    );
     return { id, fresh: isNew === 1, processed: processed === 1, round };
   }
 
