@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from '../redis.js';
 import type { TransactionUpdate } from '../gateway/types.js';
 import { loadLua } from '../lib/lua.js';
+import { keyNames, type KeyFn, type KeyNames } from '../keys.js';
 
 export interface IpnRecord {
   id: string;
@@ -38,9 +39,11 @@ interface IpnRedis extends Redis {
 
 export class IpnStore {
   private readonly redis: IpnRedis;
+  private readonly names: KeyNames['ipns'];
 
-  constructor(redis: Redis, private readonly key: (...parts: string[]) => string) {
+  constructor(redis: Redis, key: KeyFn) {
     this.redis = redis as IpnRedis;
+    this.names = keyNames(key).ipns;
     // defineCommand uses EVALSHA with an EVAL fallback, so the script is sent once per connection.
     if (typeof this.redis.ipnRecord !== 'function') this.redis.defineCommand('ipnRecord', { numberOfKeys: RECORD.numberOfKeys, lua: RECORD.source });
   }
@@ -58,38 +61,38 @@ export class IpnStore {
     const id = IpnStore.idOf(gateway, u, event);
     const now = new Date();
     const [isNew, processed, round] = await this.redis.ipnRecord(
-      this.key('ipn', id), this.key('ipns'), now.toISOString(), String(now.getTime()),
+      this.names.ipn(id), this.names.all(), now.toISOString(), String(now.getTime()),
       'id', id, 'gateway', gateway, 'gatewayRef', u.gatewayRef, 'status', u.status, 'reference', u.reference ?? '', 'event', event, 'body', rawBody, 'update', JSON.stringify({ ...u, raw: undefined }),
     );
     return { id, fresh: isNew === 1, processed: processed === 1, round };
   }
 
   async get(id: string): Promise<IpnRecord | undefined> {
-    const h = await this.redis.hgetall(this.key('ipn', id));
+    const h = await this.redis.hgetall(this.names.ipn(id));
     if (!h.id) return undefined;
     return { ...h, count: Number(h.count ?? 0), round: Number(h.round ?? 0) } as unknown as IpnRecord;
   }
 
   async markProcessed(id: string, result: string): Promise<void> {
-    await this.redis.hset(this.key('ipn', id), 'processedAt', new Date().toISOString(), 'result', result);
+    await this.redis.hset(this.names.ipn(id), 'processedAt', new Date().toISOString(), 'result', result);
   }
 
   /** The lookup settled nothing: the next copy of this notification looks again. */
   async inconclusive(id: string, result: string): Promise<void> {
-    await this.redis.multi().hincrby(this.key('ipn', id), 'round', 1).hset(this.key('ipn', id), 'result', result).exec();
+    await this.redis.multi().hincrby(this.names.ipn(id), 'round', 1).hset(this.names.ipn(id), 'result', result).exec();
   }
 
   async markUnknown(id: string): Promise<void> {
-    await this.redis.zadd(this.key('ipns', 'unknown'), Date.now(), id);
+    await this.redis.zadd(this.names.unknown(), Date.now(), id);
   }
 
   async unknown(limit = 100): Promise<IpnRecord[]> {
-    const ids = await this.redis.zrevrange(this.key('ipns', 'unknown'), 0, limit - 1);
+    const ids = await this.redis.zrevrange(this.names.unknown(), 0, limit - 1);
     return (await Promise.all(ids.map((i) => this.get(i)))).filter((r): r is IpnRecord => r !== undefined);
   }
 
   async recent(limit = 100): Promise<IpnRecord[]> {
-    const ids = await this.redis.zrevrange(this.key('ipns'), 0, limit - 1);
+    const ids = await this.redis.zrevrange(this.names.all(), 0, limit - 1);
     return (await Promise.all(ids.map((i) => this.get(i)))).filter((r): r is IpnRecord => r !== undefined);
   }
 }

@@ -12,6 +12,7 @@
 //   s.<step>.since  when the step was first tried: its retry budget runs from here.
 import type { Redis } from '../redis.js';
 import { loadLua } from '../lib/lua.js';
+import { keyNames, type KeyFn, type KeyNames } from '../keys.js';
 import { SETTLED, TRANSITIONS, type HistoryEntry, type Order, type OrderState } from './types.js';
 
 // The scripts (lua/): create an order with its indexes, move it between states (the state
@@ -62,9 +63,11 @@ const ALL_STATES = Object.keys(TRANSITIONS) as OrderState[];
 
 export class OrderStore {
   private readonly redis: OrderRedis;
+  private readonly names: KeyNames['orders'];
 
-  constructor(redis: Redis, private readonly key: (...parts: string[]) => string) {
+  constructor(redis: Redis, key: KeyFn) {
     this.redis = redis as OrderRedis;
+    this.names = keyNames(key).orders;
     // defineCommand uses EVALSHA with an EVAL fallback, so each script is sent once per connection.
     if (typeof this.redis.orderCreate !== 'function') {
       this.redis.defineCommand('orderCreate', { numberOfKeys: CREATE.numberOfKeys, lua: CREATE.source });
@@ -74,15 +77,15 @@ export class OrderStore {
   }
 
   private k(id: string) {
-    return { order: this.key('order', id), hist: this.key('order', id, 'h'), open: this.key('orders', 'open'), all: this.key('orders', 'all') };
+    return { order: this.names.order(id), hist: this.names.history(id), open: this.names.open(), all: this.names.all() };
   }
 
   private stateKey(state: OrderState): string {
-    return this.key('orders', 'state', state);
+    return this.names.byState(state);
   }
 
   private phoneKey(phone: string): string {
-    return this.key('orders', 'phone', phone);
+    return this.names.byPhone(phone);
   }
 
   /** Creates the order if absent (atomic). false: it already existed (a repeated request). */
@@ -166,19 +169,19 @@ export class OrderStore {
     const key = this.k(id).order;
     await this.redis.hsetnx(key, `s.${step}.ref`, gatewayRef);
     const kept = (await this.redis.hget(key, `s.${step}.ref`)) ?? gatewayRef;
-    if (kept === gatewayRef) await this.redis.set(this.key('gwref', gateway, gatewayRef), `${id}-${step}`, 'EX', 90 * 86400);
+    if (kept === gatewayRef) await this.redis.set(this.names.gatewayRef(gateway, gatewayRef), `${id}-${step}`, 'EX', 90 * 86400);
     return kept;
   }
 
   /** Gateway reference → our step reference (`${orderId}-${step}`), for IPNs that lack ours. */
   async byGatewayRef(gateway: string, gatewayRef: string): Promise<string | null> {
-    return this.redis.get(this.key('gwref', gateway, gatewayRef));
+    return this.redis.get(this.names.gatewayRef(gateway, gatewayRef));
   }
 
   // ── queries ────────────────────────────────────────────────────────
   /** Non-terminal orders last moved before `beforeMs`. */
   async stale(beforeMs: number, limit = 200): Promise<string[]> {
-    return this.redis.zrangebyscore(this.key('orders', 'open'), 0, beforeMs, 'LIMIT', 0, limit);
+    return this.redis.zrangebyscore(this.names.open(), 0, beforeMs, 'LIMIT', 0, limit);
   }
 
   /**
@@ -186,16 +189,16 @@ export class OrderStore {
    * unchanged), so orders that cannot be moved yet do not take every place of each run.
    */
   async touch(id: string): Promise<void> {
-    await this.redis.zadd(this.key('orders', 'open'), 'XX', Date.now(), id);
+    await this.redis.zadd(this.names.open(), 'XX', Date.now(), id);
   }
 
   async ids(): Promise<string[]> {
-    return this.redis.zrange(this.key('orders', 'all'), '0', '-1');
+    return this.redis.zrange(this.names.all(), '0', '-1');
   }
 
   /** Newest first: ids in a state, or of a phone, or all. */
   async list(q: { state?: OrderState; phone?: string; limit?: number; before?: number }): Promise<string[]> {
-    const key = q.state ? this.stateKey(q.state) : q.phone ? this.phoneKey(q.phone) : this.key('orders', 'all');
+    const key = q.state ? this.stateKey(q.state) : q.phone ? this.phoneKey(q.phone) : this.names.all();
     const max = q.before !== undefined ? `(${q.before}` : '+inf';
     return this.redis.zrevrangebyscore(key, max, '-inf', 'LIMIT', 0, q.limit ?? 100);
   }
@@ -206,10 +209,15 @@ export class OrderStore {
 
   /** Once-only flag (SET NX): true for the first caller only. */
   async once(id: string, what: string): Promise<boolean> {
-    return (await this.redis.set(this.key('order', id, 'once', what), '1', 'EX', 90 * 86400, 'NX')) === 'OK';
+    return (await this.redis.set(this.names.once(id, what), '1', 'EX', 90 * 86400, 'NX')) === 'OK';
+  }
+
+  /** Whether the once-only flag is set (someone did it already). */
+  async isOnce(id: string, what: string): Promise<boolean> {
+    return (await this.redis.exists(this.names.once(id, what))) === 1;
   }
 
   async clearOnce(id: string, what: string): Promise<void> {
-    await this.redis.del(this.key('order', id, 'once', what));
+    await this.redis.del(this.names.once(id, what));
   }
 }
