@@ -4,6 +4,7 @@ import type { Redis } from '../redis.js';
 import { parsePhone } from '../lib/phone.js';
 import { hashPin, verifyPin } from './pin.js';
 import { loadLua } from '../lib/lua.js';
+import { keyNames, type KeyFn, type KeyNames } from '../keys.js';
 
 export type AgentStatus = 'registered' | 'active';
 
@@ -40,13 +41,15 @@ interface AgentRedis extends Redis {
 
 export class AgentStore {
   private readonly redis: AgentRedis;
+  private readonly names: KeyNames['agents'];
 
   constructor(
     redis: Redis,
-    private readonly key: (...parts: string[]) => string,
+    key: KeyFn,
     private readonly limits: { maxTries: number; lockS: number },
   ) {
     this.redis = redis as AgentRedis;
+    this.names = keyNames(key).agents;
     // defineCommand uses EVALSHA with an EVAL fallback, so each script is sent once per connection.
     if (typeof this.redis.agentPinTakeTry !== 'function') {
       this.redis.defineCommand('agentPinTakeTry', { numberOfKeys: TAKE_TRY.numberOfKeys, lua: TAKE_TRY.source });
@@ -55,7 +58,7 @@ export class AgentStore {
   }
 
   private k(e164: string): string {
-    return this.key('agent', e164.replace(/^\+/, ''));
+    return this.names.agent(e164);
   }
 
   static normalize(phone: string): string | undefined {
@@ -70,7 +73,7 @@ export class AgentStore {
     const created = (await this.redis.hsetnx(this.k(e164), 'phone', e164)) === 1;
     if (created) {
       await this.redis.hset(this.k(e164), 'status', 'registered', 'createdAt', new Date().toISOString(), 'failedTries', 0);
-      await this.redis.zadd(this.key('agents'), Date.now(), e164);
+      await this.redis.zadd(this.names.all(), Date.now(), e164);
     }
     return { agent: (await this.get(e164))!, created };
   }
@@ -78,7 +81,7 @@ export class AgentStore {
   async remove(phone: string): Promise<boolean> {
     const e164 = AgentStore.normalize(phone);
     if (!e164) return false;
-    await this.redis.zrem(this.key('agents'), e164);
+    await this.redis.zrem(this.names.all(), e164);
     return (await this.redis.del(this.k(e164))) === 1;
   }
 
@@ -118,7 +121,7 @@ export class AgentStore {
   }
 
   async list(): Promise<Agent[]> {
-    const phones = await this.redis.zrange(this.key('agents'), '0', '-1');
+    const phones = await this.redis.zrange(this.names.all(), '0', '-1');
     return (await Promise.all(phones.map((p) => this.get(p)))).filter((a): a is Agent => a !== undefined);
   }
 

@@ -7,9 +7,9 @@
 // Redis (prefixed; both expire):
 //   sms:idem:<sha256(key)>   "pending:<bulkId>" while that upload is read, then "<bulkId>"
 //   sms:dup:<fingerprint>    "<bulkId>" of the last campaign with that content
-import { createHash } from 'node:crypto';
 import type { AppContext } from '../app-context.js';
 import { loadLua } from '../lib/lua.js';
+import { keyNames, type KeyNames } from '../keys.js';
 
 /** A crashed upload stops holding its key after this; a live one refreshes it when it commits. */
 const PENDING_TTL_S = 900;
@@ -35,9 +35,11 @@ export type Claim = { kind: 'claimed' } | { kind: 'pending'; id: string } | { ki
 
 export class BulkGuard {
   private readonly r: GuardRedis & AppContext['redis'];
+  private readonly names: KeyNames['bulk'];
 
   constructor(private readonly app: AppContext) {
     this.r = app.redis as GuardRedis & AppContext['redis'];
+    this.names = keyNames(app.key).bulk;
     this.r.defineCommand('smsIdemClaim', { numberOfKeys: CLAIM.numberOfKeys, lua: CLAIM.source });
     this.r.defineCommand('smsIdemCommit', { numberOfKeys: COMMIT.numberOfKeys, lua: COMMIT.source });
     this.r.defineCommand('smsGuardRelease', { numberOfKeys: RELEASE.numberOfKeys, lua: RELEASE.source });
@@ -45,7 +47,7 @@ export class BulkGuard {
   }
 
   private idemKey(key: string): string {
-    return this.app.key('sms', 'idem', createHash('sha256').update(key).digest('hex'));
+    return this.names.idempotency(key);
   }
 
   private get idemTtl(): number {
@@ -82,12 +84,12 @@ export class BulkGuard {
   async duplicateOf(fingerprint: string, id: string, confirmed: boolean): Promise<string | null> {
     const windowS = this.app.config.SMS_DUPLICATE_WINDOW_S;
     if (windowS <= 0) return null;
-    const prev = await this.r.smsDuplicate(this.app.key('sms', 'dup', fingerprint), id, windowS, confirmed ? '1' : '0');
+    const prev = await this.r.smsDuplicate(this.names.duplicate(fingerprint), id, windowS, confirmed ? '1' : '0');
     return prev === '' ? null : prev;
   }
 
   /** Undo duplicateOf for a campaign that was then not queued after all. */
   async dropFingerprint(fingerprint: string, id: string): Promise<void> {
-    await this.r.smsGuardRelease(this.app.key('sms', 'dup', fingerprint), id).catch(() => 0);
+    await this.r.smsGuardRelease(this.names.duplicate(fingerprint), id).catch(() => 0);
   }
 }

@@ -11,6 +11,7 @@
 //   sms:ref:<gatewayRef>     "<id>|<n>" so delivery reports find their batch
 import type { AppContext } from '../app-context.js';
 import { loadLua } from '../lib/lua.js';
+import { keyNames, type KeyNames } from '../keys.js';
 
 /** waiting: no gateway rate-limit slot yet; it asks again at retryAt (not counted as an attempt). */
 export type BatchStatus = 'queued' | 'sending' | 'waiting' | 'retrying' | 'sent' | 'failed';
@@ -37,17 +38,19 @@ interface StoreRedis {
 
 export class BulkStore {
   private readonly r: StoreRedis & AppContext['redis'];
+  private readonly names: KeyNames['bulk'];
   constructor(private readonly app: AppContext) {
     this.r = app.redis as StoreRedis & AppContext['redis'];
+    this.names = keyNames(app.key).bulk;
     this.r.defineCommand('smsBulkFinish', { numberOfKeys: FINISH.numberOfKeys, lua: FINISH.source });
     this.r.defineCommand('smsBulkDlr', { numberOfKeys: DLR.numberOfKeys, lua: DLR.source });
   }
 
   get ttl(): number { return this.app.config.SMS_BULK_TTL_S; }
-  meta(id: string) { return this.app.key('sms', 'bulk', id); }
-  batchKey(id: string, n: number) { return this.app.key('sms', 'bulk', id, 'b', String(n)); }
-  batchText(id: string, n: number) { return this.app.key('sms', 'bulk', id, 't', String(n)); }
-  indexKey() { return this.app.key('sms', 'bulks'); }
+  meta(id: string) { return this.names.campaign(id); }
+  batchKey(id: string, n: number) { return this.names.batch(id, n); }
+  batchText(id: string, n: number) { return this.names.batchText(id, n); }
+  indexKey() { return this.names.list(); }
 
   /** Lists a campaign (newest first in recent()); entries older than SMS_BULK_TTL_S are trimmed. */
   async index(id: string): Promise<void> {
@@ -59,12 +62,12 @@ export class BulkStore {
   async recent(limit: number): Promise<string[]> {
     return this.r.zrevrange(this.indexKey(), 0, limit - 1);
   }
-  bstat(id: string) { return this.app.key('sms', 'bulk', id, 'bstat'); }
-  final(id: string) { return this.app.key('sms', 'bulk', id, 'final'); }
-  invalid(id: string) { return this.app.key('sms', 'bulk', id, 'invalid'); }
-  dlr(id: string) { return this.app.key('sms', 'bulk', id, 'dlr'); }
-  dlrCounts(id: string) { return this.app.key('sms', 'bulk', id, 'dlrn'); }
-  refKey(gatewayRef: string) { return this.app.key('sms', 'ref', gatewayRef); }
+  bstat(id: string) { return this.names.statuses(id); }
+  final(id: string) { return this.names.final(id); }
+  invalid(id: string) { return this.names.invalid(id); }
+  dlr(id: string) { return this.names.dlr(id); }
+  dlrCounts(id: string) { return this.names.dlrCounts(id); }
+  refKey(gatewayRef: string) { return this.names.ref(gatewayRef); }
 
   async finalOf(id: string, n: number): Promise<string | null> {
     return this.r.hget(this.final(id), String(n));
@@ -81,7 +84,7 @@ export class BulkStore {
 
   /** Records batch n's final outcome; false when another attempt already did. */
   async finish(id: string, n: number, outcome: 'sent' | 'failed', detail: string, info: BatchInfo): Promise<boolean> {
-    let refKey = outcome === 'sent' && detail ? this.refKey(detail) : this.app.key('sms', 'ref', '-');
+    let refKey = outcome === 'sent' && detail ? this.refKey(detail) : this.names.ref('-');
     if (this.app.cluster) {
       // Written first: a delivery report that finds it before the batch is final is handled
       // as it is on one node once the batch is (the value names the batch, whoever finishes it).

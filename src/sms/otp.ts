@@ -8,6 +8,7 @@ import { maskPhone } from '../log.js';
 import { parsePhone } from '../lib/phone.js';
 import { OtpError } from './errors.js';
 import { loadLua } from '../lib/lua.js';
+import { keyNames } from '../keys.js';
 
 // The scripts (lua/otp-*.lua): a send takes every counter and stores the code at once; a
 // verification takes a try before comparing, then consumes the code; a refused SMS cancels
@@ -55,15 +56,13 @@ export function createOtpService(app: AppContext): OtpService & { verify(phone: 
   r.defineCommand('otpCancel', { numberOfKeys: CANCEL.numberOfKeys, lua: CANCEL.source });
 
   const hmac = (code: string) => createHmac('sha256', secret).update(code).digest('hex');
-  const keys = (msisdn: string, purpose: string, internal: boolean) => {
-    const k = (...parts: string[]) => (internal ? app.key('otp', 'internal', ...parts) : app.key('otp', ...parts));
-    return {
-      code: k('code', purpose, msisdn),
-      cooldown: k('cooldown', purpose, msisdn),
-      resends: k('sends', purpose, msisdn),
-      phoneQuota: k('quota', 'phone', msisdn),
-    };
-  };
+  const names = keyNames(app.key).otp;
+  const keys = (msisdn: string, purpose: string, internal: boolean) => ({
+    code: names.code(purpose, msisdn, internal),
+    cooldown: names.cooldown(purpose, msisdn, internal),
+    resends: names.sends(purpose, msisdn, internal),
+    phoneQuota: names.phoneQuota(msisdn, internal),
+  });
 
   function normalize(phone: string, purpose: string, internal: boolean) {
     if (typeof purpose !== 'string' || !PURPOSE.test(purpose)) throw new OtpError('BAD_PURPOSE', 'purpose must be 1-32 letters, digits, _ . -', 400);
@@ -100,9 +99,9 @@ export function createOtpService(app: AppContext): OtpService & { verify(phone: 
       const id = randomUUID();
       // Per-client and service-wide caps are for the HTTP API; the service's own codes (agents)
       // are few, and a flood of API requests must not lock agents out of theirs.
-      const ipHour = !internal && opts.ip ? app.key('otp', 'quota', 'ip', opts.ip) : '';
-      const ipMinute = !internal && opts.ip ? app.key('otp', 'rate', 'ip', opts.ip) : '';
-      const global = internal ? '' : app.key('otp', 'rate', 'global');
+      const ipHour = !internal && opts.ip ? names.ipQuota(opts.ip) : '';
+      const ipMinute = !internal && opts.ip ? names.ipRate(opts.ip) : '';
+      const global = internal ? '' : names.globalRate();
       const counters = [k.resends, k.phoneQuota, ipHour, ipMinute, global];
       const res = await r.otpSend(
         k.code, k.cooldown, k.resends, k.phoneQuota, ipHour, ipMinute, global,
