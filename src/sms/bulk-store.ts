@@ -1,4 +1,4 @@
-// Redis layout of one bulk job (all keys expire after SMS_BULK_TTL_S):
+// Redis layout of one bulk job (all keys expire after SMS_BULK_TTL_S; names: src/keys.ts, keyNames().bulk):
 //   sms:bulk:<id>            hash: message, encoding, parts, state and the counters
 //   sms:bulk:<id>:b:<n>      batch n's recipients, comma-joined MSISDNs (written once at intake)
 //   sms:bulk:<id>:t:<n>      batch n's own text, when the message has {column} placeholders
