@@ -28,7 +28,8 @@ export interface AppContext {
   /**
    * Prefixes a key with REDIS_PREFIX: key('order', id) → "ussd:order:<id>"; in a Cluster a key
    * of a family that scripts touch together gets its hash tag: "ussd:{orders}:order:<id>"
-   * (src/keys.ts).
+   * (src/keys.ts). Modules take their key names from keyNames(app.key) there rather than joining
+   * parts here; tests and one-off tools may call it directly.
    */
   key(...parts: string[]): string;
   /** REDIS_URL is a redis-cluster:// URL: key names carry hash tags. */

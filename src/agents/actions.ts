@@ -6,6 +6,7 @@ import type { ActionContext, ActionResult } from '../ussd/actions.js';
 import { maskPhone } from '../log.js';
 import { PIN_RE } from './pin.js';
 import type { AgentStore } from './store.js';
+import { keyNames } from '../keys.js';
 
 const NO_OTP = { en: 'Codes cannot be sent right now. Try again later.', sw: 'Misimbo haiwezi kutumwa sasa. Jaribu tena baadaye.' };
 const EXPIRED = { en: 'The code has expired or was used up. Start again.', sw: 'Msimbo umeisha muda au umetumika. Anza tena.' };
@@ -16,8 +17,9 @@ const NOT_AGENT = { en: 'This phone is not a registered agent.', sw: 'Simu hii s
 const PURPOSE = { activate: 'agent-activate', reset: 'agent-reset' } as const;
 
 export function agentActions(app: AppContext, agents: AgentStore) {
+  const names = keyNames(app.key).agents;
   async function remember(ctx: ActionContext, fn: () => Promise<ActionResult>): Promise<ActionResult> {
-    const key = app.key('actres', ctx.idempotencyKey);
+    const key = names.actionResult(ctx.idempotencyKey);
     const prev = await app.redis.get(key);
     if (prev) return JSON.parse(prev) as ActionResult;
     const r = await fn();

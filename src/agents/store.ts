@@ -3,6 +3,8 @@
 import type { Redis } from '../redis.js';
 import { parsePhone } from '../lib/phone.js';
 import { hashPin, verifyPin } from './pin.js';
+import { loadLua } from '../lib/lua.js';
+import { keyNames, type KeyFn, type KeyNames } from '../keys.js';
 
 export type AgentStatus = 'registered' | 'active';
 
@@ -26,41 +28,37 @@ export type PinCheck =
   | { ok: false; why: 'wrong_pin'; triesLeft: number };
 
 // A PIN check takes its try BEFORE the (slow, async) comparison, in one step with the lock
-// check: parallel guesses each take a try, so no burst gets more than maxTries comparisons
-// (checking the lock, then comparing, then counting let a burst of guesses all pass the check).
-// A burst beyond the limit locks the agent at once. KEYS: agent. ARGV: maxTries, nowMs, lockUntilMs.
-// A blocked agent is refused before any try is taken (an operator's block is not a PIN matter).
-// → {'not_agent'} | {'blocked'} | {'locked', until} | {'not_active'} | {'try', n, hash}
-const TAKE_TRY = `
-local h = redis.call('HMGET', KEYS[1], 'phone', 'status', 'pinHash', 'lockedUntil', 'blockedAt')
-if not h[1] then return {'not_agent'} end
-if h[5] then return {'blocked'} end
-if h[4] and tonumber(h[4]) and tonumber(h[4]) > tonumber(ARGV[2]) then return {'locked', h[4]} end
-if h[2] ~= 'active' or not h[3] then return {'not_active'} end
-local n = redis.call('HINCRBY', KEYS[1], 'failedTries', 1)
-if n > tonumber(ARGV[1]) then
-  redis.call('HSET', KEYS[1], 'lockedUntil', ARGV[3], 'failedTries', 0)
-  return {'locked', ARGV[3]}
-end
-return {'try', n, h[3]}`;
+// check (lua/pin-take-try.lua): parallel guesses each take a try, so no burst gets more than
+// maxTries comparisons (checking the lock, then comparing, then counting let a burst of guesses
+// all pass the check). A wrong PIN then locks the agent if it was the last try (lua/pin-wrong.lua).
+const TAKE_TRY = loadLua(import.meta.url, 'pin-take-try');
+const WRONG = loadLua(import.meta.url, 'pin-wrong');
 
-// A wrong PIN: its try is already counted; the last allowed one locks. ARGV: n, maxTries, lockUntilMs.
-const WRONG = `
-if tonumber(ARGV[1]) >= tonumber(ARGV[2]) then
-  redis.call('HSET', KEYS[1], 'lockedUntil', ARGV[3], 'failedTries', 0)
-  return -1
-end
-return tonumber(ARGV[2]) - tonumber(ARGV[1])`;
+interface AgentRedis extends Redis {
+  agentPinTakeTry(key: string, maxTries: string, nowMs: string, lockUntilMs: string): Promise<[string, string | number | undefined, string | undefined]>;
+  agentPinWrong(key: string, n: string, maxTries: string, lockUntilMs: string): Promise<number>;
+}
 
 export class AgentStore {
+  private readonly redis: AgentRedis;
+  private readonly names: KeyNames['agents'];
+
   constructor(
-    private readonly redis: Redis,
-    private readonly key: (...parts: string[]) => string,
+    redis: Redis,
+    key: KeyFn,
     private readonly limits: { maxTries: number; lockS: number },
-  ) {}
+  ) {
+    this.redis = redis as AgentRedis;
+    this.names = keyNames(key).agents;
+    // defineCommand uses EVALSHA with an EVAL fallback, so each script is sent once per connection.
+    if (typeof this.redis.agentPinTakeTry !== 'function') {
+      this.redis.defineCommand('agentPinTakeTry', { numberOfKeys: TAKE_TRY.numberOfKeys, lua: TAKE_TRY.source });
+      this.redis.defineCommand('agentPinWrong', { numberOfKeys: WRONG.numberOfKeys, lua: WRONG.source });
+    }
+  }
 
   private k(e164: string): string {
-    return this.key('agent', e164.replace(/^\+/, ''));
+    return this.names.agent(e164);
   }
 
   static normalize(phone: string): string | undefined {
@@ -75,7 +73,7 @@ export class AgentStore {
     const created = (await this.redis.hsetnx(this.k(e164), 'phone', e164)) === 1;
     if (created) {
       await this.redis.hset(this.k(e164), 'status', 'registered', 'createdAt', new Date().toISOString(), 'failedTries', 0);
-      await this.redis.zadd(this.key('agents'), Date.now(), e164);
+      await this.redis.zadd(this.names.all(), Date.now(), e164);
     }
     return { agent: (await this.get(e164))!, created };
   }
@@ -83,7 +81,7 @@ export class AgentStore {
   async remove(phone: string): Promise<boolean> {
     const e164 = AgentStore.normalize(phone);
     if (!e164) return false;
-    await this.redis.zrem(this.key('agents'), e164);
+    await this.redis.zrem(this.names.all(), e164);
     return (await this.redis.del(this.k(e164))) === 1;
   }
 
@@ -123,7 +121,7 @@ export class AgentStore {
   }
 
   async list(): Promise<Agent[]> {
-    const phones = await this.redis.zrange(this.key('agents'), '0', '-1');
+    const phones = await this.redis.zrange(this.names.all(), '0', '-1');
     return (await Promise.all(phones.map((p) => this.get(p)))).filter((a): a is Agent => a !== undefined);
   }
 
@@ -150,7 +148,7 @@ export class AgentStore {
     const key = this.k(e164);
     const now = Date.now();
     const lockUntil = String(now + this.limits.lockS * 1000);
-    const [verdict, a, hash] = (await this.redis.eval(TAKE_TRY, 1, key, String(this.limits.maxTries), String(now), lockUntil)) as [string, string | number | undefined, string | undefined];
+    const [verdict, a, hash] = await this.redis.agentPinTakeTry(key, String(this.limits.maxTries), String(now), lockUntil);
     if (verdict === 'not_agent') return { ok: false, why: 'not_agent' };
     if (verdict === 'blocked') return { ok: false, why: 'blocked' };
     if (verdict === 'not_active') return { ok: false, why: 'not_active' };
@@ -161,7 +159,7 @@ export class AgentStore {
       if (!agent) return { ok: false, why: 'not_agent' }; // removed meanwhile
       return { ok: true, agent };
     }
-    const left = (await this.redis.eval(WRONG, 1, key, String(a), String(this.limits.maxTries), lockUntil)) as number;
+    const left = await this.redis.agentPinWrong(key, String(a), String(this.limits.maxTries), lockUntil);
     if (left < 0) return { ok: false, why: 'locked', minutes: this.minutesLeft(Number(lockUntil)) };
     return { ok: false, why: 'wrong_pin', triesLeft: left };
   }

@@ -5,6 +5,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import type { AppContext } from '../app-context.js';
+import { keyNames, type KeyNames } from '../keys.js';
 
 export const COOKIE = 'console_session';
 const FAIL_WINDOW_S = 900;
@@ -15,8 +16,10 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 
 export class ConsoleSessions {
   private readonly secrets: Array<{ via: 'token' | 'password'; d: Buffer }>;
+  private readonly names: KeyNames['console'];
 
   constructor(private readonly app: AppContext) {
+    this.names = keyNames(app.key).console;
     const c = app.config;
     this.secrets = [
       ...(c.API_TOKEN ? [{ via: 'token' as const, d: digest(c.API_TOKEN) }] : []),
@@ -30,7 +33,7 @@ export class ConsoleSessions {
   }
 
   private key(id: string): string {
-    return this.app.key('console', 'sess', createHash('sha256').update(id).digest('hex'));
+    return this.names.session(id);
   }
 
   /** Which secret the password is (compared as digests, in constant time, against each), or undefined. */
@@ -43,7 +46,7 @@ export class ConsoleSessions {
 
   /** Wrong passwords from this address in the window, after counting this one when `count`. */
   async failures(ip: string, count: boolean): Promise<number> {
-    const k = this.app.key('console', 'fail', ip);
+    const k = this.names.failures(ip);
     if (!count) return Number((await this.app.redis.get(k)) ?? 0);
     const [[, n]] = (await this.app.redis.multi().incr(k).expire(k, FAIL_WINDOW_S, 'NX').exec()) as [[unknown, number]];
     return n;

@@ -6,6 +6,7 @@
 // transient failures (network, 1105, 429) are retried, with a bounded number of tries.
 import type { AppContext } from '../app-context.js';
 import type { Gateway } from '../gateway/types.js';
+import { keyNames } from '../keys.js';
 
 const MAX_TRIES = 8;
 /** How long one instance's claim to register lasts (a crashed instance's claim runs out). */
@@ -19,8 +20,9 @@ export function callbackRegistration(app: AppContext, gw: Gateway): { start(): v
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const url = `${app.config.PUBLIC_URL}/callbacks/${gw.name}`;
-  const key = app.key('callback-url', gw.name);
-  const claim = app.key('callback-url', gw.name, 'claim');
+  const names = keyNames(app.key).callbackUrl;
+  const key = names.registered(gw.name);
+  const claim = names.claim(gw.name);
 
   async function attempt(n: number): Promise<void> {
     if (stopped) return;

@@ -110,7 +110,7 @@ export class Payments {
   async ensureNotice(order: Order): Promise<void> {
     const notice = noticeOf(order);
     if (!notice) return;
-    if (await this.app.redis.exists(this.app.key('order', order.id, 'once', `sms${notice}`))) return;
+    if (await this.store.isOnce(order.id, `sms${notice}`)) return;
     await this.notify(order.id, notice);
   }
 
@@ -365,7 +365,7 @@ export class Payments {
     const order = await this.store.get(orderId);
     if (!order) return 'skip: missing';
     const flag: Step = `sms${notice}`;
-    if (await this.app.redis.exists(this.app.key('order', orderId, 'once', flag))) return 'skip: sent';
+    if (await this.store.isOnce(orderId, flag)) return 'skip: sent';
     const gw = this.gatewayFor(flag);
     if (!gw.capabilities.sms) {
       await this.store.note(orderId, `sms ${notice} not sent: the SMS gateway (${gw.name}) sends no SMS`);

@@ -3,12 +3,13 @@
 // oldest waiter in /metrics, a wait histogram when a step gets its slot, and `waitingForGateway`
 // on GET /api/orders/:id (docs/architecture.md, "The life of a purchase").
 import type { AppContext } from '../app-context.js';
+import { keyNames } from '../keys.js';
 
 export class GatewayWait {
   private readonly key: string;
 
   constructor(private readonly app: AppContext) {
-    this.key = app.key('payments', 'gateway-wait');
+    this.key = keyNames(app.key).gatewayWait();
   }
 
   /** The job began (or goes on) waiting; the first time counts. */

@@ -8,6 +8,8 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from '../redis.js';
 import type { TransactionUpdate } from '../gateway/types.js';
+import { loadLua } from '../lib/lua.js';
+import { keyNames, type KeyFn, type KeyNames } from '../keys.js';
 
 export interface IpnRecord {
   id: string;
@@ -28,18 +30,23 @@ export interface IpnRecord {
   update: string;
 }
 
-const RECORD = `
-local isNew = redis.call('HSETNX', KEYS[1], 'receivedAt', ARGV[1])
-redis.call('HINCRBY', KEYS[1], 'count', 1)
-if isNew == 1 then
-  for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-  redis.call('EXPIRE', KEYS[1], 90 * 86400)
-  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
-end
-return {isNew, redis.call('HEXISTS', KEYS[1], 'processedAt'), tonumber(redis.call('HGET', KEYS[1], 'round') or '0')}`;
+// First copy of an IPN writes the record and indexes it; every copy counts (lua/ipn-record.lua).
+const RECORD = loadLua(import.meta.url, 'ipn-record');
+
+interface IpnRedis extends Redis {
+  ipnRecord(...args: string[]): Promise<[number, number, number]>;
+}
 
 export class IpnStore {
-  constructor(private readonly redis: Redis, private readonly key: (...parts: string[]) => string) {}
+  private readonly redis: IpnRedis;
+  private readonly names: KeyNames['ipns'];
+
+  constructor(redis: Redis, key: KeyFn) {
+    this.redis = redis as IpnRedis;
+    this.names = keyNames(key).ipns;
+    // defineCommand uses EVALSHA with an EVAL fallback, so the script is sent once per connection.
+    if (typeof this.redis.ipnRecord !== 'function') this.redis.defineCommand('ipnRecord', { numberOfKeys: RECORD.numberOfKeys, lua: RECORD.source });
+  }
 
   /** One record per (reference, status) and per webhook event: an event is not a copy of the IPN. */
   static idOf(gateway: string, u: Pick<TransactionUpdate, 'gatewayRef' | 'status'>, event = ''): string {
@@ -53,39 +60,39 @@ export class IpnStore {
   async record(gateway: string, u: TransactionUpdate, rawBody: string, event = ''): Promise<{ id: string; fresh: boolean; processed: boolean; round: number }> {
     const id = IpnStore.idOf(gateway, u, event);
     const now = new Date();
-    const [isNew, processed, round] = (await this.redis.eval(
-      RECORD, 2, this.key('ipn', id), this.key('ipns'), now.toISOString(), String(now.getTime()),
+    const [isNew, processed, round] = await this.redis.ipnRecord(
+      this.names.ipn(id), this.names.all(), now.toISOString(), String(now.getTime()),
       'id', id, 'gateway', gateway, 'gatewayRef', u.gatewayRef, 'status', u.status, 'reference', u.reference ?? '', 'event', event, 'body', rawBody, 'update', JSON.stringify({ ...u, raw: undefined }),
-    )) as [number, number, number];
+    );
     return { id, fresh: isNew === 1, processed: processed === 1, round };
   }
 
   async get(id: string): Promise<IpnRecord | undefined> {
-    const h = await this.redis.hgetall(this.key('ipn', id));
+    const h = await this.redis.hgetall(this.names.ipn(id));
     if (!h.id) return undefined;
     return { ...h, count: Number(h.count ?? 0), round: Number(h.round ?? 0) } as unknown as IpnRecord;
   }
 
   async markProcessed(id: string, result: string): Promise<void> {
-    await this.redis.hset(this.key('ipn', id), 'processedAt', new Date().toISOString(), 'result', result);
+    await this.redis.hset(this.names.ipn(id), 'processedAt', new Date().toISOString(), 'result', result);
   }
 
   /** The lookup settled nothing: the next copy of this notification looks again. */
   async inconclusive(id: string, result: string): Promise<void> {
-    await this.redis.multi().hincrby(this.key('ipn', id), 'round', 1).hset(this.key('ipn', id), 'result', result).exec();
+    await this.redis.multi().hincrby(this.names.ipn(id), 'round', 1).hset(this.names.ipn(id), 'result', result).exec();
   }
 
   async markUnknown(id: string): Promise<void> {
-    await this.redis.zadd(this.key('ipns', 'unknown'), Date.now(), id);
+    await this.redis.zadd(this.names.unknown(), Date.now(), id);
   }
 
   async unknown(limit = 100): Promise<IpnRecord[]> {
-    const ids = await this.redis.zrevrange(this.key('ipns', 'unknown'), 0, limit - 1);
+    const ids = await this.redis.zrevrange(this.names.unknown(), 0, limit - 1);
     return (await Promise.all(ids.map((i) => this.get(i)))).filter((r): r is IpnRecord => r !== undefined);
   }
 
   async recent(limit = 100): Promise<IpnRecord[]> {
-    const ids = await this.redis.zrevrange(this.key('ipns'), 0, limit - 1);
+    const ids = await this.redis.zrevrange(this.names.all(), 0, limit - 1);
     return (await Promise.all(ids.map((i) => this.get(i)))).filter((r): r is IpnRecord => r !== undefined);
   }
 }

@@ -11,46 +11,22 @@
 //                   gateway, so it is looked up, never blindly sent again;
 //   s.<step>.since  when the step was first tried: its retry budget runs from here.
 import type { Redis } from '../redis.js';
+import { loadLua } from '../lib/lua.js';
+import { keyNames, type KeyFn, type KeyNames } from '../keys.js';
 import { SETTLED, TRANSITIONS, type HistoryEntry, type Order, type OrderState } from './types.js';
 
-// KEYS: order, history, all, open, state(created), phone index. ARGV: history entry, nowMs, id, then field/value pairs.
-const CREATE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('RPUSH', KEYS[2], ARGV[1])
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
-redis.call('ZADD', KEYS[4], ARGV[2], ARGV[3])
-redis.call('ZADD', KEYS[5], ARGV[2], ARGV[3])
-redis.call('ZADD', KEYS[6], ARGV[2], ARGV[3])
-return 1`;
+// The scripts (lua/): create an order with its indexes, move it between states (the state
+// check and every write in one step), note something in its history.
+const CREATE = loadLua(import.meta.url, 'order-create');
+const TRANSITION = loadLua(import.meta.url, 'order-transition');
+const NOTE = loadLua(import.meta.url, 'order-note');
 
-// KEYS: order, history, open, state set of `to`, then the state set of each `from` state in order.
-// ARGV: fromCsv, to, cause, nowIso, nowMs, settled(0/1), id, then field/value pairs.
-const TRANSITION = `
-local cur = redis.call('HGET', KEYS[1], 'state')
-if not cur then return {0, ''} end
-local at = 0
-local i = 0
-for s in string.gmatch(ARGV[1], '[^,]+') do
-  i = i + 1
-  if s == cur then at = i end
-end
-if at == 0 then return {0, cur} end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updatedAt', ARGV[4])
-for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('RPUSH', KEYS[2], cjson.encode({at = ARGV[4], from = cur, to = ARGV[2], cause = ARGV[3]}))
-if ARGV[6] == '1' then redis.call('ZREM', KEYS[3], ARGV[7]) else redis.call('ZADD', KEYS[3], ARGV[5], ARGV[7]) end
-redis.call('ZREM', KEYS[4 + at], ARGV[7])
-redis.call('ZADD', KEYS[4], ARGV[5], ARGV[7])
-return {1, cur}`;
-
-// A note in the history without a state change (a gateway ref arrived, a refund attempt failed…).
-const NOTE = `
-local cur = redis.call('HGET', KEYS[1], 'state')
-if not cur then return 0 end
-for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('RPUSH', KEYS[2], cjson.encode({at = ARGV[2], from = cur, to = cur, cause = ARGV[1]}))
-return 1`;
+interface OrderRedis extends Redis {
+  orderCreate(...args: string[]): Promise<number>;
+  /** Variadic: the key count comes first (TRANSITION's fixed keys + one per `from` state). */
+  orderTransition(numberOfKeys: number, ...args: string[]): Promise<[number, string]>;
+  orderNote(...args: string[]): Promise<number>;
+}
 
 export type TransitionResult = { ok: true; from: OrderState } | { ok: false; current: OrderState | undefined };
 
@@ -86,18 +62,30 @@ function toOrder(h: Record<string, string>): Order | undefined {
 const ALL_STATES = Object.keys(TRANSITIONS) as OrderState[];
 
 export class OrderStore {
-  constructor(private readonly redis: Redis, private readonly key: (...parts: string[]) => string) {}
+  private readonly redis: OrderRedis;
+  private readonly names: KeyNames['orders'];
+
+  constructor(redis: Redis, key: KeyFn) {
+    this.redis = redis as OrderRedis;
+    this.names = keyNames(key).orders;
+    // defineCommand uses EVALSHA with an EVAL fallback, so each script is sent once per connection.
+    if (typeof this.redis.orderCreate !== 'function') {
+      this.redis.defineCommand('orderCreate', { numberOfKeys: CREATE.numberOfKeys, lua: CREATE.source });
+      this.redis.defineCommand('orderTransition', { lua: TRANSITION.source });
+      this.redis.defineCommand('orderNote', { numberOfKeys: NOTE.numberOfKeys, lua: NOTE.source });
+    }
+  }
 
   private k(id: string) {
-    return { order: this.key('order', id), hist: this.key('order', id, 'h'), open: this.key('orders', 'open'), all: this.key('orders', 'all') };
+    return { order: this.names.order(id), hist: this.names.history(id), open: this.names.open(), all: this.names.all() };
   }
 
   private stateKey(state: OrderState): string {
-    return this.key('orders', 'state', state);
+    return this.names.byState(state);
   }
 
   private phoneKey(phone: string): string {
-    return this.key('orders', 'phone', phone);
+    return this.names.byPhone(phone);
   }
 
   /** Creates the order if absent (atomic). false: it already existed (a repeated request). */
@@ -106,7 +94,7 @@ export class OrderStore {
     const k = this.k(o.id);
     const first: HistoryEntry = { at: now.toISOString(), from: '', to: 'created', cause };
     const fields = flat({ ...o, state: 'created', createdAt: now.toISOString(), updatedAt: now.toISOString() } as Fields);
-    const r = await this.redis.eval(CREATE, 6, k.order, k.hist, k.all, k.open, this.stateKey('created'), this.phoneKey(o.phone),
+    const r = await this.redis.orderCreate(k.order, k.hist, k.all, k.open, this.stateKey('created'), this.phoneKey(o.phone),
       JSON.stringify(first), String(now.getTime()), o.id, ...fields);
     return r === 1;
   }
@@ -129,18 +117,18 @@ export class OrderStore {
     if (from.length === 0) throw new Error(`no state may move to ${to}`);
     const now = new Date();
     const k = this.k(id);
-    const [ok, cur] = (await this.redis.eval(
-      TRANSITION, 4 + from.length, k.order, k.hist, k.open, this.stateKey(to), ...from.map((s) => this.stateKey(s)),
+    const [ok, cur] = await this.redis.orderTransition(
+      TRANSITION.numberOfKeys + from.length, k.order, k.hist, k.open, this.stateKey(to), ...from.map((s) => this.stateKey(s)),
       from.join(','), to, cause, now.toISOString(), String(now.getTime()), SETTLED.has(to) ? '1' : '0', id,
       ...flat(opts.set ?? {}),
-    )) as [number, string];
+    );
     return ok === 1 ? { ok: true, from: cur as OrderState } : { ok: false, current: (cur || undefined) as OrderState | undefined };
   }
 
   /** Records fields and a history line without changing the state. */
   async note(id: string, cause: string, set: Fields = {}): Promise<boolean> {
     const k = this.k(id);
-    return (await this.redis.eval(NOTE, 2, k.order, k.hist, cause, new Date().toISOString(), ...flat(set))) === 1;
+    return (await this.redis.orderNote(k.order, k.hist, cause, new Date().toISOString(), ...flat(set))) === 1;
   }
 
   // ── money steps ────────────────────────────────────────────────────
@@ -181,19 +169,19 @@ export class OrderStore {
     const key = this.k(id).order;
     await this.redis.hsetnx(key, `s.${step}.ref`, gatewayRef);
     const kept = (await this.redis.hget(key, `s.${step}.ref`)) ?? gatewayRef;
-    if (kept === gatewayRef) await this.redis.set(this.key('gwref', gateway, gatewayRef), `${id}-${step}`, 'EX', 90 * 86400);
+    if (kept === gatewayRef) await this.redis.set(this.names.gatewayRef(gateway, gatewayRef), `${id}-${step}`, 'EX', 90 * 86400);
     return kept;
   }
 
   /** Gateway reference → our step reference (`${orderId}-${step}`), for IPNs that lack ours. */
   async byGatewayRef(gateway: string, gatewayRef: string): Promise<string | null> {
-    return this.redis.get(this.key('gwref', gateway, gatewayRef));
+    return this.redis.get(this.names.gatewayRef(gateway, gatewayRef));
   }
 
   // ── queries ────────────────────────────────────────────────────────
   /** Non-terminal orders last moved before `beforeMs`. */
   async stale(beforeMs: number, limit = 200): Promise<string[]> {
-    return this.redis.zrangebyscore(this.key('orders', 'open'), 0, beforeMs, 'LIMIT', 0, limit);
+    return this.redis.zrangebyscore(this.names.open(), 0, beforeMs, 'LIMIT', 0, limit);
   }
 
   /**
@@ -201,16 +189,16 @@ export class OrderStore {
    * unchanged), so orders that cannot be moved yet do not take every place of each run.
    */
   async touch(id: string): Promise<void> {
-    await this.redis.zadd(this.key('orders', 'open'), 'XX', Date.now(), id);
+    await this.redis.zadd(this.names.open(), 'XX', Date.now(), id);
   }
 
   async ids(): Promise<string[]> {
-    return this.redis.zrange(this.key('orders', 'all'), '0', '-1');
+    return this.redis.zrange(this.names.all(), '0', '-1');
   }
 
   /** Newest first: ids in a state, or of a phone, or all. */
   async list(q: { state?: OrderState; phone?: string; limit?: number; before?: number }): Promise<string[]> {
-    const key = q.state ? this.stateKey(q.state) : q.phone ? this.phoneKey(q.phone) : this.key('orders', 'all');
+    const key = q.state ? this.stateKey(q.state) : q.phone ? this.phoneKey(q.phone) : this.names.all();
     const max = q.before !== undefined ? `(${q.before}` : '+inf';
     return this.redis.zrevrangebyscore(key, max, '-inf', 'LIMIT', 0, q.limit ?? 100);
   }
@@ -221,10 +209,15 @@ export class OrderStore {
 
   /** Once-only flag (SET NX): true for the first caller only. */
   async once(id: string, what: string): Promise<boolean> {
-    return (await this.redis.set(this.key('order', id, 'once', what), '1', 'EX', 90 * 86400, 'NX')) === 'OK';
+    return (await this.redis.set(this.names.once(id, what), '1', 'EX', 90 * 86400, 'NX')) === 'OK';
+  }
+
+  /** Whether the once-only flag is set (someone did it already). */
+  async isOnce(id: string, what: string): Promise<boolean> {
+    return (await this.redis.exists(this.names.once(id, what))) === 1;
   }
 
   async clearOnce(id: string, what: string): Promise<void> {
-    await this.redis.del(this.key('order', id, 'once', what));
+    await this.redis.del(this.names.once(id, what));
   }
 }

@@ -7,40 +7,19 @@
 // Redis (prefixed; both expire):
 //   sms:idem:<sha256(key)>   "pending:<bulkId>" while that upload is read, then "<bulkId>"
 //   sms:dup:<fingerprint>    "<bulkId>" of the last campaign with that content
-import { createHash } from 'node:crypto';
 import type { AppContext } from '../app-context.js';
+import { loadLua } from '../lib/lua.js';
+import { keyNames, type KeyNames } from '../keys.js';
 
 /** A crashed upload stops holding its key after this; a live one refreshes it when it commits. */
 const PENDING_TTL_S = 900;
 
-// KEYS: idem key. ARGV: bulk id, pending ttl. → {'claimed'} | {'pending', id} | {'done', id}
-const CLAIM = `
-local v = redis.call('GET', KEYS[1])
-if not v then redis.call('SET', KEYS[1], 'pending:' .. ARGV[1], 'EX', ARGV[2]); return {'claimed', ARGV[1]} end
-if string.sub(v, 1, 8) == 'pending:' then return {'pending', string.sub(v, 9)} end
-return {'done', v}
-`;
-
-// The key becomes ours for good if it is still our pending claim (or expired meanwhile);
-// otherwise another request got it and its campaign is the answer.
-// KEYS: idem key. ARGV: bulk id, ttl. → {'ok'} | {'taken', id}
-const COMMIT = `
-local v = redis.call('GET', KEYS[1])
-if not v or v == 'pending:' .. ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]); return {'ok', ARGV[1]} end
-if string.sub(v, 1, 8) == 'pending:' then return {'taken', string.sub(v, 9)} end
-return {'taken', v}
-`;
-
-// KEYS: key. ARGV: value. Deletes only our own value.
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-
-// KEYS: dup key. ARGV: bulk id, window s, force ('1' = confirmed duplicate). → '' or the earlier id
-const DUPLICATE = `
-local v = redis.call('GET', KEYS[1])
-if v and v ~= ARGV[1] and ARGV[3] ~= '1' then return v end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return ''
-`;
+// The scripts (lua/): take a key while its upload is read, make it final, give back our own
+// claim or fingerprint, record a fingerprint unless it names an earlier campaign.
+const CLAIM = loadLua(import.meta.url, 'idem-claim');
+const COMMIT = loadLua(import.meta.url, 'idem-commit');
+const RELEASE = loadLua(import.meta.url, 'guard-release');
+const DUPLICATE = loadLua(import.meta.url, 'duplicate');
 
 interface GuardRedis {
   smsIdemClaim(key: string, id: string, ttl: number): Promise<[string, string]>;
@@ -56,17 +35,19 @@ export type Claim = { kind: 'claimed' } | { kind: 'pending'; id: string } | { ki
 
 export class BulkGuard {
   private readonly r: GuardRedis & AppContext['redis'];
+  private readonly names: KeyNames['bulk'];
 
   constructor(private readonly app: AppContext) {
     this.r = app.redis as GuardRedis & AppContext['redis'];
-    this.r.defineCommand('smsIdemClaim', { numberOfKeys: 1, lua: CLAIM });
-    this.r.defineCommand('smsIdemCommit', { numberOfKeys: 1, lua: COMMIT });
-    this.r.defineCommand('smsGuardRelease', { numberOfKeys: 1, lua: RELEASE });
-    this.r.defineCommand('smsDuplicate', { numberOfKeys: 1, lua: DUPLICATE });
+    this.names = keyNames(app.key).bulk;
+    this.r.defineCommand('smsIdemClaim', { numberOfKeys: CLAIM.numberOfKeys, lua: CLAIM.source });
+    this.r.defineCommand('smsIdemCommit', { numberOfKeys: COMMIT.numberOfKeys, lua: COMMIT.source });
+    this.r.defineCommand('smsGuardRelease', { numberOfKeys: RELEASE.numberOfKeys, lua: RELEASE.source });
+    this.r.defineCommand('smsDuplicate', { numberOfKeys: DUPLICATE.numberOfKeys, lua: DUPLICATE.source });
   }
 
   private idemKey(key: string): string {
-    return this.app.key('sms', 'idem', createHash('sha256').update(key).digest('hex'));
+    return this.names.idempotency(key);
   }
 
   private get idemTtl(): number {
@@ -103,12 +84,12 @@ export class BulkGuard {
   async duplicateOf(fingerprint: string, id: string, confirmed: boolean): Promise<string | null> {
     const windowS = this.app.config.SMS_DUPLICATE_WINDOW_S;
     if (windowS <= 0) return null;
-    const prev = await this.r.smsDuplicate(this.app.key('sms', 'dup', fingerprint), id, windowS, confirmed ? '1' : '0');
+    const prev = await this.r.smsDuplicate(this.names.duplicate(fingerprint), id, windowS, confirmed ? '1' : '0');
     return prev === '' ? null : prev;
   }
 
   /** Undo duplicateOf for a campaign that was then not queued after all. */
   async dropFingerprint(fingerprint: string, id: string): Promise<void> {
-    await this.r.smsGuardRelease(this.app.key('sms', 'dup', fingerprint), id).catch(() => 0);
+    await this.r.smsGuardRelease(this.names.duplicate(fingerprint), id).catch(() => 0);
   }
 }

@@ -1,4 +1,4 @@
-// Redis layout of one bulk job (all keys expire after SMS_BULK_TTL_S):
+// Redis layout of one bulk job (all keys expire after SMS_BULK_TTL_S; names: src/keys.ts, keyNames().bulk):
 //   sms:bulk:<id>            hash: message, encoding, parts, state and the counters
 //   sms:bulk:<id>:b:<n>      batch n's recipients, comma-joined MSISDNs (written once at intake)
 //   sms:bulk:<id>:t:<n>      batch n's own text, when the message has {column} placeholders
@@ -10,6 +10,8 @@
 //   sms:bulk:<id>:dlrn       hash "<n>:delivered" / "<n>:undelivered" → recipients of batch n
 //   sms:ref:<gatewayRef>     "<id>|<n>" so delivery reports find their batch
 import type { AppContext } from '../app-context.js';
+import { loadLua } from '../lib/lua.js';
+import { keyNames, type KeyNames } from '../keys.js';
 
 /** waiting: no gateway rate-limit slot yet; it asks again at retryAt (not counted as an attempt). */
 export type BatchStatus = 'queued' | 'sending' | 'waiting' | 'retrying' | 'sent' | 'failed';
@@ -24,60 +26,10 @@ export interface BatchInfo {
   at: string;
 }
 
-// Marks batch n final once: the first caller wins, counters move exactly once, and the job
-// turns "done" when every batch is final. KEYS: meta, final, bstat, ref index.
-// ARGV: n, "sent"|"failed", detail (gateway ref or error code), size, bstat JSON, bulk id, ttl s,
-// now ISO, then '0' when the caller keeps the ref index itself (in a Cluster the ref index, found
-// by the gateway's reference alone, lives in another slot than the campaign: KEYS[4] is then
-// any key of the campaign and is not written). → 1 the first time, 0 when the batch was already final.
-const FINISH = `
-if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2] .. ':' .. ARGV[3]) == 0 then return 0 end
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[5])
-local size = tonumber(ARGV[4])
-if ARGV[2] == 'sent' then
-  redis.call('HINCRBY', KEYS[1], 'batchesSent', 1)
-  redis.call('HINCRBY', KEYS[1], 'recipientsSent', size)
-  if ARGV[3] ~= '' and ARGV[9] ~= '0' then redis.call('SET', KEYS[4], ARGV[6] .. '|' .. ARGV[1], 'EX', tonumber(ARGV[7])) end
-else
-  redis.call('HINCRBY', KEYS[1], 'batchesFailed', 1)
-  redis.call('HINCRBY', KEYS[1], 'recipientsFailed', size)
-end
-redis.call('EXPIRE', KEYS[2], tonumber(ARGV[7]))
-local v = redis.call('HMGET', KEYS[1], 'batches', 'batchesSent', 'batchesFailed', 'state')
-if v[4] == 'queued' and tonumber(v[2] or '0') + tonumber(v[3] or '0') >= tonumber(v[1] or '0') then
-  redis.call('HSET', KEYS[1], 'state', 'done', 'finishedAt', ARGV[8])
-end
-return 1
-`;
-
-// Records a delivery report. Final states (DELIVERED, FAILED, EXPIRED, REJECTED) are final: a
-// later report for that recipient, whatever it says and however late, changes nothing. Counts
-// are kept per batch (field "<n>:delivered" / "<n>:undelivered") and move only when a recipient
-// reaches its first final state, so they never go down; a batch recorded as failed takes no
-// reports at all, and the status only adds up batches recorded as sent (bulk-status.ts), which
-// also covers a report that arrived before its batch was recorded.
-// KEYS: final, dlr (msisdn → status), dlr counts. ARGV: n, msisdn, status, ttl.
-// → 1 recorded, 0 a repeat of the recipient's status, -1 ignored (final already, or batch failed)
-const DLR = `
-local fin = redis.call('HGET', KEYS[1], ARGV[1])
-if fin and string.sub(fin, 1, 7) == 'failed:' then return -1 end
-local prev = redis.call('HGET', KEYS[2], ARGV[2])
-if prev == ARGV[3] then return 0 end
-local function bucket(s)
-  if s == 'DELIVERED' then return 'delivered' end
-  if s == 'FAILED' or s == 'EXPIRED' or s == 'REJECTED' then return 'undelivered' end
-  return nil
-end
-if prev and bucket(prev) then return -1 end
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]))
-local b = bucket(ARGV[3])
-if b then
-  redis.call('HINCRBY', KEYS[3], ARGV[1] .. ':' .. b, 1)
-  redis.call('EXPIRE', KEYS[3], tonumber(ARGV[4]))
-end
-return 1
-`;
+// The scripts (lua/): a batch's final outcome, recorded once with the campaign's counters
+// (bulk-finish.lua), and a recipient's delivery report (bulk-dlr.lua).
+const FINISH = loadLua(import.meta.url, 'bulk-finish');
+const DLR = loadLua(import.meta.url, 'bulk-dlr');
 
 interface StoreRedis {
   smsBulkFinish(...args: (string | number)[]): Promise<number>;
@@ -86,17 +38,19 @@ interface StoreRedis {
 
 export class BulkStore {
   private readonly r: StoreRedis & AppContext['redis'];
+  private readonly names: KeyNames['bulk'];
   constructor(private readonly app: AppContext) {
     this.r = app.redis as StoreRedis & AppContext['redis'];
-    this.r.defineCommand('smsBulkFinish', { numberOfKeys: 4, lua: FINISH });
-    this.r.defineCommand('smsBulkDlr', { numberOfKeys: 3, lua: DLR });
+    this.names = keyNames(app.key).bulk;
+    this.r.defineCommand('smsBulkFinish', { numberOfKeys: FINISH.numberOfKeys, lua: FINISH.source });
+    this.r.defineCommand('smsBulkDlr', { numberOfKeys: DLR.numberOfKeys, lua: DLR.source });
   }
 
   get ttl(): number { return this.app.config.SMS_BULK_TTL_S; }
-  meta(id: string) { return this.app.key('sms', 'bulk', id); }
-  batchKey(id: string, n: number) { return this.app.key('sms', 'bulk', id, 'b', String(n)); }
-  batchText(id: string, n: number) { return this.app.key('sms', 'bulk', id, 't', String(n)); }
-  indexKey() { return this.app.key('sms', 'bulks'); }
+  meta(id: string) { return this.names.campaign(id); }
+  batchKey(id: string, n: number) { return this.names.batch(id, n); }
+  batchText(id: string, n: number) { return this.names.batchText(id, n); }
+  indexKey() { return this.names.list(); }
 
   /** Lists a campaign (newest first in recent()); entries older than SMS_BULK_TTL_S are trimmed. */
   async index(id: string): Promise<void> {
@@ -108,12 +62,12 @@ export class BulkStore {
   async recent(limit: number): Promise<string[]> {
     return this.r.zrevrange(this.indexKey(), 0, limit - 1);
   }
-  bstat(id: string) { return this.app.key('sms', 'bulk', id, 'bstat'); }
-  final(id: string) { return this.app.key('sms', 'bulk', id, 'final'); }
-  invalid(id: string) { return this.app.key('sms', 'bulk', id, 'invalid'); }
-  dlr(id: string) { return this.app.key('sms', 'bulk', id, 'dlr'); }
-  dlrCounts(id: string) { return this.app.key('sms', 'bulk', id, 'dlrn'); }
-  refKey(gatewayRef: string) { return this.app.key('sms', 'ref', gatewayRef); }
+  bstat(id: string) { return this.names.statuses(id); }
+  final(id: string) { return this.names.final(id); }
+  invalid(id: string) { return this.names.invalid(id); }
+  dlr(id: string) { return this.names.dlr(id); }
+  dlrCounts(id: string) { return this.names.dlrCounts(id); }
+  refKey(gatewayRef: string) { return this.names.ref(gatewayRef); }
 
   async finalOf(id: string, n: number): Promise<string | null> {
     return this.r.hget(this.final(id), String(n));
@@ -130,7 +84,7 @@ export class BulkStore {
 
   /** Records batch n's final outcome; false when another attempt already did. */
   async finish(id: string, n: number, outcome: 'sent' | 'failed', detail: string, info: BatchInfo): Promise<boolean> {
-    let refKey = outcome === 'sent' && detail ? this.refKey(detail) : this.app.key('sms', 'ref', '-');
+    let refKey = outcome === 'sent' && detail ? this.refKey(detail) : this.names.ref('-');
     if (this.app.cluster) {
       // Written first: a delivery report that finds it before the batch is final is handled
       // as it is on one node once the batch is (the value names the batch, whoever finishes it).

@@ -7,80 +7,16 @@ import type { AppContext, OtpService } from '../app-context.js';
 import { maskPhone } from '../log.js';
 import { parsePhone } from '../lib/phone.js';
 import { OtpError } from './errors.js';
+import { loadLua } from '../lib/lua.js';
+import { keyNames } from '../keys.js';
 
-// KEYS: code hash, cooldown, resend counter, phone quota (hour), then "" when not applicable:
-//       ip quota (hour), ip rate (minute), global rate (minute)
-// ARGV: hmac, id, ttlMs, cooldownBaseMs, maxPerPhone, maxPerIpHour, maxPerIpMinute, maxPerMinute
-// → {"ok", expiresAtMs, cooldownMs} | {"cooldown", retryMs} | {"quota_phone" | "quota_ip" |
-//   "rate_ip" | "rate_global", retryMs}
-// Every counter is taken here, atomically; CANCEL gives them back if the gateway refuses the SMS.
-const SEND = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local cd = redis.call('PTTL', KEYS[2])
-if cd > 0 then return {'cooldown', cd} end
-local hour = 3600000
-local minute = 60000
-local function full(key, max)
-  return key ~= '' and tonumber(redis.call('GET', key) or '0') >= tonumber(max)
-end
-if full(KEYS[4], ARGV[5]) then return {'quota_phone', redis.call('PTTL', KEYS[4])} end
-if full(KEYS[5], ARGV[6]) then return {'quota_ip', redis.call('PTTL', KEYS[5])} end
-if full(KEYS[6], ARGV[7]) then return {'rate_ip', redis.call('PTTL', KEYS[6])} end
-if full(KEYS[7], ARGV[8]) then return {'rate_global', redis.call('PTTL', KEYS[7])} end
-local function take(key, span)
-  if key ~= '' and redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, span) end
-end
-take(KEYS[4], hour)
-take(KEYS[5], hour)
-take(KEYS[6], minute)
-take(KEYS[7], minute)
--- The cooldown doubles with every send in the hour: base, 2x, 4x … capped at 32x.
-local n = redis.call('INCR', KEYS[3])
-if n == 1 then redis.call('PEXPIRE', KEYS[3], hour) end
-local cooldown = tonumber(ARGV[4]) * math.pow(2, math.min(n - 1, 5))
-local ttl = tonumber(ARGV[3])
-local exp = now + ttl
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'h', ARGV[1], 'id', ARGV[2], 'tries', 0, 'exp', exp)
-redis.call('PEXPIRE', KEYS[1], ttl)
-if cooldown > 0 then redis.call('SET', KEYS[2], '1', 'PX', math.floor(cooldown)) end
-return {'ok', exp, math.floor(cooldown)}
-`;
-
-// Takes one try before the comparison (which happens in JS, constant-time), so concurrent
-// guesses cannot exceed OTP_MAX_TRIES. KEYS: code hash. ARGV: maxTries.
-// → {"none"} | {"locked"} | {"try", hmac, id, triesUsed}
-const TAKE_TRY = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local v = redis.call('HMGET', KEYS[1], 'h', 'id', 'tries', 'exp')
-if not v[1] then return {'none'} end
-if tonumber(v[4]) <= now then redis.call('DEL', KEYS[1]); return {'none'} end
-local tries = tonumber(v[3])
-if tries >= tonumber(ARGV[1]) then return {'locked'} end
-tries = redis.call('HINCRBY', KEYS[1], 'tries', 1)
-return {'try', v[1], v[2], tries}
-`;
-
-// Single use: only the verifier that deletes the code wins. KEYS: code hash. ARGV: id.
-const CONSUME = `
-if redis.call('HGET', KEYS[1], 'id') == ARGV[1] then redis.call('DEL', KEYS[1]); return 1 end
-return 0
-`;
-
-// Undo a send the gateway refused: the slots it took in every counter go back (a refused SMS
-// must not use up anyone's quota), and its code and cooldown go unless a newer code replaced it.
-// KEYS: code hash, cooldown, then the counters SEND took (resends, phone, ip hour, ip minute,
-// global; "" when not applicable). ARGV: id.
-const CANCEL = `
-for i = 3, 7 do
-  local k = KEYS[i]
-  if k ~= '' and tonumber(redis.call('GET', k) or '0') > 0 then redis.call('DECR', k) end
-end
-if redis.call('HGET', KEYS[1], 'id') == ARGV[1] then redis.call('DEL', KEYS[1], KEYS[2]); return 1 end
-return 0
-`;
+// The scripts (lua/otp-*.lua): a send takes every counter and stores the code at once; a
+// verification takes a try before comparing, then consumes the code; a refused SMS cancels
+// its send.
+const SEND = loadLua(import.meta.url, 'otp-send');
+const TAKE_TRY = loadLua(import.meta.url, 'otp-take-try');
+const CONSUME = loadLua(import.meta.url, 'otp-consume');
+const CANCEL = loadLua(import.meta.url, 'otp-cancel');
 
 interface OtpRedis {
   otpSend(...args: (string | number)[]): Promise<[string, number, number?]>;
@@ -114,21 +50,19 @@ export function createOtpService(app: AppContext): OtpService & { verify(phone: 
     app.logger.warn('OTP_SECRET is unset: using a random per-process secret; codes will not verify on other instances or after a restart');
   }
   const r = app.redis as unknown as OtpRedis & AppContext['redis'];
-  r.defineCommand('otpSend', { numberOfKeys: 7, lua: SEND });
-  r.defineCommand('otpTakeTry', { numberOfKeys: 1, lua: TAKE_TRY });
-  r.defineCommand('otpConsume', { numberOfKeys: 1, lua: CONSUME });
-  r.defineCommand('otpCancel', { numberOfKeys: 7, lua: CANCEL });
+  r.defineCommand('otpSend', { numberOfKeys: SEND.numberOfKeys, lua: SEND.source });
+  r.defineCommand('otpTakeTry', { numberOfKeys: TAKE_TRY.numberOfKeys, lua: TAKE_TRY.source });
+  r.defineCommand('otpConsume', { numberOfKeys: CONSUME.numberOfKeys, lua: CONSUME.source });
+  r.defineCommand('otpCancel', { numberOfKeys: CANCEL.numberOfKeys, lua: CANCEL.source });
 
   const hmac = (code: string) => createHmac('sha256', secret).update(code).digest('hex');
-  const keys = (msisdn: string, purpose: string, internal: boolean) => {
-    const k = (...parts: string[]) => (internal ? app.key('otp', 'internal', ...parts) : app.key('otp', ...parts));
-    return {
-      code: k('code', purpose, msisdn),
-      cooldown: k('cooldown', purpose, msisdn),
-      resends: k('sends', purpose, msisdn),
-      phoneQuota: k('quota', 'phone', msisdn),
-    };
-  };
+  const names = keyNames(app.key).otp;
+  const keys = (msisdn: string, purpose: string, internal: boolean) => ({
+    code: names.code(purpose, msisdn, internal),
+    cooldown: names.cooldown(purpose, msisdn, internal),
+    resends: names.sends(purpose, msisdn, internal),
+    phoneQuota: names.phoneQuota(msisdn, internal),
+  });
 
   function normalize(phone: string, purpose: string, internal: boolean) {
     if (typeof purpose !== 'string' || !PURPOSE.test(purpose)) throw new OtpError('BAD_PURPOSE', 'purpose must be 1-32 letters, digits, _ . -', 400);
@@ -165,9 +99,9 @@ export function createOtpService(app: AppContext): OtpService & { verify(phone: 
       const id = randomUUID();
       // Per-client and service-wide caps are for the HTTP API; the service's own codes (agents)
       // are few, and a flood of API requests must not lock agents out of theirs.
-      const ipHour = !internal && opts.ip ? app.key('otp', 'quota', 'ip', opts.ip) : '';
-      const ipMinute = !internal && opts.ip ? app.key('otp', 'rate', 'ip', opts.ip) : '';
-      const global = internal ? '' : app.key('otp', 'rate', 'global');
+      const ipHour = !internal && opts.ip ? names.ipQuota(opts.ip) : '';
+      const ipMinute = !internal && opts.ip ? names.ipRate(opts.ip) : '';
+      const global = internal ? '' : names.globalRate();
       const counters = [k.resends, k.phoneQuota, ipHour, ipMinute, global];
       const res = await r.otpSend(
         k.code, k.cooldown, k.resends, k.phoneQuota, ipHour, ipMinute, global,

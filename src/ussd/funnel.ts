@@ -11,6 +11,7 @@
 // menus (anything else counts under screen "-"), so a day's hash holds at most
 // 5 × (screens + 1) fields, and the process holds at most that many cells per menu.
 import type { AppContext } from '../app-context.js';
+import { keyNames, type KeyNames } from '../keys.js';
 import type { CompiledMenu } from '../menus/types.js';
 
 export const FUNNEL_EVENTS = ['entered', 'completed', 'dropped', 'timedOut', 'errors'] as const;
@@ -51,10 +52,12 @@ export class Funnel {
   /** Counts of a cell's earlier day, waiting for the next flush (a day boundary passed). */
   private spill: Array<{ cell: Cell; day: number; n: number }> = [];
   private readonly offsetMs: number;
+  private readonly names: KeyNames['funnel'];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
 
   constructor(private readonly app: AppContext, private readonly menus: (code: string) => CompiledMenu | undefined) {
+    this.names = keyNames(app.key).funnel;
     this.offsetMs = app.config.FUNNEL_UTC_OFFSET_MIN * 60_000;
   }
 
@@ -156,7 +159,7 @@ export class Funnel {
   }
 
   private key(code: string, day: number): string {
-    return this.app.key('funnel', code, dayName(day));
+    return this.names.day(code, dayName(day));
   }
 
   /** The counts of `menu` summed over days [from, to], one row per screen in menu order. */

@@ -1,11 +1,11 @@
 // The Kyanda-family API v2 adapter: the Gateway interface over the endpoint table
 // (endpoints.ts), the safe-retry exchange (exchange.ts) and the shared transport and
 // Redis rate limiter (../http). One instance owns one dispatcher unless one is injected.
-import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Gateway, GatewayCapabilities, GatewayContext, GatewayResult, Lookup, TransactionUpdate, CallOptions } from '../types.js';
 import { GatewayError } from '../types.js';
 import { gatewayHttp } from '../http/index.js';
+import { keyNames } from '../../keys.js';
 import { DUPLICATE_CODES } from './codes.js';
 import { ENDPOINTS, type Endpoint } from './endpoints.js';
 import { exchange, type ExchangeDeps, type Outcome } from './exchange.js';
@@ -33,8 +33,7 @@ const TELCO_NOT_FOUND = new Set(['1108', '1109', '7001', '8003', '9002']);
 export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway {
   const c = app.config;
   // The gateway counts per API key (docs/gateways.md, "Limits"); the key itself must not appear in Redis.
-  const { transport, limiter } = gatewayHttp(app, baseUrl, 'kyanda',
-    app.key('ratelimit', 'kyanda', createHash('sha256').update(c.GATEWAY_API_KEY).digest('hex').slice(0, 16)));
+  const { transport, limiter } = gatewayHttp(app, baseUrl, 'kyanda', keyNames(app.key).ratelimit.kyanda(c.GATEWAY_API_KEY));
   const deps: ExchangeDeps = {
     transport, limiter, logger: app.logger, apiKey: c.GATEWAY_API_KEY, secret: c.GATEWAY_SECRET,
     ctx: { merchantId: c.MERCHANT_ID, config: c }, maxAttempts: c.GATEWAY_MAX_ATTEMPTS, retryBaseMs: c.GATEWAY_RETRY_BASE_MS,

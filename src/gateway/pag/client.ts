@@ -7,6 +7,7 @@
 // UNSUPPORTED; balance() and telcoCheck() have no result to carry it and throw that error.
 import type { Gateway, GatewayCapabilities, GatewayResult, TransactionUpdate, CallOptions } from '../types.js';
 import { gatewayHttp } from '../http/index.js';
+import { keyNames } from '../../keys.js';
 import type { GatewayDeps } from '../kyanda/client.js';
 import { maskPhone } from '../../log.js';
 import { pagErrors } from './errors.js';
@@ -83,7 +84,7 @@ function unsupported(what: string) {
 
 export function createPagGateway(app: GatewayDeps, baseUrl: string): PagGateway {
   const c = app.config;
-  const { transport, limiter } = gatewayHttp(app, baseUrl, 'pag', app.key('ratelimit', 'pag', c.MERCHANT_ID));
+  const { transport, limiter } = gatewayHttp(app, baseUrl, 'pag', keyNames(app.key).ratelimit.pag(c.MERCHANT_ID));
   const deps: ExchangeDeps = {
     transport, limiter, logger: app.logger, secret: c.GATEWAY_SECRET, publicId: c.PAG_PUBLIC_ID,
     maxAttempts: c.GATEWAY_MAX_ATTEMPTS, retryBaseMs: c.GATEWAY_RETRY_BASE_MS, rateWaitMs: c.GATEWAY_RATE_WAIT_MS,
