@@ -3,7 +3,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_PHONE_FORMAT, PHONE_FORMATS, type PhoneFormat } from './gateway/kyanda/wire-choices.js';
-import { parseEvents, WEBHOOK_EVENTS } from './gateway/sandbox/webhooks.js';
+import { parseEvents, WEBHOOK_EVENTS } from './gateway/kyanda/webhook-events.js';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
 import { CHANNEL_NAMES, type ChannelName } from './channels/names.js';
 import { parseRedisUrl } from './redis-url.js';

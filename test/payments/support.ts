@@ -12,7 +12,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
-import { createKyandaSandbox } from '../../src/gateway/sandbox/sandbox.js';
+import { createKyandaSandbox } from '../../src/dev/sandbox/sandbox.js';
 import { createLogger } from '../../src/log.js';
 import { testConfig } from '../support/service.js';
 import { serveKoa } from '../../src/http/serve-koa.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { startTestService } from '../../support/service.js';
 import { json } from './support.js';
-import { sandboxModule } from '../../../src/gateway/sandbox/module.js';
+import { sandboxModule } from '../../../src/dev/sandbox/module.js';
 import type { RunningService } from '../../../src/app.js';
 import type { Gateway, GatewayResult } from '../../../src/gateway/types.js';
 import { ENDPOINTS, type Endpoint, type WireBody } from '../../../src/gateway/kyanda/endpoints.js';

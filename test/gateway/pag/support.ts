@@ -9,8 +9,8 @@ import { testConfig } from '../../support/service.js';
 import { createRedis, waitReady, type Redis } from '../../../src/redis.js';
 import { createLogger } from '../../../src/log.js';
 import { createPagGateway, type PagGateway } from '../../../src/gateway/pag/client.js';
-import { createPagSandbox, type PagSandbox } from '../../../src/gateway/sandbox/pag/sandbox.js';
-import type { LedgerEntry } from '../../../src/gateway/sandbox/types.js';
+import { createPagSandbox, type PagSandbox } from '../../../src/dev/sandbox/pag/sandbox.js';
+import type { LedgerEntry } from '../../../src/dev/sandbox/types.js';
 import type { Config } from '../../../src/config.js';
 import { serveKoa } from '../../../src/http/serve-koa.js';
 

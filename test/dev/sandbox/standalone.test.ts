@@ -22,7 +22,7 @@ function freePort(): Promise<number> {
 
 test('standalone sandbox serves the API at / and /sandbox on PORT', async () => {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/gateway/sandbox/standalone.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/dev/sandbox/standalone.ts'], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', REDIS_URL: 'redis://127.0.0.1:1' },
     stdio: 'ignore',
   });

@@ -8,7 +8,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { testConfig } from '../../support/service.js';
 import { createLogger } from '../../../src/log.js';
-import { createKyandaSandbox, type KyandaSandbox } from '../../../src/gateway/sandbox/sandbox.js';
+import { createKyandaSandbox, type KyandaSandbox } from '../../../src/dev/sandbox/sandbox.js';
 import { serveKoa } from '../../../src/http/serve-koa.js';
 
 export const API_KEY = 'sandbox-api-key';

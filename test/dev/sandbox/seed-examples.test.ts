@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { bareSandbox, signWith } from './support.js';
-import { endpointNamed, signatureBase } from '../../../src/gateway/sandbox/endpoints.js';
+import { endpointNamed, signatureBase } from '../../../src/dev/sandbox/endpoints.js';
 
 const SECRET = 'sandbox-secret';
 type Sandbox = Awaited<ReturnType<typeof bareSandbox>>;
