@@ -9,6 +9,11 @@ import { createLogger } from '../../src/log.js';
 import { serveKoa } from '../../src/http/serve-koa.js';
 import { testConfig } from './service.js';
 
+/** The sandbox's documented credentials (docs/sandbox.md): the service's development defaults. */
+export const API_KEY = 'sandbox-api-key';
+export const SECRET = 'sandbox-secret';
+export const MERCHANT = 'sandbox-merchant';
+
 export interface Sandbox { url: string; sandbox: KyandaSandbox; close(): Promise<void> }
 
 /**

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { startTestService } from '../../support/service.js';
 import { loadConfig } from '../../../src/config.js';
-import { sandboxApi, sign, MERCHANT, airtime, checkout, mobilePayout, b2b, sms, ipnReceiver } from './support.js';
+import { sandboxApi, sign, airtime, checkout, mobilePayout, b2b, sms, ipnReceiver } from './support.js';
+import { MERCHANT } from '../../support/sandbox.js';
 import { waitFor } from '../../support/wait.js';
 
 const WEBHOOK_SECRET = 'whsec-test-0123456789';

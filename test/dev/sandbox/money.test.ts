@@ -2,7 +2,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../../support/service.js';
-import { sandboxApi, sign, MERCHANT, API_KEY, airtime, bill, checkout, mobilePayout, sms } from './support.js';
+import { sandboxApi, sign, airtime, bill, checkout, mobilePayout, sms } from './support.js';
+import { MERCHANT, API_KEY } from '../../support/sandbox.js';
 
 const svc = await startTestService({ SANDBOX_FLOAT_KES: '1000', SANDBOX_DUPLICATE_WINDOW_MS: '400', SANDBOX_CHECKOUT_DELAY_MS: '20' }, { workers: false });
 after(() => svc.close());

@@ -5,7 +5,8 @@
 import { test, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../../support/service.js';
-import { sandboxApi, sign, MERCHANT, airtime, checkout, sms, ipnReceiver } from './support.js';
+import { sandboxApi, sign, airtime, checkout, sms, ipnReceiver } from './support.js';
+import { MERCHANT } from '../../support/sandbox.js';
 import { waitFor } from '../../support/wait.js';
 
 const svc = await startTestService({ SANDBOX_IPN_TIME_SCALE: '0.0001', SANDBOX_CHECKOUT_DELAY_MS: '50', SANDBOX_FLOAT_KES: '5000' }, { workers: false });

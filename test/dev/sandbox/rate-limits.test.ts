@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../../src/config.js';
 import { startTestService } from '../../support/service.js';
-import { sandboxApi, sign, MERCHANT, API_KEY } from './support.js';
+import { sandboxApi, sign } from './support.js';
+import { MERCHANT, API_KEY } from '../../support/sandbox.js';
 
 const balance = { MerchantID: MERCHANT, signature: sign(MERCHANT) };
 

@@ -4,7 +4,8 @@
 import { test, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../../support/service.js';
-import { sandboxApi, sign, MERCHANT, airtime, bill, checkout, ipnReceiver } from './support.js';
+import { sandboxApi, sign, airtime, bill, checkout, ipnReceiver } from './support.js';
+import { MERCHANT } from '../../support/sandbox.js';
 import { waitFor } from '../../support/wait.js';
 
 const svc = await startTestService({ SANDBOX_CHECKOUT_DELAY_MS: '150' }, { workers: false });

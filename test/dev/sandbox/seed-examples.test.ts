@@ -7,10 +7,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { signWith } from './support.js';
-import { startSandbox, type Sandbox } from '../../support/sandbox.js';
+import { SECRET, startSandbox, type Sandbox } from '../../support/sandbox.js';
 import { endpointNamed, signatureBase } from '../../../src/dev/sandbox/endpoints.js';
 
-const SECRET = 'sandbox-secret';
 let kyanda: Sandbox; // MerchantID of the v1 examples
 let kemrut: Sandbox; // MerchantID of the v2 examples
 before(async () => {

@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { freePort } from '../../../scripts/lib/private-redis.mjs';
 import { captureLogger } from '../../support/log.js';
 import { startTestService } from '../../support/service.js';
-import { sandboxApi, sign, MERCHANT, API_KEY, SECRET, sms } from './support.js';
+import { sandboxApi, sign, sms } from './support.js';
+import { MERCHANT, API_KEY, SECRET } from '../../support/sandbox.js';
 import { waitFor } from '../../support/wait.js';
 
 test('standalone sandbox serves the API at / and /sandbox on PORT', async () => {

@@ -4,10 +4,7 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-
-export const API_KEY = 'sandbox-api-key';
-export const SECRET = 'sandbox-secret';
-export const MERCHANT = 'sandbox-merchant';
+import { API_KEY, MERCHANT, SECRET } from '../../support/sandbox.js';
 
 export function sign(...values: string[]): string {
   return createHmac('sha256', SECRET).update(values.join('')).digest('hex');

@@ -8,7 +8,8 @@ import { test, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { startTestService } from '../../support/service.js';
-import { sandboxApi, sign, MERCHANT, airtime, checkout, sms, ipnReceiver, type Received } from './support.js';
+import { sandboxApi, sign, airtime, checkout, sms, ipnReceiver, type Received } from './support.js';
+import { MERCHANT } from '../../support/sandbox.js';
 import { waitFor } from '../../support/wait.js';
 
 const WEBHOOK_SECRET = 'whsec-events-0123456789';

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { startTestService } from '../../support/service.js';
 import { json } from './support.js';
+import { MERCHANT, SECRET } from '../../support/sandbox.js';
 import { waitFor } from '../../support/wait.js';
 import { sandboxModule } from '../../../src/dev/sandbox/module.js';
 import type { RunningService } from '../../../src/app.js';
@@ -13,8 +14,6 @@ import type { Gateway, GatewayResult } from '../../../src/gateway/types.js';
 import { ENDPOINTS, type Endpoint, type WireBody } from '../../../src/gateway/kyanda/endpoints.js';
 import { buildWireBody, hmacHex, signaturePayload } from '../../../src/gateway/kyanda/wire.js';
 
-const SECRET = 'sandbox-secret';
-const MERCHANT = 'sandbox-merchant';
 const hmac = (s: string) => createHmac('sha256', SECRET).update(s).digest('hex');
 
 let svc: RunningService;

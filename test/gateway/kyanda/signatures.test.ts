@@ -5,7 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { startPeer, json, gateway, SECRET, MERCHANT, type Peer, type Seen } from './support.js';
+import { startPeer, json, gateway, type Peer, type Seen } from './support.js';
+import { SECRET, MERCHANT } from '../../support/sandbox.js';
 import { closeSharedRedis } from '../../support/redis.js';
 import type { Gateway } from '../../../src/gateway/types.js';
 

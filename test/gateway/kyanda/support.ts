@@ -67,6 +67,3 @@ export async function deps(env: Record<string, string> = {}, extra: Partial<Gate
 export async function gateway(url: string, env: Record<string, string> = {}, extra: Partial<GatewayDeps> & { prefix?: string } = {}): Promise<Gateway> {
   return createKyandaGateway(await deps(env, extra), url);
 }
-
-export const SECRET = 'sandbox-secret';
-export const MERCHANT = 'sandbox-merchant';
