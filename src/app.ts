@@ -12,7 +12,7 @@ import { Metrics } from './http/metrics.js';
 import type { AppContext, ServiceModule } from './app-context.js';
 import { createGateways } from './gateway/index.js';
 import { healthModule } from './http/health.js';
-import { sandboxModule } from './gateway/sandbox/module.js';
+import { loadSandboxModule } from './dev-sandbox.js';
 import { ussdModule } from './ussd/module.js';
 import { paymentsModule } from './payments/module.js';
 import { checkGatewaySettings } from './gateway/startup-check.js';
@@ -45,9 +45,10 @@ export interface StartOptions {
   logger?: Logger;
 }
 
-export function defaultModules(config: Config, serveHttp = true): ServiceModule[] {
+export async function defaultModules(config: Config, serveHttp = true): Promise<ServiceModule[]> {
   const mods: ServiceModule[] = [healthModule];
-  if (config.embeddedSandbox && serveHttp) mods.push(sandboxModule());
+  // The development sandbox is loaded only when asked for (absent from the production build).
+  if (config.embeddedSandbox && serveHttp) mods.push(await loadSandboxModule());
   mods.push(ussdModule(), smsModule(), paymentsModule());
   // The operator console (/console) only where HTTP is served.
   if (serveHttp) mods.push(consoleModule());
@@ -59,6 +60,8 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   // logger is used as given.
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL, undefined, { buffered: true });
   checkGatewaySettings(config, logger); // throws ConfigError before anything starts
+  const serveHttp = opts.http ?? config.ROLE !== 'worker';
+  const modules = opts.modules ?? await defaultModules(config, serveHttp); // so does a build without the sandbox
   const redis = createRedis(config.REDIS_URL, { commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
   try {
@@ -69,8 +72,6 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   }
 
   const queueConns: Redis[] = [];
-  const serveHttp = opts.http ?? config.ROLE !== 'worker';
-  const modules = opts.modules ?? defaultModules(config, serveHttp);
   const koa = new Koa({ proxy: false }); // X-Forwarded-For is read only from TRUSTED_PROXIES (src/http/client-ip.ts)
   // Errors Koa sees outside our middleware (a client that timed out or went away mid-request):
   // one log line, never Koa's default stack dump on stderr.

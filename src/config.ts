@@ -3,7 +3,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_PHONE_FORMAT, PHONE_FORMATS, type PhoneFormat } from './gateway/kyanda/wire-choices.js';
-import { parseEvents, WEBHOOK_EVENTS } from './gateway/sandbox/webhooks.js';
+import { parseEvents, WEBHOOK_EVENTS } from './gateway/kyanda/webhook-events.js';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
 import { CHANNEL_NAMES, type ChannelName } from './channels/names.js';
 import { parseRedisUrl } from './redis-url.js';
@@ -337,7 +337,7 @@ function productionProblems(c: RawConfig, embedded: boolean, gateways: Array<{ n
   const out: string[] = [];
   if (embedded && !c.SANDBOX) {
     const missing = gateways.filter((g) => !g.url).map((g) => g.name);
-    out.push(`no gateway URL for ${missing.join(', ')}: set GATEWAY_URL (or ${missing.map((n) => `${n.toUpperCase()}_GATEWAY_URL`).join(', ')}) to the real gateway, or SANDBOX=1 to run the embedded sandbox on purpose (no real money)`);
+    out.push(`no gateway URL for ${missing.join(', ')}: set GATEWAY_URL (or ${missing.map((n) => `${n.toUpperCase()}_GATEWAY_URL`).join(', ')}) to the real gateway, or SANDBOX=1 to run the embedded sandbox on purpose (a build that has it: npm start or the demo image; no real money)`);
   }
   if (gateways.some((g) => g.url)) {
     for (const [k, v] of SANDBOX_CREDENTIALS) if (c[k] === v) out.push(`${k} is the sandbox's documented value "${v}": set the credentials your gateway issued`);

@@ -3,7 +3,8 @@
 // unblocking restores the agent with the same PIN.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, Phone, waitSms, smsLog } from '../payments/support.js';
+import { start, waitSms, smsLog } from '../payments/support.js';
+import { Phone } from '../support/ussd.js';
 
 const s = await start({ AGENT_MAX_PIN_TRIES: '3', AGENT_LOCK_S: '600', RESUME_WINDOW_S: '0' });
 after(() => s.svc.close());

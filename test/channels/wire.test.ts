@@ -6,8 +6,8 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { startTestService } from '../support/service.js';
+import { captureLogger } from '../support/log.js';
 
 const DIR = 'test/fixtures/channels';
 
@@ -23,8 +23,7 @@ interface Fixture {
   malformed: Step[];
 }
 
-const lines: string[] = [];
-const logger = pino({ level: 'warn' }, { write: (s: string) => { lines.push(s); } });
+const { logger, lines } = captureLogger('warn');
 // Ghana and Tanzania are served here (their aggregators' samples use their numbers); the repeat
 // window is short so the fixtures wait little between a subscriber's answers.
 const svc = await startTestService({ PHONE_COUNTRIES: 'KE,GH,TZ', RESUME_WINDOW_S: '0', USSD_REPEAT_WINDOW_MS: '300' }, { workers: false, logger });

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { RunningService } from '../../src/app.js';
 import { startTestService } from '../support/service.js';
-import { buildAssets, launch, OUTPUT, PASSWORD, shot, signIn, TOKEN, type Browser } from './support.js';
+import { buildAssets, launch, OUTPUT, PASSWORD, shot, signIn, type Browser } from './support.js';
+import { TOKEN } from '../support/api.js';
 
 // Functions passed to page.waitForFunction run in the page, where the DOM exists (the project's
 // own lib has no DOM types).

@@ -9,7 +9,6 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const PASSWORD = 'console-password-for-tests';
-export const TOKEN = 'test-api-token-0123456789';
 /** Screenshots for people to look at (git-ignored). */
 export const OUTPUT = join('test', 'output', 'console');
 

@@ -5,7 +5,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../support/service.js';
-import { buildAssets, PASSWORD, TOKEN } from './support.js';
+import { buildAssets, PASSWORD } from './support.js';
+import { TOKEN } from '../support/api.js';
 
 buildAssets();
 const svc = await startTestService({ CONSOLE_PASSWORD: PASSWORD, CONSOLE_MAX_FAILED_LOGINS: '3' });

@@ -4,19 +4,18 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { pino } from 'pino';
 import { startPrivateRedis, type PrivateRedis } from '../../scripts/lib/private-redis.mjs';
 import { startTestService } from '../support/service.js';
 import type { RunningService } from '../../src/app.js';
+import { TOKEN } from '../support/api.js';
+import { captureRecords } from '../support/log.js';
 
-const TOKEN = 'test-api-token-0123456789';
 let redis: PrivateRedis;
 let svc: RunningService;
-const lines: Array<Record<string, unknown>> = [];
+const { logger, lines } = captureRecords('info');
 
 before(async () => {
   redis = await startPrivateRedis({ stderr: 'ignore' });
-  const logger = pino({ level: 'info' }, { write: (s: string) => { lines.push(JSON.parse(s) as Record<string, unknown>); } });
   svc = await startTestService({ REDIS_URL: redis.url, HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000' }, { logger });
 });
 after(async () => {

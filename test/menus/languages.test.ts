@@ -10,7 +10,7 @@ import { loadMenus } from '../../src/menus/load.js';
 import { MenuError } from '../../src/menus/types.js';
 import { loadConfig } from '../../src/config.js';
 import { startTestService } from '../support/service.js';
-import { Phone } from '../ussd/helpers.js';
+import { Phone } from '../support/ussd.js';
 
 const FR = `id: bonjour
 service_code: "*860*60#"

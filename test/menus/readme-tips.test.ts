@@ -9,7 +9,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestService } from '../support/service.js';
-import { Phone, waitFor } from '../ussd/helpers.js';
+import { Phone } from '../support/ussd.js';
+import { waitFor } from '../support/wait.js';
 
 function workedExample(file: string): string {
   const text = readFileSync(file, 'utf8');

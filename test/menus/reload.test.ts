@@ -9,7 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestService } from '../support/service.js';
-import { Phone, waitFor } from '../ussd/helpers.js';
+import { Phone } from '../support/ussd.js';
+import { waitFor } from '../support/wait.js';
 import * as messages from '../../src/menus/messages.js';
 
 const AUTH = { authorization: 'Bearer test-api-token-0123456789' };

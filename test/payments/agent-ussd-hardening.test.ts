@@ -3,7 +3,8 @@
 // cumulative text (PINs included) leaves Redis soon after END.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, Phone, waitSms, smsLog } from './support.js';
+import { start, waitSms, smsLog } from './support.js';
+import { Phone } from '../support/ussd.js';
 
 const s = await start();
 after(() => s.svc.close());

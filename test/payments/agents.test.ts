@@ -2,7 +2,8 @@
 // with a PIN (result on the END screen), balance, PIN change/reset, lockout.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, Phone, ledger, orderOf, waitSms, assertInvariants, vendsFor, smsLog } from './support.js';
+import { start, ledger, orderOf, waitSms, assertInvariants, vendsFor, smsLog } from './support.js';
+import { Phone } from '../support/ussd.js';
 
 const s = await start({ AGENT_MAX_PIN_TRIES: '3', AGENT_LOCK_S: '600' });
 after(() => s.svc.close());

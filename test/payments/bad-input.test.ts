@@ -4,8 +4,8 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../support/service.js';
 import type { RunningService } from '../../src/app.js';
+import { TOKEN } from '../support/api.js';
 
-const TOKEN = 'test-api-token-0123456789';
 let svc: RunningService;
 before(async () => { svc = await startTestService({}); });
 after(() => svc.close());

@@ -8,9 +8,10 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { startSandbox, start, waitFor, type Sandbox, type Svc } from './support.js';
+import { start, type Svc } from './support.js';
+import { startSandbox, type Sandbox } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
+import { captureRecords } from '../support/log.js';
 
 let sb: Sandbox;
 let proxy: http.Server;
@@ -47,12 +48,6 @@ after(async () => {
   await sb.close();
 });
 
-function captureLog() {
-  const lines: Array<{ msg: string; registered?: string; wanted?: string }> = [];
-  const logger = pino({ level: 'info' }, new Writable({ write(chunk: Buffer, _enc, cb) { lines.push(JSON.parse(chunk.toString('utf8')) as never); cb(); } }));
-  return { logger, lines };
-}
-
 const PREFIX = `cbreg${Date.now()}:`;
 
 test('two instances starting against one Redis register the callback URL once; a changed PUBLIC_URL is not registered again', async () => {
@@ -70,7 +65,7 @@ test('two instances starting against one Redis register the callback URL once; a
 
   // A third instance, same Redis, PUBLIC_URL changed: not registered (only the gateway's
   // support can change it); it says so, naming both URLs.
-  const log = captureLog();
+  const log = captureRecords<{ msg: string; registered?: string; wanted?: string }>('info');
   const c = await start({ ...env, PUBLIC_URL: 'http://127.0.0.1:9202' }, { logger: log.logger as never });
   running.push(c);
   await new Promise((r) => setTimeout(r, 1000));

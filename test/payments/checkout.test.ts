@@ -1,7 +1,8 @@
 // Customer pays by checkout, end to end through POST /ussd against the embedded sandbox.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, Phone, ledger, orderOf, waitState, waitSms, assertInvariants, vendsFor } from './support.js';
+import { start, ledger, orderOf, waitState, waitSms, assertInvariants, vendsFor } from './support.js';
+import { Phone } from '../support/ussd.js';
 
 const s = await start();
 after(() => s.svc.close());
@@ -57,7 +58,7 @@ test('airtime for another number (Airtel prefix) goes to that telco', async () =
 });
 
 test('networkCode wins over the prefix for the subscriber\'s own number (ported SIM)', async () => {
-  const { post } = await import('../ussd/helpers.js');
+  const { post } = await import('../support/ussd.js');
   const sessionId = `ATUid_ported_${Date.now()}`;
   const base = { sessionId, phoneNumber: '+254712000003', networkCode: '63903' };
   for (const text of ['', '1', '1*1', '1*1*20', '1*1*20*1']) {

@@ -4,7 +4,10 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startPrivateRedis, type PrivateRedis } from '../../scripts/lib/private-redis.mjs';
-import { assertInvariants, faults, ledger, Phone, startSandbox, startWithSandbox, vendsFor, waitSms, waitState, type Sandbox, type Svc } from './support.js';
+import { assertInvariants, faults, ledger, startWithSandbox, vendsFor, waitSms, waitState, type Svc } from './support.js';
+import { startSandbox, type Sandbox } from '../support/sandbox.js';
+import { Phone } from '../support/ussd.js';
+import { sleep } from '../support/wait.js';
 
 let redis: PrivateRedis;
 let sb: Sandbox;
@@ -25,7 +28,6 @@ after(async () => {
   await redis.stop();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('Redis stalls while a float sale waits for its vend: the screen says processing, the vend and its SMS follow once', async () => {
   await faults(s, { latencyMs: 2500 }); // the vend takes a while at the gateway

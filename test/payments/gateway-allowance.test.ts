@@ -6,6 +6,8 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertInvariants, ledger, seedOrder, smsLog, start, vendsFor, waitState, type Svc } from './support.js';
+import { sleep } from '../support/wait.js';
+import { TOKEN } from '../support/api.js';
 
 let s: Svc;
 // Two requests a minute, a 1 s money budget, and callers that give up on a slot after 100 ms:
@@ -18,8 +20,6 @@ before(async () => {
 });
 after(() => s.svc.close());
 
-const TOKEN = 'test-api-token-0123456789';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Uses up the minute's allowance with reads of our own. */
 async function exhaust(): Promise<void> {

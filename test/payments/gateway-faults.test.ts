@@ -5,7 +5,10 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { orderIdFor } from '../../src/payments/ids.js';
 import { PAID_CAUSE } from '../../src/payments/invariants.js';
-import { start, seedOrder, startSandbox, startWithSandbox, Phone, waitFor, ledger, orderOf, payAtGateway, waitState, waitSms, assertInvariants, vendsFor, faults, type Svc } from './support.js';
+import { start, seedOrder, startWithSandbox, ledger, orderOf, payAtGateway, waitState, waitSms, assertInvariants, vendsFor, faults, type Svc } from './support.js';
+import { startSandbox } from '../support/sandbox.js';
+import { Phone } from '../support/ussd.js';
+import { waitFor } from '../support/wait.js';
 
 // This file's faults are outages, latency and lost IPNs, not the allowance: its many lookups
 // must not run into the account's 60 requests a minute and leave a receipt waiting for a slot.

@@ -2,7 +2,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { start, Phone, ledger, orderOf, waitState, assertInvariants, vendsFor, waitFor } from './support.js';
+import { start, ledger, orderOf, waitState, assertInvariants, vendsFor } from './support.js';
+import { Phone } from '../support/ussd.js';
+import { waitFor } from '../support/wait.js';
 
 // A slow customer (3 s to enter the M-PESA PIN) leaves room to send IPNs before the real one.
 const s = await start({ SANDBOX_CHECKOUT_DELAY_MS: '3000' });

@@ -7,7 +7,9 @@
 // Asserted on the bodies the sandbox received (GET /sandbox/_ledger).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, Phone, ledger, orderOf, waitState, waitFor, faults, vendsFor, assertInvariants, type Entry, type Svc } from './support.js';
+import { start, ledger, orderOf, waitState, faults, vendsFor, assertInvariants, type Entry, type Svc } from './support.js';
+import { Phone } from '../support/ussd.js';
+import { waitFor } from '../support/wait.js';
 
 let s: Svc;
 before(async () => { s = await start(); });

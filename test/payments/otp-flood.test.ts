@@ -4,7 +4,8 @@
 // Before the limiter's priorities, such a vend waited behind the codes for most of a minute.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, Phone, orderOf, waitState, ledger, vendsFor, waitSms, assertInvariants } from './support.js';
+import { start, orderOf, waitState, ledger, vendsFor, waitSms, assertInvariants } from './support.js';
+import { Phone } from '../support/ussd.js';
 
 // 20 gateway calls a minute: OTPs may use 12 of them (2 × GATEWAY_RATE_RESERVE_PCT left for
 // notices and money), and an OTP finds no slot within 200 ms is refused rather than queued.

@@ -5,7 +5,8 @@
 // - COLLECT_GATEWAY=pag with FULFIL_GATEWAY=kyanda: paid through PAG, vended through Kyanda.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, Phone, ledger, orderOf, waitState, assertInvariants, vendsFor, type Svc } from './support.js';
+import { start, ledger, orderOf, waitState, assertInvariants, vendsFor, type Svc } from './support.js';
+import { Phone } from '../support/ussd.js';
 
 const running: Svc[] = [];
 after(async () => { for (const s of running) await s.svc.close(); });

@@ -9,7 +9,9 @@
 // - IPNs sent without any signature: the purchase completes on the lookups.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, Phone, ledger, orderOf, waitState, waitSms, assertInvariants, vendsFor, faults, waitFor, type Svc } from './support.js';
+import { start, ledger, orderOf, waitState, waitSms, assertInvariants, vendsFor, faults, type Svc } from './support.js';
+import { Phone } from '../support/ussd.js';
+import { waitFor } from '../support/wait.js';
 
 let s: Svc;
 before(async () => {

@@ -4,16 +4,14 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startPrivateRedis, type PrivateRedis } from '../../scripts/lib/private-redis.mjs';
-import { post } from '../ussd/helpers.js';
-import {
-  startSandbox, startWithSandbox, Phone, ledger, smsLog, orderOf, waitState, waitSms, assertInvariants, faults,
-  type Sandbox, type Svc,
-} from './support.js';
+import { startWithSandbox, ledger, smsLog, orderOf, waitState, waitSms, assertInvariants, faults, type Svc } from './support.js';
+import { startSandbox, type Sandbox } from '../support/sandbox.js';
+import { Phone, post } from '../support/ussd.js';
+import { sleep } from '../support/wait.js';
 
 let redis: PrivateRedis;
 let sb: Sandbox;
 let s: Svc;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
   redis = await startPrivateRedis({ stderr: 'ignore' });

@@ -5,7 +5,8 @@
 // session, the code is nowhere in Redis in plain text.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, Phone, smsLog, waitSms, type Svc } from './support.js';
+import { start, smsLog, waitSms, type Svc } from './support.js';
+import { Phone } from '../support/ussd.js';
 
 let s: Svc;
 before(async () => { s = await start(); });

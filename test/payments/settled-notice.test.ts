@@ -4,12 +4,12 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { seedOrder, smsLog, start, type Svc } from './support.js';
+import { sleep } from '../support/wait.js';
 
 let s: Svc;
 before(async () => { s = await start(); });
 after(() => s.svc.close());
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const smsTo = async (phone: string) => (await smsLog(s)).filter((m) => m.recipients.includes(phone));
 
 async function waitSmsCount(phone: string, n: number): Promise<void> {

@@ -1,5 +1,6 @@
-// Shared by the payments tests: the real service with its embedded sandbox, a phone that dials
-// it, the sandbox's ledger/SMS/faults, and the invariant check run after every scenario.
+// Shared by the payments tests: the real service with its payments handle, the sandbox's test
+// routes of its gateway, waits on orders and SMS, seeded orders, and the invariant check run
+// after every scenario.
 import assert from 'node:assert/strict';
 import type { RunningService } from '../../src/app.js';
 import { startTestService } from '../support/service.js';
@@ -8,48 +9,13 @@ import { checkInvariants, PAID_CAUSE, type LedgerLike } from '../../src/payments
 import { TERMINAL, type Order, type OrderState } from '../../src/payments/types.js';
 import { orderIdFor } from '../../src/payments/ids.js';
 import type { StartOptions } from '../../src/app.js';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import Koa from 'koa';
-import Router from '@koa/router';
-import { createKyandaSandbox } from '../../src/gateway/sandbox/sandbox.js';
-import { createLogger } from '../../src/log.js';
-import { testConfig } from '../support/service.js';
-import { serveKoa } from '../../src/http/serve-koa.js';
-
-export { Phone, waitFor } from '../ussd/helpers.js';
+import { sandboxFaults, sandboxLedger, sandboxSms, type Sandbox, type SandboxSms } from '../support/sandbox.js';
 
 export interface Svc extends PaymentsHandle {
   svc: RunningService;
   url: string;
   /** Where the sandbox's test routes (_ledger, _sms, _faults) answer. */
   gw: string;
-}
-
-export interface Sandbox { url: string; close(): Promise<void> }
-
-/**
- * The sandbox gateway on its own HTTP server (as `npm run sandbox` runs it), for fault tests:
- * its latency and outages then touch only the gateway, not our own routes.
- */
-export async function startSandbox(env: Record<string, string> = {}): Promise<Sandbox> {
-  const config = testConfig({ SANDBOX_CHECKOUT_DELAY_MS: '150', SANDBOX_IPN_TIME_SCALE: '0.01', ...env });
-  const sandbox = createKyandaSandbox({ config, logger: createLogger(config.LOG_LEVEL, 'sandbox'), prefixes: ['/sandbox', ''] });
-  const koa = new Koa();
-  const router = new Router();
-  sandbox.routes(router);
-  koa.use(router.routes());
-  const server = http.createServer(serveKoa(koa));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    async close() {
-      sandbox.stop();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
 }
 
 /** The service against a separate sandbox; IPNs reach it once it has registered its callback. */
@@ -77,21 +43,10 @@ export async function start(env: Record<string, string> = {}, opts: StartOptions
   return { svc, url: svc.url, gw: svc.url, ...h };
 }
 
-export async function getJson<T>(url: string): Promise<T> {
-  const r = await fetch(url);
-  assert.equal(r.status, 200, `GET ${url}`);
-  return (await r.json()) as T;
-}
-
-export interface SmsLike { ref: string; recipients: string[]; message: string; at: string }
-
-export const ledger = (s: Svc) => getJson<Entry[]>(`${s.gw}/sandbox/_ledger`);
-export const smsLog = (s: Svc) => getJson<SmsLike[]>(`${s.gw}/sandbox/_sms`);
-
-export async function faults(s: Svc, body: Record<string, unknown>): Promise<void> {
-  const r = await fetch(`${s.gw}/sandbox/_faults`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-  assert.equal(r.status, 200, await r.text());
-}
+// The sandbox's test routes of this service's gateway (shared helpers, by service).
+export const ledger = (s: Svc) => sandboxLedger<Entry>(s.gw);
+export const smsLog = (s: Svc) => sandboxSms(s.gw);
+export const faults = (s: Svc, body: Record<string, unknown>) => sandboxFaults(s.gw, body);
 
 /** The order created by a session's confirming step. */
 export async function orderOf(s: Svc, sessionId: string, ms = 3000): Promise<Order> {
@@ -121,7 +76,7 @@ export async function waitState(s: Svc, id: string, states: OrderState[] | 'term
 }
 
 /** Waits until an SMS to `phone` containing `text` shows up; returns it. */
-export async function waitSms(s: Svc, phone: string, text: string | RegExp, ms = 8000): Promise<SmsLike> {
+export async function waitSms(s: Svc, phone: string, text: string | RegExp, ms = 8000): Promise<SandboxSms> {
   const until = Date.now() + ms;
   for (;;) {
     const hit = (await smsLog(s)).find((m) => m.recipients.includes(phone) && (typeof text === 'string' ? m.message.includes(text) : text.test(m.message)));

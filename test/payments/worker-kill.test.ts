@@ -3,7 +3,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { startSandbox, startWithSandbox, Phone, ledger, orderOf, waitState, waitSms, assertInvariants, vendsFor, faults, waitFor } from './support.js';
+import { startWithSandbox, ledger, orderOf, waitState, waitSms, assertInvariants, vendsFor, faults } from './support.js';
+import { startSandbox } from '../support/sandbox.js';
+import { Phone } from '../support/ussd.js';
+import { waitFor } from '../support/wait.js';
 
 const sb = await startSandbox();
 // HTTP only: every job runs in the child worker processes below.

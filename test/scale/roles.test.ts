@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startService } from '../../src/app.js';
 import { testConfig } from '../support/service.js';
-import { startSandbox, start, ledger, orderOf, waitState, FAST_ENV } from '../payments/support.js';
+import { start, ledger, orderOf, waitState, FAST_ENV } from '../payments/support.js';
+import { startSandbox } from '../support/sandbox.js';
 import { PAIR_ENV } from './support.js';
 import { hop } from './scenarios.js';
 

@@ -3,10 +3,13 @@
 // once, a purchase with its IPN, an OTP, a 2,500-number bulk send.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { post } from '../ussd/helpers.js';
+import { post } from '../support/ussd.js';
 import { ledger, orderOf, vendsFor, waitState, waitSms, type Svc } from '../payments/support.js';
 import { checkInvariants } from '../../src/payments/invariants.js';
-import { api, nsn, sandboxSms, uniqueNumbers, waitFor } from '../sms/support/helpers.js';
+import { api } from '../support/api.js';
+import { nsn, uniqueNumbers } from '../support/phones.js';
+import { sandboxSms } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
 import type { Pair } from './support.js';
 
 /** One hop of an Africa's Talking session on the instance at `url`. */
@@ -74,7 +77,7 @@ export async function otp(p: Pair): Promise<void> {
   const phone = '0712300004';
   const sent = await api(p.a.url, 'POST', '/api/otp', { phone, purpose: 'login' });
   assert.equal(sent.status, 202, JSON.stringify(sent.json));
-  const sms = await waitFor('the OTP SMS', async () => (await sandboxSms(p.sandbox.url)).find((s) => s.recipients.some((r) => nsn(r) === nsn(phone))), 10_000);
+  const sms = await waitFor(async () => (await sandboxSms(p.sandbox.url)).find((s) => s.recipients.some((r) => nsn(r) === nsn(phone))), { what: 'the OTP SMS', timeoutMs: 10_000, everyMs: 100 });
   const code = /code is (\d+)/.exec(sms.message)?.[1];
   assert.ok(code);
   const wrong = await api(p.b.url, 'POST', '/api/otp/verify', { phone, purpose: 'login', code: code === '000000' ? '111111' : '000000' });
@@ -95,10 +98,10 @@ export async function bulk(p: Pair, seed: number): Promise<void> {
   assert.equal(r.json.received, 2500);
   assert.equal(r.json.valid, 2150);
   assert.equal(r.json.batches, 3);
-  const status = await waitFor('bulk done', async () => {
+  const status = await waitFor(async () => {
     const s = await api(p.a.url, 'GET', `/api/sms/bulk/${r.json.id}`);
     return s.json.state === 'done' ? s.json : undefined;
-  }, 30_000, 200);
+  }, { what: 'bulk done', timeoutMs: 30_000, everyMs: 200 });
   assert.equal(status.totals.recipientsSent, 2150);
   assert.equal(status.totals.batchesFailed, 0);
   const sent = (await sandboxSms(p.sandbox.url)).filter((s) => s.message === message);

@@ -3,7 +3,8 @@
 // behind a load balancer share Redis and the gateway. Used by the scale tests.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startSandbox, start, type Sandbox, type Svc } from '../payments/support.js';
+import { start, type Svc } from '../payments/support.js';
+import { startSandbox, type Sandbox } from '../support/sandbox.js';
 import { sessionKeyBuilder } from '../../src/keys.js';
 import { isClusterUrl } from '../../src/redis-url.js';
 import { parsePhone } from '../../src/lib/phone.js';

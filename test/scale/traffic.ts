@@ -3,7 +3,7 @@
 // whether each was answered, what each promised and whether the money kept its promises.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { post } from '../ussd/helpers.js';
+import { post } from '../support/ussd.js';
 import { ledger, waitSms, waitState, type Svc } from '../payments/support.js';
 import { checkInvariants } from '../../src/payments/invariants.js';
 import type { OrderStore } from '../../src/payments/order-store.js';

@@ -4,7 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../support/service.js';
-import { api } from './support/helpers.js';
+import { api } from '../support/api.js';
 
 const svc = await startTestService({}, { workers: false });
 after(() => svc.close());

@@ -6,7 +6,10 @@ import { startService } from '../../src/app.js';
 import { smsModule } from '../../src/sms/module.js';
 import { batchReference } from '../../src/sms/bulk-worker.js';
 import { startTestService, testConfig } from '../support/service.js';
-import { api, nsn, sandboxSms, uniqueNumbers, waitFor } from './support/helpers.js';
+import { api } from '../support/api.js';
+import { nsn, uniqueNumbers } from '../support/phones.js';
+import { sandboxSms } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
 
 // The HTTP side takes the upload; workers run elsewhere (a child process, then a fresh instance).
 // No duplicate-transmission window in the sandbox: only our own records may prevent a resend.
@@ -48,7 +51,7 @@ test('a worker killed after the first batch: the rest is sent on restart, nothin
   });
   const exited = new Promise((res) => child.once('exit', res));
   try {
-    await waitFor('first batch accepted', async () => (await statusOf(r.json.id)).totals.batchesSent >= 1, 20000, 50);
+    await waitFor(async () => (await statusOf(r.json.id)).totals.batchesSent >= 1, { what: 'first batch accepted', timeoutMs: 20000, everyMs: 50 });
   } finally {
     child.kill('SIGKILL');
     await exited;
@@ -65,16 +68,16 @@ test('a worker killed after the first batch: the rest is sent on restart, nothin
   );
   let final;
   try {
-    final = await waitFor('campaign done after restart', async () => {
+    final = await waitFor(async () => {
       const s = await statusOf(r.json.id);
       return s.state === 'done' ? s : undefined;
-    }, 20000, 100);
+    }, { what: 'campaign done after restart', timeoutMs: 20000, everyMs: 100 });
   } finally {
     await restarted.close();
   }
   // Batches go with offline_mode: the gateway took them (QUEUED) and sends them a moment later.
   const sentNow = async () => (await sandboxSms(svc.url)).filter((s) => s.message === message);
-  await waitFor('the gateway sent what it took', async () => ((await sentNow()).flatMap((s) => s.recipients).length >= final.totals.recipientsSent ? true : undefined), 10000, 100);
+  await waitFor(async () => ((await sentNow()).flatMap((s) => s.recipients).length >= final.totals.recipientsSent ? true : undefined), { what: 'the gateway sent what it took', timeoutMs: 10000, everyMs: 100 });
   const sent = await sentNow();
   const all = sent.flatMap((s) => s.recipients.map(nsn));
   assert.equal(new Set(all).size, all.length, 'nobody got the message twice');
@@ -98,10 +101,10 @@ test('a batch the gateway accepted just before the worker died is found by refer
     { http: false, workers: true, modules: [smsModule()] },
   );
   try {
-    const final = await waitFor('done', async () => {
+    const final = await waitFor(async () => {
       const s = await statusOf(id);
       return s.state === 'done' ? s : undefined;
-    }, 15000, 100);
+    }, { what: 'done', timeoutMs: 15000, everyMs: 100 });
     assert.equal(final.totals.recipientsSent, 1200);
     assert.equal(final.batches[0].status, 'sent');
   } finally {
@@ -125,10 +128,10 @@ test('an accepted batch whose status lookup fails is looked up again later, neve
     { http: false, workers: true, modules: [smsModule()] },
   );
   try {
-    const final = await waitFor('done', async () => {
+    const final = await waitFor(async () => {
       const s = await statusOf(id);
       return s.state === 'done' ? s : undefined;
-    }, 15000, 100);
+    }, { what: 'done', timeoutMs: 15000, everyMs: 100 });
     assert.equal(final.batches[0].status, 'sent');
     assert.equal(final.totals.recipientsSent, 300);
   } finally {

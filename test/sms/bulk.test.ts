@@ -2,16 +2,19 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../support/service.js';
 import { signDlr } from '../../src/sms/dlr.js';
-import { api, nsn, reformat, sandboxSms, uniqueNumbers, waitFor } from './support/helpers.js';
+import { api } from '../support/api.js';
+import { nsn, reformat, uniqueNumbers } from '../support/phones.js';
+import { sandboxSms } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
 
 const svc = await startTestService({ SMS_RETRY_BASE_MS: '200', GATEWAY_RATE_LIMIT_PER_MIN: '600' });
 after(() => svc.close());
 
 const done = (id: string, timeoutMs = 20000) =>
-  waitFor(`bulk ${id} done`, async () => {
+  waitFor(async () => {
     const s = await api(svc.url, 'GET', `/api/sms/bulk/${id}`);
     return s.json.state === 'done' ? s.json : undefined;
-  }, timeoutMs, 150);
+  }, { what: `bulk ${id} done`, timeoutMs, everyMs: 150 });
 
 /** 2,150 unique valid + 300 repeats in other formats + 50 invalid = 2,500 lines, shuffled. */
 function campaign(seed: number) {
@@ -146,9 +149,9 @@ test('an upload cut off halfway sends nothing', async () => {
   const req = request(`${svc.url}/api/sms/bulk?message=cut`, { method: 'POST', headers: { authorization: `Bearer ${svc.app.config.API_TOKEN}`, 'content-type': 'text/csv' } });
   req.on('error', () => undefined);
   req.write(`phone\n${uniqueNumbers(1500, 9).join('\n')}\n`); // chunked: the server cannot know the end
-  const started = await waitFor('intake started', async () => (await metaKeys()).find((k) => !known.has(k)));
+  const started = await waitFor(async () => (await metaKeys()).find((k) => !known.has(k)), { what: 'intake started', timeoutMs: 15000, everyMs: 100 });
   req.destroy();
-  await waitFor('cut-off intake discarded', async () => !(await svc.app.redis.exists(started)));
+  await waitFor(async () => !(await svc.app.redis.exists(started)), { what: 'cut-off intake discarded', timeoutMs: 15000, everyMs: 100 });
   assert.equal(Object.values(await q.getJobCounts()).reduce((a, b) => a + b, 0), jobsBefore, 'no batch enqueued');
   await q.close();
 });

@@ -4,7 +4,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../support/service.js';
-import { api, nsn, sandboxSms, waitFor } from './support/helpers.js';
+import { api } from '../support/api.js';
+import { nsn } from '../support/phones.js';
+import { sandboxSms } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
 
 const svc = await startTestService({ SMS_PRICE_PER_PART_MINOR: '80', SMS_DUPLICATE_WINDOW_S: '0' });
 after(() => svc.close());
@@ -27,10 +30,10 @@ test('{column} placeholders are filled from CSV columns; identical texts share a
   assert.equal(r.json.batches, 2, 'two distinct texts: two batches');
   assert.equal(r.json.smsParts, 3);
   assert.equal(r.json.costMinor, 240);
-  const sent = await waitFor('both batches sent', async () => {
+  const sent = await waitFor(async () => {
     const all = (await sandboxSms(url)).slice(before);
     return all.length >= 2 ? all : undefined;
-  });
+  }, { what: 'both batches sent', timeoutMs: 15000, everyMs: 100 });
   const byText = new Map(sent.map((m) => [m.message, m.recipients.map(nsn).sort()]));
   assert.deepEqual(byText.get('Habari Wanjiku, your Gold plan renews today.'), ['712000701', '712000703']);
   assert.deepEqual(byText.get('Habari Otieno, your Gold plan renews today.'), ['712000702']);
@@ -101,9 +104,9 @@ test('a scheduled campaign waits until its time, then sends; bad times are refus
   assert.equal(s1.json.state, 'scheduled');
   await new Promise((res) => setTimeout(res, 1000));
   assert.equal((await sandboxSms(url)).slice(before).filter((m) => m.message === 'Sale starts now').length, 0, 'not before its time');
-  const sent = await waitFor('sent after sendAt', async () => (await sandboxSms(url)).slice(before).find((m) => m.message === 'Sale starts now'), 15000);
+  const sent = await waitFor(async () => (await sandboxSms(url)).slice(before).find((m) => m.message === 'Sale starts now'), { what: 'sent after sendAt', timeoutMs: 15000, everyMs: 100 });
   assert.ok(Date.parse(sent.at) >= Date.parse(sendAt) - 50);
-  await waitFor('done', async () => ((await api(url, 'GET', `/api/sms/bulk/${r.json.id}`)).json.state === 'done' ? true : undefined));
+  await waitFor(async () => ((await api(url, 'GET', `/api/sms/bulk/${r.json.id}`)).json.state === 'done' ? true : undefined), { what: 'done', timeoutMs: 15000, everyMs: 100 });
 
   // The campaign list shows it, newest first.
   const list = await api(url, 'GET', '/api/sms/bulk?limit=5');

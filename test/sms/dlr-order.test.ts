@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { startTestService } from '../support/service.js';
 import { signDlr } from '../../src/sms/dlr.js';
 import { BulkStore } from '../../src/sms/bulk-store.js';
-import { api, waitFor } from './support/helpers.js';
+import { api } from '../support/api.js';
+import { waitFor } from '../support/wait.js';
 
 const svc = await startTestService({ SMS_RETRY_BASE_MS: '100', GATEWAY_RETRY_BASE_MS: '10' });
 after(() => svc.close());
@@ -19,7 +20,7 @@ const post = async (body: unknown, base = svc.url) => {
   return { status: res.status, json: (await res.json()) as { updated: number; ignored: number } };
 };
 const statusOf = async (id: string, base = svc.url) => (await api(base, 'GET', `/api/sms/bulk/${id}`)).json;
-const done = (id: string) => waitFor(`bulk ${id} done`, async () => ((await statusOf(id)).state === 'done' ? statusOf(id) : undefined), 20000, 100);
+const done = (id: string) => waitFor(async () => ((await statusOf(id)).state === 'done' ? statusOf(id) : undefined), { what: `bulk ${id} done`, timeoutMs: 20000, everyMs: 100 });
 
 test('late and out-of-order reports never undo a final state; counts match the per-recipient states', async () => {
   const r = await api(svc.url, 'POST', '/api/sms/bulk', { message: `Order ${Date.now()}`, recipients: ['0714000001', '0714000002', '0714000003', '0714000004'] });

@@ -4,7 +4,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../support/service.js';
-import { api, nsn, sandboxSms } from './support/helpers.js';
+import { api } from '../support/api.js';
+import { nsn } from '../support/phones.js';
+import { sandboxSms } from '../support/sandbox.js';
 
 const SECRET = 'otp-test-secret-0123456789';
 const svc = await startTestService({ OTP_RESEND_COOLDOWN_S: '0', OTP_SECRET: SECRET, OTP_MAX_PER_IP_PER_HOUR: '3', OTP_MAX_PER_PHONE_PER_HOUR: '3', OTP_MAX_PER_IP_PER_MIN: '100', OTP_MAX_PER_MIN: '100' });

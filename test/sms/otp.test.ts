@@ -1,7 +1,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../support/service.js';
-import { api, captureLogger, nsn, sandboxSms, waitFor } from './support/helpers.js';
+import { api } from '../support/api.js';
+import { captureLogger } from '../support/log.js';
+import { nsn } from '../support/phones.js';
+import { sandboxSms } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
 
 const { logger, lines } = captureLogger();
 const svc = await startTestService(
@@ -13,10 +17,10 @@ after(() => svc.close());
 const codesSeen = new Set<string>();
 
 async function latestCode(phone: string, after = 0): Promise<string> {
-  const sms = await waitFor(`an SMS to ${phone}`, async () => {
+  const sms = await waitFor(async () => {
     const all = (await sandboxSms(svc.url)).filter((s) => s.recipients.some((r) => nsn(r) === nsn(phone)));
     return all.length > after ? all : undefined;
-  });
+  }, { what: `an SMS to ${phone}`, timeoutMs: 15000, everyMs: 100 });
   const m = /\b(\d{6})\b/.exec(sms.at(-1)!.message);
   assert.ok(m, 'the SMS carries a 6-digit code');
   codesSeen.add(m[1]!);

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { startTestService } from '../support/service.js';
-import { api, TOKEN } from './support/helpers.js';
+import { api, TOKEN } from '../support/api.js';
 
 // Workers off: these tests are about reading uploads; nothing needs to be sent.
 const svc = await startTestService({}, { workers: false });

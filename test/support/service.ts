@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startService, type RunningService, type StartOptions } from '../../src/app.js';
+import { TOKEN } from './api.js';
 
 export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig({
@@ -11,7 +12,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     PORT: '0',
     HOST: '127.0.0.1',
     REDIS_PREFIX: `t${randomUUID().slice(0, 8)}:`,
-    API_TOKEN: 'test-api-token-0123456789',
+    API_TOKEN: TOKEN,
     ...env,
   });
 }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { startTestService } from '../support/service.js';
 import { freePort } from '../../scripts/lib/private-redis.mjs';
+import { waitFor } from '../support/wait.js';
 import { collect, fakeService, runDial, spawnDial, ROOT } from './dial-helpers.js';
 
 /** Lines of the handset frames only (between ┌ and ┘), without the border characters. */
@@ -166,7 +167,7 @@ describe('against the real service', async () => {
     let shown = '';
     child.stdout!.on('data', (d: string) => (shown += d));
     // stdin stays open: dial shows the first screen and waits for an answer.
-    await waitFor(() => shown.includes('┘'));
+    await waitFor(() => shown.includes('┘'), 15_000);
     child.kill('SIGINT');
     const r = await done;
     assert.equal(r.code, 130);
@@ -208,10 +209,3 @@ describe('against the real service', async () => {
   });
 });
 
-async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -4,14 +4,14 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { pino } from 'pino';
 import { startTestService } from '../support/service.js';
 import { startPrivateRedis } from '../../scripts/lib/private-redis.mjs';
-import { Phone, post, waitFor } from './helpers.js';
+import { Phone, post } from '../support/ussd.js';
+import { waitFor } from '../support/wait.js';
+import { captureLogger } from '../support/log.js';
 
 const SHOP = '*860*31#';
-const lines: string[] = [];
-const logger = pino({ level: 'info' }, { write: (s: string) => { lines.push(s); } });
+const { logger, lines } = captureLogger('info');
 const DEADLINE = 1000;
 // A Redis of this file's own: the round-trip test below counts commands with MONITOR, which must
 // see only this file's traffic (and ioredis cannot parse a monitor stream carrying other files'

@@ -4,7 +4,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestService } from '../support/service.js';
-import { Phone, post, waitFor } from './helpers.js';
+import { Phone, post } from '../support/ussd.js';
+import { waitFor } from '../support/wait.js';
 
 const prefix = `t${randomUUID().slice(0, 8)}:`;
 const svc = await startTestService({ REDIS_PREFIX: prefix, RESUME_WINDOW_S: '60' }, { workers: false });

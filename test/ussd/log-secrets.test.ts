@@ -2,12 +2,11 @@
 // PIN typed on the default menu still never reaches any log line, hop lines included.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
 import { startTestService } from '../support/service.js';
-import { Phone } from './helpers.js';
+import { Phone } from '../support/ussd.js';
+import { captureLogger } from '../support/log.js';
 
-const lines: string[] = [];
-const logger = pino({ level: 'debug' }, { write: (s: string) => { lines.push(s); } });
+const { logger, lines } = captureLogger('debug');
 const svc = await startTestService({}, { logger, workers: false });
 after(() => svc.close());
 

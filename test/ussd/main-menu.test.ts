@@ -2,7 +2,7 @@
 import { test, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../support/service.js';
-import { Phone } from './helpers.js';
+import { Phone } from '../support/ussd.js';
 import type { ActionContext, ActionResult } from '../../src/ussd/actions.js';
 
 const svc = await startTestService({}, { workers: false });

@@ -97,7 +97,7 @@ const TSX = ['--import', 'tsx'];
 export async function sandboxProc(dir: string, env: NodeJS.ProcessEnv): Promise<Proc> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  return proc('sandbox', port, dir, process.execPath, [...TSX, 'src/gateway/sandbox/standalone.ts'], { ...env, PORT: String(port) }, () => waitHttp(`${url}/healthz`, 30_000));
+  return proc('sandbox', port, dir, process.execPath, [...TSX, 'src/dev/sandbox/standalone.ts'], { ...env, PORT: String(port) }, () => waitHttp(`${url}/healthz`, 30_000));
 }
 
 export async function webProc(name: string, dir: string, env: NodeJS.ProcessEnv): Promise<Proc> {

@@ -4,11 +4,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { gateway, closeRedis } from './support.js';
+import { gateway } from './support.js';
+import { closeSharedRedis } from '../../support/redis.js';
 import { parseIpn, verifyIpnSignature } from '../../../src/gateway/kyanda/ipn.js';
 import type { CallbackParse } from '../../../src/gateway/types.js';
 
-after(() => closeRedis());
+after(() => closeSharedRedis());
 
 const WEBHOOK_SECRET = 'webhook-secret-for-tests';
 const cfg = { header: 'X-Kemru-Signature', secret: WEBHOOK_SECRET };

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createRedis, waitReady, type Redis } from '../../../src/redis.js';
 import { createRateLimiter, RateLimitWaitError, type RateLimiterOptions } from '../../../src/gateway/http/index.js';
-import { startPeer, json, gateway, closeRedis } from './support.js';
+import { startPeer, json, gateway } from './support.js';
+import { closeSharedRedis } from '../../support/redis.js';
 
 const conns: Redis[] = [];
 async function conn(): Promise<Redis> {
@@ -16,7 +17,7 @@ async function conn(): Promise<Redis> {
 }
 after(async () => {
   await Promise.all(conns.map((c) => c.quit().catch(() => undefined)));
-  await closeRedis();
+  await closeSharedRedis();
 });
 
 /** Two limiters on one key, each on its own connection. */

@@ -4,10 +4,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startPeer, json, gateway, closeRedis, redis } from './support.js';
+import { startPeer, json, gateway } from './support.js';
+import { closeSharedRedis, sharedRedis } from '../../support/redis.js';
 import { createRateLimiter, RateLimitWaitError } from '../../../src/gateway/http/index.js';
 
-after(() => closeRedis());
+after(() => closeSharedRedis());
 
 const balanceOk = { status: 'Success', status_code: '0000', Account_Bal: 1, Earnings_Bal: 0 };
 
@@ -50,7 +51,7 @@ test('per-minute window: an aborted wait fails without sending, the window is re
 });
 
 test('the wait is bounded by GATEWAY_RATE_WAIT_MS', async () => {
-  const r = await redis();
+  const r = await sharedRedis();
   const limiter = createRateLimiter({ redis: r, key: `rl${randomUUID()}`, limit: 2, windowMs: 60_000, maxWaitMs: 200 });
   await limiter.acquire();
   await limiter.acquire();
@@ -60,7 +61,7 @@ test('the wait is bounded by GATEWAY_RATE_WAIT_MS', async () => {
 });
 
 test('the limiter is atomic under concurrency: 20 racing callers, limit 7, exactly 7 get a slot at once', async () => {
-  const r = await redis();
+  const r = await sharedRedis();
   const key = `rl${randomUUID()}`;
   const limiters = [0, 1, 2].map(() => createRateLimiter({ redis: r, key, limit: 7, windowMs: 60_000, maxWaitMs: 0 }));
   const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => limiters[i % 3]!.acquire()));

@@ -3,12 +3,12 @@
 // never re-sent.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { freePort } from '../../../scripts/lib/private-redis.mjs';
 import { Agent } from 'undici';
-import { startPeer, json, gateway, closeRedis, type Peer, type Seen } from './support.js';
+import { startPeer, json, gateway, type Peer, type Seen } from './support.js';
+import { closeSharedRedis } from '../../support/redis.js';
 
-after(() => closeRedis());
+after(() => closeSharedRedis());
 
 const AIRTIME = { phone: '0712345678', amountMinor: 10000, telco: 'SAFARICOM' as const, initiatorPhone: '0712345678' };
 const isAirtime = (s: Seen) => s.path === '/billing/v1/airtime/create';
@@ -161,14 +161,6 @@ test('validation codes are not retried', async () => {
     } finally { await gw.close(); }
   });
 });
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 test('connection refused (nothing sent) is retried, and the call succeeds once the peer is up', async () => {
   const port = await freePort();

@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { startTestService } from '../../support/service.js';
 import { json } from './support.js';
-import { sandboxModule } from '../../../src/gateway/sandbox/module.js';
+import { MERCHANT, SECRET } from '../../support/sandbox.js';
+import { waitFor } from '../../support/wait.js';
+import { sandboxModule } from '../../../src/dev/sandbox/module.js';
 import type { RunningService } from '../../../src/app.js';
 import type { Gateway, GatewayResult } from '../../../src/gateway/types.js';
 import { ENDPOINTS, type Endpoint, type WireBody } from '../../../src/gateway/kyanda/endpoints.js';
 import { buildWireBody, hmacHex, signaturePayload } from '../../../src/gateway/kyanda/wire.js';
 
-const SECRET = 'sandbox-secret';
-const MERCHANT = 'sandbox-merchant';
 const hmac = (s: string) => createHmac('sha256', SECRET).update(s).digest('hex');
 
 let svc: RunningService;
@@ -50,15 +50,6 @@ async function raw(path: string, body: Record<string, unknown>, headers: Record<
 function kind(r: GatewayResult, want: GatewayResult['kind']) {
   assert.equal(r.kind, want, JSON.stringify(r.kind === 'failed' || r.kind === 'unknown' ? r.error : r.raw));
 }
-async function until<T>(fn: () => Promise<T | undefined | null>, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('balance, callback registration and telco check', async () => {
   const b = await gw.balance();
@@ -91,10 +82,10 @@ test('async endpoints answer pending; status by the gateway reference finds them
   const co = await gw.checkout({ phone: '0712345678', amountMinor: amount(), channel: 'MPESA', metadata: { reason: 'test' } }, { reference });
   kind(co, 'pending');
   assert.ok(co.kind === 'pending');
-  const done = await until(async () => {
+  const done = await waitFor(async () => {
     const u = await gw.transactionStatus(co.gatewayRef);
     return u?.status === 'succeeded' ? u : null;
-  });
+  }, { everyMs: 50 });
   assert.equal(done.reference, reference, 'our reference comes back in the record');
   // transaction-status takes the reference the gateway returned (docs/gateways.md, "Whose reference").
   assert.equal(await gw.transactionStatus(reference), null);
@@ -226,10 +217,10 @@ test('slow gateway: timeout after sending → looked up by our reference, never 
   } finally {
     await faults({ latencyMs: 0 });
   }
-  const entries = await until(async () => {
+  const entries = await waitFor(async () => {
     const l = (await ledger()).filter((e) => e.reference === reference || e.body?.metadata?.reference === reference);
     return l.length > 0 ? l : null;
-  });
+  }, { everyMs: 50 });
   assert.equal(entries.length, 1, 'exactly one airtime reached the sandbox');
 });
 
@@ -254,10 +245,10 @@ test('CallOptions.offlineMode while the gateway is up: accepted (QUEUED) with it
   const entry = (await ledger()).find((e) => e.reference === reference)!;
   assert.equal(entry.body.offline_mode, true);
   assert.equal(entry.status, 'QUEUED');
-  const done = await until(async () => {
+  const done = await waitFor(async () => {
     const u = await gw.transactionStatus(r.kind === 'accepted' ? r.gatewayRef! : reference);
     return u?.status === 'succeeded' ? u : null;
-  });
+  }, { everyMs: 50 });
   assert.equal(done.reference, reference);
 });
 
@@ -286,7 +277,7 @@ test('IPN end to end: the sandbox signs, the client verifies and parses (cancell
     const reference = ref('cancel');
     const co = await gw.checkout({ phone: '0700000001', amountMinor: amount(), channel: 'MPESA' }, { reference });
     kind(co, 'pending');
-    const ipn = await until(async () => received.find((x) => x.raw.includes(reference)));
+    const ipn = await waitFor(async () => received.find((x) => x.raw.includes(reference)), { everyMs: 50 });
     const parsed = gw.parseCallback(ipn.headers, ipn.raw);
     assert.ok(parsed.ok && parsed.signed, 'signature verified');
     const u = parsed.update;

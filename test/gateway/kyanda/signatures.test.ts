@@ -5,7 +5,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { startPeer, json, gateway, closeRedis, SECRET, MERCHANT, type Peer, type Seen } from './support.js';
+import { startPeer, json, gateway, type Peer, type Seen } from './support.js';
+import { SECRET, MERCHANT } from '../../support/sandbox.js';
+import { closeSharedRedis } from '../../support/redis.js';
 import type { Gateway } from '../../../src/gateway/types.js';
 
 const hmac = (s: string) => createHmac('sha256', SECRET).update(s).digest('hex');
@@ -24,7 +26,7 @@ before(async () => {
   });
   gw = await gateway(peer.url, { BILLER_KPLC_PREPAID: 'KPLC_PRE_TEST' });
 });
-after(async () => { await gw.close(); await peer.close(); await closeRedis(); });
+after(async () => { await gw.close(); await peer.close(); await closeSharedRedis(); });
 
 const last = (): Seen => peer.seen.at(-1)!;
 const opts = (reference: string) => ({ reference });

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { testConfig } from '../../support/service.js';
-import { createRedis, waitReady, type Redis } from '../../../src/redis.js';
+import { sharedRedis } from '../../support/redis.js';
 import { createLogger } from '../../../src/log.js';
 import { createKyandaGateway, type GatewayDeps } from '../../../src/gateway/kyanda/client.js';
 import type { Gateway } from '../../../src/gateway/types.js';
@@ -50,19 +50,6 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
   res.end(JSON.stringify(body));
 }
 
-let shared: Redis | undefined;
-export async function redis(): Promise<Redis> {
-  if (!shared) {
-    shared = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    await waitReady(shared);
-  }
-  return shared;
-}
-export async function closeRedis(): Promise<void> {
-  await shared?.quit().catch(() => undefined);
-  shared = undefined;
-}
-
 /** Gateway deps with fast retries and a private Redis prefix (pass `prefix` to share a limiter). */
 export async function deps(env: Record<string, string> = {}, extra: Partial<GatewayDeps> & { prefix?: string } = {}): Promise<GatewayDeps> {
   const prefix = extra.prefix ?? `tk${randomUUID().slice(0, 8)}:`;
@@ -70,7 +57,7 @@ export async function deps(env: Record<string, string> = {}, extra: Partial<Gate
   const { prefix: _p, ...rest } = extra;
   return {
     config,
-    redis: await redis(),
+    redis: await sharedRedis(),
     logger: createLogger('silent'),
     key: (...parts: string[]) => `${config.REDIS_PREFIX}${parts.join(':')}`,
     ...rest,
@@ -80,6 +67,3 @@ export async function deps(env: Record<string, string> = {}, extra: Partial<Gate
 export async function gateway(url: string, env: Record<string, string> = {}, extra: Partial<GatewayDeps> & { prefix?: string } = {}): Promise<Gateway> {
   return createKyandaGateway(await deps(env, extra), url);
 }
-
-export const SECRET = 'sandbox-secret';
-export const MERCHANT = 'sandbox-merchant';

@@ -2,14 +2,16 @@
 // the completing provider and its callbacks, the universal flow and the OTP step.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRig, startReceiver, closeRedis, waitFor, uid, MERCHANT, SECRET, type Rig } from './support.js';
+import { startRig, startReceiver, uid, MERCHANT, SECRET, type Rig } from './support.js';
+import { closeSharedRedis } from '../../support/redis.js';
+import { waitFor } from '../../support/wait.js';
 import { signBody } from '../../../src/gateway/pag/signature.js';
 import { pagNeedsConfirmation, pagNeedsData } from '../../../src/gateway/pag/replies.js';
 import type { GatewayResult } from '../../../src/gateway/types.js';
 
 let rig: Rig;
 before(async () => { rig = await startRig(); });
-after(async () => { await rig.close(); await closeRedis(); });
+after(async () => { await rig.close(); await closeSharedRedis(); });
 
 const raw = (r: GatewayResult) => r.raw as Record<string, any>;
 
@@ -114,7 +116,7 @@ test('provider 40 completes: success, customer cancel (4) and insufficient funds
     const ref = uid('p40');
     const r = await gw.checkout({ phone, amountMinor: 2500, channel: 'MPESA' }, { reference: ref });
     assert.equal(r.kind, 'pending', phone);
-    const u = await waitFor(async () => { const x = await gw.transactionStatus(ref); return x?.status !== 'pending' ? x : null; }, `final status for ${phone}`);
+    const u = await waitFor(async () => { const x = await gw.transactionStatus(ref); return x?.status !== 'pending' ? x : null; }, { what: `final status for ${phone}` });
     assert.equal(u.status, status, phone);
     assert.equal(u.code, code, phone);
   }
@@ -123,7 +125,7 @@ test('provider 40 completes: success, customer cancel (4) and insufficient funds
   const p = await gw.mobilePayout({ phone: '+254712345678', amountMinor: 12345, channel: 'MPESA', initiatorName: 'x', initiatorCountry: 'KE' }, { reference: ref });
   assert.equal(p.kind, 'pending');
   assert.equal(rig.ledger.find((e) => e.reference === ref)?.endpoint, 'pag/payment_b2c');
-  const done = await waitFor(async () => { const x = await gw.transactionStatus(ref); return x?.status === 'succeeded' ? x : null; }, 'payout success');
+  const done = await waitFor(async () => { const x = await gw.transactionStatus(ref); return x?.status === 'succeeded' ? x : null; }, { what: 'payout success' });
   assert.equal(done.details.transaction_ref, `SBX.${done.gatewayRef}`);
 });
 
@@ -134,7 +136,7 @@ test('provider 40 POSTs a signed callback that parseCallback verifies; a forged 
     const ref = uid('cb');
     const r = await gw.checkout({ phone: '0712345678', amountMinor: 100000, channel: 'MPESA' }, { reference: ref });
     assert.equal(r.kind, 'pending');
-    await waitFor(() => receiver.received.length >= 2, 'callback retry');
+    await waitFor(() => receiver.received.length >= 2, { what: 'callback retry' });
     const [first, second] = receiver.received;
     assert.equal(first!.raw, second!.raw.replace(/"service_date_time":"[^"]*"/, first!.raw.match(/"service_date_time":"[^"]*"/)![0]).replace(/"signature":"[0-9a-f]+"/, first!.raw.match(/"signature":"[0-9a-f]+"/)![0]));
     const parsed = gw.parseCallback(second!.headers as Record<string, string>, second!.raw);
@@ -184,7 +186,7 @@ test('universal flow: INIT → 8, STATUS → action.fields/errors arrays, STATUS
   const ok = await gw.submitExtra(ref, { customer_email: 'amina@example.com' });
   assert.equal(ok.kind, 'pending');
   assert.equal(raw(ok).status, 1);
-  const done = await waitFor(async () => { const x = await gw.transactionStatus(ref); return x?.status === 'succeeded' ? x : null; }, 'universal flow success');
+  const done = await waitFor(async () => { const x = await gw.transactionStatus(ref); return x?.status === 'succeeded' ? x : null; }, { what: 'universal flow success' });
   assert.equal(done.code, '2');
 });
 
@@ -277,7 +279,7 @@ test('payout with confirm_type 1: waits for a second payment_b2c carrying the co
   const ok = await gw.confirmPayout(req, { confirmation_code: rig.config.PAG_SANDBOX_OTP }, { reference: ref });
   assert.equal(ok.kind, 'pending');
   assert.equal(raw(ok).confirm_type, 0);
-  const done = await waitFor(async () => { const x = await gw.transactionStatus(ref); return x?.status === 'succeeded' ? x : null; }, 'confirmed payout');
+  const done = await waitFor(async () => { const x = await gw.transactionStatus(ref); return x?.status === 'succeeded' ? x : null; }, { what: 'confirmed payout' });
   assert.equal(done.code, '2');
   assert.equal(rig.ledger.filter((e) => e.reference === ref).length, 1);
 });

@@ -6,11 +6,12 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { startRig, closeRedis, uid, MERCHANT, SECRET, type Rig } from './support.js';
+import { startRig, uid, MERCHANT, SECRET, type Rig } from './support.js';
+import { closeSharedRedis } from '../../support/redis.js';
 
 let rig: Rig;
 before(async () => { rig = await startRig(); });
-after(async () => { await rig.close(); await closeRedis(); });
+after(async () => { await rig.close(); await closeSharedRedis(); });
 
 const hmac512 = (s: string) => createHmac('sha512', SECRET).update(s).digest('hex');
 

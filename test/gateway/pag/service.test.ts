@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { startTestService } from '../../support/service.js';
 import { signBody } from '../../../src/gateway/pag/signature.js';
 import type { PagGateway } from '../../../src/gateway/pag/client.js';
-import { waitFor, uid } from './support.js';
+import { uid } from './support.js';
+import { waitFor } from '../../support/wait.js';
 
 // A menu of what this gateway can do on its own (the default menu sells airtime and bills).
 const svc = await startTestService({ GATEWAY: 'pag', MENUS_DIR: 'test/fixtures/menus/pag-merchant', SANDBOX_CHECKOUT_DELAY_MS: '100' }, { workers: false });
@@ -23,19 +24,19 @@ test('the service runs the PAG adapter against its embedded sandbox; checkouts c
   assert.equal(entry.body.provider_id, 40);
   assert.equal(entry.body.amount, '42.00');
   assert.equal(entry.body.callback_url, `${svc.url}/callbacks/pag`);
-  const u = await waitFor(async () => { const x = await gw.transactionStatus(ref); return x?.status === 'succeeded' ? x : null; }, 'checkout success');
+  const u = await waitFor(async () => { const x = await gw.transactionStatus(ref); return x?.status === 'succeeded' ? x : null; }, { what: 'checkout success' });
   assert.equal(u.code, '2');
   // the cancelling customer of docs/sandbox.md
   const ref2 = uid('svc');
   await gw.checkout({ phone: '0700000001', amountMinor: 4200, channel: 'MPESA' }, { reference: ref2 });
-  const c = await waitFor(async () => { const x = await gw.transactionStatus(ref2); return x?.status !== 'pending' ? x : null; }, 'cancel');
+  const c = await waitFor(async () => { const x = await gw.transactionStatus(ref2); return x?.status !== 'pending' ? x : null; }, { what: 'cancel' });
   assert.equal(c.status, 'cancelled');
   // both sandbox callbacks reached /callbacks/pag and passed parseCallback's signature check
   await waitFor(async () => {
     const m = await (await fetch(`${svc.url}/metrics`)).text();
     const line = m.split('\n').find((l) => l.startsWith('ipn_received_total') && l.includes('gateway="pag"') && l.includes('duplicate="false"'));
     return line && Number(line.split(' ').pop()) >= 2;
-  }, 'two PAG callbacks recorded');
+  }, { what: 'two PAG callbacks recorded' });
 });
 
 test('POST /callbacks/pag accepts a correctly signed callback and refuses a forged one', async () => {

@@ -4,17 +4,16 @@
 // draws a warning. startService runs the check before it opens Redis or a port.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
 import { ConfigError } from '../../../src/config.js';
 import { startService } from '../../../src/app.js';
 import { checkGatewaySettings } from '../../../src/gateway/startup-check.js';
 import { testConfig } from '../../support/service.js';
+import { captureRecords } from '../../support/log.js';
 
 const REAL = { GATEWAY: 'pag', GATEWAY_URL: 'https://gw.example/api' };
 
 function capture() {
-  const lines: Array<{ level: number; msg: string }> = [];
-  const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as { level: number; msg: string }) });
+  const { logger, lines } = captureRecords<{ level: number; msg: string }>('info');
   return { logger, warnings: () => lines.filter((l) => l.level === 40).map((l) => l.msg) };
 }
 

@@ -6,11 +6,11 @@ import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { testConfig } from '../../support/service.js';
-import { createRedis, waitReady, type Redis } from '../../../src/redis.js';
+import { sharedRedis } from '../../support/redis.js';
 import { createLogger } from '../../../src/log.js';
 import { createPagGateway, type PagGateway } from '../../../src/gateway/pag/client.js';
-import { createPagSandbox, type PagSandbox } from '../../../src/gateway/sandbox/pag/sandbox.js';
-import type { LedgerEntry } from '../../../src/gateway/sandbox/types.js';
+import { createPagSandbox, type PagSandbox } from '../../../src/dev/sandbox/pag/sandbox.js';
+import type { LedgerEntry } from '../../../src/dev/sandbox/types.js';
 import type { Config } from '../../../src/config.js';
 import { serveKoa } from '../../../src/http/serve-koa.js';
 
@@ -57,15 +57,6 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-let redis: Redis | undefined;
-export async function sharedRedis(): Promise<Redis> {
-  if (!redis) {
-    redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    await waitReady(redis);
-  }
-  return redis;
-}
-
 export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
   const ledger: LedgerEntry[] = [];
   const base = { MERCHANT_ID: MERCHANT, GATEWAY_SECRET: SECRET, GATEWAY: 'pag', GATEWAY_RETRY_BASE_MS: '20', GATEWAY_RATE_LIMIT_PER_MIN: '100000', SANDBOX_CHECKOUT_DELAY_MS: '100', ...env };
@@ -95,22 +86,6 @@ export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
       await closeServer(server);
     },
   };
-}
-
-export async function closeRedis(): Promise<void> {
-  await redis?.quit().catch(() => undefined);
-  redis = undefined;
-}
-
-/** Polls until fn returns a truthy value or the bounded wait ends (then throws). */
-export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<NonNullable<T>> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 export const uid = (p = 'T') => `${p}-${randomUUID().slice(0, 12)}`;

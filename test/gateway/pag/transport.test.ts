@@ -4,7 +4,8 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startRig, closeRedis, sharedRedis, uid, type Rig } from './support.js';
+import { startRig, uid, type Rig } from './support.js';
+import { closeSharedRedis, sharedRedis } from '../../support/redis.js';
 import type { Redis } from '../../../src/redis.js';
 import { createPagGateway } from '../../../src/gateway/pag/client.js';
 import { createLogger } from '../../../src/log.js';
@@ -52,7 +53,7 @@ after(async () => {
   proxy.closeAllConnections();
   await new Promise((r) => proxy.close(r));
   await rig.close();
-  await closeRedis();
+  await closeSharedRedis();
 });
 
 function client(env: Record<string, string> = {}) {

@@ -4,10 +4,12 @@
 import { test, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../../support/service.js';
-import { api, sign, MERCHANT, airtime, bill, checkout, ipnReceiver, waitFor } from './support.js';
+import { sandboxApi, sign, airtime, bill, checkout, ipnReceiver } from './support.js';
+import { MERCHANT } from '../../support/sandbox.js';
+import { waitFor } from '../../support/wait.js';
 
 const svc = await startTestService({ SANDBOX_CHECKOUT_DELAY_MS: '150' }, { workers: false });
-const gw = api(svc.url);
+const gw = sandboxApi(svc.url);
 const rx = await ipnReceiver();
 after(async () => {
   await svc.close();

@@ -8,11 +8,13 @@ import { test, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { startTestService } from '../../support/service.js';
-import { api, sign, MERCHANT, airtime, checkout, sms, ipnReceiver, waitFor, type Received } from './support.js';
+import { sandboxApi, sign, airtime, checkout, sms, ipnReceiver, type Received } from './support.js';
+import { MERCHANT } from '../../support/sandbox.js';
+import { waitFor } from '../../support/wait.js';
 
 const WEBHOOK_SECRET = 'whsec-events-0123456789';
 const svc = await startTestService({ SANDBOX_CHECKOUT_DELAY_MS: '60', GATEWAY_WEBHOOK_SECRET: WEBHOOK_SECRET }, { workers: false });
-const gw = api(svc.url);
+const gw = sandboxApi(svc.url);
 const rx = await ipnReceiver();
 const closers: Array<() => Promise<void>> = [];
 after(async () => {
@@ -132,7 +134,7 @@ test('SANDBOX_WEBHOOK_URL and SANDBOX_WEBHOOK_EVENTS route events to their own U
   closers.push(hooks.close);
   const other = await startTestService({ SANDBOX_WEBHOOK_URL: hooks.url, SANDBOX_WEBHOOK_EVENTS: 'payment.success', GATEWAY_WEBHOOK_SIGNATURE_HEADER: 'X-Test-Event-Sig', GATEWAY_WEBHOOK_SECRET: WEBHOOK_SECRET }, { workers: false });
   closers.push(() => other.close());
-  const g = api(other.url);
+  const g = sandboxApi(other.url);
   await g.post('/billing/v1/callback-url/create', { MerchantID: MERCHANT, callbackURL: rx.url, signature: sign(MERCHANT) });
   const r = await g.post('/billing/v1/airtime/create', airtime());
   const e = await waitFor(() => hooks.received[0]);

@@ -3,13 +3,12 @@
 import { test, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../../support/service.js';
-import {
-  api, sign, MERCHANT, API_KEY, airtime, bill, checkout, mobilePayout, bankPayout, b2b, upi, sms, bulk, uniqueAmount,
-} from './support.js';
+import { sandboxApi, sign, airtime, bill, checkout, mobilePayout, bankPayout, b2b, upi, sms, bulk, uniqueAmount } from './support.js';
+import { MERCHANT, API_KEY } from '../../support/sandbox.js';
 
 const svc = await startTestService({ SANDBOX_CHECKOUT_DELAY_MS: '50' }, { workers: false });
 after(() => svc.close());
-const gw = api(svc.url);
+const gw = sandboxApi(svc.url);
 beforeEach(async () => {
   await gw.reset();
 });

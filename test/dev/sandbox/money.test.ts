@@ -2,11 +2,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../../support/service.js';
-import { api, sign, MERCHANT, API_KEY, airtime, bill, checkout, mobilePayout, sms } from './support.js';
+import { sandboxApi, sign, airtime, bill, checkout, mobilePayout, sms } from './support.js';
+import { MERCHANT, API_KEY } from '../../support/sandbox.js';
 
 const svc = await startTestService({ SANDBOX_FLOAT_KES: '1000', SANDBOX_DUPLICATE_WINDOW_MS: '400', SANDBOX_CHECKOUT_DELAY_MS: '20' }, { workers: false });
 after(() => svc.close());
-const gw = api(svc.url);
+const gw = sandboxApi(svc.url);
 
 async function balance(g = gw): Promise<number> {
   const r = await g.post('/api-link', { MerchantID: MERCHANT, signature: sign(MERCHANT) });
@@ -75,7 +76,7 @@ test('a rejected request does not open a duplicate window', async () => {
 test('rate limit: X-RateLimit-* on every response, 429 + Retry-After past the limit, per apiKey', async () => {
   const limited = await startTestService({ SANDBOX_RATE_LIMIT_PER_MIN: '3' }, { workers: false });
   try {
-    const g = api(limited.url);
+    const g = sandboxApi(limited.url);
     const body = { MerchantID: MERCHANT, signature: sign(MERCHANT) };
     const nowS = Date.now() / 1000;
     const remaining: string[] = [];

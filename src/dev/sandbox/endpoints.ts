@@ -8,7 +8,7 @@ import { SandboxError } from './codes.js';
 import { at, checkAmount, checkOneOf, checkPhone, e164, KENYAN_MOBILE, present, text, type Body } from './wire.js';
 import {
   AIRTIME_PHONE_FIELDS, looksLikeCountryName, SMS, TELCO_CHECK_SIGNATURE, TRANSACTION_STATUS_PATH, UPI, VERIFY_SIGNED,
-} from '../kyanda/wire-choices.js';
+} from '../../gateway/kyanda/wire-choices.js';
 
 export type Category =
   | 'Airtime' | 'PinAirtime' | 'BillPayment' | 'Checkout' | 'MobilePayout' | 'BankPayout' | 'B2B' | 'UPI' | 'SMS';

@@ -6,16 +6,15 @@
 // with the documents' worked strings, and each body is sent signed with our secret.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { bareSandbox, signWith } from './support.js';
-import { endpointNamed, signatureBase } from '../../../src/gateway/sandbox/endpoints.js';
+import { signWith } from './support.js';
+import { SECRET, startSandbox, type Sandbox } from '../../support/sandbox.js';
+import { endpointNamed, signatureBase } from '../../../src/dev/sandbox/endpoints.js';
 
-const SECRET = 'sandbox-secret';
-type Sandbox = Awaited<ReturnType<typeof bareSandbox>>;
 let kyanda: Sandbox; // MerchantID of the v1 examples
 let kemrut: Sandbox; // MerchantID of the v2 examples
 before(async () => {
-  kyanda = await bareSandbox({ MERCHANT_ID: 'kyanda', SANDBOX_CHECKOUT_DELAY_MS: '60000' });
-  kemrut = await bareSandbox({ MERCHANT_ID: 'kemrut', SANDBOX_CHECKOUT_DELAY_MS: '60000' });
+  kyanda = await startSandbox({ MERCHANT_ID: 'kyanda', SANDBOX_CHECKOUT_DELAY_MS: '60000' });
+  kemrut = await startSandbox({ MERCHANT_ID: 'kemrut', SANDBOX_CHECKOUT_DELAY_MS: '60000' });
 });
 after(async () => { await kyanda.close(); await kemrut.close(); });
 

@@ -57,13 +57,3 @@ export class Phone {
     return last;
   }
 }
-
-export async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 3000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -1,19 +1,10 @@
 // Test helpers for the sandbox gateway: an independent HMAC signer (written from the docs, not
-// imported from src), a JSON caller, a bare sandbox on its own HTTP server, and a real HTTP
-// server that receives IPNs.
+// imported from src), a JSON caller, signed requests, and a real HTTP server that receives IPNs.
+// (The sandbox on its own HTTP server: test/support/sandbox.ts.)
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Koa from 'koa';
-import Router from '@koa/router';
-import { testConfig } from '../../support/service.js';
-import { createLogger } from '../../../src/log.js';
-import { createKyandaSandbox, type KyandaSandbox } from '../../../src/gateway/sandbox/sandbox.js';
-import { serveKoa } from '../../../src/http/serve-koa.js';
-
-export const API_KEY = 'sandbox-api-key';
-export const SECRET = 'sandbox-secret';
-export const MERCHANT = 'sandbox-merchant';
+import { API_KEY, MERCHANT, SECRET } from '../../support/sandbox.js';
 
 export function sign(...values: string[]): string {
   return createHmac('sha256', SECRET).update(values.join('')).digest('hex');
@@ -26,7 +17,8 @@ export interface Reply {
   ms: number;
 }
 
-export function api(base: string) {
+/** The sandbox's API at `base` (under /sandbox), with the documented apiKey header. */
+export function sandboxApi(base: string) {
   async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = { apiKey: API_KEY }): Promise<Reply> {
     const t0 = Date.now();
     const res = await fetch(`${base}/sandbox${path}`, {
@@ -53,26 +45,6 @@ export function api(base: string) {
     faults: (f: unknown) => call('POST', '/_faults', f),
     webhooks: (w: unknown) => call('POST', '/_webhooks', w),
     reset: () => call('POST', '/_reset', {}),
-  };
-}
-
-/**
- * The Kyanda-family sandbox alone on a real HTTP server (no Redis, no service), with its own
- * config: e.g. MERCHANT_ID "kyanda" to post the documents' literal examples. Answers under /sandbox.
- */
-export async function bareSandbox(env: Record<string, string> = {}): Promise<{ url: string; sandbox: KyandaSandbox; close(): Promise<void> }> {
-  const config = testConfig(env);
-  const sandbox = createKyandaSandbox({ config, logger: createLogger('silent') });
-  const koa = new Koa();
-  const router = new Router();
-  sandbox.routes(router);
-  koa.use(router.routes());
-  const server = http.createServer(serveKoa(koa));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    sandbox,
-    close: () => new Promise<void>((r) => { sandbox.stop(); server.closeAllConnections(); server.close(() => r()); }),
   };
 }
 
@@ -172,15 +144,4 @@ export async function ipnReceiver(statusFor: (n: number) => number = () => 200) 
     received,
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
-}
-
-/** Polls until `fn` returns a truthy value or the deadline passes. */
-export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, stepMs = 25): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
 }

@@ -3,26 +3,16 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { freePort } from '../../../scripts/lib/private-redis.mjs';
+import { captureLogger } from '../../support/log.js';
 import { startTestService } from '../../support/service.js';
-import { api, sign, MERCHANT, API_KEY, SECRET, sms, waitFor } from './support.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { sandboxApi, sign, sms } from './support.js';
+import { MERCHANT, API_KEY, SECRET } from '../../support/sandbox.js';
+import { waitFor } from '../../support/wait.js';
 
 test('standalone sandbox serves the API at / and /sandbox on PORT', async () => {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/gateway/sandbox/standalone.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/dev/sandbox/standalone.ts'], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', REDIS_URL: 'redis://127.0.0.1:1' },
     stdio: 'ignore',
   });
@@ -30,7 +20,7 @@ test('standalone sandbox serves the API at / and /sandbox on PORT', async () => 
     if (child.exitCode === null) child.kill('SIGTERM');
   });
   const base = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok, 20_000, 100);
+  await waitFor(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok, { timeoutMs: 20_000, everyMs: 100 });
   for (const prefix of ['', '/sandbox']) {
     const r = await fetch(`${base}${prefix}/api-link`, {
       method: 'POST',
@@ -46,16 +36,10 @@ test('standalone sandbox serves the API at / and /sandbox on PORT', async () => 
 });
 
 test('each request is logged with endpoint, outcome code and latency, without secrets', async () => {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      cb();
-    },
-  });
-  const svc = await startTestService({}, { workers: false, logger: pino({ level: 'info' }, sink) });
+  const { logger, lines } = captureLogger('info');
+  const svc = await startTestService({}, { workers: false, logger });
   try {
-    const gw = api(svc.url);
+    const gw = sandboxApi(svc.url);
     const body = sms({ otp: '735911' });
     assert.equal((await gw.post('/billing/v1/sms/send', body)).body.status_code, '0000');
     assert.equal((await gw.post('/api-link', { MerchantID: MERCHANT, signature: 'bad' })).body.status_code, '1104');

@@ -5,11 +5,13 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { startTestService } from '../../support/service.js';
 import { loadConfig } from '../../../src/config.js';
-import { api, sign, MERCHANT, airtime, checkout, mobilePayout, b2b, sms, ipnReceiver, waitFor } from './support.js';
+import { sandboxApi, sign, airtime, checkout, mobilePayout, b2b, sms, ipnReceiver } from './support.js';
+import { MERCHANT } from '../../support/sandbox.js';
+import { waitFor } from '../../support/wait.js';
 
 const WEBHOOK_SECRET = 'whsec-test-0123456789';
 const svc = await startTestService({ SANDBOX_CHECKOUT_DELAY_MS: '100', GATEWAY_WEBHOOK_SECRET: WEBHOOK_SECRET }, { workers: false });
-const gw = api(svc.url);
+const gw = sandboxApi(svc.url);
 const receivers: Array<{ close(): Promise<void> }> = [];
 after(async () => {
   await svc.close();
@@ -125,7 +127,7 @@ test('checkout from 0700000002 fails for insufficient funds', async () => {
 test('magic phones are configuration', async () => {
   const other = await startTestService({ SANDBOX_CHECKOUT_DELAY_MS: '20', SANDBOX_CANCEL_PHONE: '0799999999' }, { workers: false });
   try {
-    const g = api(other.url);
+    const g = sandboxApi(other.url);
     const rx = await receiver();
     await register(rx.url, g);
     await g.post('/billing/v1/checkout/create', checkout({ phoneNumber: '0799999999' }));
@@ -157,7 +159,7 @@ test('mobile payout is Pending then Success by IPN; B2B answers to its resultUrl
 test('full schedule: 5 retries at 1m, 5m, 15m, 1h, 6h × scale on network errors, then given up', async () => {
   const fast = await startTestService({ SANDBOX_IPN_TIME_SCALE: '0.0001' }, { workers: false });
   try {
-    const g = api(fast.url);
+    const g = sandboxApi(fast.url);
     const dead = await ipnReceiver();
     const deadUrl = dead.url;
     await dead.close(); // nothing listens there any more: connection refused

@@ -1,6 +1,9 @@
 // The embedded sandbox gateway, mounted at /sandbox when GATEWAY_URL is unset (docs/sandbox.md).
+// Loaded by src/dev-sandbox.ts with a dynamic import the compiler cannot follow, hence the check
+// at the end that this is what the loader expects.
 import type { ServiceModule } from '../../app-context.js';
 import { requireApiToken } from '../../http/auth.js';
+import type { DevSandboxEntry } from '../../dev-sandbox.js';
 import { createKyandaSandbox, type KyandaSandbox } from './sandbox.js';
 
 export function sandboxModule(): ServiceModule {
@@ -30,3 +33,5 @@ export function sandboxModule(): ServiceModule {
     },
   };
 }
+
+sandboxModule satisfies DevSandboxEntry['sandboxModule'];

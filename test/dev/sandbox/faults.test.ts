@@ -2,10 +2,12 @@
 import { test, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../../support/service.js';
-import { api, sign, MERCHANT, airtime, checkout, sms, ipnReceiver, waitFor } from './support.js';
+import { sandboxApi, sign, airtime, checkout, sms, ipnReceiver } from './support.js';
+import { MERCHANT } from '../../support/sandbox.js';
+import { waitFor } from '../../support/wait.js';
 
 const svc = await startTestService({ SANDBOX_FLOAT_KES: '1000', SANDBOX_CHECKOUT_DELAY_MS: '50' }, { workers: false });
-const gw = api(svc.url);
+const gw = sandboxApi(svc.url);
 const rx = await ipnReceiver();
 after(async () => {
   await svc.close();

@@ -24,9 +24,9 @@ import type { Logger } from '../../../log.js';
 import { maskPhone } from '../../../log.js';
 import { smallBody } from '../../../http/body.js';
 import type { LedgerEntry } from '../types.js';
-import { OrderedObject, parseOrdered, toPlain } from '../../pag/ordered-json.js';
-import { signBody, verifySignature } from '../../pag/signature.js';
-import { isValidOrderId, isWireAmount, PAG_CURRENCIES, SANDBOX_COMPLETING_PROVIDER, SIMULATOR_PROVIDER } from '../../pag/wire.js';
+import { OrderedObject, parseOrdered, toPlain } from '../../../gateway/pag/ordered-json.js';
+import { signBody, verifySignature } from '../../../gateway/pag/signature.js';
+import { isValidOrderId, isWireAmount, PAG_CURRENCIES, SANDBOX_COMPLETING_PROVIDER, SIMULATOR_PROVIDER } from '../../../gateway/pag/wire.js';
 import { errorReply, RESULT, SERVICE, serviceDateTime } from './replies.js';
 import { newTransactionId, stateReply, type Order, type PagOp } from './orders.js';
 

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../../src/config.js';
 import { startTestService } from '../../support/service.js';
-import { api, sign, MERCHANT, API_KEY } from './support.js';
+import { sandboxApi, sign } from './support.js';
+import { MERCHANT, API_KEY } from '../../support/sandbox.js';
 
 const balance = { MerchantID: MERCHANT, signature: sign(MERCHANT) };
 
@@ -19,7 +20,7 @@ test('defaults: 60 requests per minute and 5,000 per day, as a sandbox account h
 test('the embedded sandbox answers the 61st request of a minute with 429', async () => {
   const svc = await startTestService({}, { workers: false });
   try {
-    const g = api(svc.url);
+    const g = sandboxApi(svc.url);
     const statuses: number[] = [];
     for (let i = 0; i < 61; i++) statuses.push((await g.post('/api-link', balance)).status);
     assert.deepEqual(statuses.slice(0, 60).filter((s) => s !== 200), [], 'sixty go through');
@@ -32,7 +33,7 @@ test('the embedded sandbox answers the 61st request of a minute with 429', async
 test('daily cap: 429 past SANDBOX_RATE_LIMIT_PER_DAY with the day\'s X-RateLimit-* and Retry-After; per apiKey', async () => {
   const svc = await startTestService({ SANDBOX_RATE_LIMIT_PER_MIN: '100', SANDBOX_RATE_LIMIT_PER_DAY: '3' }, { workers: false });
   try {
-    const g = api(svc.url);
+    const g = sandboxApi(svc.url);
     const nowS = Date.now() / 1000;
     const first = await g.post('/api-link', balance);
     assert.equal(first.status, 200);
