@@ -23,33 +23,41 @@ const target = await startTarget('service', side.url, 'mem:', 'silent');
 const writer = createRedis(side.url, { enableOfflineQueue: true });
 const cmd = (key: string) => writer.set(key, 'sw', 'EX', 31536000);
 try {
-  const form = (sid: string, phone: string, text: string) => new URLSearchParams({ sessionId: sid, serviceCode: '*860*30#', phoneNumber: phone, networkCode: '63902', text }).toString();
-  const post = (body: string) => fetch(`${target.url}/ussd`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }).then((r) => r.text());
+  const form = (sid: string, phone: string, text: string) =>
+    new URLSearchParams({ sessionId: sid, serviceCode: '*860*30#', phoneNumber: phone, networkCode: '63902', text }).toString();
+  const post = (body: string) =>
+    fetch(`${target.url}/ussd`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }).then((r) => r.text());
   await post(form('warm', '+254713999999', '')); // scripts loaded, menus compiled
   await new Promise((r) => setTimeout(r, 1500));
   const before = await used();
   for (let i = 0; i < n; i += 50) {
-    await Promise.all(Array.from({ length: Math.min(50, n - i) }, async (_, j) => {
-      const k = i + j;
-      const phone = `+254713${String(k).padStart(6, '0')}`;
-      const other = `0733${String(k).padStart(6, '0')}`;
-      for (const text of ['', '1', '1*2', `1*2*${other}`]) await post(form(`mem-${k}`, phone, text));
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(50, n - i) }, async (_, j) => {
+        const k = i + j;
+        const phone = `+254713${String(k).padStart(6, '0')}`;
+        const other = `0733${String(k).padStart(6, '0')}`;
+        for (const text of ['', '1', '1*2', `1*2*${other}`]) await post(form(`mem-${k}`, phone, text));
+      }),
+    );
   }
   await new Promise((r) => setTimeout(r, 1500)); // replicas' output buffers drained
   const after = await used();
   const langKey = sessionKeyBuilder('mem:', kind === 'cluster');
   const before2 = await used();
   for (let i = 0; i < n; i += 500) {
-    await Promise.all(Array.from({ length: Math.min(500, n - i) }, (_, j) => {
-      const k = langKey('x', `254714${String(i + j).padStart(6, '0')}`).lang;
-      return cmd(k);
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(500, n - i) }, (_, j) => {
+        const k = langKey('x', `254714${String(i + j).padStart(6, '0')}`).lang;
+        return cmd(k);
+      }),
+    );
   }
   await new Promise((r) => setTimeout(r, 1500));
   const after2 = await used();
   console.log(`${kind}: ${Math.round((after2 - before2) / n)} B per phone that chose a language (its one long-lived key)`);
-  console.log(`${kind}: ${n} live sessions (4 hops each, open): ${Math.round((after - before) / n)} B per session by INFO used_memory (record, resume pointer and allocator overhead)`);
+  console.log(
+    `${kind}: ${n} live sessions (4 hops each, open): ${Math.round((after - before) / n)} B per session by INFO used_memory (record, resume pointer and allocator overhead)`,
+  );
 } finally {
   await target.stop();
   writer.disconnect();

@@ -39,14 +39,19 @@ async function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const c = connect(port, '127.0.0.1');
     c.on('connect', () => c.write('PING\r\n'));
-    c.on('data', (d) => { c.destroy(); resolve(d.toString().startsWith('+PONG')); });
+    c.on('data', (d) => {
+      c.destroy();
+      resolve(d.toString().startsWith('+PONG'));
+    });
     c.on('error', () => resolve(false));
   });
 }
 
 async function privateRedis(): Promise<{ url: string; proc: ChildProcess }> {
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], {
+    stdio: 'ignore',
+  });
   for (let i = 0; i < 100; i++) {
     if (await ping(port)) return { url: `redis://127.0.0.1:${port}`, proc };
     await new Promise((r) => setTimeout(r, 50));
@@ -55,16 +60,56 @@ async function privateRedis(): Promise<{ url: string; proc: ChildProcess }> {
 }
 
 // Valid prefixes spread over the operators; index i maps to a unique number while i/P < 1e6.
-const PREFIXES = ['700', '701', '710', '711', '712', '713', '720', '721', '722', '723', '733', '734', '735', '740', '741', '757', '768', '769', '790', '791', '110', '111', '112', '115', '100', '101', '770', '771', '763', '780'];
+const PREFIXES = [
+  '700',
+  '701',
+  '710',
+  '711',
+  '712',
+  '713',
+  '720',
+  '721',
+  '722',
+  '723',
+  '733',
+  '734',
+  '735',
+  '740',
+  '741',
+  '757',
+  '768',
+  '769',
+  '790',
+  '791',
+  '110',
+  '111',
+  '112',
+  '115',
+  '100',
+  '101',
+  '770',
+  '771',
+  '763',
+  '780',
+];
 const nsnOf = (i: number) => `${PREFIXES[i % PREFIXES.length]}${String(Math.floor(i / PREFIXES.length) % 1_000_000).padStart(6, '0')}`;
-const formats = [(n: string) => `0${n}`, (n: string) => `+254${n}`, (n: string) => `254${n}`, (n: string) => n, (n: string) => `0${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}`];
+const formats = [
+  (n: string) => `0${n}`,
+  (n: string) => `+254${n}`,
+  (n: string) => `254${n}`,
+  (n: string) => n,
+  (n: string) => `0${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}`,
+];
 const INVALID = ['0712', 'n/a', '+14155550123', '0202345678', '0800123456', '07123456789012', 'O712345678'];
 
 async function writeFile(path: string, n: number): Promise<{ unique: number; dup: number; invalid: number }> {
   const out = createWriteStream(path);
   out.write('name,phone\n');
   let seed = 12345;
-  const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
   let unique = 0;
   let dup = 0;
   let invalid = 0;
@@ -72,11 +117,21 @@ async function writeFile(path: string, n: number): Promise<{ unique: number; dup
   for (let i = 0; i < n; i++) {
     const x = rnd();
     let phone: string;
-    if (x < 0.02) { phone = INVALID[i % INVALID.length]!; invalid++; } else if (x < 0.10 && unique > 0) {
-      phone = formats[i % formats.length]!(nsnOf(Math.floor(rnd() * unique))); dup++;
-    } else { phone = formats[i % formats.length]!(nsnOf(unique)); unique++; }
+    if (x < 0.02) {
+      phone = INVALID[i % INVALID.length]!;
+      invalid++;
+    } else if (x < 0.1 && unique > 0) {
+      phone = formats[i % formats.length]!(nsnOf(Math.floor(rnd() * unique)));
+      dup++;
+    } else {
+      phone = formats[i % formats.length]!(nsnOf(unique));
+      unique++;
+    }
     chunk += `c${i},"${phone}"\n`;
-    if (chunk.length > 65536) { if (!out.write(chunk)) await once(out, 'drain'); chunk = ''; }
+    if (chunk.length > 65536) {
+      if (!out.write(chunk)) await once(out, 'drain');
+      chunk = '';
+    }
   }
   out.end(chunk);
   await once(out, 'finish');
@@ -91,13 +146,22 @@ async function main() {
     const file = join(dir, 'numbers.csv');
     let t = Date.now();
     const gen = await writeFile(file, N);
-    rows.push(['file', `${N.toLocaleString()} lines, ${(statSync(file).size / 1048576).toFixed(1)} MB (generated in ${((Date.now() - t) / 1000).toFixed(1)} s)`]);
+    rows.push([
+      'file',
+      `${N.toLocaleString()} lines, ${(statSync(file).size / 1048576).toFixed(1)} MB (generated in ${((Date.now() - t) / 1000).toFixed(1)} s)`,
+    ]);
     rows.push(['expected', `${gen.unique.toLocaleString()} unique valid, ${gen.dup.toLocaleString()} duplicates, ${gen.invalid.toLocaleString()} invalid`]);
 
     if (!process.env.REDIS_URL) redis = await privateRedis();
     const config = loadConfig({
-      ...process.env, REDIS_URL: process.env.REDIS_URL ?? redis!.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-      REDIS_PREFIX: `bench${process.pid}:`, API_TOKEN: TOKEN, GATEWAY_RATE_LIMIT_PER_MIN: RATE,
+      ...process.env,
+      REDIS_URL: process.env.REDIS_URL ?? redis!.url,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      REDIS_PREFIX: `bench${process.pid}:`,
+      API_TOKEN: TOKEN,
+      GATEWAY_RATE_LIMIT_PER_MIN: RATE,
       // The embedded sandbox enforces a sandbox account's 60/min and 5,000/day: give it the bench's rate.
       SANDBOX_RATE_LIMIT_PER_MIN: process.env.SANDBOX_RATE_LIMIT_PER_MIN ?? RATE,
       SANDBOX_RATE_LIMIT_PER_DAY: process.env.SANDBOX_RATE_LIMIT_PER_DAY ?? '100000000',
@@ -109,8 +173,10 @@ async function main() {
       // Phase 1: validate, de-duplicate, store, enqueue (workers off so nothing competes).
       t = Date.now();
       const res = await fetch(`${svc.url}/api/sms/bulk?message=${encodeURIComponent('Bench: karibu tena, 10% off this week')}`, {
-        method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/csv' },
-        body: Readable.toWeb(createReadStream(file)) as unknown as RequestInit['body'], duplex: 'half',
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/csv' },
+        body: Readable.toWeb(createReadStream(file)) as unknown as RequestInit['body'],
+        duplex: 'half',
       } as RequestInit);
       const intake = (await res.json()) as Record<string, number | string>;
       const secs = (Date.now() - t) / 1000;
@@ -121,7 +187,8 @@ async function main() {
       rows.push(['duplicates / invalid', `${Number(intake.duplicates).toLocaleString()} / ${Number(intake.invalid).toLocaleString()}`]);
       rows.push(['batches created', String(intake.batches)]);
       rows.push(['peak RSS (whole process)', `${mb(peak)} (after: ${rssMb()}; client, server and sandbox in one process)`]);
-      if (intake.valid !== gen.unique || intake.duplicates !== gen.dup || intake.invalid !== gen.invalid) rows.push(['MISMATCH', 'intake totals differ from the generator']);
+      if (intake.valid !== gen.unique || intake.duplicates !== gen.dup || intake.invalid !== gen.invalid)
+        rows.push(['MISMATCH', 'intake totals differ from the generator']);
 
       // Phase 2: drop the million's batches, then send a subset through the workers.
       const q = new Queue(QUEUE_NAME, { connection: svc.app.queueConnection(), prefix: svc.app.queuePrefix });
@@ -131,12 +198,23 @@ async function main() {
       const recipients: string[] = [];
       for (let i = 0; i < SEND; i++) recipients.push(`0${nsnOf(i)}`);
       const sendRes = await fetch(`${svc.url}/api/sms/bulk`, {
-        method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
         body: JSON.stringify({ message: 'Bench send', recipients }),
       });
       const job = (await sendRes.json()) as { id: string; batches: number };
       if (sendRes.status !== 202) throw new Error(`send job refused: ${JSON.stringify(job)}`);
-      const workers = await startService(loadConfig({ ...process.env, REDIS_URL: config.REDIS_URL, REDIS_PREFIX: config.REDIS_PREFIX, GATEWAY_URL: `${svc.url}/sandbox`, LOG_LEVEL: config.LOG_LEVEL, GATEWAY_RATE_LIMIT_PER_MIN: RATE }), { http: false, workers: true, modules: [(await import('../src/sms/module.js')).smsModule()] });
+      const workers = await startService(
+        loadConfig({
+          ...process.env,
+          REDIS_URL: config.REDIS_URL,
+          REDIS_PREFIX: config.REDIS_PREFIX,
+          GATEWAY_URL: `${svc.url}/sandbox`,
+          LOG_LEVEL: config.LOG_LEVEL,
+          GATEWAY_RATE_LIMIT_PER_MIN: RATE,
+        }),
+        { http: false, workers: true, modules: [(await import('../src/sms/module.js')).smsModule()] },
+      );
       t = Date.now();
       let s: { state: string; totals: { recipientsSent: number; batchesSent: number; batchesFailed: number } };
       for (;;) {
@@ -147,9 +225,15 @@ async function main() {
       }
       const sendSecs = (Date.now() - t) / 1000;
       await workers.close();
-      rows.push(['send subset', `${SEND.toLocaleString()} recipients in ${job.batches} batches, GATEWAY_RATE_LIMIT_PER_MIN=${RATE}, concurrency ${config.SMS_SENDER_CONCURRENCY}`]);
+      rows.push([
+        'send subset',
+        `${SEND.toLocaleString()} recipients in ${job.batches} batches, GATEWAY_RATE_LIMIT_PER_MIN=${RATE}, concurrency ${config.SMS_SENDER_CONCURRENCY}`,
+      ]);
       rows.push(['send time', `${sendSecs.toFixed(1)} s, ${s.totals.batchesSent} sent / ${s.totals.batchesFailed} failed`]);
-      rows.push(['send rate', `${Math.round(s.totals.recipientsSent / sendSecs).toLocaleString()} recipients/s (${(s.totals.batchesSent / sendSecs).toFixed(1)} requests/s)`]);
+      rows.push([
+        'send rate',
+        `${Math.round(s.totals.recipientsSent / sendSecs).toLocaleString()} recipients/s (${(s.totals.batchesSent / sendSecs).toFixed(1)} requests/s)`,
+      ]);
     } finally {
       await svc.close();
     }

@@ -151,9 +151,13 @@ interface Measured {
   stats: TargetStats;
 }
 
-
 /** One measured segment; the caller alternates targets and adds segments up with combine(). */
-async function measure(target: RunningTarget, redis: RedisSide, o: ReturnType<typeof options> & { segmentS: number; segmentWarmupS: number }, session: (n: number) => Hop[]): Promise<Measured> {
+async function measure(
+  target: RunningTarget,
+  redis: RedisSide,
+  o: ReturnType<typeof options> & { segmentS: number; segmentWarmupS: number },
+  session: (n: number) => Hop[],
+): Promise<Measured> {
   if (interrupt.signal.aborted) throw new Error('interrupted');
   let before: { child: TargetStats; redis: number; cmds: number; self: NodeJS.CpuUsage } | undefined;
   let after: typeof before;
@@ -189,13 +193,20 @@ function combine(parts: Measured[]): Measured {
   const seconds = sum((m) => m.load.seconds);
   const lat = new Float64Array(sum((m) => m.load.latencies.length));
   let at = 0;
-  for (const m of parts) { lat.set(m.load.latencies, at); at += m.load.latencies.length; }
+  for (const m of parts) {
+    lat.set(m.load.latencies, at);
+    at += m.load.latencies.length;
+  }
   lat.sort();
   const last = parts.at(-1)!;
   return {
     load: {
-      requests: sum((m) => m.load.requests), sessions: sum((m) => m.load.sessions), errors: sum((m) => m.load.errors),
-      errorSamples: parts.flatMap((m) => m.load.errorSamples).slice(0, 5), seconds, latencies: lat,
+      requests: sum((m) => m.load.requests),
+      sessions: sum((m) => m.load.sessions),
+      errors: sum((m) => m.load.errors),
+      errorSamples: parts.flatMap((m) => m.load.errorSamples).slice(0, 5),
+      seconds,
+      latencies: lat,
     },
     // CPU shares are per measured second: weight each segment by its length.
     serverCpu: sum((m) => m.serverCpu * m.load.seconds) / seconds,
@@ -215,25 +226,73 @@ const mb = (n: number) => (n / 1024 / 1024).toFixed(0);
 function table(rows: string[][], right: boolean[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows
-    .map((r) => r.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd())
+    .map((r) =>
+      r
+        .map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n');
 }
 
 function resultRow(name: string, m: Measured): string[] {
   const l = m.load;
   return [
-    name, int(l.requests), int(l.requests / l.seconds), int(l.sessions),
-    f1(percentile(l.latencies, 0.5)), f1(percentile(l.latencies, 0.9)), f1(percentile(l.latencies, 0.99)), f1(l.latencies.at(-1) ?? NaN),
-    int(l.errors), pct(m.serverCpu), int((m.serverCpu * 1e6 * l.seconds) / (l.requests || 1)), pct(m.redisCpu), f1(m.redisCmds), pct(m.loadGenCpu), mb(m.stats.rss), mb(m.stats.maxRss),
+    name,
+    int(l.requests),
+    int(l.requests / l.seconds),
+    int(l.sessions),
+    f1(percentile(l.latencies, 0.5)),
+    f1(percentile(l.latencies, 0.9)),
+    f1(percentile(l.latencies, 0.99)),
+    f1(l.latencies.at(-1) ?? NaN),
+    int(l.errors),
+    pct(m.serverCpu),
+    int((m.serverCpu * 1e6 * l.seconds) / (l.requests || 1)),
+    pct(m.redisCpu),
+    f1(m.redisCmds),
+    pct(m.loadGenCpu),
+    mb(m.stats.rss),
+    mb(m.stats.maxRss),
   ];
 }
 
 const TARGET_NAME = { tsx: 'npm start (tsx)', compiled: 'compiled (node)', floor: 'floor' } as const;
 
-function report(o: ReturnType<typeof options>, results: Array<{ name: keyof typeof TARGET_NAME; m: Measured }>, keys: KeySize[], sessionId: string, load0: number, hops: Watched, hopCount: number): void {
-  const header = ['target', 'requests', 'req/s', 'sessions', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'server CPU', 'CPU µs/req', 'redis CPU', 'redis cmds/req', 'loadgen CPU', 'RSS MB', 'peak RSS MB'];
+function report(
+  o: ReturnType<typeof options>,
+  results: Array<{ name: keyof typeof TARGET_NAME; m: Measured }>,
+  keys: KeySize[],
+  sessionId: string,
+  load0: number,
+  hops: Watched,
+  hopCount: number,
+): void {
+  const header = [
+    'target',
+    'requests',
+    'req/s',
+    'sessions',
+    'p50 ms',
+    'p90 ms',
+    'p99 ms',
+    'max ms',
+    'errors',
+    'server CPU',
+    'CPU µs/req',
+    'redis CPU',
+    'redis cmds/req',
+    'loadgen CPU',
+    'RSS MB',
+    'peak RSS MB',
+  ];
   console.log('');
-  console.log(table([header, ...results.map((r) => resultRow(TARGET_NAME[r.name], r.m))], header.map((_, i) => i > 0)));
+  console.log(
+    table(
+      [header, ...results.map((r) => resultRow(TARGET_NAME[r.name], r.m))],
+      header.map((_, i) => i > 0),
+    ),
+  );
   const floor = results.find((r) => r.name === 'floor')!.m;
   const floorRate = floor.load.requests / floor.load.seconds;
   const floorP99 = percentile(floor.load.latencies, 0.99);
@@ -242,8 +301,10 @@ function report(o: ReturnType<typeof options>, results: Array<{ name: keyof type
     if (name === 'floor') continue;
     const ratio = m.load.requests / m.load.seconds / floorRate;
     const p99 = percentile(m.load.latencies, 0.99) / floorP99;
-    console.log(`${TARGET_NAME[name].padEnd(16)} throughput ${ratio.toFixed(2)}x the floor (goal >= ${GOAL.throughput}x: ${ratio >= GOAL.throughput ? 'met' : 'NOT met'}); ` +
-      `p99 ${p99.toFixed(2)}x the floor's (goal <= ${GOAL.p99}x: ${p99 <= GOAL.p99 ? 'met' : 'NOT met'})`);
+    console.log(
+      `${TARGET_NAME[name].padEnd(16)} throughput ${ratio.toFixed(2)}x the floor (goal >= ${GOAL.throughput}x: ${ratio >= GOAL.throughput ? 'met' : 'NOT met'}); ` +
+        `p99 ${p99.toFixed(2)}x the floor's (goal <= ${GOAL.p99}x: ${p99 <= GOAL.p99 ? 'met' : 'NOT met'})`,
+    );
   }
   for (const { name, m } of results) {
     if (m.load.errors > 0) console.log(`${TARGET_NAME[name]} errors, first ones: ${m.load.errorSamples.join(' | ')}`);
@@ -253,17 +314,25 @@ function report(o: ReturnType<typeof options>, results: Array<{ name: keyof type
   const perPhone = keys.filter((k) => !k.key.includes(sessionId));
   const sum = (ks: KeySize[], f: 'payload' | 'memory') => ks.reduce((s, k) => s + k[f], 0);
   console.log(`one session in Redis after 4 hops (session ${sessionId}, phone ${SAMPLE_PHONE}):`);
-  console.log(table([
-    ['key', 'type', 'payload B', 'MEMORY USAGE B', 'TTL s'],
-    ...keys.map((k) => [k.key, k.type, int(k.payload), int(k.memory), String(k.ttl)]),
-  ], [false, false, true, true, true]));
-  console.log(`session record: ${int(sum(rec, 'payload'))} B payload, ${int(sum(rec, 'memory'))} B in Redis (goal < 2,048 B)` +
-    (perPhone.length ? `; per-phone keys: ${int(sum(perPhone, 'memory'))} B` : ''));
+  console.log(
+    table(
+      [['key', 'type', 'payload B', 'MEMORY USAGE B', 'TTL s'], ...keys.map((k) => [k.key, k.type, int(k.payload), int(k.memory), String(k.ttl)])],
+      [false, false, true, true, true],
+    ),
+  );
+  console.log(
+    `session record: ${int(sum(rec, 'payload'))} B payload, ${int(sum(rec, 'memory'))} B in Redis (goal < 2,048 B)` +
+      (perPhone.length ? `; per-phone keys: ${int(sum(perPhone, 'memory'))} B` : ''),
+  );
   console.log('');
   const trips = hops.clientCommands.length;
-  const byName = Object.entries(hops.clientCommands.reduce<Record<string, number>>((a, c) => ({ ...a, [c]: (a[c] ?? 0) + 1 }), {})).map(([c, n]) => `${c}×${n}`).join(', ');
-  console.log(`Redis per hop (MONITOR over the sample session's ${hopCount} hops): ${f1(trips / hopCount)} round trips (${byName}), ` +
-    `${f1((trips + hops.scriptCommands) / hopCount)} commands counting those its scripts run`);
+  const byName = Object.entries(hops.clientCommands.reduce<Record<string, number>>((a, c) => ({ ...a, [c]: (a[c] ?? 0) + 1 }), {}))
+    .map(([c, n]) => `${c}×${n}`)
+    .join(', ');
+  console.log(
+    `Redis per hop (MONITOR over the sample session's ${hopCount} hops): ${f1(trips / hopCount)} round trips (${byName}), ` +
+      `${f1((trips + hops.scriptCommands) / hopCount)} commands counting those its scripts run`,
+  );
   console.log('');
   console.log(`load average before the run: ${load0.toFixed(2)} (${cpus().length} CPUs); after: ${loadavg()[0]!.toFixed(2)}`);
   console.log(`CPU columns: share of one core during the measured ${o.durationS} s; RSS is the target process's.`);
@@ -286,7 +355,9 @@ function printProfile(pid: number, name: string): void {
   console.log(table([['hottest functions', 'self'], ...p.byFunction.map((a) => [a.name, pct(a.share)])], [false, true]));
   // The drop-off funnel counts on every hop: its whole cost (callees included) as a share of the
   // service's busy CPU, i.e. of each hop.
-  console.log(`funnel counting (ussd/funnel, callees included): ${(Math.max(inclusiveShare(file, 'src/ussd/funnel.ts'), inclusiveShare(file, 'dist/ussd/funnel.js')) * 100).toFixed(2)}% of the service's busy CPU`);
+  console.log(
+    `funnel counting (ussd/funnel, callees included): ${(Math.max(inclusiveShare(file, 'src/ussd/funnel.ts'), inclusiveShare(file, 'dist/ussd/funnel.js')) * 100).toFixed(2)}% of the service's busy CPU`,
+  );
 }
 
 // ── main ────────────────────────────────────────────────────────────
@@ -296,19 +367,24 @@ async function main(): Promise<void> {
   const o = options();
   const load0 = loadavg()[0]!;
   const tag = Date.now().toString(36);
-  console.log(`USSD benchmark: ${o.concurrency} concurrent sessions, ${o.durationS} s measured after ${o.warmupS} s warm-up, per target, in ${o.rounds} alternating round(s)`);
+  console.log(
+    `USSD benchmark: ${o.concurrency} concurrent sessions, ${o.durationS} s measured after ${o.warmupS} s warm-up, per target, in ${o.rounds} alternating round(s)`,
+  );
   console.log(`node ${process.version}, ${cpus().length} CPUs, load average ${load0.toFixed(2)}; service LOG_LEVEL=${o.logLevel} (to /dev/null)`);
   console.log('session: new → 1 Buy airtime → 2 Other number → 0733… → 100 (5 requests, every reply CON, no money action)');
-  console.log('floor:   the same requests to a bare Koa handler (general smallBody parser; POST /ussd now reads its body with a strict reader) doing one Redis GET and one SET each');
+  console.log(
+    'floor:   the same requests to a bare Koa handler (general smallBody parser; POST /ussd now reads its body with a strict reader) doing one Redis GET and one SET each',
+  );
 
   let redis: RedisSide | undefined;
   const running = new Set<RunningTarget>();
   let cleaning: Promise<void> | undefined;
-  const cleanup = () => (cleaning ??= (async () => {
-    for (const t of running) await t.stop().catch(() => undefined);
-    running.clear();
-    await redis?.stop();
-  })());
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      for (const t of running) await t.stop().catch(() => undefined);
+      running.clear();
+      await redis?.stop();
+    })());
   process.once('SIGINT', () => {
     console.log('\ninterrupted: stopping the load, the targets and the private Redis');
     interrupt.abort();
@@ -342,8 +418,10 @@ async function main(): Promise<void> {
       await sampleSession(t.url, `${tag}${name}w`, '+254712999998');
       if (!sample) {
         const sampleId = airtimeSession(`${tag}-sample`, 0, SAMPLE_PHONE).sessionId;
-        hops = await watch(redis, [sampleId, SAMPLE_PHONE.slice(1)], async () => { sample = await sampleSession(t.url, tag); });
-        for (const m of redis.masters) keys.push(...await sessionKeys(m, PREFIX[name], [sample!.sessionId, SAMPLE_PHONE.slice(1)]));
+        hops = await watch(redis, [sampleId, SAMPLE_PHONE.slice(1)], async () => {
+          sample = await sampleSession(t.url, tag);
+        });
+        for (const m of redis.masters) keys.push(...(await sessionKeys(m, PREFIX[name], [sample!.sessionId, SAMPLE_PHONE.slice(1)])));
         // Each reply's first line up to the first digit identifies the screen without the
         // session's own values: the load counts any other reply as an error.
         expects = sample!.screens.map((x) => x.split('\n')[0]!.replace(/\d.*$/, ''));
@@ -368,11 +446,13 @@ async function main(): Promise<void> {
       for (const { name, t } of targets) {
         process.stdout.write(` ${name} ${seg.segmentWarmupS + seg.segmentS} s…`);
         const base = next.get(name)!;
-        parts.get(name)!.push(await measure(t, redis, seg, (n) => {
-          next.set(name, Math.max(next.get(name)!, base + n + 1));
-          const s = airtimeSession(`${tag}${name}`, base + n);
-          return s.texts.map((text, i) => ({ body: formBody(s.sessionId, s.phone, text), expect: name === 'floor' ? 'CON ' : expects[i]! }));
-        }));
+        parts.get(name)!.push(
+          await measure(t, redis, seg, (n) => {
+            next.set(name, Math.max(next.get(name)!, base + n + 1));
+            const s = airtimeSession(`${tag}${name}`, base + n);
+            return s.texts.map((text, i) => ({ body: formBody(s.sessionId, s.phone, text), expect: name === 'floor' ? 'CON ' : expects[i]! }));
+          }),
+        );
       }
       console.log(' done');
     }

@@ -39,19 +39,41 @@ const faultRng = rng.fork(2);
 const redisP = await redisProc(dir);
 await redisP.start();
 const sandboxEnv = {
-  LOG_LEVEL: 'warn', SANDBOX_IPN_TIME_SCALE: '0.01', SANDBOX_CHECKOUT_DELAY_MS: '300', SANDBOX_RATE_LIMIT_PER_MIN: String(LIMIT_PER_MIN),
-  SANDBOX_RATE_LIMIT_PER_DAY: '100000000', SANDBOX_FLOAT_KES: '1000000000', REDIS_URL: redisP.url,
+  LOG_LEVEL: 'warn',
+  SANDBOX_IPN_TIME_SCALE: '0.01',
+  SANDBOX_CHECKOUT_DELAY_MS: '300',
+  SANDBOX_RATE_LIMIT_PER_MIN: String(LIMIT_PER_MIN),
+  SANDBOX_RATE_LIMIT_PER_DAY: '100000000',
+  SANDBOX_FLOAT_KES: '1000000000',
+  REDIS_URL: redisP.url,
 };
 const sandbox = await sandboxProc(dir, sandboxEnv);
 await sandbox.start();
 
 const webs: Proc[] = [];
-const balancer = await startBalancer(() => webs.filter((w) => w.alive()).map((w) => w.url).concat(webs.filter((w) => !w.alive()).map((w) => w.url)));
+const balancer = await startBalancer(() =>
+  webs
+    .filter((w) => w.alive())
+    .map((w) => w.url)
+    .concat(webs.filter((w) => !w.alive()).map((w) => w.url)),
+);
 const env = {
-  NODE_ENV: 'development', LOG_LEVEL: 'warn', REDIS_URL: redisP.url, REDIS_PREFIX: PREFIX, GATEWAY_URL: sandbox.url, PUBLIC_URL: balancer.url,
-  API_TOKEN, GATEWAY_RATE_LIMIT_PER_MIN: String(LIMIT_PER_MIN), GATEWAY_RATE_WAIT_MS: '2000', GATEWAY_TIMEOUT_MS: '3000',
-  RECONCILE_AFTER_S: '4', RECONCILE_EVERY_S: '3', MONEY_RETRY_BUDGET_S: '20', PAYMENTS_RETRY_BASE_MS: '200', PAYMENTS_MAX_WAIT_MS: '2000',
-  CHECKOUT_DELAY_MS: '2000'
+  NODE_ENV: 'development',
+  LOG_LEVEL: 'warn',
+  REDIS_URL: redisP.url,
+  REDIS_PREFIX: PREFIX,
+  GATEWAY_URL: sandbox.url,
+  PUBLIC_URL: balancer.url,
+  API_TOKEN,
+  GATEWAY_RATE_LIMIT_PER_MIN: String(LIMIT_PER_MIN),
+  GATEWAY_RATE_WAIT_MS: '2000',
+  GATEWAY_TIMEOUT_MS: '3000',
+  RECONCILE_AFTER_S: '4',
+  RECONCILE_EVERY_S: '3',
+  MONEY_RETRY_BUDGET_S: '20',
+  PAYMENTS_RETRY_BASE_MS: '200',
+  PAYMENTS_MAX_WAIT_MS: '2000',
+  CHECKOUT_DELAY_MS: '2000',
 };
 const config = loadConfig(env);
 const redis = createRedis(redisP.url, { enableOfflineQueue: true, maxRetriesPerRequest: null });
@@ -83,20 +105,24 @@ const running: Array<Promise<void>> = [];
 const faultCounts: Record<string, number> = {};
 const notes: Violation[] = [];
 let skipped = 0;
-const count = (k: string) => { faultCounts[k] = (faultCounts[k] ?? 0) + 1; };
+const count = (k: string) => {
+  faultCounts[k] = (faultCounts[k] ?? 0) + 1;
+};
 
 const plays: Array<Promise<void>> = [];
 const targets = { redis: redisP, webs, worker, sandboxUrl: sandbox.url, balancerUrl: balancer.url, signatureHeader: config.GATEWAY_SIGNATURE_HEADER };
 for (const f of schedule(faultRng, durationMs)) {
-  plays.push((async () => {
-    await sleep(f.atMs);
-    try {
-      const r = await play(f, targets, (what) => notes.push({ what }));
-      count(r === 'done' ? f.kind : `${f.kind} (skipped)`);
-    } catch (err) {
-      count(`${f.kind} (failed: ${(err as Error).message.slice(0, 60)})`);
-    }
-  })());
+  plays.push(
+    (async () => {
+      await sleep(f.atMs);
+      try {
+        const r = await play(f, targets, (what) => notes.push({ what }));
+        count(r === 'done' ? f.kind : `${f.kind} (skipped)`);
+      } catch (err) {
+        count(`${f.kind} (failed: ${(err as Error).message.slice(0, 60)})`);
+      }
+    })(),
+  );
 }
 
 // Demand above the allowance: from 40 % of the run, for a quarter of it (at least 15 s).
@@ -125,7 +151,9 @@ for (let n = 0; Date.now() - t0 < durationMs; n++) {
   const hopRng = buyRng.fork(p.n);
   running.push(run(p, balancer.url, hopRng).finally(() => busy.delete(phone)));
 }
-console.log(`chaos: load done after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${purchases.length} purchases started (${skipped} ticks with every subscriber busy)`);
+console.log(
+  `chaos: load done after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${purchases.length} purchases started (${skipped} ticks with every subscriber busy)`,
+);
 await Promise.all(running);
 await Promise.all(plays);
 const allowance = await phase;
@@ -156,7 +184,9 @@ for (;;) {
     const c = allowanceCampaign ? await campaignTotals(balancer.url, allowanceCampaign) : undefined;
     const bulkDone = !allowanceCampaign || (c !== undefined && c.sent + c.failed >= c.valid);
     quiet = open === 0 && pending === 0 && bulkDone ? quiet + 1 : 0;
-  } catch { quiet = 0; }
+  } catch {
+    quiet = 0;
+  }
   if (quiet >= 2 || Date.now() - settleT > SETTLE_MAX_MS) break;
 }
 const settleS = Math.round((Date.now() - settleT) / 1000);
@@ -166,7 +196,10 @@ if (quiet < 2) notes.push({ what: `not settled after ${settleS} s: ${open} order
 const ledger = (await (await fetch(`${sandbox.url}/_ledger`)).json()) as Entry[];
 const orders = await loadOrders(store);
 // Who got the squeezed allowance: bulk batches must not have taken it from money and receipts.
-const during = ledger.filter((e) => { const t = Date.parse(e.at); return t >= allowance.startedAt && t <= allowance.endedAt; });
+const during = ledger.filter((e) => {
+  const t = Date.parse(e.at);
+  return t >= allowance.startedAt && t <= allowance.endedAt;
+});
 const isBatch = (e: Entry) => /^sms-b[0-9a-f]+-\d+$/.test(e.reference ?? ''); // src/sms/bulk-worker.ts, batchReference
 allowance.sentDuring = { bulk: during.filter(isBatch).length, other: during.filter((e) => !isBatch(e)).length };
 const counted: Notes = { unconfirmed: [], corrected: [], screenRepeats: [], moneyRepeats: [] };
@@ -177,13 +210,25 @@ if (allowance.campaign) {
 } else violations.push({ what: 'the allowance phase could not start its bulk campaign' });
 // A payment step or order SMS must wait for a slot, never fail an attempt for want of one.
 for (const name of ['web-a', 'web-b', 'worker']) {
-  const lines = readFileSync(join(dir, `${name}.log`), 'utf8').split('\n').filter((l) => l.includes('job attempt failed') && l.includes('rate-limit slot'));
+  const lines = readFileSync(join(dir, `${name}.log`), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('job attempt failed') && l.includes('rate-limit slot'));
   for (const l of lines.slice(0, 5)) violations.push({ what: `${name}: a job failed for want of a rate-limit slot: ${l.slice(0, 200)}` });
 }
 
 const summary = {
-  seed: args.seed, durationS: args.durationS, rate: args.rate, wallS: Math.round((Date.now() - started) / 1000), settleS,
-  purchases: purchases.length, outcomes: outcomes(orders, purchases), faults: faultCounts, allowance, ledgerEntries: ledger.length, counted, violations,
+  seed: args.seed,
+  durationS: args.durationS,
+  rate: args.rate,
+  wallS: Math.round((Date.now() - started) / 1000),
+  settleS,
+  purchases: purchases.length,
+  outcomes: outcomes(orders, purchases),
+  faults: faultCounts,
+  allowance,
+  ledgerEntries: ledger.length,
+  counted,
+  violations,
 };
 const violating = [...new Set(violations.map((v) => v.orderId).filter((id): id is string => !!id))].map((id) => orders.get(id) ?? { id });
 writeFileSync(join(dir, 'summary.json'), JSON.stringify({ ...summary, violatingOrders: violating, purchasesDetail: purchases }, null, 1));

@@ -38,7 +38,29 @@ if (!existsSync(tsc)) {
   console.error('console-build: typescript is missing: run npm ci');
   process.exit(1);
 }
-execFileSync(process.execPath, [tsc, join(root, 'scripts', 'lib', 'channel-wire.ts'), '--outDir', join(out, 'lib'), '--target', 'ES2022', '--module', 'ES2022', '--lib', 'ES2023,DOM', '--strict', '--skipLibCheck', '--declaration', 'false', '--sourceMap', 'false', '--ignoreConfig'], { stdio: 'inherit' });
+execFileSync(
+  process.execPath,
+  [
+    tsc,
+    join(root, 'scripts', 'lib', 'channel-wire.ts'),
+    '--outDir',
+    join(out, 'lib'),
+    '--target',
+    'ES2022',
+    '--module',
+    'ES2022',
+    '--lib',
+    'ES2023,DOM',
+    '--strict',
+    '--skipLibCheck',
+    '--declaration',
+    'false',
+    '--sourceMap',
+    'false',
+    '--ignoreConfig',
+  ],
+  { stdio: 'inherit' },
+);
 
 function list(dir) {
   return readdirSync(dir).flatMap((n) => {

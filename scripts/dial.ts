@@ -139,13 +139,27 @@ function prompter(rl: Interface): AnswerSource & { ask(q: string): Promise<strin
   return { interactive: true, ask, next: () => ask('> ') };
 }
 
-async function runSession(target: DialTarget, dialled: string[], answers: AnswerSource, view: { width: number; maxChars: number; paceMs: number }, signal: AbortSignal): Promise<SessionResult> {
+async function runSession(
+  target: DialTarget,
+  dialled: string[],
+  answers: AnswerSource,
+  view: { width: number; maxChars: number; paceMs: number },
+  signal: AbortSignal,
+): Promise<SessionResult> {
   const sessionId = newSessionId(target.channel);
   const out = process.stdout;
-  out.write(`Dialling ${target.serviceCode}${dialled.length ? ` with "${dialled.join('*')}"` : ''} from ${target.phoneNumber} (network ${target.networkCode})\n`);
+  out.write(
+    `Dialling ${target.serviceCode}${dialled.length ? ` with "${dialled.join('*')}"` : ''} from ${target.phoneNumber} (network ${target.networkCode})\n`,
+  );
   out.write(`  ${routeOf(target)} (${target.channel})  session ${sessionId}\n`);
   if (answers.interactive) out.write('  type an answer and press Enter; Ctrl-C hangs up\n');
-  const wire = clientSession(target.channel as DialChannel, { sessionId, phone: target.phoneNumber, serviceCode: target.serviceCode, deepLink: dialled, networkCode: target.networkCode });
+  const wire = clientSession(target.channel as DialChannel, {
+    sessionId,
+    phone: target.phoneNumber,
+    serviceCode: target.serviceCode,
+    deepLink: dialled,
+    networkCode: target.networkCode,
+  });
   const auto = [...wire.preTyped];
   const typed: string[] = [];
   for (;;) {
@@ -186,7 +200,10 @@ async function runSession(target: DialTarget, dialled: string[], answers: Answer
 }
 
 function indent(s: string): string {
-  return s.split('\n').map((l) => `    ${l}`).join('\n');
+  return s
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
 }
 
 async function main(): Promise<void> {

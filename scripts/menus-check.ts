@@ -24,10 +24,16 @@ try {
   });
   // Every action must be doable by the gateways the roles name (COLLECT/FULFIL/SMS_GATEWAY).
   const roles = roleNames(config);
-  const gateways = { collect: { name: roles.collect, capabilities: CAPABILITIES[roles.collect] }, fulfil: { name: roles.fulfil, capabilities: CAPABILITIES[roles.fulfil] }, sms: { name: roles.sms, capabilities: CAPABILITIES[roles.sms] } };
+  const gateways = {
+    collect: { name: roles.collect, capabilities: CAPABILITIES[roles.collect] },
+    fulfil: { name: roles.fulfil, capabilities: CAPABILITIES[roles.fulfil] },
+    sms: { name: roles.sms, capabilities: CAPABILITIES[roles.sms] },
+  };
   const problems = [...needsProblems(menus, needsOf, gateways), ...varProblems(menus, varsOf)];
   if (problems.length) throw new MenuError(problems);
-  const limits = screenLimits(config).map((l) => `${l.limit} (${l.channels.join(', ')})`).join('; ');
+  const limits = screenLimits(config)
+    .map((l) => `${l.limit} (${l.channels.join(', ')})`)
+    .join('; ');
   for (const m of menus) console.log(`ok  ${m.file}: ${m.screens.size} screens, ${m.serviceCode}, version ${m.version}, fits ${limits}`);
 } catch (err) {
   if (!(err instanceof MenuError)) throw err;

@@ -13,7 +13,7 @@ const USAGE = 'usage: npm run orders -- show <id> | list [state] | attention | r
 const store = new OrderStore(redis, key);
 
 async function api(path: string): Promise<{ status: number; json: { error?: string; order?: { state: string } } }> {
-  if (!config.API_TOKEN) throw new Error('API_TOKEN is not set: retry and close go through the service\'s API');
+  if (!config.API_TOKEN) throw new Error("API_TOKEN is not set: retry and close go through the service's API");
   const base = (process.env.ORDERS_API_URL ?? `http://127.0.0.1:${config.PORT}`).replace(/\/$/, '');
   const [, id, action, reason] = path.match(/^(\w+)\/(\w+)(?:\n([\s\S]*))?$/) ?? [];
   const r = await fetch(`${base}/api/orders/${id}/${action}`, {
@@ -49,7 +49,10 @@ async function main(): Promise<number> {
     const ids = await store.list({ state: 'needs_attention', limit: 1000 });
     for (const id of ids) {
       const o = await store.get(id);
-      if (o) console.log(`${o.id}\t${o.kind}/${o.pay}\tKES ${kes(o.amountMinor)}\t${maskPhone(o.phone)}\t${o.updatedAt}\t${o.attentionStep ?? ''}\t${o.attention ?? ''}`);
+      if (o)
+        console.log(
+          `${o.id}\t${o.kind}/${o.pay}\tKES ${kes(o.amountMinor)}\t${maskPhone(o.phone)}\t${o.updatedAt}\t${o.attentionStep ?? ''}\t${o.attention ?? ''}`,
+        );
     }
     console.error(`${ids.length} order(s) need attention`);
     return 0;

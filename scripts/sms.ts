@@ -47,7 +47,11 @@ async function call(method: string, path: string, body?: RequestInit['body'], co
   }
   const text = await res.text();
   let json: any;
-  try { json = JSON.parse(text); } catch { json = { raw: text }; }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = { raw: text };
+  }
   return { status: res.status, json };
 }
 
@@ -79,11 +83,15 @@ async function follow(id: string): Promise<any> {
     const rate = secs > 0 ? (t.recipientsSent - from) / secs : 0;
     const left = t.valid - t.recipientsSent - t.recipientsFailed;
     const eta = rate > 0 ? left / rate : Infinity;
-    const line = `${bar(t.batches ? finished / t.batches : 1)} batches ${finished}/${t.batches}` +
+    const line =
+      `${bar(t.batches ? finished / t.batches : 1)} batches ${finished}/${t.batches}` +
       ` · recipients ${fmt(t.recipientsSent)}/${fmt(t.valid)} · ${fmt(rate)}/s · ETA ${s.state === 'done' ? '0:00' : dur(eta)}` +
       (t.batchesFailed ? ` · ${t.batchesFailed} failed` : '');
     if (tty) process.stderr.write(`\r\x1b[2K${line}`);
-    else if (Date.now() - lastLine > 5000 || s.state === 'done') { process.stderr.write(`${line}\n`); lastLine = Date.now(); }
+    else if (Date.now() - lastLine > 5000 || s.state === 'done') {
+      process.stderr.write(`${line}\n`);
+      lastLine = Date.now();
+    }
     if (s.state === 'done' || s.state === 'aborted') {
       if (tty) process.stderr.write('\n');
       return { ...s, elapsedS: secs, rate };
@@ -95,10 +103,16 @@ async function follow(id: string): Promise<any> {
 function summary(s: any) {
   const t = s.totals;
   const rows: Array<[string, string]> = [
-    ['bulk id', s.id], ['state', s.state], ['encoding / parts', `${s.encoding} / ${s.parts}`],
-    ['received', fmt(t.received)], ['valid', fmt(t.valid)], ['invalid', fmt(t.invalid)], ['duplicates', fmt(t.duplicates)],
+    ['bulk id', s.id],
+    ['state', s.state],
+    ['encoding / parts', `${s.encoding} / ${s.parts}`],
+    ['received', fmt(t.received)],
+    ['valid', fmt(t.valid)],
+    ['invalid', fmt(t.invalid)],
+    ['duplicates', fmt(t.duplicates)],
     ['batches sent / failed / total', `${t.batchesSent} / ${t.batchesFailed} / ${t.batches}`],
-    ['recipients sent', fmt(t.recipientsSent)], ['recipients failed', fmt(t.recipientsFailed)],
+    ['recipients sent', fmt(t.recipientsSent)],
+    ['recipients failed', fmt(t.recipientsFailed)],
   ];
   if (s.elapsedS !== undefined) rows.push(['elapsed', `${s.elapsedS.toFixed(1)} s`], ['send rate', `${fmt(s.rate)} recipients/s`]);
   const w = Math.max(...rows.map(([k]) => k.length));
@@ -108,19 +122,31 @@ function summary(s: any) {
 
 async function main() {
   const [cmd, ...args] = positionals;
-  if (values.help || !cmd) { process.stdout.write(`${USAGE}\n`); return; }
-  if (!token) die('set API_TOKEN (the service\'s bearer token)');
+  if (values.help || !cmd) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (!token) die("set API_TOKEN (the service's bearer token)");
   if (cmd === 'bulk') {
     if (!values.file || !values.message) die(USAGE);
     let size: number;
-    try { size = statSync(values.file).size; } catch (e) { die(`cannot read ${values.file}: ${(e as Error).message}`); }
+    try {
+      size = statSync(values.file).size;
+    } catch (e) {
+      die(`cannot read ${values.file}: ${(e as Error).message}`);
+    }
     process.stderr.write(`uploading ${values.file} (${fmt(size / 1024)} KB)…\n`);
     const body = Readable.toWeb(createReadStream(values.file)) as unknown as RequestInit['body'];
     const r = await call('POST', `/api/sms/bulk?message=${encodeURIComponent(values.message)}`, body, 'text/csv');
     if (r.status !== 202) die(`upload refused (${r.status}): ${JSON.stringify(r.json)}`);
     const j = r.json;
-    process.stderr.write(`${j.id}: ${fmt(j.received)} received, ${fmt(j.valid)} valid, ${fmt(j.invalid)} invalid, ${fmt(j.duplicates)} duplicates → ${j.batches} batches; ${j.encoding}, ${j.parts} part(s) each (${fmt(j.smsParts)} SMS parts)\n`);
-    if (values['no-wait']) { process.stdout.write(`${j.id}\n`); return; }
+    process.stderr.write(
+      `${j.id}: ${fmt(j.received)} received, ${fmt(j.valid)} valid, ${fmt(j.invalid)} invalid, ${fmt(j.duplicates)} duplicates → ${j.batches} batches; ${j.encoding}, ${j.parts} part(s) each (${fmt(j.smsParts)} SMS parts)\n`,
+    );
+    if (values['no-wait']) {
+      process.stdout.write(`${j.id}\n`);
+      return;
+    }
     summary(await follow(j.id));
     return;
   }

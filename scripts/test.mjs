@@ -40,7 +40,10 @@ if (!env.REDIS_URL && !unit) {
 const args = ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...files];
 const child = spawn(process.execPath, args, { stdio: 'inherit', env });
 const stop = () => redis?.proc.kill('SIGTERM');
-process.on('SIGINT', () => { child.kill('SIGINT'); stop(); });
+process.on('SIGINT', () => {
+  child.kill('SIGINT');
+  stop();
+});
 child.on('exit', (code, signal) => {
   stop();
   process.exit(code ?? (signal ? 1 : 0));

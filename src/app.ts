@@ -61,7 +61,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL, undefined, { buffered: true });
   checkGatewaySettings(config, logger); // throws ConfigError before anything starts
   const serveHttp = opts.http ?? config.ROLE !== 'worker';
-  const modules = opts.modules ?? await defaultModules(config, serveHttp); // so does a build without the sandbox
+  const modules = opts.modules ?? (await defaultModules(config, serveHttp)); // so does a build without the sandbox
   const redis = createRedis(config.REDIS_URL, { commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
   try {
@@ -76,7 +76,12 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   // Errors Koa sees outside our middleware (a client that timed out or went away mid-request):
   // one log line, never Koa's default stack dump on stderr.
   koa.on('error', (err: Error & { code?: string; status?: number }) => {
-    const client = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'ECONNRESET' || err.code === 'ECONNABORTED' || err.code?.startsWith('HPE_') || (err.status ?? 500) < 500;
+    const client =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ||
+      err.code === 'ECONNRESET' ||
+      err.code === 'ECONNABORTED' ||
+      err.code?.startsWith('HPE_') ||
+      (err.status ?? 500) < 500;
     if (client) logger.info({ err: err.message, code: err.code }, 'client request ended early');
     else logger.error({ err }, 'request error');
   });
@@ -85,9 +90,14 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   let handler = koa.callback();
   // Slow or stalled clients are cut off long before Node's 300 s default: headers within
   // HTTP_HEADERS_TIMEOUT_MS, the whole request within HTTP_REQUEST_TIMEOUT_MS (checked every second).
-  const server = http.createServer({
-    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS, headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1000,
-  }, (req, res) => void handler(req, res));
+  const server = http.createServer(
+    {
+      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+      connectionsCheckingInterval: 1000,
+    },
+    (req, res) => void handler(req, res),
+  );
   server.keepAliveTimeout = 65_000; // longer than typical aggregator/LB idle timeouts
 
   let ready = false;

@@ -8,14 +8,19 @@ import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
 import { CHANNEL_NAMES, type ChannelName } from './channels/names.js';
 import { parseRedisUrl } from './redis-url.js';
 
-const bool = z
-  .enum(['1', '0', 'true', 'false', 'yes', 'no'])
-  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const bool = z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((v) => v === '1' || v === 'true' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** "a, b,c" → ['a','b','c'], each checked by `known`; the message names the offenders. */
 function list<T extends string>(known: (v: string) => boolean, what: string, norm: (v: string) => string) {
   return z.string().transform((s, ctx): T[] => {
-    const items = [...new Set(s.split(',').map((v) => norm(v.trim())).filter(Boolean))];
+    const items = [
+      ...new Set(
+        s
+          .split(',')
+          .map((v) => norm(v.trim()))
+          .filter(Boolean),
+      ),
+    ];
     const bad = items.filter((v) => !known(v));
     if (items.length === 0 || bad.length) {
       ctx.addIssue({ code: 'custom', message: items.length ? `unknown ${what}: ${bad.join(', ')}` : `lists no ${what}` });
@@ -24,8 +29,16 @@ function list<T extends string>(known: (v: string) => boolean, what: string, nor
     return items as T[];
   });
 }
-const channelList = list<ChannelName>((v) => (CHANNEL_NAMES as readonly string[]).includes(v), `channel (known: ${CHANNEL_NAMES.join(', ')})`, (v) => v.toLowerCase());
-const countryList = list<CountryCode>((v) => /^[A-Z]{2}$/.test(v) && isSupportedCountry(v), 'country code (ISO 3166, e.g. KE,GH,TZ)', (v) => v.toUpperCase());
+const channelList = list<ChannelName>(
+  (v) => (CHANNEL_NAMES as readonly string[]).includes(v),
+  `channel (known: ${CHANNEL_NAMES.join(', ')})`,
+  (v) => v.toLowerCase(),
+);
+const countryList = list<CountryCode>(
+  (v) => /^[A-Z]{2}$/.test(v) && isSupportedCountry(v),
+  'country code (ISO 3166, e.g. KE,GH,TZ)',
+  (v) => v.toUpperCase(),
+);
 
 const schema = z.object({
   // ── HTTP / process ────────────────────────────────────────────────
@@ -61,18 +74,27 @@ const schema = z.object({
   /** A command (or job add) that gets no answer within this fails: the request answers 503, not hangs. */
   REDIS_COMMAND_TIMEOUT_MS: int(100, 60_000).default(1500),
   /** One node (redis://), a Sentinel set (redis-sentinel://h:p,h:p/<master>) or a Cluster (redis-cluster://h:p,h:p). */
-  REDIS_URL: z.string().default('redis://127.0.0.1:6379').superRefine((v, ctx) => {
-    try {
-      parseRedisUrl(v);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    }
-  }),
+  REDIS_URL: z
+    .string()
+    .default('redis://127.0.0.1:6379')
+    .superRefine((v, ctx) => {
+      try {
+        parseRedisUrl(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }),
   /** Prefix of every key we write; tests give each run its own. */
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('ussd:'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]+$/)
+    .default('ussd:'),
 
   // ── USSD engine ───────────────────────────────────────────────────
-  USSD_SERVICE_CODE: z.string().regex(/^\*[0-9*]+#$/, 'must look like *860*30#').default('*860*30#'),
+  USSD_SERVICE_CODE: z
+    .string()
+    .regex(/^\*[0-9*]+#$/, 'must look like *860*30#')
+    .default('*860*30#'),
   USSD_DEADLINE_MS: int(200, 30000).default(4000),
   SESSION_TTL_S: int(1, 86400).default(180),
   /** A dropped (not ENDed) session may be resumed by the same phone within this many seconds. */
@@ -83,9 +105,18 @@ const schema = z.object({
   /** How long an idle subscriber's language choice is remembered. */
   LANGUAGE_TTL_S: int(60, 31536000).default(31536000),
   /** Keys typed on any screen: back one screen, home, next page of a long option list. */
-  USSD_BACK_KEY: z.string().regex(/^[0-9*#]{1,3}$/).default('0'),
-  USSD_HOME_KEY: z.string().regex(/^[0-9*#]{1,3}$/).default('00'),
-  USSD_MORE_KEY: z.string().regex(/^[0-9*#]{1,3}$/).default('98'),
+  USSD_BACK_KEY: z
+    .string()
+    .regex(/^[0-9*#]{1,3}$/)
+    .default('0'),
+  USSD_HOME_KEY: z
+    .string()
+    .regex(/^[0-9*#]{1,3}$/)
+    .default('00'),
+  USSD_MORE_KEY: z
+    .string()
+    .regex(/^[0-9*#]{1,3}$/)
+    .default('98'),
 
   // ── Payment gateway ───────────────────────────────────────────────
   GATEWAY: z.enum(['kyanda', 'pag']).default('kyanda'),
@@ -96,7 +127,10 @@ const schema = z.object({
   /** Secret that signs IPN/webhook bodies; defaults to GATEWAY_SECRET. */
   GATEWAY_WEBHOOK_SECRET: z.string().min(1).optional(),
   /** The docs name the header "X-Kemru Technologies-Signature", which is not a legal header name. */
-  GATEWAY_SIGNATURE_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/).default('X-Kemru-Signature'),
+  GATEWAY_SIGNATURE_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/)
+    .default('X-Kemru-Signature'),
   /**
    * optional: an IPN without a signature is accepted (the gateway documents none for IPNs), one
    * with a wrong signature refused; required: unsigned ones are refused too. Either way money
@@ -129,7 +163,10 @@ const schema = z.object({
   PAG_MERCHANT_ID: z.string().min(1).optional(),
   // ── PAG (Payment API Gateway 5.7.3, GATEWAY=pag) ──────────────────
   /** Merchant public id in the request path. */
-  PAG_PUBLIC_ID: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/).default('f54ec96649be11ebb3780242ac130002'),
+  PAG_PUBLIC_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,128}$/)
+    .default('f54ec96649be11ebb3780242ac130002'),
   /**
    * provider_id sent with payments. Unset: 40 (the sandbox's completing provider) when the
    * sandbox is embedded, else 14 (the gateway's simulator, which never completes).
@@ -137,7 +174,10 @@ const schema = z.object({
   PAG_PROVIDER_ID: int(1, 100000).optional(),
   PAG_CURRENCY: z.enum(['KES', 'MWK', 'UGX', 'TZS', 'ZMW']).default('KES'),
   /** The OTP the PAG sandbox accepts in the multi-step (OTP) flow. */
-  PAG_SANDBOX_OTP: z.string().regex(/^\d{4,8}$/).default('123456'),
+  PAG_SANDBOX_OTP: z
+    .string()
+    .regex(/^\d{4,8}$/)
+    .default('123456'),
   /** Biller codes for Kenya Power: the docs name none, so they are configuration. */
   BILLER_KPLC_PREPAID: z.string().default('KPLC_PREPAID'),
   BILLER_KPLC_POSTPAID: z.string().default('KPLC_POSTPAID'),
@@ -152,8 +192,14 @@ const schema = z.object({
   /** The same signed values again within this window → duplicate transmission (9005/8006). */
   SANDBOX_DUPLICATE_WINDOW_MS: int(0, 86_400_000).default(10_000),
   /** Checkouts from these phones fail: cancelled by the customer / insufficient M-PESA funds. */
-  SANDBOX_CANCEL_PHONE: z.string().regex(/^0[17]\d{8}$/, 'must look like 0700000001').default('0700000001'),
-  SANDBOX_NOFUNDS_PHONE: z.string().regex(/^0[17]\d{8}$/, 'must look like 0700000002').default('0700000002'),
+  SANDBOX_CANCEL_PHONE: z
+    .string()
+    .regex(/^0[17]\d{8}$/, 'must look like 0700000001')
+    .default('0700000001'),
+  SANDBOX_NOFUNDS_PHONE: z
+    .string()
+    .regex(/^0[17]\d{8}$/, 'must look like 0700000002')
+    .default('0700000002'),
 
   // ── Gateway wire fidelity (docs/gateways.md) ──────────────────────
   /** Format of every phone field sent to the Kyanda-family API (wire-choices.ts): national 07… or e164. */
@@ -162,11 +208,17 @@ const schema = z.object({
    * Header carrying the webhook events' signature. The documented "X-Kemru Technologies-Signature"
    * contains a space and is not a legal HTTP header name; this is its closest legal spelling.
    */
-  GATEWAY_WEBHOOK_SIGNATURE_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/, 'letters, digits and "-" only').default('X-Kemru-Technologies-Signature'),
+  GATEWAY_WEBHOOK_SIGNATURE_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, 'letters, digits and "-" only')
+    .default('X-Kemru-Technologies-Signature'),
   /** Sandbox: where webhook events go; unset = the registered IPN callback URL. */
   SANDBOX_WEBHOOK_URL: z.string().url().optional(),
   /** Sandbox: events it sends, comma-separated names, `all` or `none` (a merchant subscribes to events). */
-  SANDBOX_WEBHOOK_EVENTS: z.string().refine((v) => parseEvents(v).ok, { message: `comma-separated event names (${WEBHOOK_EVENTS.join(', ')}), all or none` }).default('none'),
+  SANDBOX_WEBHOOK_EVENTS: z
+    .string()
+    .refine((v) => parseEvents(v).ok, { message: `comma-separated event names (${WEBHOOK_EVENTS.join(', ')}), all or none` })
+    .default('none'),
 
   // ── Money flows ───────────────────────────────────────────────────
   /** An order waiting longer than this for an IPN is looked up with the status endpoint. */
@@ -228,19 +280,25 @@ const schema = z.object({
    * arriving from one of them has its X-Forwarded-For read (right to left, skipping trusted
    * hops); unset = the header is ignored and the client is the connecting address.
    */
-  TRUSTED_PROXIES: z.string().default('').transform((v, ctx) => {
-    const list = v.split(',').map((s) => s.trim()).filter(Boolean);
-    for (const entry of list) {
-      const [addr, bits, extra] = entry.split('/');
-      const kind = isIP(addr ?? '');
-      const max = kind === 6 ? 128 : 32;
-      if (!kind || extra !== undefined || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max))) {
-        ctx.addIssue({ code: 'custom', message: `"${entry}" is not an IP address or CIDR` });
-        return z.NEVER;
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const list = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const entry of list) {
+        const [addr, bits, extra] = entry.split('/');
+        const kind = isIP(addr ?? '');
+        const max = kind === 6 ? 128 : 32;
+        if (!kind || extra !== undefined || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max))) {
+          ctx.addIssue({ code: 'custom', message: `"${entry}" is not an IP address or CIDR` });
+          return z.NEVER;
+        }
       }
-    }
-    return list;
-  }),
+      return list;
+    }),
   /** OTPs the HTTP API may send per minute in total, all callers and numbers together. */
   OTP_MAX_PER_MIN: int(1, 100000).default(30),
   /** OTPs one client (IP, see TRUSTED_PROXIES) may have sent per minute. */
@@ -286,15 +344,25 @@ const schema = z.object({
    * Languages of the menus, comma-separated codes (en, sw, fr…); the first is the default a
    * subscriber sees before choosing. A menu file may declare its own (`languages:`).
    */
-  USSD_LANGUAGES: z.string().default('en,sw').transform((v, ctx): string[] => {
-    const langs = [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))];
-    const bad = langs.filter((l) => !/^[a-z]{2,3}$/.test(l) || l === 'set');
-    if (langs.length === 0 || bad.length) {
-      ctx.addIssue({ code: 'custom', message: langs.length ? `not a language code (2 or 3 lower-case letters): ${bad.join(', ')}` : 'lists no language' });
-      return z.NEVER;
-    }
-    return langs;
-  }),
+  USSD_LANGUAGES: z
+    .string()
+    .default('en,sw')
+    .transform((v, ctx): string[] => {
+      const langs = [
+        ...new Set(
+          v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        ),
+      ];
+      const bad = langs.filter((l) => !/^[a-z]{2,3}$/.test(l) || l === 'set');
+      if (langs.length === 0 || bad.length) {
+        ctx.addIssue({ code: 'custom', message: langs.length ? `not a language code (2 or 3 lower-case letters): ${bad.join(', ')}` : 'lists no language' });
+        return z.NEVER;
+      }
+      return langs;
+    }),
   /** Reload menus when a file in MENUS_DIR changes (default: on in development, off otherwise). */
   MENUS_WATCH: bool.optional(),
   /** A password for the console besides API_TOKEN (at least 12 characters); unset: the token only. */
@@ -324,7 +392,9 @@ export class ConfigError extends Error {}
 
 /** The documented sandbox credentials: never with real money. */
 const SANDBOX_CREDENTIALS: Array<[keyof RawConfig, string]> = [
-  ['GATEWAY_SECRET', 'sandbox-secret'], ['GATEWAY_API_KEY', 'sandbox-api-key'], ['MERCHANT_ID', 'sandbox-merchant'],
+  ['GATEWAY_SECRET', 'sandbox-secret'],
+  ['GATEWAY_API_KEY', 'sandbox-api-key'],
+  ['MERCHANT_ID', 'sandbox-merchant'],
 ];
 const PRODUCTION_TOKEN_MIN = 32;
 
@@ -337,13 +407,18 @@ function productionProblems(c: RawConfig, embedded: boolean, gateways: Array<{ n
   const out: string[] = [];
   if (embedded && !c.SANDBOX) {
     const missing = gateways.filter((g) => !g.url).map((g) => g.name);
-    out.push(`no gateway URL for ${missing.join(', ')}: set GATEWAY_URL (or ${missing.map((n) => `${n.toUpperCase()}_GATEWAY_URL`).join(', ')}) to the real gateway, or SANDBOX=1 to run the embedded sandbox on purpose (a build that has it: npm start or the demo image; no real money)`);
+    out.push(
+      `no gateway URL for ${missing.join(', ')}: set GATEWAY_URL (or ${missing.map((n) => `${n.toUpperCase()}_GATEWAY_URL`).join(', ')}) to the real gateway, or SANDBOX=1 to run the embedded sandbox on purpose (a build that has it: npm start or the demo image; no real money)`,
+    );
   }
   if (gateways.some((g) => g.url)) {
-    for (const [k, v] of SANDBOX_CREDENTIALS) if (c[k] === v) out.push(`${k} is the sandbox's documented value "${v}": set the credentials your gateway issued`);
+    for (const [k, v] of SANDBOX_CREDENTIALS)
+      if (c[k] === v) out.push(`${k} is the sandbox's documented value "${v}": set the credentials your gateway issued`);
   }
   if (!c.API_TOKEN || c.API_TOKEN.length < PRODUCTION_TOKEN_MIN) {
-    out.push(`API_TOKEN must be set to at least ${PRODUCTION_TOKEN_MIN} characters (it guards the operators' API${embedded ? ' and the sandbox\'s test routes' : ''})`);
+    out.push(
+      `API_TOKEN must be set to at least ${PRODUCTION_TOKEN_MIN} characters (it guards the operators' API${embedded ? " and the sandbox's test routes" : ''})`,
+    );
   }
   return out;
 }
@@ -364,7 +439,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const used = new Set([c.COLLECT_GATEWAY ?? c.GATEWAY, c.FULFIL_GATEWAY ?? c.GATEWAY, c.SMS_GATEWAY ?? c.GATEWAY]);
   const embeddedSandbox = [...used].some((g) => !urls[g]);
   if (c.NODE_ENV === 'production') {
-    const problems = productionProblems(c, embeddedSandbox, [...used].map((g) => ({ name: g, url: urls[g] })));
+    const problems = productionProblems(
+      c,
+      embeddedSandbox,
+      [...used].map((g) => ({ name: g, url: urls[g] })),
+    );
     if (problems.length) throw new ConfigError(`config: refusing to start in production:\n  - ${problems.join('\n  - ')}`);
   }
   return {

@@ -20,7 +20,9 @@ export async function loadSandboxModule(): Promise<ServiceModule> {
   } catch (err) {
     const e = err as { code?: string; message?: string };
     if (e.code === 'ERR_MODULE_NOT_FOUND' && e.message?.includes('dev/sandbox/module')) {
-      throw new ConfigError('config: no GATEWAY_URL, and the sandbox is a development tool not included in this build; set GATEWAY_URL (and its credentials) to your gateway, or run the demo image (docs/sandbox.md)');
+      throw new ConfigError(
+        'config: no GATEWAY_URL, and the sandbox is a development tool not included in this build; set GATEWAY_URL (and its credentials) to your gateway, or run the demo image (docs/sandbox.md)',
+      );
     }
     throw err;
   }

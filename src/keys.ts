@@ -29,13 +29,22 @@ export type KeyFn = (...parts: string[]) => string;
 /** The hash tag of a family of keys, or undefined for a key that stands alone. */
 export function familyTag(parts: string[]): string | undefined {
   switch (parts[0]) {
-    case 'order': case 'orders': return 'orders';
-    case 'ipn': case 'ipns': return 'ipns';
-    case 'otp': return 'otp';
-    case 'ratelimit': return 'ratelimit';
-    case 'funnel': return 'funnel';
-    case 'sms': return parts[1] === 'bulk' && parts[2] ? `bulk:${parts[2]}` : undefined;
-    default: return undefined;
+    case 'order':
+    case 'orders':
+      return 'orders';
+    case 'ipn':
+    case 'ipns':
+      return 'ipns';
+    case 'otp':
+      return 'otp';
+    case 'ratelimit':
+      return 'ratelimit';
+    case 'funnel':
+      return 'funnel';
+    case 'sms':
+      return parts[1] === 'bulk' && parts[2] ? `bulk:${parts[2]}` : undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -52,7 +61,12 @@ export function queuePrefix(prefix: string, cluster: boolean): string {
   return cluster ? `{${prefix}bull}` : `${prefix}bull`;
 }
 
-export interface SessionKeyNames { sess: string; lock: string; resume: string; lang: string }
+export interface SessionKeyNames {
+  sess: string;
+  lock: string;
+  resume: string;
+  lang: string;
+}
 
 /**
  * The keys of one hop: the session record and its lock (by the channel-scoped session id) and
@@ -61,7 +75,10 @@ export interface SessionKeyNames { sess: string; lock: string; resume: string; l
  */
 export function sessionKeyBuilder(prefix: string, cluster: boolean): (sid: string, msisdn: string) => SessionKeyNames {
   if (!cluster) {
-    const sess = `${prefix}sess:`, lock = `${prefix}sesslock:`, resume = `${prefix}resume:`, lang = `${prefix}lang:`;
+    const sess = `${prefix}sess:`,
+      lock = `${prefix}sesslock:`,
+      resume = `${prefix}resume:`,
+      lang = `${prefix}lang:`;
     return (sid, msisdn) => ({ sess: sess + sid, lock: lock + sid, resume: resume + msisdn, lang: lang + msisdn });
   }
   return (sid, msisdn) => {

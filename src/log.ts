@@ -64,10 +64,16 @@ const open = new Set<LineBlocks>();
 const loggers = new WeakMap<Logger, LineBlocks>();
 // Registered when this module loads, so before sonic-boom's own exit hooks: what is still in a
 // block reaches sonic-boom before it flushes (on exit) or ends (on beforeExit).
-process.on('beforeExit', () => { for (const b of open) b.pass(); });
+process.on('beforeExit', () => {
+  for (const b of open) b.pass();
+});
 process.on('exit', () => {
   for (const b of open) {
-    try { b.pass(); } catch { /* stdout gone: nothing more can be written anyway */ }
+    try {
+      b.pass();
+    } catch {
+      /* stdout gone: nothing more can be written anyway */
+    }
   }
 });
 
@@ -80,9 +86,24 @@ export function createLogger(level: string, name = 'ussd-sms', opts: LoggerOptio
     // only ever held in a variable named `otp` (src/sms/otp.ts), so it is not redacted.
     redact: {
       paths: [
-        'pin', '*.pin', 'newPin', '*.newPin', 'new_pin', '*.new_pin', 'otp', '*.otp',
-        'signature', '*.signature', 'apiKey', '*.apiKey', 'secret', '*.secret',
-        'authorization', '*.authorization', 'headers.apiKey', 'req.headers.authorization',
+        'pin',
+        '*.pin',
+        'newPin',
+        '*.newPin',
+        'new_pin',
+        '*.new_pin',
+        'otp',
+        '*.otp',
+        'signature',
+        '*.signature',
+        'apiKey',
+        '*.apiKey',
+        'secret',
+        '*.secret',
+        'authorization',
+        '*.authorization',
+        'headers.apiKey',
+        'req.headers.authorization',
       ],
       censor: '[redacted]',
     },
@@ -96,7 +117,11 @@ export function createLogger(level: string, name = 'ussd-sms', opts: LoggerOptio
   const logger = pino(options, blocks);
   // A quiet process still shows its last lines within a second.
   const timer = setInterval(() => {
-    try { blocks.flush(); } catch { /* closed */ }
+    try {
+      blocks.flush();
+    } catch {
+      /* closed */
+    }
   }, FLUSH_EVERY_MS);
   timer.unref();
   dest.once('close', () => {

@@ -6,7 +6,10 @@
 //                                                          as seeds; the rest are discovered).
 // Parsed by hand: a list of host:port pairs is not a URL that `new URL` accepts.
 
-export interface HostPort { host: string; port: number }
+export interface HostPort {
+  host: string;
+  port: number;
+}
 
 export type RedisTopology =
   | { kind: 'single'; url: string }
@@ -16,14 +19,18 @@ export type RedisTopology =
 export const REDIS_URL_FORMS = 'redis://host:port, redis-sentinel://host:port,host:port/<master-name> or redis-cluster://host:port,host:port';
 
 function hostPorts(list: string, defaultPort: number): HostPort[] {
-  return list.split(',').map((s) => s.trim()).filter(Boolean).map((hp) => {
-    // [::1]:7000 or host:7000 or host
-    const m = /^(\[[^\]]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(hp);
-    if (!m) throw new Error(`"${hp}" is not host:port`);
-    const port = m[2] ? Number(m[2]) : defaultPort;
-    if (port < 1 || port > 65535) throw new Error(`"${hp}": port out of range`);
-    return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
-  });
+  return list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((hp) => {
+      // [::1]:7000 or host:7000 or host
+      const m = /^(\[[^\]]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(hp);
+      if (!m) throw new Error(`"${hp}" is not host:port`);
+      const port = m[2] ? Number(m[2]) : defaultPort;
+      if (port < 1 || port > 65535) throw new Error(`"${hp}": port out of range`);
+      return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+    });
 }
 
 /** Throws an Error naming what is wrong; the config turns it into one line about REDIS_URL. */
@@ -43,7 +50,14 @@ export function parseRedisUrl(url: string): RedisTopology {
     const [name, db] = path.split('/').filter(Boolean);
     if (!name) throw new Error('redis-sentinel:// needs the master name: redis-sentinel://host:port,host:port/<master-name>');
     if (db !== undefined && !/^\d+$/.test(db)) throw new Error(`database "${db}" is not a number`);
-    return { kind: 'sentinel', sentinels: hostPorts(hosts, 26379), name: decodeURIComponent(name), ...(password ? { password } : {}), ...(db ? { db: Number(db) } : {}), ...(tls ? { tls } : {}) };
+    return {
+      kind: 'sentinel',
+      sentinels: hostPorts(hosts, 26379),
+      name: decodeURIComponent(name),
+      ...(password ? { password } : {}),
+      ...(db ? { db: Number(db) } : {}),
+      ...(tls ? { tls } : {}),
+    };
   }
   if (path && path !== '/') throw new Error('redis-cluster:// takes no path: a cluster has only database 0');
   return { kind: 'cluster', nodes: hostPorts(hosts, 6379), ...(password ? { password } : {}), ...(tls ? { tls } : {}) };

@@ -74,12 +74,16 @@ export function createRedis(url: string, opts: RedisOptions = {}): Redis {
  * design).
  */
 export function createQueueRedis(url: string, commandTimeoutMs?: number): Redis {
-  return build(parseRedisUrl(url), {
-    maxRetriesPerRequest: null,
-    enableOfflineQueue: true,
-    reconnectOnError: onReadonly(2),
-    ...(commandTimeoutMs ? { commandTimeout: commandTimeoutMs } : {}),
-  }, false);
+  return build(
+    parseRedisUrl(url),
+    {
+      maxRetriesPerRequest: null,
+      enableOfflineQueue: true,
+      reconnectOnError: onReadonly(2),
+      ...(commandTimeoutMs ? { commandTimeout: commandTimeoutMs } : {}),
+    },
+    false,
+  );
 }
 
 /** QUIT (pending replies first), then disconnect: a Sentinel client's own sentinel connections close only then. */
@@ -92,9 +96,14 @@ export async function closeRedis(redis: Redis): Promise<void> {
 export function isRedisUnavailable(err: unknown): boolean {
   const e = err as { name?: string; message?: string } | undefined;
   if (!e?.message) return false;
-  return e.name === 'MaxRetriesPerRequestError' || e.name === 'ClusterAllFailedError'
-    || /^(Command timed out|Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Reached the max retries|Cluster isn't ready|Failed to refresh slots cache|Too many Cluster redirections)/.test(e.message)
-    || /LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|NOREPLICAS|All sentinels are unreachable/.test(e.message);
+  return (
+    e.name === 'MaxRetriesPerRequestError' ||
+    e.name === 'ClusterAllFailedError' ||
+    /^(Command timed out|Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Reached the max retries|Cluster isn't ready|Failed to refresh slots cache|Too many Cluster redirections)/.test(
+      e.message,
+    ) ||
+    /LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|NOREPLICAS|All sentinels are unreachable/.test(e.message)
+  );
 }
 
 /** Resolves once the client is ready (or rejects after timeoutMs). */
@@ -105,8 +114,14 @@ export async function waitReady(redis: Redis, timeoutMs = 5000): Promise<void> {
       cleanup();
       reject(new Error(`redis not ready after ${timeoutMs} ms`));
     }, timeoutMs);
-    const onReady = () => { cleanup(); resolve(); };
-    const cleanup = () => { clearTimeout(t); redis.off('ready', onReady); };
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = () => {
+      clearTimeout(t);
+      redis.off('ready', onReady);
+    };
     redis.on('ready', onReady);
   });
 }

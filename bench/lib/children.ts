@@ -21,7 +21,11 @@ export interface RunningTarget {
 const ENTRY = fileURLToPath(new URL('./target.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-function waitMessage<T extends FromChild['type']>(child: ChildProcess, type: T | 'failed', timeoutMs: number): Promise<Extract<FromChild, { type: T | 'failed' }>> {
+function waitMessage<T extends FromChild['type']>(
+  child: ChildProcess,
+  type: T | 'failed',
+  timeoutMs: number,
+): Promise<Extract<FromChild, { type: T | 'failed' }>> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => {
       cleanup();
@@ -47,7 +51,15 @@ function waitMessage<T extends FromChild['type']>(child: ChildProcess, type: T |
 }
 
 /** `nodeArgs`: extra node flags for the target, e.g. --cpu-prof. */
-export async function startTarget(kind: TargetKind, redisUrl: string, prefix: string, logLevel: string, nodeArgs: string[] = [], gatewayUrl?: string, dist?: string): Promise<RunningTarget> {
+export async function startTarget(
+  kind: TargetKind,
+  redisUrl: string,
+  prefix: string,
+  logLevel: string,
+  nodeArgs: string[] = [],
+  gatewayUrl?: string,
+  dist?: string,
+): Promise<RunningTarget> {
   const child = fork(ENTRY, [kind, redisUrl, prefix, logLevel, ...(gatewayUrl ? [gatewayUrl] : [])], {
     cwd: ROOT,
     env: { ...process.env, ...(dist ? { BENCH_DIST: dist } : {}) },

@@ -13,12 +13,17 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export function buildCompiled(outDir: string): number {
   const t0 = Date.now();
   rmSync(outDir, { recursive: true, force: true });
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', outDir], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', outDir], {
+    stdio: 'inherit',
+  });
   execFileSync(process.execPath, [join(ROOT, 'scripts/copy-lua.mjs'), outDir], { stdio: 'ignore' });
   return Date.now() - t0;
 }
 
-export interface SandboxProcess { url: string; stop(): void }
+export interface SandboxProcess {
+  url: string;
+  stop(): void;
+}
 
 /** `npm run sandbox` (the script's file, from package.json) on a free port; resolves once it answers. */
 export async function startSandbox(): Promise<SandboxProcess> {
@@ -33,7 +38,13 @@ export async function startSandbox(): Promise<SandboxProcess> {
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`the sandbox gateway (${file}) exited with code ${child.exitCode}`);
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return { url, stop: () => child.kill('SIGTERM') };
+    if (
+      await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, stop: () => child.kill('SIGTERM') };
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');

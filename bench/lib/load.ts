@@ -88,11 +88,18 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   }
 
   // Listeners come off the shared signal again: the benchmark runs several loads on it.
-  const sleep = (ms: number) => new Promise<void>((resolve) => {
-    const onAbort = () => { clearTimeout(t); resolve(); };
-    const t = setTimeout(() => { o.signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
-    o.signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const onAbort = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      const t = setTimeout(() => {
+        o.signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+    });
   const onAbort = () => {
     phase = 'done';
     void pool.destroy();

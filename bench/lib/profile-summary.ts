@@ -56,7 +56,10 @@ export function summarise(path: string, top = 12): { byArea: Share[]; byFunction
   }
   const busy = total - idle || 1;
   const rank = (m: Map<string, number>) =>
-    [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, n]) => ({ name, share: n / busy }));
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, n]) => ({ name, share: n / busy }));
   return { byArea: rank(areas), byFunction: rank(fns), idle: total ? idle / total : 0 };
 }
 

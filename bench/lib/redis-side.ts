@@ -23,7 +23,16 @@ export async function startRedisSide(kind: RedisKind): Promise<RedisSide> {
   if (kind === 'single') {
     const server = await startPrivateRedis();
     const c = new Redis(server.url);
-    return { kind, url: server.url, nodes: [c], masters: [c], async stop() { c.disconnect(); await server.stop(); } };
+    return {
+      kind,
+      url: server.url,
+      nodes: [c],
+      masters: [c],
+      async stop() {
+        c.disconnect();
+        await server.stop();
+      },
+    };
   }
   const cluster = await startCluster({ masters: 3, replicas: 1 });
   const masterPorts = new Set(await cluster.masterPorts());
@@ -61,7 +70,10 @@ export async function commandCalls(side: RedisSide): Promise<number> {
   return s;
 }
 
-export interface Watched { clientCommands: string[]; scriptCommands: number }
+export interface Watched {
+  clientCommands: string[];
+  scriptCommands: number;
+}
 
 /**
  * MONITOR on every master while `fn` runs: the commands whose arguments mention one of
@@ -71,22 +83,30 @@ export interface Watched { clientCommands: string[]; scriptCommands: number }
 export async function watch(side: RedisSide, needles: string[], fn: () => Promise<void>): Promise<Watched> {
   const out: Watched = { clientCommands: [], scriptCommands: 0 };
   // A plain socket per master: MONITOR's stream of lines, "+<time> [<db> <client>|lua] "CMD" "arg"…".
-  const sockets = await Promise.all(side.masters.map((m) => new Promise<Socket>((resolve, reject) => {
-    const s = connect(m.options.port!, m.options.host ?? '127.0.0.1', () => { s.write('MONITOR\r\n'); resolve(s); });
-    s.on('error', reject);
-    let buf = '';
-    s.on('data', (d) => {
-      buf += d.toString();
-      const lines = buf.split('\r\n');
-      buf = lines.pop()!;
-      for (const line of lines) {
-        const m = /^\+[\d.]+ \[\d+ ([^\]]+)\] (.*)$/.exec(line);
-        if (!m || !needles.some((n) => m[2]!.includes(n))) continue;
-        if (m[1] === 'lua') out.scriptCommands++;
-        else out.clientCommands.push(JSON.parse(m[2]!.split(' ')[0]!).toLowerCase());
-      }
-    });
-  })));
+  const sockets = await Promise.all(
+    side.masters.map(
+      (m) =>
+        new Promise<Socket>((resolve, reject) => {
+          const s = connect(m.options.port!, m.options.host ?? '127.0.0.1', () => {
+            s.write('MONITOR\r\n');
+            resolve(s);
+          });
+          s.on('error', reject);
+          let buf = '';
+          s.on('data', (d) => {
+            buf += d.toString();
+            const lines = buf.split('\r\n');
+            buf = lines.pop()!;
+            for (const line of lines) {
+              const m = /^\+[\d.]+ \[\d+ ([^\]]+)\] (.*)$/.exec(line);
+              if (!m || !needles.some((n) => m[2]!.includes(n))) continue;
+              if (m[1] === 'lua') out.scriptCommands++;
+              else out.clientCommands.push(JSON.parse(m[2]!.split(' ')[0]!).toLowerCase());
+            }
+          });
+        }),
+    ),
+  );
   try {
     await new Promise((r) => setTimeout(r, 100)); // MONITOR is on before the first command
     await fn();

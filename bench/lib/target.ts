@@ -13,9 +13,7 @@ export type TargetKind = 'service' | 'compiled' | 'floor';
 
 export type ToChild = { type: 'stats' } | { type: 'stop' };
 export type FromChild =
-  | { type: 'ready'; url: string }
-  | { type: 'stats'; rss: number; maxRss: number; cpuUserUs: number; cpuSystemUs: number }
-  | { type: 'failed'; message: string };
+  { type: 'ready'; url: string } | { type: 'stats'; rss: number; maxRss: number; cpuUserUs: number; cpuSystemUs: number } | { type: 'failed'; message: string };
 
 const [kind, redisUrl, prefix, logLevel, gatewayUrl] = process.argv.slice(2) as [TargetKind, string, string, string, string?];
 
@@ -30,7 +28,14 @@ async function start(): Promise<{ url: string; close(): Promise<void> }> {
   const { startService } = (await import(new URL('app.js', from).href)) as typeof import('../../src/app.js');
   // Only what the benchmark sets: a developer's GATEWAY_URL or PORT must not leak in. Both
   // service targets use the same sandbox gateway process (the hops measured move no money).
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: logLevel, ...(gatewayUrl ? { GATEWAY_URL: gatewayUrl } : {}) });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: prefix,
+    LOG_LEVEL: logLevel,
+    ...(gatewayUrl ? { GATEWAY_URL: gatewayUrl } : {}),
+  });
   return startService(config);
 }
 

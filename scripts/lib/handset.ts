@@ -40,7 +40,10 @@ export function wrapLine(line: string, width: number): string[] {
 }
 
 export function wrapText(text: string, width: number): string[] {
-  return text.replace(/\r\n?/g, '\n').split('\n').flatMap((l) => wrapLine(l, width));
+  return text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .flatMap((l) => wrapLine(l, width));
 }
 
 /** Characters as the network counts them: code points, not UTF-16 units. */
@@ -58,9 +61,5 @@ export function drawScreen(v: ScreenView): string {
   if (tag.length > w + 2) return [`┌${'─'.repeat(w + 2)}┐`, ...lines, `└${'─'.repeat(w + 2)}┘`, tag.trim()].join('\n');
   const fill = w + 2 - tag.length;
   const left = Math.floor(fill / 2);
-  return [
-    `┌${'─'.repeat(w + 2)}┐`,
-    ...lines,
-    `└${'─'.repeat(left)}${tag}${'─'.repeat(fill - left)}┘`,
-  ].join('\n');
+  return [`┌${'─'.repeat(w + 2)}┐`, ...lines, `└${'─'.repeat(left)}${tag}${'─'.repeat(fill - left)}┘`].join('\n');
 }

@@ -22,7 +22,10 @@ export function ping(port) {
   return new Promise((resolve) => {
     const c = connect(port, '127.0.0.1');
     c.on('connect', () => c.write('PING\r\n'));
-    c.on('data', (d) => { c.destroy(); resolve(d.toString().startsWith('+PONG')); });
+    c.on('data', (d) => {
+      c.destroy();
+      resolve(d.toString().startsWith('+PONG'));
+    });
     c.on('error', () => resolve(false));
   });
 }
@@ -34,17 +37,17 @@ export function ping(port) {
  */
 export async function startPrivateRedis(opts = {}) {
   const port = await freePort();
-  const proc = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'],
-    { stdio: ['ignore', 'ignore', opts.stderr ?? 'inherit'] },
-  );
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], {
+    stdio: ['ignore', 'ignore', opts.stderr ?? 'inherit'],
+  });
   proc.on('error', (err) => {
     console.error(`cannot start redis-server (${err.message}); install it (apt-get install -y redis-server) or set REDIS_URL`);
     process.exit(1);
   });
   let exited = false;
-  proc.once('exit', () => { exited = true; });
+  proc.once('exit', () => {
+    exited = true;
+  });
   const stop = () => {
     if (exited) return Promise.resolve();
     return new Promise((resolve) => {

@@ -16,7 +16,9 @@ const run = promisify(execFile);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const live = new Set();
 // A test that dies half-way must not leave redis-servers behind.
-process.once('exit', () => { for (const p of live) p.kill('SIGKILL'); });
+process.once('exit', () => {
+  for (const p of live) p.kill('SIGKILL');
+});
 
 function startProcess(args, cwd) {
   const proc = spawn('redis-server', args, { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -41,7 +43,9 @@ async function waitFor(what, check, timeoutMs = 20_000, everyMs = 100) {
   for (;;) {
     try {
       if (await check()) return;
-    } catch { /* not yet */ }
+    } catch {
+      /* not yet */
+    }
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await sleep(everyMs);
   }
@@ -80,8 +84,23 @@ export async function startCluster({ masters = 3, replicas = 1, nodeTimeoutMs = 
       port,
       busPort,
       proc: undefined,
-      args: ['--port', String(port), '--cluster-port', String(busPort), '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
-        '--cluster-node-timeout', String(nodeTimeoutMs), '--cluster-replica-validity-factor', '0', '--cluster-require-full-coverage', 'yes', ...PERSISTENCE_OFF],
+      args: [
+        '--port',
+        String(port),
+        '--cluster-port',
+        String(busPort),
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+        '--cluster-node-timeout',
+        String(nodeTimeoutMs),
+        '--cluster-replica-validity-factor',
+        '0',
+        '--cluster-require-full-coverage',
+        'yes',
+        ...PERSISTENCE_OFF,
+      ],
     };
     node.proc = startProcess(node.args, dir);
     nodes.push(node);
@@ -92,7 +111,9 @@ export async function startCluster({ masters = 3, replicas = 1, nodeTimeoutMs = 
   };
   try {
     await Promise.all(nodes.map((n) => waitPing(n.port)));
-    await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'], { timeout: 30_000 });
+    await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'], {
+      timeout: 30_000,
+    });
     const cluster = {
       url: `redis-cluster://${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}`,
       nodes,
@@ -104,7 +125,10 @@ export async function startCluster({ masters = 3, replicas = 1, nodeTimeoutMs = 
           if (n.proc.exitCode !== null || n.proc.signalCode !== null) continue;
           const text = String(await command(n.port, 'CLUSTER', 'NODES').catch(() => ''));
           if (!text) continue;
-          return text.trim().split('\n').map((l) => l.split(' '))
+          return text
+            .trim()
+            .split('\n')
+            .map((l) => l.split(' '))
             .filter((f) => f[2].includes('master') && !f[2].includes('fail') && f[8] !== undefined)
             .map((f) => Number(f[1].split('@')[0].split(':')[1]));
         }
@@ -112,21 +136,29 @@ export async function startCluster({ masters = 3, replicas = 1, nodeTimeoutMs = 
       },
       /** Resolves once every live node says cluster_state:ok and each master has its replicas in sync. */
       async waitHealthy(timeoutMs = 30_000) {
-        await waitFor('cluster_state:ok on every node', async () => {
-          for (const n of nodes) {
-            if (n.proc.exitCode !== null || n.proc.signalCode !== null) continue;
-            if (!String(await command(n.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok')) return false;
-          }
-          return true;
-        }, timeoutMs);
-        await waitFor('replicas in sync', async () => {
-          for (const n of nodes) {
-            if (n.proc.exitCode !== null || n.proc.signalCode !== null) continue;
-            const info = String(await command(n.port, 'INFO', 'replication'));
-            if (info.includes('role:slave') && !info.includes('master_link_status:up')) return false;
-          }
-          return true;
-        }, timeoutMs);
+        await waitFor(
+          'cluster_state:ok on every node',
+          async () => {
+            for (const n of nodes) {
+              if (n.proc.exitCode !== null || n.proc.signalCode !== null) continue;
+              if (!String(await command(n.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok')) return false;
+            }
+            return true;
+          },
+          timeoutMs,
+        );
+        await waitFor(
+          'replicas in sync',
+          async () => {
+            for (const n of nodes) {
+              if (n.proc.exitCode !== null || n.proc.signalCode !== null) continue;
+              const info = String(await command(n.port, 'INFO', 'replication'));
+              if (info.includes('role:slave') && !info.includes('master_link_status:up')) return false;
+            }
+            return true;
+          },
+          timeoutMs,
+        );
       },
       /** kill -9 of the master serving `port`'s slots (or the first master); resolves with its port once a replica took over. */
       async killMaster(port) {
@@ -175,13 +207,19 @@ export async function startSentinel({ masterName = 'mymaster', downAfterMs = 100
       const port = await freePort();
       const file = join(dir, `sentinel-${port}.conf`);
       // Sentinel rewrites its own file as it learns the set: it must be writable.
-      writeFileSync(file, [
-        `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`,
-        `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} 2`,
-        `sentinel down-after-milliseconds ${masterName} ${downAfterMs}`,
-        `sentinel failover-timeout ${masterName} ${failoverTimeoutMs}`,
-        `sentinel parallel-syncs ${masterName} 1`, '',
-      ].join('\n'));
+      writeFileSync(
+        file,
+        [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `dir ${dir}`,
+          `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} 2`,
+          `sentinel down-after-milliseconds ${masterName} ${downAfterMs}`,
+          `sentinel failover-timeout ${masterName} ${failoverTimeoutMs}`,
+          `sentinel parallel-syncs ${masterName} 1`,
+          '',
+        ].join('\n'),
+      );
       procs.push(startProcess([file, '--sentinel', '--loglevel', 'warning'], dir));
       sentinelPorts.push(port);
     }
@@ -202,29 +240,40 @@ export async function startSentinel({ masterName = 'mymaster', downAfterMs = 100
       },
       /** Resolves once the replica is in sync and every sentinel knows the replica and the other sentinels. */
       async waitHealthy(timeoutMs = 30_000) {
-        await waitFor('sentinels see the replica and each other', async () => {
-          const master = await set.currentMaster();
-          const info = String(await command(master, 'INFO', 'replication'));
-          if (!/connected_slaves:[1-9]/.test(info) || !/state=online/.test(info)) return false;
-          for (const p of sentinelPorts) {
-            const replicas = await command(p, 'SENTINEL', 'REPLICAS', masterName);
-            const others = await command(p, 'SENTINEL', 'SENTINELS', masterName);
-            const okReplica = replicas.some((r) => { const f = Object.fromEntries(r.reduce((a, v, i, arr) => (i % 2 ? a : [...a, [v, arr[i + 1]]]), [])); return !String(f.flags).includes('down') && f['master-link-status'] === 'ok'; });
-            if (!okReplica || others.length < 2) return false;
-          }
-          return true;
-        }, timeoutMs);
+        await waitFor(
+          'sentinels see the replica and each other',
+          async () => {
+            const master = await set.currentMaster();
+            const info = String(await command(master, 'INFO', 'replication'));
+            if (!/connected_slaves:[1-9]/.test(info) || !/state=online/.test(info)) return false;
+            for (const p of sentinelPorts) {
+              const replicas = await command(p, 'SENTINEL', 'REPLICAS', masterName);
+              const others = await command(p, 'SENTINEL', 'SENTINELS', masterName);
+              const okReplica = replicas.some((r) => {
+                const f = Object.fromEntries(r.reduce((a, v, i, arr) => (i % 2 ? a : [...a, [v, arr[i + 1]]]), []));
+                return !String(f.flags).includes('down') && f['master-link-status'] === 'ok';
+              });
+              if (!okReplica || others.length < 2) return false;
+            }
+            return true;
+          },
+          timeoutMs,
+        );
       },
       /** SENTINEL FAILOVER; resolves with the new master's port once the sentinels name it and it accepts writes. */
       async failover(timeoutMs = 20_000) {
         const before = await set.currentMaster();
         await command(sentinelPorts[0], 'SENTINEL', 'FAILOVER', masterName);
         let after = before;
-        await waitFor('a new master', async () => {
-          after = await set.currentMaster();
-          if (after === before) return false;
-          return String(await command(after, 'INFO', 'replication')).includes('role:master');
-        }, timeoutMs);
+        await waitFor(
+          'a new master',
+          async () => {
+            after = await set.currentMaster();
+            if (after === before) return false;
+            return String(await command(after, 'INFO', 'replication')).includes('role:master');
+          },
+          timeoutMs,
+        );
         return after;
       },
     };

@@ -49,21 +49,22 @@ export function agentActions(app: AppContext, agents: AgentStore) {
   }
 
   function withOtp(purpose: keyof typeof PURPOSE) {
-    return (ctx: ActionContext): Promise<ActionResult> => remember(ctx, async (): Promise<ActionResult> => {
-      const agent = await agents.get(ctx.phone);
-      if (!agent || agent.blockedAt) return { outcome: 'failure', reason: NOT_AGENT };
-      const pin = ctx.values.new_pin ?? '';
-      if (!PIN_RE.test(pin) || pin !== (ctx.values.new_pin_confirm ?? pin)) return { outcome: 'failure', reason: BAD_PIN };
-      const v = await app.otp.verify(ctx.phone, PURPOSE[purpose], ctx.values.otp ?? '', { internal: true });
-      if (!v.valid) {
-        const triesLeft = (v as { triesLeft?: number }).triesLeft;
-        if (v.reason === 'wrong_code' && triesLeft !== 0) return { outcome: 'wrong_otp', vars: { tries_left: String(triesLeft ?? '') } };
-        return { outcome: 'failure', reason: EXPIRED };
-      }
-      await agents.setPin(ctx.phone, pin);
-      ctx.logger.info({ phone: maskPhone(ctx.phone), purpose }, purpose === 'activate' ? 'agent activated' : 'agent PIN reset');
-      return { outcome: 'success' };
-    });
+    return (ctx: ActionContext): Promise<ActionResult> =>
+      remember(ctx, async (): Promise<ActionResult> => {
+        const agent = await agents.get(ctx.phone);
+        if (!agent || agent.blockedAt) return { outcome: 'failure', reason: NOT_AGENT };
+        const pin = ctx.values.new_pin ?? '';
+        if (!PIN_RE.test(pin) || pin !== (ctx.values.new_pin_confirm ?? pin)) return { outcome: 'failure', reason: BAD_PIN };
+        const v = await app.otp.verify(ctx.phone, PURPOSE[purpose], ctx.values.otp ?? '', { internal: true });
+        if (!v.valid) {
+          const triesLeft = (v as { triesLeft?: number }).triesLeft;
+          if (v.reason === 'wrong_code' && triesLeft !== 0) return { outcome: 'wrong_otp', vars: { tries_left: String(triesLeft ?? '') } };
+          return { outcome: 'failure', reason: EXPIRED };
+        }
+        await agents.setPin(ctx.phone, pin);
+        ctx.logger.info({ phone: maskPhone(ctx.phone), purpose }, purpose === 'activate' ? 'agent activated' : 'agent PIN reset');
+        return { outcome: 'success' };
+      });
   }
 
   async function pinChange(ctx: ActionContext): Promise<ActionResult> {

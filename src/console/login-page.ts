@@ -21,11 +21,13 @@ export function loginPage(o: { enabled: boolean; error: string }): string {
 <body><form method="post" action="/console/login" data-testid="login-form">
 <h1>USSD &amp; SMS console</h1>
 ${error ? `<p class="error" data-testid="login-error">${error}</p>` : ''}
-${o.enabled
+${
+  o.enabled
     ? `<label for="password">API token or console password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required autofocus data-testid="login-password">
 <button type="submit" data-testid="login-submit">Sign in</button>`
-    : '<p class="error">The console is off: set CONSOLE_PASSWORD or API_TOKEN.</p>'}
+    : '<p class="error">The console is off: set CONSOLE_PASSWORD or API_TOKEN.</p>'
+}
 <p class="note">Signing in sets one cookie for this console (HttpOnly, SameSite=Strict).</p>
 </form></body></html>`;
 }

@@ -27,13 +27,19 @@ import { loginPage, LOGIN_STYLE_HASH } from './login-page.js';
 export const ASSETS_DIR = fileURLToPath(new URL('../../build/console/', import.meta.url));
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json', '.txt': 'text/plain; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
 };
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 function securityHeaders(ctx: Context, csp = CSP): void {
   ctx.set('Content-Security-Policy', csp);
@@ -57,9 +63,15 @@ export function consoleModule(): ServiceModule {
 
   async function serveAsset(ctx: Context, rel: string): Promise<void> {
     // Only plain relative names inside the assets folder.
-    if (!/^[A-Za-z0-9_./-]+$/.test(rel) || rel.split('/').includes('..')) { ctx.status = 404; return; }
+    if (!/^[A-Za-z0-9_./-]+$/.test(rel) || rel.split('/').includes('..')) {
+      ctx.status = 404;
+      return;
+    }
     const file = resolve(ASSETS_DIR, rel);
-    if (!file.startsWith(resolve(ASSETS_DIR) + sep)) { ctx.status = 404; return; }
+    if (!file.startsWith(resolve(ASSETS_DIR) + sep)) {
+      ctx.status = 404;
+      return;
+    }
     try {
       if (!(await stat(file)).isFile()) throw new Error('not a file');
     } catch {
@@ -92,9 +104,15 @@ export function consoleModule(): ServiceModule {
     return {
       csrf: s.csrf,
       via: s.via,
-      channels: [...adapters.entries()].filter(([name]) => name !== 'at').map(([name, a]) => ({
-        name, method: a.method, limit: a.screenMaxChars, inputStyle: a.inputStyle, repeats: a.repeats,
-      })),
+      channels: [...adapters.entries()]
+        .filter(([name]) => name !== 'at')
+        .map(([name, a]) => ({
+          name,
+          method: a.method,
+          limit: a.screenMaxChars,
+          inputStyle: a.inputStyle,
+          repeats: a.repeats,
+        })),
       menus: (u?.menus.current() ?? []).map((m) => ({ id: m.id, serviceCode: m.serviceCode, languages: m.languages })),
       defaultServiceCode: app.config.USSD_SERVICE_CODE,
       languages: app.config.USSD_LANGUAGES,
@@ -114,11 +132,23 @@ export function consoleModule(): ServiceModule {
         ctx.body = loginPage({ enabled: sessions.enabled, error: typeof ctx.query.error === 'string' ? ctx.query.error : '' });
         return;
       }
-      if (ctx.method !== 'POST') { ctx.status = 405; ctx.set('Allow', 'GET, POST'); return; }
-      if (!sameOrigin(ctx, app.config.PUBLIC_URL)) { ctx.status = 403; ctx.body = 'cross-origin sign-in refused'; return; }
+      if (ctx.method !== 'POST') {
+        ctx.status = 405;
+        ctx.set('Allow', 'GET, POST');
+        return;
+      }
+      if (!sameOrigin(ctx, app.config.PUBLIC_URL)) {
+        ctx.status = 403;
+        ctx.body = 'cross-origin sign-in refused';
+        return;
+      }
       if (!(await readBody(ctx, smallBody()))) return;
       const ip = clientIp.of(ctx);
-      if (!sessions.enabled) { ctx.status = 403; ctx.body = 'console disabled: set CONSOLE_PASSWORD or API_TOKEN'; return; }
+      if (!sessions.enabled) {
+        ctx.status = 403;
+        ctx.body = 'console disabled: set CONSOLE_PASSWORD or API_TOKEN';
+        return;
+      }
       if ((await sessions.failures(ip, false)) >= app.config.CONSOLE_MAX_FAILED_LOGINS) {
         app.logger.warn({ ip }, 'console sign-in refused: too many wrong passwords');
         ctx.status = 429;

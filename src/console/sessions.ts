@@ -10,7 +10,12 @@ import { keyNames, type KeyNames } from '../keys.js';
 export const COOKIE = 'console_session';
 const FAIL_WINDOW_S = 900;
 
-export interface ConsoleSession { id: string; csrf: string; createdAt: string; via: 'token' | 'password' }
+export interface ConsoleSession {
+  id: string;
+  csrf: string;
+  createdAt: string;
+  via: 'token' | 'password';
+}
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -53,7 +58,12 @@ export class ConsoleSessions {
   }
 
   async create(via: 'token' | 'password'): Promise<ConsoleSession> {
-    const s: ConsoleSession = { id: randomBytes(32).toString('base64url'), csrf: randomBytes(24).toString('base64url'), createdAt: new Date().toISOString(), via };
+    const s: ConsoleSession = {
+      id: randomBytes(32).toString('base64url'),
+      csrf: randomBytes(24).toString('base64url'),
+      createdAt: new Date().toISOString(),
+      via,
+    };
     await this.app.redis.set(this.key(s.id), JSON.stringify({ csrf: s.csrf, createdAt: s.createdAt, via }), 'EX', this.app.config.CONSOLE_SESSION_TTL_S);
     return s;
   }

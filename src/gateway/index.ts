@@ -29,10 +29,16 @@ export function roleNames(c: Pick<Config, 'GATEWAY' | 'COLLECT_GATEWAY' | 'FULFI
 
 /** Where a gateway lives and how we sign for it: its own settings where given, else the shared ones. */
 export function gatewaySettings(c: Config, name: GatewayName): { url: string | undefined; apiKey: string; secret: string; merchantId: string } {
-  const own = name === 'pag'
-    ? { url: c.PAG_GATEWAY_URL, apiKey: undefined, secret: c.PAG_SECRET, merchantId: c.PAG_MERCHANT_ID }
-    : { url: c.KYANDA_GATEWAY_URL, apiKey: c.KYANDA_API_KEY, secret: c.KYANDA_SECRET, merchantId: c.KYANDA_MERCHANT_ID };
-  return { url: own.url ?? c.GATEWAY_URL, apiKey: own.apiKey ?? c.GATEWAY_API_KEY, secret: own.secret ?? c.GATEWAY_SECRET, merchantId: own.merchantId ?? c.MERCHANT_ID };
+  const own =
+    name === 'pag'
+      ? { url: c.PAG_GATEWAY_URL, apiKey: undefined, secret: c.PAG_SECRET, merchantId: c.PAG_MERCHANT_ID }
+      : { url: c.KYANDA_GATEWAY_URL, apiKey: c.KYANDA_API_KEY, secret: c.KYANDA_SECRET, merchantId: c.KYANDA_MERCHANT_ID };
+  return {
+    url: own.url ?? c.GATEWAY_URL,
+    apiKey: own.apiKey ?? c.GATEWAY_API_KEY,
+    secret: own.secret ?? c.GATEWAY_SECRET,
+    merchantId: own.merchantId ?? c.MERCHANT_ID,
+  };
 }
 
 type Deps = GatewayContext;
@@ -42,7 +48,10 @@ export function createGateway(app: Deps, name: GatewayName): Gateway {
   const s = gatewaySettings(app.config, name);
   const sandboxBase = `${app.config.PUBLIC_URL}/sandbox`;
   // The clients read credentials from config: give each the settings of its own gateway.
-  const deps: Deps = { ...app, config: { ...app.config, GATEWAY_URL: s.url, GATEWAY_API_KEY: s.apiKey, GATEWAY_SECRET: s.secret, MERCHANT_ID: s.merchantId, embeddedSandbox: !s.url } };
+  const deps: Deps = {
+    ...app,
+    config: { ...app.config, GATEWAY_URL: s.url, GATEWAY_API_KEY: s.apiKey, GATEWAY_SECRET: s.secret, MERCHANT_ID: s.merchantId, embeddedSandbox: !s.url },
+  };
   return name === 'pag'
     ? createPagGateway(deps, (s.url ?? `${sandboxBase}/pag`).replace(/\/$/, ''))
     : createKyandaGateway(deps, (s.url ?? sandboxBase).replace(/\/$/, ''));

@@ -32,8 +32,14 @@ export function checkGatewaySettings(config: Config, logger: Pick<Logger, 'warn'
     throw new ConfigError(`config: PAG_PROVIDER_ID: provider ${provider} (${doc.name}, ${doc.country}) takes ${doc.currency}, not PAG_CURRENCY=${currency}`);
   }
   if (provider === SIMULATOR_PROVIDER) {
-    logger.warn({ PAG_PROVIDER_ID: provider, gatewayUrl: config.GATEWAY_URL }, 'PAG_PROVIDER_ID=14 is the gateway\'s test simulator: its payments stay "in progress" and never complete');
+    logger.warn(
+      { PAG_PROVIDER_ID: provider, gatewayUrl: config.GATEWAY_URL },
+      'PAG_PROVIDER_ID=14 is the gateway\'s test simulator: its payments stay "in progress" and never complete',
+    );
   } else if (!doc) {
-    logger.warn({ PAG_PROVIDER_ID: provider, PAG_CURRENCY: currency }, 'PAG_PROVIDER_ID is not in the documented provider list: make sure it serves PAG_CURRENCY');
+    logger.warn(
+      { PAG_PROVIDER_ID: provider, PAG_CURRENCY: currency },
+      'PAG_PROVIDER_ID is not in the documented provider list: make sure it serves PAG_CURRENCY',
+    );
   }
 }

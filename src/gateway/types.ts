@@ -23,7 +23,10 @@ export type AirtimeTelco = 'SAFARICOM' | 'AIRTEL' | 'TELKOM' | 'EQUITEL' | 'FAIB
 export type Biller = 'KPLC_PREPAID' | 'KPLC_POSTPAID' | 'DSTV' | 'GOTV' | 'ZUKU' | 'STARTIMES' | 'NAIROBI_WTR';
 
 /** Messages safe to show on a handset, in both languages. */
-export interface UserMessage { en: string; sw: string }
+export interface UserMessage {
+  en: string;
+  sw: string;
+}
 
 /** A gateway failure with a stable code (the gateway's own where it has one, e.g. "1104"). */
 export class GatewayError extends Error {
@@ -90,11 +93,12 @@ export interface CallOptions {
 
 export type CallPriority = 'money' | 'notice' | 'otp' | 'bulk';
 
-export interface Balance { floatMinor: number; earningsMinor: number }
+export interface Balance {
+  floatMinor: number;
+  earningsMinor: number;
+}
 
-export type CallbackParse =
-  | { ok: true; update: TransactionUpdate; signed: boolean; event?: string }
-  | { ok: false; why: 'bad_signature' | 'unreadable' };
+export type CallbackParse = { ok: true; update: TransactionUpdate; signed: boolean; event?: string } | { ok: false; why: 'bad_signature' | 'unreadable' };
 
 /** A status change reported by the gateway (IPN) or found by a status/verify lookup. */
 export interface TransactionUpdate {
@@ -117,24 +121,68 @@ export interface TransactionUpdate {
   raw: unknown;
 }
 
-export interface AirtimeRequest { phone: string; amountMinor: number; telco: AirtimeTelco; initiatorPhone: string; productCode?: string }
-export interface BillRequest { biller: Biller; account: string; amountMinor: number; initiatorPhone: string }
-export interface CheckoutRequest { phone: string; amountMinor: number; channel: MobileChannel; metadata?: Record<string, string> }
-export interface MobilePayoutRequest { phone: string; amountMinor: number; channel: MobileChannel; initiatorName: string; initiatorCountry: string }
+export interface AirtimeRequest {
+  phone: string;
+  amountMinor: number;
+  telco: AirtimeTelco;
+  initiatorPhone: string;
+  productCode?: string;
+}
+export interface BillRequest {
+  biller: Biller;
+  account: string;
+  amountMinor: number;
+  initiatorPhone: string;
+}
+export interface CheckoutRequest {
+  phone: string;
+  amountMinor: number;
+  channel: MobileChannel;
+  metadata?: Record<string, string>;
+}
+export interface MobilePayoutRequest {
+  phone: string;
+  amountMinor: number;
+  channel: MobileChannel;
+  initiatorName: string;
+  initiatorCountry: string;
+}
 export interface BankPayoutRequest {
-  name: string; accountNumber: string; phone: string; bankCode: string; amountMinor: number;
-  initiatorName: string; initiatorCountry: string;
+  name: string;
+  accountNumber: string;
+  phone: string;
+  bankCode: string;
+  amountMinor: number;
+  initiatorName: string;
+  initiatorCountry: string;
 }
 export interface B2BRequest {
-  channel: 'BusinessPayBill' | 'BusinessBuyGoods'; shortCode: string; identifier: string;
-  amountMinor: number; remarks: string; resultUrl: string;
+  channel: 'BusinessPayBill' | 'BusinessBuyGoods';
+  shortCode: string;
+  identifier: string;
+  amountMinor: number;
+  remarks: string;
+  resultUrl: string;
 }
 export interface UpiRequest {
-  senderAccount: string; senderChannel: number; recipientAccount: string; recipientChannel: number;
-  amountMinor: number; senderCurrency: string; recipientCurrency: string; narration?: string;
+  senderAccount: string;
+  senderChannel: number;
+  recipientAccount: string;
+  recipientChannel: number;
+  amountMinor: number;
+  senderCurrency: string;
+  recipientCurrency: string;
+  narration?: string;
 }
-export interface SmsRequest { phone: string; message: string; otp?: string }
-export interface BulkSmsRequest { phones: string[]; message: string }
+export interface SmsRequest {
+  phone: string;
+  message: string;
+  otp?: string;
+}
+export interface BulkSmsRequest {
+  phones: string[];
+  message: string;
+}
 
 /**
  * What a gateway can do, so that nothing above this layer needs to know its name. A menu action

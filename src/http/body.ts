@@ -61,7 +61,11 @@ export async function readSmallBody(ctx: import('koa').Context, limit = SMALL_BO
   } else {
     if (raw.trim() === '') body = {};
     else {
-      try { body = JSON.parse(raw); } catch { return { ok: false, status: 400, reason: 'invalid JSON' }; }
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return { ok: false, status: 400, reason: 'invalid JSON' };
+      }
       // Strict JSON, as smallBody(): only an object or an array is a body.
       if (body === null || typeof body !== 'object') return { ok: false, status: 400, reason: 'invalid JSON' };
     }

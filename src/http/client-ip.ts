@@ -38,7 +38,11 @@ export function clientIpResolver(trusted: readonly string[]): ClientIp {
     of(ctx: Context): string {
       const peer = plain(ctx.req.socket.remoteAddress ?? '');
       if (trusted.length === 0 || !isTrusted(peer)) return peer;
-      const hops = ctx.get('x-forwarded-for').split(',').map(plain).filter((h) => h !== '');
+      const hops = ctx
+        .get('x-forwarded-for')
+        .split(',')
+        .map(plain)
+        .filter((h) => h !== '');
       let client = peer;
       for (let i = hops.length - 1; i >= 0; i--) {
         const hop = hops[i]!;

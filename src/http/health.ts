@@ -17,10 +17,7 @@ export const healthModule: ServiceModule = {
         return;
       }
       try {
-        const pong = await Promise.race([
-          app.redis.ping(),
-          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000)),
-        ]);
+        const pong = await Promise.race([app.redis.ping(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000))]);
         ctx.body = { status: 'ready', redis: pong };
       } catch (err) {
         ctx.status = 503;

@@ -58,11 +58,15 @@ export class Metrics {
 
   /** Runs every collector, each for at most `timeoutMs`: a slow one leaves its last values. */
   async collect(timeoutMs = 1000): Promise<void> {
-    await Promise.all(this.collectors.map((fn) => {
-      let timer: NodeJS.Timeout | undefined;
-      const limit = new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); });
-      return Promise.race([fn().catch(() => undefined), limit]).finally(() => clearTimeout(timer));
-    }));
+    await Promise.all(
+      this.collectors.map((fn) => {
+        let timer: NodeJS.Timeout | undefined;
+        const limit = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        });
+        return Promise.race([fn().catch(() => undefined), limit]).finally(() => clearTimeout(timer));
+      }),
+    );
   }
 
   inc(name: string, labels: Labels = {}, by = 1, help?: string): void {
@@ -118,7 +122,11 @@ export class Metrics {
   private histogramOf(name: string, labels: Labels, help?: string): client.Histogram {
     if (!name.endsWith('_seconds')) throw new Error(`histogram ${name}: latency histograms are named …_seconds`);
     let h = this.histograms.get(name);
-    if (!h) this.histograms.set(name, (h = new client.Histogram({ name, help: help ?? name, labelNames: Object.keys(labels).sort(), buckets: BUCKETS_S, registers: [this.registry] })));
+    if (!h)
+      this.histograms.set(
+        name,
+        (h = new client.Histogram({ name, help: help ?? name, labelNames: Object.keys(labels).sort(), buckets: BUCKETS_S, registers: [this.registry] })),
+      );
     return h;
   }
 }

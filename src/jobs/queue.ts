@@ -20,7 +20,11 @@ export class JobQueue {
   readonly queue: Queue;
   private worker: Worker | undefined;
 
-  constructor(private readonly app: AppContext, readonly name: string, private readonly opts: QueueOptions = {}) {
+  constructor(
+    private readonly app: AppContext,
+    readonly name: string,
+    private readonly opts: QueueOptions = {},
+  ) {
     this.queue = new Queue(name, {
       connection: app.queueConnection('producer'),
       prefix: app.queuePrefix,

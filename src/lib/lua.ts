@@ -33,7 +33,10 @@ export function parseLua(name: string, source: string): LuaScript {
   const body = source.slice(header[0].length);
   const keys = named('KEYS', header[1]!);
   const argv = named('ARGV', header[1]!);
-  for (const [kind, inHeader] of [['KEYS', keys], ['ARGV', argv]] as const) {
+  for (const [kind, inHeader] of [
+    ['KEYS', keys],
+    ['ARGV', argv],
+  ] as const) {
     for (const i of named(kind, body)) {
       if (!inHeader.has(i)) throw new Error(`lua/${name}.lua: the body reads ${kind}[${i}], which its header does not name`);
     }

@@ -55,7 +55,9 @@ export function telcoOf(nationalSignificant: string): Telco {
  */
 export function parsePhone(input: unknown): PhoneResult {
   if (typeof input !== 'string' && typeof input !== 'number') return { ok: false, reason: 'missing' };
-  let raw = String(input).trim().replace(/[\s().-]/g, '');
+  let raw = String(input)
+    .trim()
+    .replace(/[\s().-]/g, '');
   if (raw === '') return { ok: false, reason: 'missing' };
   if (!/^\+?\d+$/.test(raw)) return { ok: false, reason: 'not a number' };
   // "2547…" without the plus is international form; libphonenumber would read it as national.
@@ -124,7 +126,14 @@ function mobileOf(raw: string, country?: CountryCode): PhoneResult | undefined {
   const type = parsed.getType();
   if (type !== 'MOBILE' && type !== 'FIXED_LINE_OR_MOBILE') return { ok: false, reason: 'not a mobile number' };
   const nsn = parsed.nationalNumber;
-  return { ok: true, e164: parsed.number, msisdn: parsed.number.slice(1), national: `0${nsn}`, telco: parsed.country === 'KE' ? telcoOf(nsn) : 'OTHER', country: parsed.country };
+  return {
+    ok: true,
+    e164: parsed.number,
+    msisdn: parsed.number.slice(1),
+    national: `0${nsn}`,
+    telco: parsed.country === 'KE' ? telcoOf(nsn) : 'OTHER',
+    country: parsed.country,
+  };
 }
 
 /**

@@ -70,7 +70,8 @@ export function checkMenu(menu: CompiledMenu, limit: number, channels: string[] 
     }
     if (s.kind === 'action') {
       const proc = s.on?.processing;
-      if (proc && menu.screens.get(proc)?.kind !== 'end') at(`screens.${s.id}.on.processing`, `"${proc}" must be an END screen (it is shown when the deadline passes)`);
+      if (proc && menu.screens.get(proc)?.kind !== 'end')
+        at(`screens.${s.id}.on.processing`, `"${proc}" must be an END screen (it is shown when the deadline passes)`);
     }
   }
 
@@ -79,7 +80,11 @@ export function checkMenu(menu: CompiledMenu, limit: number, channels: string[] 
   while (queue.length) {
     const s = menu.screens.get(queue.shift()!);
     if (!s) continue;
-    for (const t of targets(s)) if (!seen.has(t)) { seen.add(t); queue.push(t); }
+    for (const t of targets(s))
+      if (!seen.has(t)) {
+        seen.add(t);
+        queue.push(t);
+      }
   }
   for (const id of menu.screens.keys()) if (!seen.has(id)) at(`screens.${id}`, `unreachable from start screen "${menu.start}"`);
 
@@ -89,7 +94,12 @@ export function checkMenu(menu: CompiledMenu, limit: number, channels: string[] 
   const canEnd = new Set<string>();
   const q2 = [...menu.screens.values()].filter((s) => s.kind === 'end').map((s) => s.id);
   for (const id of q2) canEnd.add(id);
-  while (q2.length) for (const p of into.get(q2.shift()!) ?? []) if (!canEnd.has(p)) { canEnd.add(p); q2.push(p); }
+  while (q2.length)
+    for (const p of into.get(q2.shift()!) ?? [])
+      if (!canEnd.has(p)) {
+        canEnd.add(p);
+        q2.push(p);
+      }
   for (const id of menu.screens.keys()) if (!canEnd.has(id)) at(`screens.${id}`, 'no way out: no END screen can be reached from here');
 
   return problems;

@@ -24,7 +24,10 @@ function gsmIn(langs: readonly string[], l: Record<string, unknown>): Localized 
 }
 
 type Ev<T extends MenuEvent['type']> = Extract<MenuEvent, { type: T }>;
-interface Args { context: MenuContext; event: MenuEvent }
+interface Args {
+  context: MenuContext;
+  event: MenuEvent;
+}
 
 function setValue(raw: string, ctx: MenuContext): string {
   return raw === '$phone' ? ctx.ph : raw;
@@ -39,7 +42,13 @@ export function buildScreens(file: MenuFile, langs: readonly string[] = file.lan
       const options: MenuOption[] = s.options.map((o) => ({
         label: gsm(o),
         next: o.next,
-        ...(o.set ? { set: Object.fromEntries(Object.entries(o.set).map(([k, v]) => [k, /^KES\s*[\d,.]+$/i.test(v) ? (parseKes(v.replace(/^KES\s*/i, ''))?.toString() ?? v) : v])) } : {}),
+        ...(o.set
+          ? {
+              set: Object.fromEntries(
+                Object.entries(o.set).map(([k, v]) => [k, /^KES\s*[\d,.]+$/i.test(v) ? (parseKes(v.replace(/^KES\s*/i, ''))?.toString() ?? v) : v]),
+              ),
+            }
+          : {}),
         ...(o.lang ? { lang: o.lang } : {}),
       }));
       screens.set(id, { id, kind: 'options', text: gsm(s.text!), options });
@@ -73,7 +82,10 @@ export function predecessors(screens: Map<string, Screen>): Map<string, Set<stri
         const into = preds.get(target);
         if (!into) continue;
         for (const p of preds.get(s.id) ?? []) {
-          if (!into.has(p)) { into.add(p); changed = true; }
+          if (!into.has(p)) {
+            into.add(p);
+            changed = true;
+          }
         }
       }
     }
@@ -104,7 +116,10 @@ export function compileMenu(file: MenuFile, opts: { fileName: string; source: st
 
   const states: Record<string, unknown> = {};
   for (const s of screens.values()) {
-    if (s.kind === 'end') { states[s.id] = { type: 'final' }; continue; }
+    if (s.kind === 'end') {
+      states[s.id] = { type: 'final' };
+      continue;
+    }
     if (s.kind === 'action') {
       const on = s.on ?? {};
       const outs = Object.entries(on).map(([outcome, target]) => ({
@@ -126,12 +141,24 @@ export function compileMenu(file: MenuFile, opts: { fileName: string; source: st
     }
     const t: unknown[] = [];
     t.push({ guard: ({ event }: Args) => input(event) === home, target: `#m.${file.start}`, reenter: true, actions: assign({ h: [], pg: 0, e: '', v: {} }) });
-    if (s.kind === 'options') t.push({ guard: ({ context, event }: Args) => input(event) === back && context.pg > 0, actions: assign(({ context }: Args) => ({ pg: context.pg - 1, e: '' })) });
+    if (s.kind === 'options')
+      t.push({
+        guard: ({ context, event }: Args) => input(event) === back && context.pg > 0,
+        actions: assign(({ context }: Args) => ({ pg: context.pg - 1, e: '' })),
+      });
     for (const p of preds.get(s.id) ?? []) {
-      t.push({ guard: ({ context, event }: Args) => input(event) === back && context.h.at(-1) === p, target: `#m.${p}`, actions: assign(({ context }: Args) => ({ h: context.h.slice(0, -1), pg: 0, e: '' })) });
+      t.push({
+        guard: ({ context, event }: Args) => input(event) === back && context.h.at(-1) === p,
+        target: `#m.${p}`,
+        actions: assign(({ context }: Args) => ({ h: context.h.slice(0, -1), pg: 0, e: '' })),
+      });
     }
     // A back stack that no longer matches this menu (should not happen): go home rather than stick.
-    t.push({ guard: ({ context, event }: Args) => input(event) === back && context.h.length > 0, target: `#m.${file.start}`, actions: assign({ h: [], pg: 0, e: '' }) });
+    t.push({
+      guard: ({ context, event }: Args) => input(event) === back && context.h.length > 0,
+      target: `#m.${file.start}`,
+      actions: assign({ h: [], pg: 0, e: '' }),
+    });
     if (s.kind === 'options') {
       t.push({
         guard: ({ context, event }: Args) => input(event) === more && context.pg + 1 < pagesOf(menuRef, s, context.lang, (event as Ev<'IN'>).lim).length,
@@ -187,8 +214,27 @@ export function compileMenu(file: MenuFile, opts: { fileName: string; source: st
   } as never);
 
   // The languages are part of the version: the same file read with other USSD_LANGUAGES is another menu.
-  const version = createHash('sha1').update(COMPILER_VERSION).update(JSON.stringify(opts.keys)).update(languages.join(',')).update(opts.source).digest('hex').slice(0, 10);
-  return { id: file.id, file: opts.fileName, serviceCode: opts.serviceCode, start: file.start, version, formats, screens, machine, keys: opts.keys, secrets, languages, messages };
+  const version = createHash('sha1')
+    .update(COMPILER_VERSION)
+    .update(JSON.stringify(opts.keys))
+    .update(languages.join(','))
+    .update(opts.source)
+    .digest('hex')
+    .slice(0, 10);
+  return {
+    id: file.id,
+    file: opts.fileName,
+    serviceCode: opts.serviceCode,
+    start: file.start,
+    version,
+    formats,
+    screens,
+    machine,
+    keys: opts.keys,
+    secrets,
+    languages,
+    messages,
+  };
 }
 
 function outAssign(context: MenuContext, event: Ev<'OUT'>, secrets: Set<string>, target: string, screens: Map<string, Screen>): Partial<MenuContext> {

@@ -25,12 +25,7 @@ export function formatVar(value: string, fmt: VarFormat | undefined): string {
 
 const VAR = /\{([a-z][a-z0-9_]*)\}/g;
 
-export function interpolate(
-  text: string,
-  values: Record<string, string>,
-  formats: Record<string, VarFormat>,
-  extra?: Record<string, string>,
-): string {
+export function interpolate(text: string, values: Record<string, string>, formats: Record<string, VarFormat>, extra?: Record<string, string>): string {
   if (!text.includes('{')) return text;
   return text.replace(VAR, (_m, name: string) => {
     const v = extra?.[name] ?? values[name];

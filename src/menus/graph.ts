@@ -21,7 +21,12 @@ export interface GraphNode {
   overLong: Array<{ lang: string; chars: number; limit: number; channels: string[] }>;
 }
 
-export interface GraphEdge { from: string; to: string; kind: 'option' | 'next' | 'outcome'; label: string }
+export interface GraphEdge {
+  from: string;
+  to: string;
+  kind: 'option' | 'next' | 'outcome';
+  label: string;
+}
 
 export interface MenuGraph {
   id: string;
@@ -57,7 +62,11 @@ function reachable(menu: CompiledMenu, edges: GraphEdge[]): Set<string> {
   const queue = [menu.start];
   while (queue.length) {
     const at = queue.shift()!;
-    for (const e of edges) if (e.from === at && !seen.has(e.to)) { seen.add(e.to); queue.push(e.to); }
+    for (const e of edges)
+      if (e.from === at && !seen.has(e.to)) {
+        seen.add(e.to);
+        queue.push(e.to);
+      }
   }
   return seen;
 }
@@ -80,7 +89,13 @@ export function menuGraph(menu: CompiledMenu, limits: Array<{ limit: number; cha
       }
     }
     nodes.push({
-      id: s.id, kind: s.kind, text, start: s.id === menu.start, unreachable: !seen.has(s.id), chars, overLong,
+      id: s.id,
+      kind: s.kind,
+      text,
+      start: s.id === menu.start,
+      unreachable: !seen.has(s.id),
+      chars,
+      overLong,
       ...(s.kind === 'action' ? { action: s.action, params: s.params ?? {} } : {}),
       ...(s.kind === 'input' ? { input: { var: s.input.var, type: s.input.type } } : {}),
     });

@@ -1,17 +1,45 @@
 // Screens are plain GSM-7 (docs/architecture.md, rule 7): handsets show "?" or boxes for anything else, and one
 // non-GSM character switches the whole message to UCS-2 and halves the space.
-const BASIC =
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+const BASIC = '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
 // The extension table costs two septets each; we allow them but prefer ASCII look-alikes.
 const EXTENDED = '^{}\\[~]|€';
 const ALLOWED = new Set([...BASIC, ...EXTENDED]);
 
 const REPLACE: Record<string, string> = {
-  '\u2018': "'", '\u2019': "'", '\u201A': "'", '\u201B': "'", '\u2032': "'", '`': "'", '´': "'",
-  '\u201C': '"', '\u201D': '"', '\u201E': '"', '\u201F': '"', '\u2033': '"', '«': '"', '»': '"',
-  '\u2013': '-', '\u2014': '-', '\u2012': '-', '\u2015': '-', '\u2212': '-', '\u2010': '-', '\u2011': '-',
-  '\u2026': '...', '\u00A0': ' ', '\u2009': ' ', '\u202F': ' ', '\u2007': ' ', '\t': ' ',
-  '\u2022': '-', '·': '-', '×': 'x', '÷': '/', '\u2122': 'TM', '©': '(c)', '®': '(R)',
+  '\u2018': "'",
+  '\u2019': "'",
+  '\u201A': "'",
+  '\u201B': "'",
+  '\u2032': "'",
+  '`': "'",
+  '´': "'",
+  '\u201C': '"',
+  '\u201D': '"',
+  '\u201E': '"',
+  '\u201F': '"',
+  '\u2033': '"',
+  '«': '"',
+  '»': '"',
+  '\u2013': '-',
+  '\u2014': '-',
+  '\u2012': '-',
+  '\u2015': '-',
+  '\u2212': '-',
+  '\u2010': '-',
+  '\u2011': '-',
+  '\u2026': '...',
+  '\u00A0': ' ',
+  '\u2009': ' ',
+  '\u202F': ' ',
+  '\u2007': ' ',
+  '\t': ' ',
+  '\u2022': '-',
+  '·': '-',
+  '×': 'x',
+  '÷': '/',
+  '\u2122': 'TM',
+  '©': '(c)',
+  '®': '(R)',
 };
 
 const cache = new Map<string, string>();
@@ -24,9 +52,15 @@ export function toGsm7(text: string): string {
   if (hit !== undefined) return hit;
   let out = '';
   for (const ch of text) {
-    if (ALLOWED.has(ch)) { out += ch; continue; }
+    if (ALLOWED.has(ch)) {
+      out += ch;
+      continue;
+    }
     const r = REPLACE[ch];
-    if (r !== undefined) { out += r; continue; }
+    if (r !== undefined) {
+      out += r;
+      continue;
+    }
     // Accented letters outside GSM-7 lose their accent (ô → o); anything else is dropped.
     const base = ch.normalize('NFD').replace(/[\u0300-\u036f]/g, '');
     if (base.length === 1 && ALLOWED.has(base)) out += base;

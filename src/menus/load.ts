@@ -28,7 +28,11 @@ export function menuFilesIn(dir: string): string[] {
   } catch {
     throw new MenuError([`${dir}: menus directory not found (MENUS_DIR)`]);
   }
-  return names.filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => join(dir, n)).filter((p) => statSync(p).isFile());
+  return names
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort()
+    .map((n) => join(dir, n))
+    .filter((p) => statSync(p).isFile());
 }
 
 function pathOf(parts: ReadonlyArray<PropertyKey>): string {
@@ -40,7 +44,9 @@ function references(file: MenuFile, name: string): string[] {
   const out: string[] = [];
   const ids = new Set(Object.keys(file.screens));
   const at = (path: string, msg: string) => out.push(`${name}: ${path}: ${msg}`);
-  const ref = (path: string, target: string) => { if (!ids.has(target)) at(path, `target screen "${target}" does not exist`); };
+  const ref = (path: string, target: string) => {
+    if (!ids.has(target)) at(path, `target screen "${target}" does not exist`);
+  };
   if (!ids.has(file.start)) at('start', `start screen "${file.start}" does not exist`);
   for (const [k, t] of Object.entries(file.defaults?.on ?? {})) ref(`defaults.on.${k}`, t);
   const vars = new Set<string>();
@@ -51,7 +57,8 @@ function references(file: MenuFile, name: string): string[] {
   for (const [id, s] of Object.entries(file.screens)) {
     s.options?.forEach((o, i) => {
       ref(`screens.${id}.options.${i}.next`, o.next);
-      for (const [k, v] of Object.entries(o.set ?? {})) if (v.startsWith('$') && v !== '$phone') at(`screens.${id}.options.${i}.set.${k}`, `unknown source "${v}" (only $phone)`);
+      for (const [k, v] of Object.entries(o.set ?? {}))
+        if (v.startsWith('$') && v !== '$phone') at(`screens.${id}.options.${i}.set.${k}`, `unknown source "${v}" (only $phone)`);
     });
     if (s.next) ref(`screens.${id}.next`, s.next);
     if (s.input?.equals && !vars.has(s.input.equals)) at(`screens.${id}.input.equals`, `variable "${s.input.equals}" is never set`);
@@ -109,7 +116,10 @@ export function loadMenusReport(paths: string[], opts: LoadOptions): { menus: Co
     if (!r.file) continue;
     const serviceCode = r.file.service_code ?? opts.defaultServiceCode;
     const other = codes.get(serviceCode);
-    if (other) { problems.push(`${name}: service_code: ${serviceCode} is already answered by ${other}`); continue; }
+    if (other) {
+      problems.push(`${name}: service_code: ${serviceCode} is already answered by ${other}`);
+      continue;
+    }
     codes.set(serviceCode, name);
     const menu = compileMenu(r.file, { fileName: name, source, serviceCode, keys: opts.keys, ...(opts.languages ? { languages: opts.languages } : {}) });
     const limits = opts.screenLimits ?? [{ limit: opts.screenMaxChars ?? 182, channels: [] }];

@@ -23,12 +23,18 @@ export const MSG = {
   processing: { en: 'We are processing your request. You will receive an SMS.', sw: 'Tunashughulikia ombi lako. Utapokea SMS.' },
   ended: { en: 'This session has ended. Please dial again.', sw: 'Kipindi hiki kimekwisha. Tafadhali piga tena.' },
   try_again: { en: 'Please try again.', sw: 'Tafadhali jaribu tena.' },
-  still_busy: { en: 'Your previous request is still being handled. Please dial again shortly.', sw: 'Ombi lako la awali bado linashughulikiwa. Tafadhali piga tena baadaye kidogo.' },
+  still_busy: {
+    en: 'Your previous request is still being handled. Please dial again shortly.',
+    sw: 'Ombi lako la awali bado linashughulikiwa. Tafadhali piga tena baadaye kidogo.',
+  },
   incomplete: { en: 'Your request was not completed. Please dial again.', sw: 'Ombi lako halikukamilika. Tafadhali piga tena.' },
   foreign: { en: 'This session is not available. Please dial again.', sw: 'Kipindi hiki hakipatikani. Tafadhali piga tena.' },
   country: { en: 'Sorry, this service is not available for numbers from your country.', sw: 'Samahani, huduma hii haipatikani kwa nambari za nchi yako.' },
   kenya_only: { en: 'This service is only for Kenyan (+254) numbers.', sw: 'Huduma hii ni kwa nambari za Kenya (+254) pekee.' },
-  unknown_code: { en: 'This service code is not in use. Please check the code and dial again.', sw: 'Msimbo huu hautumiki. Tafadhali angalia msimbo na upige tena.' },
+  unknown_code: {
+    en: 'This service code is not in use. Please check the code and dial again.',
+    sw: 'Msimbo huu hautumiki. Tafadhali angalia msimbo na upige tena.',
+  },
 } satisfies Record<string, L>;
 
 export type MsgKey = keyof typeof MSG;

@@ -24,7 +24,10 @@ export function optionLine(i: number, label: string): string {
  */
 export function pagesOf(menu: Pick<CompiledMenu, 'formats' | 'keys' | 'messages'>, screen: Screen, lang: Lang, limit: number): number[] {
   let byKey = pageCache.get(screen);
-  if (!byKey) { byKey = new Map(); pageCache.set(screen, byKey); }
+  if (!byKey) {
+    byKey = new Map();
+    pageCache.set(screen, byKey);
+  }
   const key = `${lang}:${limit}`;
   const hit = byKey.get(key);
   if (hit) return hit;

@@ -18,17 +18,35 @@ export function isLangCode(v: string): boolean {
 }
 
 const LANGUAGE_NAMES: Record<string, string> = {
-  en: 'English', sw: 'Swahili', fr: 'French', ar: 'Arabic', pt: 'Portuguese', am: 'Amharic', so: 'Somali',
-  lg: 'Luganda', rw: 'Kinyarwanda', ha: 'Hausa', yo: 'Yoruba', ig: 'Igbo', tw: 'Twi', ak: 'Akan', ee: 'Ewe',
-  zu: 'Zulu', xh: 'Xhosa', kik: 'Kikuyu', luo: 'Luo', kln: 'Kalenjin', ki: 'Kikuyu', om: 'Oromo',
+  en: 'English',
+  sw: 'Swahili',
+  fr: 'French',
+  ar: 'Arabic',
+  pt: 'Portuguese',
+  am: 'Amharic',
+  so: 'Somali',
+  lg: 'Luganda',
+  rw: 'Kinyarwanda',
+  ha: 'Hausa',
+  yo: 'Yoruba',
+  ig: 'Igbo',
+  tw: 'Twi',
+  ak: 'Akan',
+  ee: 'Ewe',
+  zu: 'Zulu',
+  xh: 'Xhosa',
+  kik: 'Kikuyu',
+  luo: 'Luo',
+  kln: 'Kalenjin',
+  ki: 'Kikuyu',
+  om: 'Oromo',
 };
 const nameOf = (lang: string) => (LANGUAGE_NAMES[lang] ? `${LANGUAGE_NAMES[lang]} ` : '');
 
 /** Text in every language of the menu, by language code. */
 export type Localized = Record<string, string>;
 
-const text = (what: string) =>
-  z.string({ error: (i) => (i.input === undefined ? `${what} is missing` : `${what} must be text`) }).min(1, `${what} is empty`);
+const text = (what: string) => z.string({ error: (i) => (i.input === undefined ? `${what} is missing` : `${what} must be text`) }).min(1, `${what} is empty`);
 
 function localizedOf(langs: readonly string[], what = 'text') {
   return z.strictObject(Object.fromEntries(langs.map((l) => [l, text(`${nameOf(l)}${what} (${l})`)]))) as unknown as z.ZodType<Localized>;
@@ -117,12 +135,18 @@ function build(langs: readonly string[]): z.ZodType<MenuFile> {
     })
     .superRefine((v, ctx) => {
       if (v.type === 'pattern' && v.pattern === undefined) ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'type pattern needs `pattern`' });
-      if (v.pattern !== undefined && typeof v.pattern === 'object' && !v.pattern_by) ctx.addIssue({ code: 'custom', path: ['pattern_by'], message: 'a pattern map needs `pattern_by` (the variable that picks the pattern)' });
-      if (v.type === 'amount' && (v.min === undefined || v.max === undefined)) ctx.addIssue({ code: 'custom', path: ['min'], message: 'type amount needs `min` and `max` (KES)' });
+      if (v.pattern !== undefined && typeof v.pattern === 'object' && !v.pattern_by)
+        ctx.addIssue({ code: 'custom', path: ['pattern_by'], message: 'a pattern map needs `pattern_by` (the variable that picks the pattern)' });
+      if (v.type === 'amount' && (v.min === undefined || v.max === undefined))
+        ctx.addIssue({ code: 'custom', path: ['min'], message: 'type amount needs `min` and `max` (KES)' });
       if (v.min !== undefined && v.max !== undefined && v.min > v.max) ctx.addIssue({ code: 'custom', path: ['min'], message: 'min is greater than max' });
       const pats = v.pattern === undefined ? [] : typeof v.pattern === 'string' ? [['', v.pattern] as const] : Object.entries(v.pattern);
       for (const [k, p] of pats) {
-        try { new RegExp(p); } catch { ctx.addIssue({ code: 'custom', path: k ? ['pattern', k] : ['pattern'], message: `not a valid regular expression: ${p}` }); }
+        try {
+          new RegExp(p);
+        } catch {
+          ctx.addIssue({ code: 'custom', path: k ? ['pattern', k] : ['pattern'], message: `not a valid regular expression: ${p}` });
+        }
       }
     });
 
@@ -143,14 +167,27 @@ function build(langs: readonly string[]): z.ZodType<MenuFile> {
     .superRefine((s, ctx) => {
       const kinds = [s.options && 'options', s.input && 'input', s.end && 'end', s.action && 'action'].filter(Boolean);
       if (kinds.length !== 1) {
-        ctx.addIssue({ code: 'custom', path: [], message: kinds.length === 0 ? 'a screen needs one of options, input, end or action' : `a screen has exactly one of options, input, end or action (found ${kinds.join(', ')})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          message:
+            kinds.length === 0
+              ? 'a screen needs one of options, input, end or action'
+              : `a screen has exactly one of options, input, end or action (found ${kinds.join(', ')})`,
+        });
         return;
       }
       if ((s.options || s.input) && !s.text) ctx.addIssue({ code: 'custom', path: ['text'], message: 'options and input screens need `text`' });
       if (s.input && !s.next) ctx.addIssue({ code: 'custom', path: ['next'], message: 'an input screen needs `next`' });
       if (!s.input && s.next) ctx.addIssue({ code: 'custom', path: ['next'], message: '`next` belongs to input screens (options carry their own next)' });
-      if (!s.action && (s.on || s.params)) ctx.addIssue({ code: 'custom', path: [s.on ? 'on' : 'params'], message: '`on` and `params` belong to action screens' });
-      if ((s.end || s.action) && s.text) ctx.addIssue({ code: 'custom', path: ['text'], message: s.end ? 'END screens put their text in `end`' : 'action screens show no text (their outcomes do)' });
+      if (!s.action && (s.on || s.params))
+        ctx.addIssue({ code: 'custom', path: [s.on ? 'on' : 'params'], message: '`on` and `params` belong to action screens' });
+      if ((s.end || s.action) && s.text)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['text'],
+          message: s.end ? 'END screens put their text in `end`' : 'action screens show no text (their outcomes do)',
+        });
     });
 
   // The engine's words: any of its keys, in any of the menu's languages (the rest come from the
@@ -161,7 +198,10 @@ function build(langs: readonly string[]): z.ZodType<MenuFile> {
   return z.strictObject({
     id,
     /** Defaults to USSD_SERVICE_CODE. */
-    service_code: z.string().regex(/^\*[0-9*]+#$/, 'must look like *860*30#').optional(),
+    service_code: z
+      .string()
+      .regex(/^\*[0-9*]+#$/, 'must look like *860*30#')
+      .optional(),
     languages: z.array(z.string()).optional(),
     start: id,
     /** How a {variable} is shown: money (minor units → "100" / "100.50"), phone (E.164 → 07…). */
@@ -178,7 +218,10 @@ const schemas = new Map<string, z.ZodType<MenuFile>>();
 export function menuFileSchema(langs: readonly string[]): z.ZodType<MenuFile> {
   const key = langs.join(',');
   let s = schemas.get(key);
-  if (!s) { s = build(langs); schemas.set(key, s); }
+  if (!s) {
+    s = build(langs);
+    schemas.set(key, s);
+  }
   return s;
 }
 
@@ -189,11 +232,13 @@ export function menuFileSchema(langs: readonly string[]): z.ZodType<MenuFile> {
 export function languagesOf(doc: unknown, fallback: readonly string[]): { langs: string[]; problems: Array<{ path: string; message: string }> } {
   const raw = doc && typeof doc === 'object' ? (doc as { languages?: unknown }).languages : undefined;
   if (raw === undefined) return { langs: [...fallback], problems: [] };
-  if (!Array.isArray(raw) || raw.length === 0) return { langs: [...fallback], problems: [{ path: 'languages', message: 'must be a non-empty list of language codes (en, sw, fr…)' }] };
+  if (!Array.isArray(raw) || raw.length === 0)
+    return { langs: [...fallback], problems: [{ path: 'languages', message: 'must be a non-empty list of language codes (en, sw, fr…)' }] };
   const problems: Array<{ path: string; message: string }> = [];
   const langs: string[] = [];
   raw.forEach((l, i) => {
-    if (typeof l !== 'string' || !isLangCode(l)) problems.push({ path: `languages.${i}`, message: `"${String(l)}" is not a language code (2 or 3 lower-case letters, e.g. fr)` });
+    if (typeof l !== 'string' || !isLangCode(l))
+      problems.push({ path: `languages.${i}`, message: `"${String(l)}" is not a language code (2 or 3 lower-case letters, e.g. fr)` });
     else if (langs.includes(l)) problems.push({ path: `languages.${i}`, message: `"${l}" is listed twice` });
     else langs.push(l);
   });

@@ -22,13 +22,27 @@ interface ScreenBase {
 }
 
 /** A numbered list; each option names the screen it leads to. */
-export interface OptionsScreen extends ScreenBase { kind: 'options'; options: MenuOption[] }
+export interface OptionsScreen extends ScreenBase {
+  kind: 'options';
+  options: MenuOption[];
+}
 /** Free text checked by its validator, then `next`. */
-export interface InputScreen extends ScreenBase { kind: 'input'; input: InputDef; next: string }
+export interface InputScreen extends ScreenBase {
+  kind: 'input';
+  input: InputDef;
+  next: string;
+}
 /** Runs a registered action; its outcome picks the next screen through `on`. */
-export interface ActionScreen extends ScreenBase { kind: 'action'; action: string; params?: Record<string, string>; on: Record<string, string> }
+export interface ActionScreen extends ScreenBase {
+  kind: 'action';
+  action: string;
+  params?: Record<string, string>;
+  on: Record<string, string>;
+}
 /** The last screen: its text goes out with END. */
-export interface EndScreen extends ScreenBase { kind: 'end' }
+export interface EndScreen extends ScreenBase {
+  kind: 'end';
+}
 
 /** One screen of a compiled menu: exactly one of the four kinds, each with its own fields. */
 export type Screen = OptionsScreen | InputScreen | ActionScreen | EndScreen;
@@ -57,11 +71,13 @@ export interface MenuContext {
   k?: string;
 }
 
-export type MenuEvent =
-  | { type: 'IN'; input: string; key: string; lim: number }
-  | { type: 'OUT'; outcome: string; vars?: Record<string, string> };
+export type MenuEvent = { type: 'IN'; input: string; key: string; lim: number } | { type: 'OUT'; outcome: string; vars?: Record<string, string> };
 
-export interface Keys { back: string; home: string; more: string }
+export interface Keys {
+  back: string;
+  home: string;
+  more: string;
+}
 
 export interface CompiledMenu {
   id: string;

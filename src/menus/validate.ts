@@ -7,7 +7,10 @@ export type Validation = { ok: true; value: string } | { ok: false; reason: stri
 const patternCache = new Map<string, RegExp>();
 function re(p: string): RegExp {
   let r = patternCache.get(p);
-  if (!r) { r = new RegExp(p); patternCache.set(p, r); }
+  if (!r) {
+    r = new RegExp(p);
+    patternCache.set(p, r);
+  }
   return r;
 }
 

@@ -57,7 +57,8 @@ export function draftOrder(kind: OrderKind, ctx: ActionContext): Draft | UserMes
       const self = to.e164 === ctx.phone;
       const t = airtimeTelco(to.telco, ctx.networkCode, self);
       if (!t.telco) return R.phone;
-      if (t.mismatch) ctx.logger.info({ recipient: maskPhone(to.e164), prefix: to.telco, networkCode: ctx.networkCode }, 'airtime telco from networkCode (number ported?)');
+      if (t.mismatch)
+        ctx.logger.info({ recipient: maskPhone(to.e164), prefix: to.telco, networkCode: ctx.networkCode }, 'airtime telco from networkCode (number ported?)');
       return { ...base, amountMinor, recipient: to.e164, telco: t.telco };
     }
     return { ...base, amountMinor, recipient: to.e164, telco: 'FAIBA_B', productCode: v.bundle!, bundleName: v.bundle_name ?? v.bundle! };
@@ -81,7 +82,7 @@ function screenVars(o: Order): Record<string, string> {
     amount: String(o.amountMinor),
     ...(o.recipient ? { recipient: o.recipient } : {}),
     ...(o.biller ? { biller_name: BILLER_NAME[o.biller] } : {}),
-    token: o.token ? formatToken(o.token) : o.receipt ?? '',
+    token: o.token ? formatToken(o.token) : (o.receipt ?? ''),
   };
 }
 
@@ -171,7 +172,10 @@ export function paymentActions(app: AppContext, payments: Payments, agents: Agen
         return await inner({ ...ctx, commit: () => (committed = ctx.commit()) });
       } catch (err) {
         if (!committed) throw err;
-        ctx.logger.warn({ action: ctx.action, sessionId: ctx.sessionId, err: (err as Error).message }, 'money action failed after its commit point; answering processing');
+        ctx.logger.warn(
+          { action: ctx.action, sessionId: ctx.sessionId, err: (err as Error).message },
+          'money action failed after its commit point; answering processing',
+        );
         followUp(orderIdFor(ctx.idempotencyKey), ctx.phone, ctx.lang);
         return { outcome: 'processing' };
       }
@@ -184,10 +188,13 @@ export function paymentActions(app: AppContext, payments: Payments, agents: Agen
         await sleep(250 * 2 ** Math.min(attempt, 6));
         try {
           if (await store.get(id)) return; // its flow (or reconciliation) sends the SMS
-          const text = lang === 'sw' ? 'Samahani, ombi lako halikukamilika. Tafadhali jaribu tena.' : 'Sorry, your request could not be completed. Please try again.';
+          const text =
+            lang === 'sw' ? 'Samahani, ombi lako halikukamilika. Tafadhali jaribu tena.' : 'Sorry, your request could not be completed. Please try again.';
           lateSms(phone, text, `late-${id}`);
           return;
-        } catch { /* Redis still away */ }
+        } catch {
+          /* Redis still away */
+        }
       }
       app.logger.error({ orderId: id, phone: maskPhone(phone) }, 'after a failed money action, could not tell whether its order exists');
     })();

@@ -29,13 +29,18 @@ export function callbackRegistration(app: AppContext, gw: Gateway): { start(): v
     let remembered: string | null = null;
     try {
       remembered = await app.redis.get(key);
-    } catch { /* Redis down: try to register anyway; SET below may fail too and is retried */ }
+    } catch {
+      /* Redis down: try to register anyway; SET below may fail too and is retried */
+    }
     if (remembered === url) {
       app.logger.info({ gateway: gw.name, url }, 'IPN callback URL already registered');
       return;
     }
     if (remembered) {
-      app.logger.error({ gateway: gw.name, registered: remembered, wanted: url }, 'the gateway holds another IPN URL than this PUBLIC_URL; it can only be changed by the gateway\'s support');
+      app.logger.error(
+        { gateway: gw.name, registered: remembered, wanted: url },
+        "the gateway holds another IPN URL than this PUBLIC_URL; it can only be changed by the gateway's support",
+      );
       return;
     }
     // Another instance starting at the same time may be registering it: one at a time.
@@ -48,24 +53,35 @@ export function callbackRegistration(app: AppContext, gw: Gateway): { start(): v
     let failure: { code: string; message: string; retryable: boolean } | undefined;
     try {
       const r = await gw.registerCallback(url);
-      if (r.kind === 'failed' || r.kind === 'unknown') failure = { code: r.error.code, message: r.error.message, retryable: r.kind === 'unknown' || r.error.retryable };
+      if (r.kind === 'failed' || r.kind === 'unknown')
+        failure = { code: r.error.code, message: r.error.message, retryable: r.kind === 'unknown' || r.error.retryable };
     } catch (err) {
       failure = { code: 'ERROR', message: (err as Error).message, retryable: true };
     }
     if (!failure || ALREADY_SET.has(failure.code)) {
       await app.redis.set(key, url).catch(() => undefined);
       await app.redis.del(claim).catch(() => undefined);
-      if (failure) app.logger.warn({ gateway: gw.name, url, code: failure.code }, 'the gateway says an IPN URL is already registered; if it is not this one, ask its support to change it');
+      if (failure)
+        app.logger.warn(
+          { gateway: gw.name, url, code: failure.code },
+          'the gateway says an IPN URL is already registered; if it is not this one, ask its support to change it',
+        );
       else app.logger.info({ gateway: gw.name, url }, 'IPN callback URL registered');
       return;
     }
     await app.redis.del(claim).catch(() => undefined);
     if (!failure.retryable || n >= MAX_TRIES) {
-      app.logger.error({ gateway: gw.name, url, attempt: n, err: `${failure.code} ${failure.message}` }, 'IPN callback URL not registered; IPNs will not arrive (reconciliation still looks orders up)');
+      app.logger.error(
+        { gateway: gw.name, url, attempt: n, err: `${failure.code} ${failure.message}` },
+        'IPN callback URL not registered; IPNs will not arrive (reconciliation still looks orders up)',
+      );
       return;
     }
     const delay = Math.min(300_000, 2_000 * 2 ** (n - 1));
-    app.logger.warn({ gateway: gw.name, url, attempt: n, retryInMs: delay, err: `${failure.code} ${failure.message}` }, 'IPN callback registration failed; will retry');
+    app.logger.warn(
+      { gateway: gw.name, url, attempt: n, retryInMs: delay, err: `${failure.code} ${failure.message}` },
+      'IPN callback registration failed; will retry',
+    );
     timer = setTimeout(() => void attempt(n + 1), delay);
     timer.unref();
   }

@@ -26,8 +26,13 @@ export const BILLER_ACCOUNT: Readonly<Record<Biller, RegExp>> = {
 };
 
 export const BILLER_NAME: Readonly<Record<Biller, string>> = {
-  KPLC_PREPAID: 'KPLC Prepaid', KPLC_POSTPAID: 'KPLC Postpaid', DSTV: 'DSTV', GOTV: 'GOTV',
-  ZUKU: 'ZUKU', STARTIMES: 'StarTimes', NAIROBI_WTR: 'Nairobi Water',
+  KPLC_PREPAID: 'KPLC Prepaid',
+  KPLC_POSTPAID: 'KPLC Postpaid',
+  DSTV: 'DSTV',
+  GOTV: 'GOTV',
+  ZUKU: 'ZUKU',
+  STARTIMES: 'StarTimes',
+  NAIROBI_WTR: 'Nairobi Water',
 };
 
 export function isBiller(s: string | undefined): s is Biller {
@@ -41,7 +46,11 @@ export const LIMITS = {
 } as const;
 
 const AIRTIME_TELCO: Partial<Record<Telco, AirtimeTelco>> = {
-  SAFARICOM: 'SAFARICOM', AIRTEL: 'AIRTEL', TELKOM: 'TELKOM', EQUITEL: 'EQUITEL', FAIBA: 'FAIBA',
+  SAFARICOM: 'SAFARICOM',
+  AIRTEL: 'AIRTEL',
+  TELKOM: 'TELKOM',
+  EQUITEL: 'EQUITEL',
+  FAIBA: 'FAIBA',
 };
 
 /**

@@ -134,7 +134,7 @@ export class Payments {
     try {
       return await this.dispatch(job);
     } catch (err) {
-      const hold = err instanceof Hold ? err : slotHold(err) ?? (MONEY_JOBS.has(job.name) || job.name === 'notify' ? outageHold(err) : undefined);
+      const hold = err instanceof Hold ? err : (slotHold(err) ?? (MONEY_JOBS.has(job.name) || job.name === 'notify' ? outageHold(err) : undefined));
       if (!hold || !token) throw err;
       slotWait = hold.slotInMs !== undefined;
       return await this.wait(job, token, hold);
@@ -146,12 +146,18 @@ export class Payments {
   private dispatch(job: Job<PaymentJob>): Promise<unknown> {
     const d = job.data;
     switch (job.name) {
-      case 'checkout': return this.runCheckout(d.orderId!);
-      case 'fulfil': return this.runFulfil(d.orderId!);
-      case 'refund': return this.runRefund(d.orderId!, d.step!);
-      case 'notify': return this.runNotify(d.orderId!, d.notice!);
-      case 'ipn': return this.settler.processIpn(d.ipnId!);
-      case 'reconcile': return this.settler.reconcile();
+      case 'checkout':
+        return this.runCheckout(d.orderId!);
+      case 'fulfil':
+        return this.runFulfil(d.orderId!);
+      case 'refund':
+        return this.runRefund(d.orderId!, d.step!);
+      case 'notify':
+        return this.runNotify(d.orderId!, d.notice!);
+      case 'ipn':
+        return this.settler.processIpn(d.ipnId!);
+      case 'reconcile':
+        return this.settler.reconcile();
       default:
         this.log.warn({ job: job.id, name: job.name }, 'unknown payments job');
         return Promise.resolve(undefined);
@@ -199,7 +205,11 @@ export class Payments {
    * that may already have reached the gateway is looked up first; 'hold' when its outcome
    * cannot be established now.
    */
-  private async send(order: Order, step: Step, call: (opts: { reference: string; beforeSend: () => Promise<void> }) => Promise<GatewayResult>): Promise<Settlement | 'hold' | Hold> {
+  private async send(
+    order: Order,
+    step: Step,
+    call: (opts: { reference: string; beforeSend: () => Promise<void> }) => Promise<GatewayResult>,
+  ): Promise<Settlement | 'hold' | Hold> {
     const gw = this.gatewayFor(step);
     const reference = stepRef(order.id, step);
     const info = await this.store.stepInfo(order.id, step);
@@ -238,7 +248,14 @@ export class Payments {
         // Definitely not done: a later attempt may send again.
         await this.store.clearSent(order.id, step);
         if (r.error.retryAfterMs !== undefined) return new Hold(`${step}: waiting for a gateway rate-limit slot`, r.error.retryAfterMs);
-        return { status: 'failed', ...(gatewayRef ? { gatewayRef } : {}), code: r.error.code, message: r.error.message, userMessage: r.error.userMessage, retryable: r.error.retryable };
+        return {
+          status: 'failed',
+          ...(gatewayRef ? { gatewayRef } : {}),
+          code: r.error.code,
+          message: r.error.message,
+          userMessage: r.error.userMessage,
+          retryable: r.error.retryable,
+        };
       case 'unknown':
         await this.store.note(order.id, `${step}: outcome unknown (${r.error.code}); will look it up`);
         return 'hold';
@@ -257,10 +274,12 @@ export class Payments {
       return 'bad phone';
     }
     const gw = this.gatewayFor('checkout');
-    const s = await this.send(order, 'checkout', (opts) => gw.checkout(
-      { phone: payer.e164, amountMinor: order.amountMinor, channel: channelFor(payer.telco), metadata: { reference: stepRef(orderId, 'checkout') } },
-      { ...opts, priority: 'money' },
-    ));
+    const s = await this.send(order, 'checkout', (opts) =>
+      gw.checkout(
+        { phone: payer.e164, amountMinor: order.amountMinor, channel: channelFor(payer.telco), metadata: { reference: stepRef(orderId, 'checkout') } },
+        { ...opts, priority: 'money' },
+      ),
+    );
     if (s === 'hold') throw new Hold('checkout outcome unknown');
     if (s instanceof Hold) throw s;
     if (s.status === 'failed' && s.retryable) {
@@ -302,7 +321,10 @@ export class Payments {
         case 'airtime':
           return g.airtime({ phone: o.recipient!, amountMinor: o.amountMinor, telco: o.telco as never, initiatorPhone: o.phone }, callOpts);
         case 'bundle':
-          return g.airtime({ phone: o.recipient!, amountMinor: o.amountMinor, telco: 'FAIBA_B', productCode: o.productCode!, initiatorPhone: o.phone }, callOpts);
+          return g.airtime(
+            { phone: o.recipient!, amountMinor: o.amountMinor, telco: 'FAIBA_B', productCode: o.productCode!, initiatorPhone: o.phone },
+            callOpts,
+          );
         case 'bill':
           return g.payBill({ biller: o.biller!, account: o.account!, amountMinor: o.amountMinor, initiatorPhone: o.phone }, callOpts);
         default:
@@ -346,10 +368,18 @@ export class Payments {
       return 'bad phone';
     }
     const g = this.gatewayFor(step);
-    const s = await this.send(order, step, (opts) => g.mobilePayout({
-      phone: payer.e164, amountMinor: refundAmount(order), channel: channelFor(payer.telco),
-      initiatorName: this.app.config.PAYMENTS_INITIATOR_NAME, initiatorCountry: this.app.config.PAYMENTS_INITIATOR_COUNTRY,
-    }, { ...opts, priority: 'money', ...(g.capabilities.offlineMode ? { offlineMode: true } : {}) }));
+    const s = await this.send(order, step, (opts) =>
+      g.mobilePayout(
+        {
+          phone: payer.e164,
+          amountMinor: refundAmount(order),
+          channel: channelFor(payer.telco),
+          initiatorName: this.app.config.PAYMENTS_INITIATOR_NAME,
+          initiatorCountry: this.app.config.PAYMENTS_INITIATOR_COUNTRY,
+        },
+        { ...opts, priority: 'money', ...(g.capabilities.offlineMode ? { offlineMode: true } : {}) },
+      ),
+    );
     if (s === 'hold') throw new Hold('refund outcome unknown');
     if (s instanceof Hold) throw s;
     if (s.status === 'failed' && s.retryable) {
@@ -381,9 +411,14 @@ export class Payments {
         return 'sent (found)';
       }
     }
-    const r = await gw.sendSms({ phone: order.phone, message: noticeText(order, notice) }, {
-      reference: stepRef(orderId, flag), priority: 'notice', beforeSend: () => this.store.markSent(orderId, flag),
-    });
+    const r = await gw.sendSms(
+      { phone: order.phone, message: noticeText(order, notice) },
+      {
+        reference: stepRef(orderId, flag),
+        priority: 'notice',
+        beforeSend: () => this.store.markSent(orderId, flag),
+      },
+    );
     if (r.kind === 'failed') {
       if (!r.error.retryable) {
         // A number the gateway refuses: retrying cannot help.
@@ -393,24 +428,35 @@ export class Payments {
       throw new Hold(`sms ${notice}: ${r.error.code} ${r.error.message}`, r.error.retryAfterMs);
     }
     // Unknown counts as sent: a missing receipt is better than a doubled one.
-    if (await this.store.once(orderId, flag)) await this.store.note(orderId, `sms ${notice} ${r.kind === 'unknown' ? 'sent (outcome unknown)' : 'sent'} to ${maskPhone(order.phone)}`);
+    if (await this.store.once(orderId, flag))
+      await this.store.note(orderId, `sms ${notice} ${r.kind === 'unknown' ? 'sent (outcome unknown)' : 'sent'} to ${maskPhone(order.phone)}`);
     return 'sent';
   }
 
   // The settler's entry points, for scripts and tests that hold a Payments.
-  settle(...a: Parameters<Settler['settle']>) { return this.settler.settle(...a); }
-  reconcile(...a: Parameters<Settler['reconcile']>) { return this.settler.reconcile(...a); }
-  reconcileOne(...a: Parameters<Settler['reconcileOne']>) { return this.settler.reconcileOne(...a); }
+  settle(...a: Parameters<Settler['settle']>) {
+    return this.settler.settle(...a);
+  }
+  reconcile(...a: Parameters<Settler['reconcile']>) {
+    return this.settler.reconcile(...a);
+  }
+  reconcileOne(...a: Parameters<Settler['reconcileOne']>) {
+    return this.settler.reconcileOne(...a);
+  }
 }
 
 /** The SMS that tells the customer how a settled order ended (as the settling moves send it). */
 export function noticeOf(o: Order): Notice | undefined {
   switch (o.state) {
-    case 'fulfilled': return 'receipt';
-    case 'refunded': return 'refunded';
+    case 'fulfilled':
+      return 'receipt';
+    case 'refunded':
+      return 'refunded';
     case 'cancelled':
-    case 'failed': return o.pay === 'float' ? 'failed' : 'cancelled';
-    default: return undefined;
+    case 'failed':
+      return o.pay === 'float' ? 'failed' : 'cancelled';
+    default:
+      return undefined;
   }
 }
 
@@ -420,7 +466,8 @@ export function noticeOf(o: Order): Notice | undefined {
  */
 function slotHold(err: unknown): Hold | undefined {
   const e = err as { retryAfterMs?: unknown; message?: string } | null;
-  if (err instanceof GatewayError && typeof e?.retryAfterMs === 'number') return new Hold(`waiting for a gateway rate-limit slot (${e.message})`, e.retryAfterMs);
+  if (err instanceof GatewayError && typeof e?.retryAfterMs === 'number')
+    return new Hold(`waiting for a gateway rate-limit slot (${e.message})`, e.retryAfterMs);
   return undefined;
 }
 

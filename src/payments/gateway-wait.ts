@@ -22,7 +22,12 @@ export class GatewayWait {
     const since = await this.app.redis.zscore(this.key, jobId);
     if (since === null) return;
     if ((await this.app.redis.zrem(this.key, jobId)) === 1) {
-      this.app.metrics.observe('payments_gateway_wait_seconds', Date.now() - Number(since), {}, 'How long payment steps and their SMS waited for a gateway rate-limit slot');
+      this.app.metrics.observe(
+        'payments_gateway_wait_seconds',
+        Date.now() - Number(since),
+        {},
+        'How long payment steps and their SMS waited for a gateway rate-limit slot',
+      );
     }
   }
 
@@ -48,6 +53,11 @@ export class GatewayWait {
     const n = await this.app.redis.zcard(this.key);
     const oldest = n > 0 ? await this.app.redis.zrange(this.key, '0', '0', 'WITHSCORES') : [];
     m.set('payments_waiting_for_gateway', {}, n, 'Payment steps and order SMS waiting for a gateway rate-limit slot');
-    m.set('payments_gateway_wait_oldest_seconds', {}, oldest[1] ? Math.round((Date.now() - Number(oldest[1])) / 1000) : 0, 'How long the longest-waiting payment step has waited for a gateway slot');
+    m.set(
+      'payments_gateway_wait_oldest_seconds',
+      {},
+      oldest[1] ? Math.round((Date.now() - Number(oldest[1])) / 1000) : 0,
+      'How long the longest-waiting payment step has waited for a gateway slot',
+    );
   }
 }

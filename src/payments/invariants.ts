@@ -10,7 +10,12 @@ import { parseRef } from './ids.js';
 import type { OrderStore } from './order-store.js';
 import type { HistoryEntry, Order } from './types.js';
 
-export interface LedgerLike { endpoint: string; reference?: string; status?: string; ref?: string }
+export interface LedgerLike {
+  endpoint: string;
+  reference?: string;
+  status?: string;
+  ref?: string;
+}
 
 /** Ledger endpoints that hand out value (the sandbox's names). */
 export const VEND_ENDPOINTS = new Set(['airtime', 'pin-airtime', 'bill', 'b2b', 'upi', 'bank-payout']);

@@ -50,7 +50,10 @@ export class IpnStore {
 
   /** One record per (reference, status) and per webhook event: an event is not a copy of the IPN. */
   static idOf(gateway: string, u: Pick<TransactionUpdate, 'gatewayRef' | 'status'>, event = ''): string {
-    return `${gateway}-${createHash('sha256').update(`${u.gatewayRef}\n${u.status}${event ? `\n${event}` : ''}`).digest('hex').slice(0, 24)}`;
+    return `${gateway}-${createHash('sha256')
+      .update(`${u.gatewayRef}\n${u.status}${event ? `\n${event}` : ''}`)
+      .digest('hex')
+      .slice(0, 24)}`;
   }
 
   /**
@@ -61,8 +64,26 @@ export class IpnStore {
     const id = IpnStore.idOf(gateway, u, event);
     const now = new Date();
     const [isNew, processed, round] = await this.redis.ipnRecord(
-      this.names.ipn(id), this.names.all(), now.toISOString(), String(now.getTime()),
-      'id', id, 'gateway', gateway, 'gatewayRef', u.gatewayRef, 'status', u.status, 'reference', u.reference ?? '', 'event', event, 'body', rawBody, 'update', JSON.stringify({ ...u, raw: undefined }),
+      this.names.ipn(id),
+      this.names.all(),
+      now.toISOString(),
+      String(now.getTime()),
+      'id',
+      id,
+      'gateway',
+      gateway,
+      'gatewayRef',
+      u.gatewayRef,
+      'status',
+      u.status,
+      'reference',
+      u.reference ?? '',
+      'event',
+      event,
+      'body',
+      rawBody,
+      'update',
+      JSON.stringify({ ...u, raw: undefined }),
     );
     return { id, fresh: isNew === 1, processed: processed === 1, round };
   }

@@ -12,7 +12,10 @@ import { ACTION_NEEDS, ACTION_VARS } from './needs.js';
 
 const MONEY_ACTIONS = ['airtime', 'bundle', 'paybill', 'checkout'] as const;
 
-export interface PaymentsHandle { payments: Payments; agents: AgentStore }
+export interface PaymentsHandle {
+  payments: Payments;
+  agents: AgentStore;
+}
 
 /** For tests and scripts: the module's objects by AppContext. */
 export const paymentsOf = new WeakMap<AppContext, PaymentsHandle>();
@@ -34,12 +37,14 @@ export function paymentsModule(): ServiceModule {
       // PIN check can still end in an honest "try again" (src/ussd/hop-gate.ts).
       for (const name of MONEY_ACTIONS) app.actions.register(name, money[name], { commitsItself: true, needs: ACTION_NEEDS[name], vars: ACTION_VARS[name] });
       app.actions.register('balance', money.balance, { needs: ACTION_NEEDS.balance, vars: ACTION_VARS.balance });
-      for (const [name, fn] of Object.entries(agentActions(app, agents))) app.actions.register(name, fn, { needs: ACTION_NEEDS[name], vars: ACTION_VARS[name] });
+      for (const [name, fn] of Object.entries(agentActions(app, agents)))
+        app.actions.register(name, fn, { needs: ACTION_NEEDS[name], vars: ACTION_VARS[name] });
       const p = payments;
       app.metrics.onCollect(async () => {
         app.metrics.set('orders_needing_attention', {}, await p.store.countIn('needs_attention'), 'Orders waiting for a person (needs_attention)');
         const counts = await p.jobs.queue.getJobCounts('waiting', 'delayed', 'active');
-        for (const [state, n] of Object.entries(counts)) app.metrics.set('payments_jobs', { state }, n, 'Payment jobs by state (delayed includes steps waiting for the gateway)');
+        for (const [state, n] of Object.entries(counts))
+          app.metrics.set('payments_jobs', { state }, n, 'Payment jobs by state (delayed includes steps waiting for the gateway)');
         await p.gatewayWait.collect();
       });
     },

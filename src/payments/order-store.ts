@@ -94,8 +94,18 @@ export class OrderStore {
     const k = this.k(o.id);
     const first: HistoryEntry = { at: now.toISOString(), from: '', to: 'created', cause };
     const fields = flat({ ...o, state: 'created', createdAt: now.toISOString(), updatedAt: now.toISOString() } as Fields);
-    const r = await this.redis.orderCreate(k.order, k.hist, k.all, k.open, this.stateKey('created'), this.phoneKey(o.phone),
-      JSON.stringify(first), String(now.getTime()), o.id, ...fields);
+    const r = await this.redis.orderCreate(
+      k.order,
+      k.hist,
+      k.all,
+      k.open,
+      this.stateKey('created'),
+      this.phoneKey(o.phone),
+      JSON.stringify(first),
+      String(now.getTime()),
+      o.id,
+      ...fields,
+    );
     return r === 1;
   }
 
@@ -118,8 +128,19 @@ export class OrderStore {
     const now = new Date();
     const k = this.k(id);
     const [ok, cur] = await this.redis.orderTransition(
-      TRANSITION.numberOfKeys + from.length, k.order, k.hist, k.open, this.stateKey(to), ...from.map((s) => this.stateKey(s)),
-      from.join(','), to, cause, now.toISOString(), String(now.getTime()), SETTLED.has(to) ? '1' : '0', id,
+      TRANSITION.numberOfKeys + from.length,
+      k.order,
+      k.hist,
+      k.open,
+      this.stateKey(to),
+      ...from.map((s) => this.stateKey(s)),
+      from.join(','),
+      to,
+      cause,
+      now.toISOString(),
+      String(now.getTime()),
+      SETTLED.has(to) ? '1' : '0',
+      id,
       ...flat(opts.set ?? {}),
     );
     return ok === 1 ? { ok: true, from: cur as OrderState } : { ok: false, current: (cur || undefined) as OrderState | undefined };

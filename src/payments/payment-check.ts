@@ -6,8 +6,7 @@ import { parsePhone } from '../lib/phone.js';
 import type { Order } from './types.js';
 
 export type PaymentCheck =
-  | { ok: true; paidMinor: number }
-  | { ok: false; reason: string; code: 'AMOUNT_MISSING' | 'UNDERPAID' | 'OVERPAID' | 'CURRENCY' | 'PAYER'; paidMinor?: number };
+  { ok: true; paidMinor: number } | { ok: false; reason: string; code: 'AMOUNT_MISSING' | 'UNDERPAID' | 'OVERPAID' | 'CURRENCY' | 'PAYER'; paidMinor?: number };
 
 /** The order's currency: every menu price is in Kenya shillings. */
 export const ORDER_CURRENCY = 'KES';
@@ -31,6 +30,7 @@ export function checkPayment(order: Order, u: TransactionUpdate, amountBound = f
     if (ours.ok && ours.e164 !== payer.e164) return { ok: false, code: 'PAYER', reason: 'paid from another phone than the one that ordered', paidMinor: paid };
   }
   if (paid < order.amountMinor) return { ok: false, code: 'UNDERPAID', reason: `paid KES ${kes(paid)} of KES ${kes(order.amountMinor)}`, paidMinor: paid };
-  if (paid > order.amountMinor) return { ok: false, code: 'OVERPAID', reason: `paid KES ${kes(paid)} for an order of KES ${kes(order.amountMinor)}`, paidMinor: paid };
+  if (paid > order.amountMinor)
+    return { ok: false, code: 'OVERPAID', reason: `paid KES ${kes(paid)} for an order of KES ${kes(order.amountMinor)}`, paidMinor: paid };
   return { ok: true, paidMinor: paid };
 }

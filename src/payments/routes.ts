@@ -44,7 +44,10 @@ export function paymentRoutes(router: Router, app: AppContext, payments: Payment
     if (!parsed.ok) {
       const bad = parsed.why === 'bad_signature';
       app.metrics.inc('ipn_rejected_total', { gateway: gw, why: parsed.why }, 1, 'IPNs refused (bad signature or not an IPN)');
-      app.logger.warn({ gateway: gw, ip: ctx.ip, bytes: raw.length, why: parsed.why }, bad ? 'IPN refused: signature invalid or missing' : 'IPN refused: not a notification we can read');
+      app.logger.warn(
+        { gateway: gw, ip: ctx.ip, bytes: raw.length, why: parsed.why },
+        bad ? 'IPN refused: signature invalid or missing' : 'IPN refused: not a notification we can read',
+      );
       ctx.status = bad ? 401 : 400;
       ctx.body = { status: 'failed', message: bad ? 'invalid signature' : 'unreadable notification' };
       return;
@@ -57,7 +60,19 @@ export function paymentRoutes(router: Router, app: AppContext, payments: Payment
     const ms = performance.now() - started;
     app.metrics.inc('ipn_received_total', { gateway: gw, duplicate: String(!rec.fresh) }, 1, 'IPNs accepted');
     app.metrics.observe('ipn_answer_seconds', ms, { gateway: gw }, 'Time to record and answer an IPN');
-    app.logger.info({ gateway: gw, ipn: rec.id, gatewayRef: update.gatewayRef, status: update.status, event: parsed.event, signed: parsed.signed, duplicate: !rec.fresh, ms: Math.round(ms) }, 'IPN recorded');
+    app.logger.info(
+      {
+        gateway: gw,
+        ipn: rec.id,
+        gatewayRef: update.gatewayRef,
+        status: update.status,
+        event: parsed.event,
+        signed: parsed.signed,
+        duplicate: !rec.fresh,
+        ms: Math.round(ms),
+      },
+      'IPN recorded',
+    );
     ctx.status = 200;
     ctx.body = { status: 'success' };
   });
@@ -83,7 +98,10 @@ export function paymentRoutes(router: Router, app: AppContext, payments: Payment
     const dayStart = (v: string | undefined, what: string): number | undefined | null => {
       if (v === undefined || v === '') return undefined;
       const t = /^\d{4}-\d{2}-\d{2}$/.test(v) ? Date.parse(`${v}T00:00:00Z`) : NaN;
-      if (!Number.isFinite(t)) { badRequest(ctx, `${what} must be a date YYYY-MM-DD`); return null; }
+      if (!Number.isFinite(t)) {
+        badRequest(ctx, `${what} must be a date YYYY-MM-DD`);
+        return null;
+      }
       return t - offsetMs;
     };
     const from = dayStart(one(q.from), 'from');
@@ -91,7 +109,12 @@ export function paymentRoutes(router: Router, app: AppContext, payments: Payment
     if (from === null || toStart === null) return;
     const until = toStart === undefined ? undefined : toStart + 86_400_000;
     const ranged = from !== undefined || until !== undefined;
-    const ids = await payments.store.list({ ...(state ? { state: state as OrderState } : {}), ...(phone && !state ? { phone } : {}), ...(until !== undefined && !state ? { before: until } : {}), limit: (phone && state) || ranged ? 1000 : limit });
+    const ids = await payments.store.list({
+      ...(state ? { state: state as OrderState } : {}),
+      ...(phone && !state ? { phone } : {}),
+      ...(until !== undefined && !state ? { before: until } : {}),
+      limit: (phone && state) || ranged ? 1000 : limit,
+    });
     const orders = [];
     for (const id of ids) {
       const o = await payments.store.get(id);
@@ -99,8 +122,16 @@ export function paymentRoutes(router: Router, app: AppContext, payments: Payment
       const created = Date.parse(o.createdAt);
       if ((from !== undefined && created < from) || (until !== undefined && created >= until)) continue;
       orders.push({
-        id: o.id, state: o.state, kind: o.kind, pay: o.pay, amount: o.amountMinor / 100, amountMinor: o.amountMinor, phone: o.phone,
-        createdAt: o.createdAt, updatedAt: o.updatedAt, ...(o.attention ? { reason: o.attention } : o.reason ? { reason: o.reason } : {}),
+        id: o.id,
+        state: o.state,
+        kind: o.kind,
+        pay: o.pay,
+        amount: o.amountMinor / 100,
+        amountMinor: o.amountMinor,
+        phone: o.phone,
+        createdAt: o.createdAt,
+        updatedAt: o.updatedAt,
+        ...(o.attention ? { reason: o.attention } : o.reason ? { reason: o.reason } : {}),
       });
       if (orders.length >= limit) break;
     }

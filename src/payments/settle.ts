@@ -54,15 +54,27 @@ export function isOwnSmsReference(ref: string | undefined): boolean {
 }
 
 export class Settler {
-  constructor(private readonly app: AppContext, private readonly store: OrderStore, private readonly payments: SettlerFlows) {}
+  constructor(
+    private readonly app: AppContext,
+    private readonly store: OrderStore,
+    private readonly payments: SettlerFlows,
+  ) {}
 
   private get log() {
     return this.app.logger;
   }
 
   fromUpdate(u: TransactionUpdate, looked: boolean): Settlement {
-    const status: Outcome = u.status === 'succeeded' ? 'succeeded' : u.status === 'pending' ? 'pending' : u.status === 'reversed' ? 'reversed'
-      : u.status === 'cancelled' || u.details.reason === 'CANCELLED_BY_USER' ? 'cancelled' : 'failed';
+    const status: Outcome =
+      u.status === 'succeeded'
+        ? 'succeeded'
+        : u.status === 'pending'
+          ? 'pending'
+          : u.status === 'reversed'
+            ? 'reversed'
+            : u.status === 'cancelled' || u.details.reason === 'CANCELLED_BY_USER'
+              ? 'cancelled'
+              : 'failed';
     return { status, gatewayRef: u.gatewayRef, code: u.code, message: u.message, details: u.details, ...(looked ? { looked: u } : {}) };
   }
 
@@ -110,7 +122,8 @@ export class Settler {
         const token = d.token ?? d.Token;
         const receipt = d.biller_Receipt ?? d.Telco_Reference;
         const t = await st.transition(orderId, 'fulfilled', why, {
-          from: await this.stepStates(orderId, 'fulfil', 'fulfilling'), set: { ...(ref ? { fulfilRef: ref } : {}), ...(token ? { token } : {}), ...(receipt ? { receipt } : {}) },
+          from: await this.stepStates(orderId, 'fulfil', 'fulfilling'),
+          set: { ...(ref ? { fulfilRef: ref } : {}), ...(token ? { token } : {}), ...(receipt ? { receipt } : {}) },
         });
         if (t.ok) await this.payments.notify(orderId, 'receipt');
         return;
@@ -124,7 +137,10 @@ export class Settler {
       }
       const reason = reasonOf(s);
       if (order.pay === 'checkout') {
-        const t = await st.transition(orderId, 'refunding', why, { from: ['fulfilling'], set: { ...reason, refundAttempt: 1, ...(ref ? { fulfilRef: ref } : {}) } });
+        const t = await st.transition(orderId, 'refunding', why, {
+          from: ['fulfilling'],
+          set: { ...reason, refundAttempt: 1, ...(ref ? { fulfilRef: ref } : {}) },
+        });
         if (t.ok) await this.payments.enqueue(orderId, 'refund1');
       } else {
         const t = await st.transition(orderId, 'failed', why, { from: ['fulfilling'], set: { ...reason, ...(ref ? { fulfilRef: ref } : {}) } });
@@ -134,7 +150,10 @@ export class Settler {
     }
     if (step.startsWith('refund')) {
       if (s.status === 'succeeded') {
-        const t = await st.transition(orderId, 'refunded', why, { from: await this.stepStates(orderId, step, 'refunding'), ...(ref ? { set: { refundRef: ref } } : {}) });
+        const t = await st.transition(orderId, 'refunded', why, {
+          from: await this.stepStates(orderId, step, 'refunding'),
+          ...(ref ? { set: { refundRef: ref } } : {}),
+        });
         if (t.ok) await this.payments.notify(orderId, 'refunded');
         return;
       }
@@ -189,19 +208,29 @@ export class Settler {
       if (order.state !== 'awaiting_payment') return; // already settled by an earlier lookup
       if (check.ok) {
         const t = await st.transition(orderId, 'paid', `${paidWhy}: KES ${(check.paidMinor / 100).toFixed(2)}`, {
-          from: ['awaiting_payment'], set: { paidMinor: check.paidMinor, ...(ref ? { checkoutRef: ref } : {}) },
+          from: ['awaiting_payment'],
+          set: { paidMinor: check.paidMinor, ...(ref ? { checkoutRef: ref } : {}) },
         });
         if (t.ok) await this.payments.enqueue(orderId, 'fulfil');
         return;
       }
       // Paid, but not what was ordered: nothing is vended.
-      const moved = await this.toAttention(orderId, 'checkout', `payment does not match the order: ${check.reason}`, {
-        ...(check.paidMinor !== undefined ? { paidMinor: check.paidMinor } : {}), reasonCode: check.code, ...(ref ? { checkoutRef: ref } : {}),
-      }, `${paidWhy}, but it does not match the order: ${check.reason}`);
+      const moved = await this.toAttention(
+        orderId,
+        'checkout',
+        `payment does not match the order: ${check.reason}`,
+        {
+          ...(check.paidMinor !== undefined ? { paidMinor: check.paidMinor } : {}),
+          reasonCode: check.code,
+          ...(ref ? { checkoutRef: ref } : {}),
+        },
+        `${paidWhy}, but it does not match the order: ${check.reason}`,
+      );
       if (moved && check.code === 'UNDERPAID' && check.paidMinor && check.paidMinor > 0) {
         // What was paid goes back, and the customer is told.
         const t = await st.transition(orderId, 'refunding', `underpaid: refunding the KES ${(check.paidMinor / 100).toFixed(2)} paid`, {
-          from: ['needs_attention'], set: { refundMinor: check.paidMinor, refundAttempt: 1 },
+          from: ['needs_attention'],
+          set: { refundMinor: check.paidMinor, refundAttempt: 1 },
         });
         if (t.ok) {
           await this.payments.notify(orderId, 'underpaid');
@@ -239,11 +268,13 @@ export class Settler {
     if (order.pay !== 'checkout') return;
     this.log.warn({ orderId: order.id, closed }, 'payment confirmed after the order was closed; refunding');
     const paid = await this.store.transition(order.id, 'paid', `${why} after the order was ${closed}`, {
-      from: [closed], ...(paidMinor !== undefined ? { set: { paidMinor } } : {}),
+      from: [closed],
+      ...(paidMinor !== undefined ? { set: { paidMinor } } : {}),
     });
     if (!paid.ok) return;
     const r = await this.store.transition(order.id, 'refunding', 'late payment: refund (the subscriber was told it did not go through)', {
-      from: ['paid'], set: { refundAttempt: 1, ...(paidMinor !== undefined ? { refundMinor: Math.min(paidMinor, order.amountMinor) } : {}) },
+      from: ['paid'],
+      set: { refundAttempt: 1, ...(paidMinor !== undefined ? { refundMinor: Math.min(paidMinor, order.amountMinor) } : {}) },
     });
     if (r.ok) await this.payments.enqueue(order.id, 'refund1');
   }
@@ -262,7 +293,8 @@ export class Settler {
     const order = await this.store.get(orderId);
     if (!order || !ATTENTION_FROM.includes(order.state) || (onlyFrom && !onlyFrom.includes(order.state))) return false;
     const t = await this.store.transition(orderId, 'needs_attention', cause, {
-      from: [order.state], set: { ...set, attention: reason, attentionStep: step, attentionFrom: order.state },
+      from: [order.state],
+      set: { ...set, attention: reason, attentionStep: step, attentionFrom: order.state },
     });
     if (!t.ok) return false;
     this.app.metrics.inc('orders_needs_attention_total', { step: step.replace(/\d+$/, '') }, 1, 'Orders parked for a person');
@@ -299,7 +331,10 @@ export class Settler {
     }
     const info = await this.store.stepInfo(order.id, step);
     if (info.ref && rec.gatewayRef && info.ref !== rec.gatewayRef && rec.gatewayRef !== stepRef(order.id, step)) {
-      this.log.warn({ orderId: order.id, step, ipnRef: rec.gatewayRef }, 'IPN names another gateway reference than the one the gateway gave us; looking up ours');
+      this.log.warn(
+        { orderId: order.id, step, ipnRef: rec.gatewayRef },
+        'IPN names another gateway reference than the one the gateway gave us; looking up ours',
+      );
     }
     // Whose reference to ask by: the one the gateway gave us; failing that, the IPN's own (the
     // record found must then name this step, or match it, before it counts).
@@ -327,7 +362,10 @@ export class Settler {
   /** A transaction found by a reference only an IPN gave: is it plausibly this step's? */
   private matchesStep(order: Order, step: Step, u: TransactionUpdate): boolean {
     if (u.amountMinor === undefined) return false;
-    const phone = (v: string | undefined) => { const p = v ? parsePhone(v) : undefined; return p?.ok ? p.e164 : undefined; };
+    const phone = (v: string | undefined) => {
+      const p = v ? parsePhone(v) : undefined;
+      return p?.ok ? p.e164 : undefined;
+    };
     if (step === 'checkout') return u.amountMinor === order.amountMinor && (phone(u.source) ?? order.phone) === order.phone;
     if (step === 'fulfil') return u.amountMinor === order.amountMinor && (phone(u.destination) ?? order.recipient) === (order.recipient ?? order.phone);
     return u.amountMinor === (order.refundMinor ?? order.paidMinor ?? order.amountMinor) && (phone(u.destination) ?? order.phone) === order.phone;

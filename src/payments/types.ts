@@ -2,8 +2,15 @@
 import type { Biller } from '../gateway/types.js';
 
 export type OrderState =
-  | 'created' | 'awaiting_payment' | 'paid' | 'fulfilling' | 'fulfilled'
-  | 'refunding' | 'refunded' | 'failed' | 'cancelled'
+  | 'created'
+  | 'awaiting_payment'
+  | 'paid'
+  | 'fulfilling'
+  | 'fulfilled'
+  | 'refunding'
+  | 'refunded'
+  | 'failed'
+  | 'cancelled'
   /** Parked for a person: a payment that does not match, an outcome nobody can establish, a reversal. */
   | 'needs_attention'
   /** An operator closed a needs_attention order, with a reason (in the history). */

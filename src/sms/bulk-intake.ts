@@ -99,7 +99,12 @@ export class BulkIntake {
   private dryRun: boolean;
   private template: Template | undefined;
 
-  constructor(private readonly app: AppContext, private readonly store: BulkStore, private readonly queue: Queue<BatchJobData>, opts: IntakeOptions = {}) {
+  constructor(
+    private readonly app: AppContext,
+    private readonly store: BulkStore,
+    private readonly queue: Queue<BatchJobData>,
+    opts: IntakeOptions = {},
+  ) {
     this.dryRun = opts.dryRun ?? false;
     this.template = opts.template;
   }
@@ -145,7 +150,9 @@ export class BulkIntake {
 
   private reject(raw: string, reason: string): boolean {
     this.invalid++;
-    const input = String(raw).replace(/[\t\r\n]/g, ' ').slice(0, 64);
+    const input = String(raw)
+      .replace(/[\t\r\n]/g, ' ')
+      .slice(0, 64);
     if (this.dryRun) {
       if (this.invalidSample.length < 20) this.invalidSample.push({ input, reason });
       return false;
@@ -184,7 +191,10 @@ export class BulkIntake {
     if (parts) this.count(parts);
     if (this.dryRun && this.sample.length < SAMPLE) this.sample.push({ to: `+${p.msisdn}`, text, parts: parts?.parts ?? 0 });
     let group = this.groups.get(text);
-    if (!group) { group = []; this.groups.set(text, group); }
+    if (!group) {
+      group = [];
+      this.groups.set(text, group);
+    }
     group.push(p.msisdn);
     if (group.length >= BULK_BATCH_SIZE) this.full.push(text);
     return this.full.length > 0 || this.groups.size > MAX_GROUPS;
@@ -207,7 +217,11 @@ export class BulkIntake {
     const key = this.store.invalid(this.id);
     const chunk = this.invalidChunk;
     this.invalidChunk = [];
-    await this.app.redis.multi().rpush(key, ...chunk).expire(key, this.store.ttl).exec();
+    await this.app.redis
+      .multi()
+      .rpush(key, ...chunk)
+      .expire(key, this.store.ttl)
+      .exec();
   }
 
   private async flushGroup(text: string): Promise<void> {
@@ -218,7 +232,8 @@ export class BulkIntake {
     if (this.dryRun) return;
     const info = JSON.stringify({ status: 'queued', size: recipients.length, at: new Date().toISOString() });
     const bstat = this.store.bstat(this.id);
-    const m = this.app.redis.multi()
+    const m = this.app.redis
+      .multi()
       .set(this.store.batchKey(this.id, n), recipients.join(','), 'EX', this.store.ttl)
       .hset(bstat, String(n), info)
       .expire(bstat, this.store.ttl);
@@ -251,12 +266,25 @@ export class BulkIntake {
     const sendAt = opts.sendAt && batches > 0 ? opts.sendAt.toISOString() : undefined;
     const meta = this.store.meta(this.id);
     await this.app.redis.hset(meta, {
-      message, encoding: s.encoding, parts: s.parts, characters: parts.characters,
-      received: this.received, valid: this.valid, invalid: this.invalid, duplicates: this.duplicates,
-      batches, batchesSent: 0, batchesFailed: 0, recipientsSent: 0, recipientsFailed: 0, smsParts: s.smsParts,
+      message,
+      encoding: s.encoding,
+      parts: s.parts,
+      characters: parts.characters,
+      received: this.received,
+      valid: this.valid,
+      invalid: this.invalid,
+      duplicates: this.duplicates,
+      batches,
+      batchesSent: 0,
+      batchesFailed: 0,
+      recipientsSent: 0,
+      recipientsFailed: 0,
+      smsParts: s.smsParts,
       ...(this.template ? { templated: '1' } : {}),
       ...(sendAt ? { sendAt } : {}),
-      state, queuedAt: new Date().toISOString(), ...(state === 'done' ? { finishedAt: new Date().toISOString() } : {}),
+      state,
+      queuedAt: new Date().toISOString(),
+      ...(state === 'done' ? { finishedAt: new Date().toISOString() } : {}),
     });
     await this.store.index(this.id);
     const delay = opts.sendAt ? Math.max(0, opts.sendAt.getTime() - Date.now()) : 0;
@@ -269,7 +297,20 @@ export class BulkIntake {
       }
       await this.queue.addBulk(jobs);
     }
-    this.app.logger.info({ bulkId: this.id, received: this.received, valid: this.valid, invalid: this.invalid, duplicates: this.duplicates, batches, templated: !!this.template, sendAt, seenBytes: this.seen.bytes }, 'bulk sms queued');
+    this.app.logger.info(
+      {
+        bulkId: this.id,
+        received: this.received,
+        valid: this.valid,
+        invalid: this.invalid,
+        duplicates: this.duplicates,
+        batches,
+        templated: !!this.template,
+        sendAt,
+        seenBytes: this.seen.bytes,
+      },
+      'bulk sms queued',
+    );
     return { id: this.id, state, ...s, ...(sendAt ? { sendAt } : {}) };
   }
 
@@ -279,8 +320,13 @@ export class BulkIntake {
       encoding: this.template ? (this.ucs2 ? 'UCS-2' : 'GSM-7') : parts.encoding,
       parts: this.template ? this.maxParts : parts.parts,
       characters: parts.characters,
-      received: this.received, valid: this.valid, invalid: this.invalid, duplicates: this.duplicates,
-      batches: this.batchNo, smsParts, costMinor: smsParts * this.app.config.SMS_PRICE_PER_PART_MINOR,
+      received: this.received,
+      valid: this.valid,
+      invalid: this.invalid,
+      duplicates: this.duplicates,
+      batches: this.batchNo,
+      smsParts,
+      costMinor: smsParts * this.app.config.SMS_PRICE_PER_PART_MINOR,
     };
   }
 
@@ -290,7 +336,14 @@ export class BulkIntake {
     for (const text of [...this.groups.keys()]) await this.flushGroup(text);
     if (this.received === 0) throw new BulkError('NO_RECIPIENTS', 'no recipients received');
     const sample = this.template ? this.sample : this.sample.map((m) => ({ ...m, text: message, parts: parts.parts }));
-    return { dryRun: true, currency: 'KES', pricePerPartMinor: this.app.config.SMS_PRICE_PER_PART_MINOR, ...this.totals(message, parts), sample, invalidSample: this.invalidSample };
+    return {
+      dryRun: true,
+      currency: 'KES',
+      pricePerPartMinor: this.app.config.SMS_PRICE_PER_PART_MINOR,
+      ...this.totals(message, parts),
+      sample,
+      invalidSample: this.invalidSample,
+    };
   }
 
   /** Upload failed: forget what was stored; nothing was enqueued. */

@@ -114,8 +114,9 @@ export function bulkPost(app: AppContext, deps: { store: BulkStore; queue: Queue
         for (const r of b.recipients) {
           if (r && typeof r === 'object' && !Array.isArray(r)) {
             const fields: Record<string, string> = {};
-            for (const [k, v] of Object.entries(r as Record<string, unknown>)) fields[k.trim().toLowerCase()] = typeof v === 'string' || typeof v === 'number' ? String(v) : '';
-            await intake.add(fields.phone ?? fields.msisdn ?? '', fields.phone ?? fields.msisdn ? undefined : 'no phone field', fields);
+            for (const [k, v] of Object.entries(r as Record<string, unknown>))
+              fields[k.trim().toLowerCase()] = typeof v === 'string' || typeof v === 'number' ? String(v) : '';
+            await intake.add(fields.phone ?? fields.msisdn ?? '', (fields.phone ?? fields.msisdn) ? undefined : 'no phone field', fields);
           } else await intake.add(typeof r === 'string' || typeof r === 'number' ? String(r) : '');
         }
       } else if (ctx.is('multipart/form-data')) {
@@ -149,16 +150,25 @@ export function bulkPost(app: AppContext, deps: { store: BulkStore; queue: Queue
         await release(key, intake);
         return;
       }
-      const summary = await intake.finish(String(message ?? ''), async (fingerprint) => {
-        if (key) {
-          const other = await guard.commit(key, intake.id);
-          if (other) throw new ReplayOf(other);
-        }
-        const dup = await guard.duplicateOf(fingerprint, intake.id, confirm);
-        if (dup) {
-          throw new BulkError('DUPLICATE_CAMPAIGN', `the same message went to the same recipients in campaign ${dup} less than ${app.config.SMS_DUPLICATE_WINDOW_S} s ago; send confirmDuplicate: true to send it again`, 409, { duplicateOf: dup });
-        }
-      }, sendAt ? { sendAt } : {});
+      const summary = await intake.finish(
+        String(message ?? ''),
+        async (fingerprint) => {
+          if (key) {
+            const other = await guard.commit(key, intake.id);
+            if (other) throw new ReplayOf(other);
+          }
+          const dup = await guard.duplicateOf(fingerprint, intake.id, confirm);
+          if (dup) {
+            throw new BulkError(
+              'DUPLICATE_CAMPAIGN',
+              `the same message went to the same recipients in campaign ${dup} less than ${app.config.SMS_DUPLICATE_WINDOW_S} s ago; send confirmDuplicate: true to send it again`,
+              409,
+              { duplicateOf: dup },
+            );
+          }
+        },
+        sendAt ? { sendAt } : {},
+      );
       ctx.status = 202;
       ctx.body = { ...summary, statusUrl: `/api/sms/bulk/${summary.id}` };
     } catch (err) {
@@ -166,7 +176,12 @@ export function bulkPost(app: AppContext, deps: { store: BulkStore; queue: Queue
       await release(key, intake);
       if (err instanceof ReplayOf) {
         if (await replay(ctx, err.id)) return;
-        err = new BulkError('IDEMPOTENCY_IN_PROGRESS', 'another request with this Idempotency-Key made a campaign that cannot be read yet; retry shortly', 409, { id: err.id });
+        err = new BulkError(
+          'IDEMPOTENCY_IN_PROGRESS',
+          'another request with this Idempotency-Key made a campaign that cannot be read yet; retry shortly',
+          409,
+          { id: err.id },
+        );
       }
       stopReading(ctx, body, err);
       if (fail(ctx, err)) {

@@ -20,9 +20,18 @@ export interface BulkStatus {
   costMinor?: number;
   finishedAt?: string;
   totals: {
-    received: number; valid: number; invalid: number; duplicates: number;
-    batches: number; batchesQueued: number; batchesSent: number; batchesFailed: number;
-    recipientsSent: number; recipientsFailed: number; delivered: number; undelivered: number;
+    received: number;
+    valid: number;
+    invalid: number;
+    duplicates: number;
+    batches: number;
+    batchesQueued: number;
+    batchesSent: number;
+    batchesFailed: number;
+    recipientsSent: number;
+    recipientsFailed: number;
+    delivered: number;
+    undelivered: number;
   };
   batches: Array<{ batch: number } & BatchInfo>;
   invalidSample: Array<{ input: string; reason: string }>;
@@ -67,7 +76,11 @@ export async function bulkStatus(app: AppContext, store: BulkStore, id: string):
   const failed = num(m.batchesFailed);
   const scheduled = m.state === 'queued' && m.sendAt !== undefined && Date.parse(m.sendAt) > Date.now() && sent + failed === 0;
   return {
-    id, state: scheduled ? 'scheduled' : m.state ?? 'receiving', encoding: m.encoding ?? '', parts: num(m.parts), characters: num(m.characters),
+    id,
+    state: scheduled ? 'scheduled' : (m.state ?? 'receiving'),
+    encoding: m.encoding ?? '',
+    parts: num(m.parts),
+    characters: num(m.characters),
     ...(m.createdAt ? { createdAt: m.createdAt } : {}),
     ...(m.queuedAt ? { queuedAt: m.queuedAt } : {}),
     ...(m.finishedAt ? { finishedAt: m.finishedAt } : {}),
@@ -75,10 +88,18 @@ export async function bulkStatus(app: AppContext, store: BulkStore, id: string):
     ...(m.templated ? { templated: true } : {}),
     ...(m.smsParts !== undefined ? { smsParts: num(m.smsParts), costMinor: num(m.smsParts) * app.config.SMS_PRICE_PER_PART_MINOR } : {}),
     totals: {
-      received: num(m.received), valid: num(m.valid), invalid: num(m.invalid), duplicates: num(m.duplicates),
-      batches: total, batchesQueued: Math.max(0, total - sent - failed), batchesSent: sent, batchesFailed: failed,
-      recipientsSent: num(m.recipientsSent), recipientsFailed: num(m.recipientsFailed),
-      delivered, undelivered,
+      received: num(m.received),
+      valid: num(m.valid),
+      invalid: num(m.invalid),
+      duplicates: num(m.duplicates),
+      batches: total,
+      batchesQueued: Math.max(0, total - sent - failed),
+      batchesSent: sent,
+      batchesFailed: failed,
+      recipientsSent: num(m.recipientsSent),
+      recipientsFailed: num(m.recipientsFailed),
+      delivered,
+      undelivered,
     },
     batches,
     invalidSample: inv.map(parseInvalid),

@@ -46,28 +46,54 @@ export class BulkStore {
     this.r.defineCommand('smsBulkDlr', { numberOfKeys: DLR.numberOfKeys, lua: DLR.source });
   }
 
-  get ttl(): number { return this.app.config.SMS_BULK_TTL_S; }
-  meta(id: string) { return this.names.campaign(id); }
-  batchKey(id: string, n: number) { return this.names.batch(id, n); }
-  batchText(id: string, n: number) { return this.names.batchText(id, n); }
-  indexKey() { return this.names.list(); }
+  get ttl(): number {
+    return this.app.config.SMS_BULK_TTL_S;
+  }
+  meta(id: string) {
+    return this.names.campaign(id);
+  }
+  batchKey(id: string, n: number) {
+    return this.names.batch(id, n);
+  }
+  batchText(id: string, n: number) {
+    return this.names.batchText(id, n);
+  }
+  indexKey() {
+    return this.names.list();
+  }
 
   /** Lists a campaign (newest first in recent()); entries older than SMS_BULK_TTL_S are trimmed. */
   async index(id: string): Promise<void> {
     const now = Date.now();
-    await this.r.multi().zadd(this.indexKey(), now, id).zremrangebyscore(this.indexKey(), '-inf', now - this.ttl * 1000).exec();
+    await this.r
+      .multi()
+      .zadd(this.indexKey(), now, id)
+      .zremrangebyscore(this.indexKey(), '-inf', now - this.ttl * 1000)
+      .exec();
   }
 
   /** Ids of the most recent campaigns, newest first. */
   async recent(limit: number): Promise<string[]> {
     return this.r.zrevrange(this.indexKey(), 0, limit - 1);
   }
-  bstat(id: string) { return this.names.statuses(id); }
-  final(id: string) { return this.names.final(id); }
-  invalid(id: string) { return this.names.invalid(id); }
-  dlr(id: string) { return this.names.dlr(id); }
-  dlrCounts(id: string) { return this.names.dlrCounts(id); }
-  refKey(gatewayRef: string) { return this.names.ref(gatewayRef); }
+  bstat(id: string) {
+    return this.names.statuses(id);
+  }
+  final(id: string) {
+    return this.names.final(id);
+  }
+  invalid(id: string) {
+    return this.names.invalid(id);
+  }
+  dlr(id: string) {
+    return this.names.dlr(id);
+  }
+  dlrCounts(id: string) {
+    return this.names.dlrCounts(id);
+  }
+  refKey(gatewayRef: string) {
+    return this.names.ref(gatewayRef);
+  }
 
   async finalOf(id: string, n: number): Promise<string | null> {
     return this.r.hget(this.final(id), String(n));
@@ -92,8 +118,19 @@ export class BulkStore {
       refKey = this.meta(id);
     }
     const res = await this.r.smsBulkFinish(
-      this.meta(id), this.final(id), this.bstat(id), refKey,
-      String(n), outcome, detail, info.size, JSON.stringify(info), id, this.ttl, new Date().toISOString(), this.app.cluster ? '0' : '1',
+      this.meta(id),
+      this.final(id),
+      this.bstat(id),
+      refKey,
+      String(n),
+      outcome,
+      detail,
+      info.size,
+      JSON.stringify(info),
+      id,
+      this.ttl,
+      new Date().toISOString(),
+      this.app.cluster ? '0' : '1',
     );
     return res === 1;
   }

@@ -89,7 +89,10 @@ export function createBulkWorker(app: AppContext, store: BulkStore, queue: Queue
       // A campaign can wait: where the gateway queues requests (offline_mode), it does so rather
       // than refusing a batch during its outage, and answers the outcome by IPN.
       const gw = app.gateways.sms;
-      result = await gw.bulkSms({ phones: recipients.map((m) => `+${m}`), message }, { reference, priority: 'bulk', ...(gw.capabilities.offlineMode ? { offlineMode: true } : {}) });
+      result = await gw.bulkSms(
+        { phones: recipients.map((m) => `+${m}`), message },
+        { reference, priority: 'bulk', ...(gw.capabilities.offlineMode ? { offlineMode: true } : {}) },
+      );
     } catch (err) {
       // A throw from the client is a bug or a refusal before sending; retry like a 5xx.
       log.warn({ err: (err as Error).message, attempt }, 'bulk batch call threw');
@@ -166,10 +169,13 @@ export function createBulkWorker(app: AppContext, store: BulkStore, queue: Queue
     const last = err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
     if (!last) return;
     const { bulkId, batchNo } = job.data;
-    void app.redis.get(store.batchKey(bulkId, batchNo)).then((raw) => {
-      const size = raw ? raw.split(',').length : 0;
-      return fail(bulkId, batchNo, { size, attempts: job.attemptsMade, at: now() }, 'FAILED', err.message);
-    }).catch((e: Error) => app.logger.warn({ err: e.message, bulkId, batch: batchNo }, 'could not record failed batch'));
+    void app.redis
+      .get(store.batchKey(bulkId, batchNo))
+      .then((raw) => {
+        const size = raw ? raw.split(',').length : 0;
+        return fail(bulkId, batchNo, { size, attempts: job.attemptsMade, at: now() }, 'FAILED', err.message);
+      })
+      .catch((e: Error) => app.logger.warn({ err: e.message, bulkId, batch: batchNo }, 'could not record failed batch'));
   });
   return worker;
 }

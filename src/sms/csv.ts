@@ -20,7 +20,11 @@ export const MAX_ROW_CHARS = 64 * 1024;
  * One data row: the phone field as written, or why the row cannot be read; with `fields` asked
  * for (a message with {column} placeholders), every column of the row by its header's name.
  */
-export interface CsvRow { value: string; problem?: string; fields?: Record<string, string> }
+export interface CsvRow {
+  value: string;
+  problem?: string;
+  fields?: Record<string, string>;
+}
 
 export interface CsvOptions {
   /** Keep each row's columns by header name (lower case); off by default: it costs an object per row. */
@@ -67,11 +71,25 @@ export async function* csvRows(input: Readable, opts: CsvOptions = {}): AsyncGen
   let failure: unknown;
   let ended = false;
   let wake: (() => void) | undefined;
-  const poke = () => { const w = wake; wake = undefined; w?.(); };
+  const poke = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
   parser.on('readable', poke);
-  parser.on('end', () => { ended = true; poke(); });
-  parser.on('error', (err) => { failure ??= err; poke(); });
-  input.on('error', (err) => { failure ??= err; parser.destroy(); poke(); });
+  parser.on('end', () => {
+    ended = true;
+    poke();
+  });
+  parser.on('error', (err) => {
+    failure ??= err;
+    poke();
+  });
+  input.on('error', (err) => {
+    failure ??= err;
+    parser.destroy();
+    poke();
+  });
   input.pipe(parser);
   let column = -1; // -1 until the first row decides
   let expected = 0;
@@ -102,7 +120,9 @@ export async function* csvRows(input: Readable, opts: CsvOptions = {}): AsyncGen
         if (n > expected) batch.push({ value: record.join(','), problem: `row has ${n} fields; ${expected} expected` });
         else if (opts.fields && header) {
           const f: Record<string, string> = {};
-          header.forEach((h, i) => { f[h] = record![i] ?? ''; });
+          header.forEach((h, i) => {
+            f[h] = record![i] ?? '';
+          });
           batch.push({ value: (record[column] ?? '').trim(), fields: f });
         } else batch.push({ value: (record[column] ?? '').trim() });
       }
@@ -112,7 +132,9 @@ export async function* csvRows(input: Readable, opts: CsvOptions = {}): AsyncGen
       }
       if (failure) throw failure;
       if (ended) return;
-      await new Promise<void>((resolve) => { wake = resolve; });
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
     }
   } catch (err) {
     input.unpipe(parser);

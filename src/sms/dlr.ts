@@ -21,10 +21,17 @@ export function signDlr(rawBody: string, secret: string): string {
   return createHmac('sha256', secret).update(rawBody).digest('hex');
 }
 
-interface Report { phone?: unknown; status?: unknown }
+interface Report {
+  phone?: unknown;
+  status?: unknown;
+}
 
 export async function handleDlr(
-  app: AppContext, store: BulkStore, headers: Record<string, string | string[] | undefined>, rawBody: string, body: unknown,
+  app: AppContext,
+  store: BulkStore,
+  headers: Record<string, string | string[] | undefined>,
+  rawBody: string,
+  body: unknown,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const c = app.config;
   // Signed exactly like an IPN: one verifier (constant-time) for both.
@@ -51,10 +58,16 @@ export async function handleDlr(
   let updated = 0;
   let ignored = 0;
   for (const r of reports) {
-    if (!r || typeof r !== 'object' || Array.isArray(r)) { ignored++; continue; } // junk in a signed list: skip, never a 500
+    if (!r || typeof r !== 'object' || Array.isArray(r)) {
+      ignored++;
+      continue;
+    } // junk in a signed list: skip, never a 500
     const p = parsePhone(r.phone);
     const status = typeof r.status === 'string' ? r.status.toUpperCase() : '';
-    if (!p.ok || !STATUSES.has(status) || !members.has(p.msisdn)) { ignored++; continue; }
+    if (!p.ok || !STATUSES.has(status) || !members.has(p.msisdn)) {
+      ignored++;
+      continue;
+    }
     const outcome = await store.recordDlr(where.id, where.n, p.msisdn, status);
     if (outcome === 'recorded') updated++;
     else if (outcome === 'ignored') ignored++;

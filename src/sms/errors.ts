@@ -13,7 +13,12 @@ export class OtpError extends Error {
 
 export class BulkError extends Error {
   override readonly name = 'BulkError';
-  constructor(readonly code: string, message: string, readonly status = 400, readonly details?: Record<string, unknown>) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+    readonly details?: Record<string, unknown>,
+  ) {
     super(message);
   }
 }

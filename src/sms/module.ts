@@ -27,7 +27,12 @@ export function smsModule(): ServiceModule {
       app.metrics.onCollect(async () => {
         const counts = await q.getJobCounts('waiting', 'delayed', 'prioritized', 'active');
         for (const [state, n] of Object.entries(counts)) {
-          app.metrics.set('sms_bulk_backlog_batches', { state }, n, 'Bulk SMS batches not yet sent, by queue state (delayed includes batches waiting for a rate-limit slot)');
+          app.metrics.set(
+            'sms_bulk_backlog_batches',
+            { state },
+            n,
+            'Bulk SMS batches not yet sent, by queue state (delayed includes batches waiting for a rate-limit slot)',
+          );
         }
       });
     },

@@ -14,19 +14,34 @@ import { checkColumns, templateOf } from './template.js';
 const FIELD_MAX_BYTES = 16 * 1024;
 const MAX_FIELDS = 10;
 
-export interface MultipartForm { message: unknown; confirmDuplicate: boolean; dryRun: boolean; sendAt: string | undefined }
+export interface MultipartForm {
+  message: unknown;
+  confirmDuplicate: boolean;
+  dryRun: boolean;
+  sendAt: string | undefined;
+}
 
-export async function readMultipart(headers: Record<string, string | string[] | undefined>, body: Readable, intake: BulkIntake, maxBytes: number): Promise<MultipartForm> {
+export async function readMultipart(
+  headers: Record<string, string | string[] | undefined>,
+  body: Readable,
+  intake: BulkIntake,
+  maxBytes: number,
+): Promise<MultipartForm> {
   let bb: busboy.Busboy;
   try {
-    bb = busboy({ headers: headers as busboy.BusboyConfig["headers"], limits: { files: 1, fields: MAX_FIELDS, fieldSize: FIELD_MAX_BYTES, fileSize: maxBytes } });
+    bb = busboy({
+      headers: headers as busboy.BusboyConfig['headers'],
+      limits: { files: 1, fields: MAX_FIELDS, fieldSize: FIELD_MAX_BYTES, fileSize: maxBytes },
+    });
   } catch (err) {
     throw new BulkError('BAD_MULTIPART', `multipart upload cannot be read: ${(err as Error).message}`);
   }
   const form: MultipartForm = { message: undefined, confirmDuplicate: false, dryRun: false, sendAt: undefined };
   let work: Promise<void> | undefined;
   let problem: BulkError | undefined;
-  const refuse = (e: BulkError) => { problem ??= e; };
+  const refuse = (e: BulkError) => {
+    problem ??= e;
+  };
 
   bb.on('field', (name, value, info) => {
     if (name === 'message') {

@@ -26,7 +26,11 @@ export function smsNotices(app: AppContext, store: BulkStore): { record(u: Trans
       if (batch === null) return 'batch expired';
       const members = new Set(batch.split(','));
       // The event names who it was delivered to; without one, the whole batch.
-      const named = (u.destination ?? '').split(/[,\s]+/).map((x) => parsePhone(x)).filter((p) => p.ok).map((p) => (p as { msisdn: string }).msisdn);
+      const named = (u.destination ?? '')
+        .split(/[,\s]+/)
+        .map((x) => parsePhone(x))
+        .filter((p) => p.ok)
+        .map((p) => (p as { msisdn: string }).msisdn);
       const recipients = named.length ? named.filter((x) => members.has(x)) : [...members];
       let recorded = 0;
       for (const msisdn of recipients) if ((await store.recordDlr(where.id, where.n, msisdn, 'DELIVERED')) === 'recorded') recorded++;

@@ -42,7 +42,9 @@ const QUOTA_ERRORS: Record<string, { code: 'PHONE_QUOTA' | 'IP_QUOTA' | 'IP_RATE
 
 export type VerifyResult = { valid: true } | { valid: false; reason: 'wrong_code' | 'expired' | 'too_many_tries'; triesLeft?: number };
 
-export function createOtpService(app: AppContext): OtpService & { verify(phone: string, purpose: string, code: string, opts?: { internal?: boolean }): Promise<VerifyResult> } {
+export function createOtpService(
+  app: AppContext,
+): OtpService & { verify(phone: string, purpose: string, code: string, opts?: { internal?: boolean }): Promise<VerifyResult> } {
   const c = app.config;
   let secret: Buffer | string | undefined = c.OTP_SECRET;
   if (!secret) {
@@ -66,7 +68,8 @@ export function createOtpService(app: AppContext): OtpService & { verify(phone: 
 
   function normalize(phone: string, purpose: string, internal: boolean) {
     if (typeof purpose !== 'string' || !PURPOSE.test(purpose)) throw new OtpError('BAD_PURPOSE', 'purpose must be 1-32 letters, digits, _ . -', 400);
-    if (RESERVED_PURPOSE.test(purpose) && !internal) throw new OtpError('RESERVED_PURPOSE', 'purposes starting with "agent-" are reserved for the service itself', 400);
+    if (RESERVED_PURPOSE.test(purpose) && !internal)
+      throw new OtpError('RESERVED_PURPOSE', 'purposes starting with "agent-" are reserved for the service itself', 400);
     const p = parsePhone(phone);
     if (!p.ok) throw new OtpError('BAD_PHONE', `invalid phone: ${p.reason}`, 400);
     return p;
@@ -89,7 +92,6 @@ export function createOtpService(app: AppContext): OtpService & { verify(phone: 
     return triesLeft === 0 ? { valid: false, reason: 'too_many_tries', triesLeft: 0 } : { valid: false, reason: 'wrong_code', triesLeft };
   }
 
-
   return {
     async send(phone, purpose, opts = {}) {
       const internal = opts.internal === true;
@@ -104,9 +106,21 @@ export function createOtpService(app: AppContext): OtpService & { verify(phone: 
       const global = internal ? '' : names.globalRate();
       const counters = [k.resends, k.phoneQuota, ipHour, ipMinute, global];
       const res = await r.otpSend(
-        k.code, k.cooldown, k.resends, k.phoneQuota, ipHour, ipMinute, global,
-        hmac(code), id, c.OTP_TTL_S * 1000, c.OTP_RESEND_COOLDOWN_S * 1000, c.OTP_MAX_PER_PHONE_PER_HOUR, c.OTP_MAX_PER_IP_PER_HOUR,
-        c.OTP_MAX_PER_IP_PER_MIN, c.OTP_MAX_PER_MIN,
+        k.code,
+        k.cooldown,
+        k.resends,
+        k.phoneQuota,
+        ipHour,
+        ipMinute,
+        global,
+        hmac(code),
+        id,
+        c.OTP_TTL_S * 1000,
+        c.OTP_RESEND_COOLDOWN_S * 1000,
+        c.OTP_MAX_PER_PHONE_PER_HOUR,
+        c.OTP_MAX_PER_IP_PER_HOUR,
+        c.OTP_MAX_PER_IP_PER_MIN,
+        c.OTP_MAX_PER_MIN,
       );
       const [verdict, a] = res;
       const log = { phone: maskPhone(p.msisdn), purpose };

@@ -3,9 +3,11 @@
 // characters take two septets and are never split across parts. Anything outside GSM-7 makes the
 // whole message UCS-2: 70 UTF-16 code units single, 67 per part; a surrogate pair (emoji) is two
 // units and is never split.
-const GSM_BASIC = new Set([
-  ...'@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001BÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
-].filter((c) => c !== '\u001B'));
+const GSM_BASIC = new Set(
+  [...'@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001BÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà'].filter(
+    (c) => c !== '\u001B',
+  ),
+);
 const GSM_EXTENSION = new Set([...'^{}\\[~]|€\f']);
 
 export type SmsEncoding = 'GSM-7' | 'UCS-2';
@@ -46,7 +48,10 @@ export function messageParts(text: string): MessageParts {
   let parts = 1;
   let used = 0;
   for (const s of sizes) {
-    if (used + s > multi) { parts++; used = 0; }
+    if (used + s > multi) {
+      parts++;
+      used = 0;
+    }
     used += s;
   }
   return { encoding, units, characters: sizes.length, parts, perPart: multi, remaining: multi - used };

@@ -8,7 +8,10 @@ import type { AppContext } from '../app-context.js';
 export const BULK_BATCH_SIZE = 1000;
 export const QUEUE_NAME = 'sms-bulk';
 
-export interface BatchJobData { bulkId: string; batchNo: number }
+export interface BatchJobData {
+  bulkId: string;
+  batchNo: number;
+}
 
 export function batchJobId(bulkId: string, batchNo: number): string {
   return `${bulkId}-${batchNo}`;

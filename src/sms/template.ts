@@ -30,9 +30,12 @@ export function checkColumns(t: Template, header: readonly string[] | undefined)
   const have = new Set((header ?? []).map(norm));
   const missing = t.columns.filter((c) => !have.has(c));
   if (missing.length === 0) return;
-  throw new BulkError('UNKNOWN_PLACEHOLDER', header?.length
-    ? `the message uses {${missing.join('}, {')}} but the upload has no such column (columns: ${[...have].join(', ')})`
-    : `the message uses {${missing.join('}, {')}}: placeholders need a CSV with a header row (or JSON recipients as objects) naming those columns`);
+  throw new BulkError(
+    'UNKNOWN_PLACEHOLDER',
+    header?.length
+      ? `the message uses {${missing.join('}, {')}} but the upload has no such column (columns: ${[...have].join(', ')})`
+      : `the message uses {${missing.join('}, {')}}: placeholders need a CSV with a header row (or JSON recipients as objects) naming those columns`,
+  );
 }
 
 /** The message for one recipient; a string naming the empty column when one has no value. */

@@ -130,7 +130,9 @@ export function uploadBody(req: IncomingMessage, max: number): Transform & { byt
   const limited = byteLimit(max);
   const cut = () => limited.destroy(new BulkError('UPLOAD_INCOMPLETE', 'the upload ended before the whole body arrived'));
   req.on('error', cut);
-  req.on('close', () => { if (!req.complete) cut(); });
+  req.on('close', () => {
+    if (!req.complete) cut();
+  });
   req.pipe(limited);
   return limited;
 }

@@ -26,7 +26,9 @@ export function needsProblems(menus: CompiledMenu[], needsOf: NeedsOf, gateways:
       for (const n of needsOf(s.action, s.params ?? {}) ?? []) {
         const g = gateways[n.role];
         if (g.capabilities[n.capability]) continue;
-        problems.push(`${menu.file}: screens.${s.id}: action "${s.action}" needs ${n.capability} for ${n.for}, which ${ROLE_VAR[n.role]}=${g.name} does not offer`);
+        problems.push(
+          `${menu.file}: screens.${s.id}: action "${s.action}" needs ${n.capability} for ${n.for}, which ${ROLE_VAR[n.role]}=${g.name} does not offer`,
+        );
       }
     }
   }
@@ -48,9 +50,17 @@ export function varsSetAt(menu: CompiledMenu): Map<string, Set<string>> {
   const queue = [menu.start];
   const into = (target: string, vars: Set<string>) => {
     const cur = at.get(target);
-    if (!cur) { at.set(target, new Set(vars)); queue.push(target); return; }
+    if (!cur) {
+      at.set(target, new Set(vars));
+      queue.push(target);
+      return;
+    }
     let changed = false;
-    for (const v of cur) if (!vars.has(v)) { cur.delete(v); changed = true; }
+    for (const v of cur)
+      if (!vars.has(v)) {
+        cur.delete(v);
+        changed = true;
+      }
     if (changed) queue.push(target);
   };
   while (queue.length) {
@@ -80,7 +90,10 @@ export function varProblems(menus: CompiledMenu[], varsOf: VarsOf): string[] {
       const have = at.get(s.id);
       if (!have) continue; // unreachable: reported by checkMenu
       for (const v of varsOf(s.action, s.params ?? {}) ?? []) {
-        if (!have.has(v)) problems.push(`${menu.file}: screens.${s.id}: action "${s.action}" needs variable "${v}", which is not set on every way to this screen (set it with an input's var or an option's set:)`);
+        if (!have.has(v))
+          problems.push(
+            `${menu.file}: screens.${s.id}: action "${s.action}" needs variable "${v}", which is not set on every way to this screen (set it with an input's var or an option's set:)`,
+          );
       }
     }
   }

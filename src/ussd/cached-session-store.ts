@@ -13,7 +13,11 @@ import type { Loaded, ReplayMode, SessionKeys, SessionRecord, SessionStore, Sess
 const RECENT_MAX = 4_096;
 
 /** A record this process wrote, its write id and the phone it belongs to. */
-interface Written { w: string; rec: SessionRecord; phone: string }
+interface Written {
+  w: string;
+  rec: SessionRecord;
+  phone: string;
+}
 
 /** What the store reads of a hop, and the one field it keeps on it. */
 export interface SessionHop {
@@ -120,7 +124,15 @@ export class CachedSessionStore {
     // Oldest session first out: a session lives minutes, so insertion order is age order enough.
     if (this.recent.size >= RECENT_MAX && !this.recent.has(sid)) this.recent.delete(this.recent.keys().next().value!);
     // The typed state only (xstate never changes a context in place): no JSON kept alive.
-    const rec: SessionRecord = { kind: 'session', mark: a.mark, state: a.state, n: a.n, machineVersion: a.machineVersion, resumeOffer: a.resumeOffer, closed: '' };
+    const rec: SessionRecord = {
+      kind: 'session',
+      mark: a.mark,
+      state: a.state,
+      n: a.n,
+      machineVersion: a.machineVersion,
+      resumeOffer: a.resumeOffer,
+      closed: '',
+    };
     this.recent.set(sid, { w, rec, phone });
   }
 }

@@ -20,7 +20,20 @@ import { CachedSessionStore, type SessionHop } from './cached-session-store.js';
 import { canonicalCode, sequenceMark, startMark, textMark, timeMark } from './input.js';
 import type { HopGate } from './hop-gate.js';
 import { SessionStore, type Loaded, type ReplayMode, type SessionKeys } from './session-store.js';
-import { afterAction, conclude, incompleteText, lateText, lockLost, step, type HopFacts, type MenuLookup, type MenuMatch, type Start, type StepOptions, type Stepped } from './step.js';
+import {
+  afterAction,
+  conclude,
+  incompleteText,
+  lateText,
+  lockLost,
+  step,
+  type HopFacts,
+  type MenuLookup,
+  type MenuMatch,
+  type Start,
+  type StepOptions,
+  type Stepped,
+} from './step.js';
 import { sessionKeyBuilder } from '../keys.js';
 
 export interface HopResult {
@@ -141,10 +154,17 @@ export class UssdEngine implements MenuLookup {
   private readonly margin: number;
   private readonly sessionKeys: (sid: string, msisdn: string) => SessionKeys;
 
-  constructor(private readonly app: AppContext, menus: CompiledMenu[], redis: Redis = app.redis, private readonly lateSms?: LateSms) {
+  constructor(
+    private readonly app: AppContext,
+    menus: CompiledMenu[],
+    redis: Redis = app.redis,
+    private readonly lateSms?: LateSms,
+  ) {
     this.setMenus(menus);
     const cfg = app.config;
-    this.sessions = new CachedSessionStore(new SessionStore(redis, { sessionS: cfg.SESSION_TTL_S, resumeS: cfg.SESSION_TTL_S + cfg.RESUME_WINDOW_S, langS: cfg.LANGUAGE_TTL_S }));
+    this.sessions = new CachedSessionStore(
+      new SessionStore(redis, { sessionS: cfg.SESSION_TTL_S, resumeS: cfg.SESSION_TTL_S + cfg.RESUME_WINDOW_S, langS: cfg.LANGUAGE_TTL_S }),
+    );
     this.stepOptions = { resume: cfg.RESUME_WINDOW_S > 0, newInstance: newSessionInstance };
     // The fixed parts of the names once, not per hop; in a Cluster all four share the phone's slot.
     this.sessionKeys = sessionKeyBuilder(cfg.REDIS_PREFIX, app.cluster);
@@ -235,7 +255,15 @@ export class UssdEngine implements MenuLookup {
     return this.byVersion.get(version);
   }
 
-  async hop(channel: ChannelAdapter, req: UssdRequest, phone: Phone, after: AfterReply, startedAt: number, gate: HopGate, trace: HopTrace = {}): Promise<HopResult> {
+  async hop(
+    channel: ChannelAdapter,
+    req: UssdRequest,
+    phone: Phone,
+    after: AfterReply,
+    startedAt: number,
+    gate: HopGate,
+    trace: HopTrace = {},
+  ): Promise<HopResult> {
     // Cumulative channels name the menu on every request, latest-only ones on their start; a
     // later request of a latest-only session belongs to the menu it began on (its record's).
     let found: MenuMatch | undefined;
@@ -307,7 +335,9 @@ export class UssdEngine implements MenuLookup {
         try {
           const r = await this.sessions.store.rememberReply(k, mark, reply, phone.e164, token);
           if (r !== 'locked') return;
-        } catch { /* Redis still away: try again */ }
+        } catch {
+          /* Redis still away: try again */
+        }
       }
     })();
   }
@@ -366,8 +396,17 @@ export class UssdEngine implements MenuLookup {
       const screen = s.run;
       actionName = screen.kind === 'action' ? screen.action : undefined;
       const w = await this.sessions.write(hop, {
-        token, mark: markToStore(mode, mark, cfg.USSD_REPEAT_WINDOW_MS), reply: undefined, state: s.state, n: s.n,
-        machineVersion: menu.version, resumeOffer: undefined, resume: 'keep', lang: undefined, phone: phone.e164, unlock: false,
+        token,
+        mark: markToStore(mode, mark, cfg.USSD_REPEAT_WINDOW_MS),
+        reply: undefined,
+        state: s.state,
+        n: s.n,
+        machineVersion: menu.version,
+        resumeOffer: undefined,
+        resume: 'keep',
+        lang: undefined,
+        phone: phone.e164,
+        unlock: false,
       });
       if (typeof w !== 'string') return w;
       if (!w) {
@@ -394,16 +433,30 @@ export class UssdEngine implements MenuLookup {
     if (actionOutcome !== 'processing' && !hop.lateHandled) {
       gate.settle(() => this.sendLate(hop, reply.continues ? incompleteText(last) : reply.text));
     }
-    const w = await this.sessions.write(hop, {
-      token, mark: markToStore(mode, mark, cfg.USSD_REPEAT_WINDOW_MS), reply, state: c.state, n: c.n, machineVersion: menu.version,
-      resumeOffer: c.resumeOffer, resume: c.resume, lang: c.lang, phone: phone.e164, unlock: true,
-    }).catch((err: unknown) => {
-      if (!actionName) throw err;
-      this.app.logger.error({ sessionId: req.sessionId, action: actionName, err: (err as Error)?.message ?? String(err) }, 'ussd session save failed after the action ran');
-      saveFailed = true;
-      this.sessions.forget(hop.sid);
-      return '';
-    });
+    const w = await this.sessions
+      .write(hop, {
+        token,
+        mark: markToStore(mode, mark, cfg.USSD_REPEAT_WINDOW_MS),
+        reply,
+        state: c.state,
+        n: c.n,
+        machineVersion: menu.version,
+        resumeOffer: c.resumeOffer,
+        resume: c.resume,
+        lang: c.lang,
+        phone: phone.e164,
+        unlock: true,
+      })
+      .catch((err: unknown) => {
+        if (!actionName) throw err;
+        this.app.logger.error(
+          { sessionId: req.sessionId, action: actionName, err: (err as Error)?.message ?? String(err) },
+          'ussd session save failed after the action ran',
+        );
+        saveFailed = true;
+        this.sessions.forget(hop.sid);
+        return '';
+      });
     if (typeof w !== 'string') return w;
     if (w === '' && !saveFailed) this.app.logger.warn({ sessionId: req.sessionId }, 'ussd session lock expired before save; state not saved');
     return { reply, screen: c.screen, outcome: c.outcome, ...(actionName ? { action: actionName } : {}), ...(actionOutcome ? { actionOutcome } : {}) };
@@ -478,7 +531,12 @@ export class UssdEngine implements MenuLookup {
     if (gate.fail()) {
       // Nothing was committed: the screen says "try again", and the action, which keeps going,
       // finds the gate closed at its commit point and stops there.
-      void p.then((late) => logger.info({ action: name, sessionId: req.sessionId, outcome: late.outcome, ms: Date.now() - started }, 'menu action finished after the deadline; the subscriber was told to try again'));
+      void p.then((late) =>
+        logger.info(
+          { action: name, sessionId: req.sessionId, outcome: late.outcome, ms: Date.now() - started },
+          'menu action finished after the deadline; the subscriber was told to try again',
+        ),
+      );
       return { outcome: 'failure', reason: MSG.try_again };
     }
     // Committed: the screen promises an SMS, and the SMS carries the outcome once it is known.

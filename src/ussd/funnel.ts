@@ -56,7 +56,10 @@ export class Funnel {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
 
-  constructor(private readonly app: AppContext, private readonly menus: (code: string) => CompiledMenu | undefined) {
+  constructor(
+    private readonly app: AppContext,
+    private readonly menus: (code: string) => CompiledMenu | undefined,
+  ) {
     this.names = keyNames(app.key).funnel;
     this.offsetMs = app.config.FUNNEL_UTC_OFFSET_MIN * 60_000;
   }
@@ -86,7 +89,11 @@ export class Funnel {
       // Only the menu's own screens get a cell of their own: the number of cells stays bounded.
       if (screen !== '-' && !menu.screens.has(screen)) return this.count(code, '-', event, n);
       cell = {
-        code, screen, event, pending: 0, day: this.today(),
+        code,
+        screen,
+        event,
+        pending: 0,
+        day: this.today(),
         prom: this.app.metrics.counter('ussd_funnel_total', { service_code: code, screen, event }, 'USSD sessions per service code, screen and funnel event'),
       };
       let screens = this.cells.get(code);
@@ -107,7 +114,9 @@ export class Funnel {
 
   /** Adds what was counted to Redis (one MULTI); on failure the counts wait for the next flush. */
   flush(): Promise<void> {
-    this.flushing ??= this.write().finally(() => { this.flushing = undefined; });
+    this.flushing ??= this.write().finally(() => {
+      this.flushing = undefined;
+    });
     return this.flushing;
   }
 

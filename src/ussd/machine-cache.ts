@@ -15,7 +15,10 @@ const stepping = new WeakMap<AnyStateMachine, AnyStateMachine>();
  */
 export function restoreSnapshot(machine: AnyStateMachine, value: string, context: MenuContext): AnyMachineSnapshot {
   let byValue = restored.get(machine);
-  if (!byValue) { byValue = new Map(); restored.set(machine, byValue); }
+  if (!byValue) {
+    byValue = new Map();
+    restored.set(machine, byValue);
+  }
   let t = byValue.get(value);
   if (!t) {
     t = machine.resolveState({ value, context: {} });

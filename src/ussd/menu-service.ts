@@ -13,8 +13,7 @@ import { needsProblems, varProblems } from './action-needs.js';
 import type { UssdEngine } from './engine.js';
 
 export type ReloadResult =
-  | { ok: true; at: string; menus: Array<{ file: string; serviceCode: string; version: string }> }
-  | { ok: false; at: string; problems: string[] };
+  { ok: true; at: string; menus: Array<{ file: string; serviceCode: string; version: string }> } | { ok: false; at: string; problems: string[] };
 
 /** How the service reads menus: its default code, keys, every enabled channel's limit, its languages. */
 export function menuLoadOptions(c: Config): LoadOptions {
@@ -44,7 +43,10 @@ export class MenuService {
   last: ReloadResult | undefined;
   loadedAt = new Date().toISOString();
 
-  constructor(private readonly app: AppContext, private readonly engine: UssdEngine) {}
+  constructor(
+    private readonly app: AppContext,
+    private readonly engine: UssdEngine,
+  ) {}
 
   current(): CompiledMenu[] {
     return this.engine.menus();
@@ -52,7 +54,9 @@ export class MenuService {
 
   /** Reads MENUS_DIR again; serves the new set only if it passes every check. One at a time. */
   reload(why: string): Promise<ReloadResult> {
-    this.running ??= this.doReload(why).finally(() => { this.running = undefined; });
+    this.running ??= this.doReload(why).finally(() => {
+      this.running = undefined;
+    });
     return this.running;
   }
 

@@ -105,12 +105,18 @@ export function ussdModule(): ServiceModule {
       onHup = () => void ms.reload('SIGHUP');
       process.on('SIGHUP', onHup);
       if (c.MENUS_WATCH ?? c.NODE_ENV === 'development') menuService.watch();
-      app.logger.info({ menus: menus.map((m) => `${m.file} ${m.serviceCode} v${m.version}`), channels: c.USSD_CHANNELS, countries: c.PHONE_COUNTRIES }, 'ussd menus loaded');
+      app.logger.info(
+        { menus: menus.map((m) => `${m.file} ${m.serviceCode} v${m.version}`), channels: c.USSD_CHANNELS, countries: c.PHONE_COUNTRIES },
+        'ussd menus loaded',
+      );
     },
     ready(app) {
       // Every action a menu names must be doable by the gateways configured for its roles.
       // …and every variable an action reads must be set on every way to its screen.
-      const problems = [...needsProblems(loadedMenus, (a, p) => app.actions.needs(a, p), app.gateways), ...varProblems(loadedMenus, (a, p) => app.actions.vars(a, p))];
+      const problems = [
+        ...needsProblems(loadedMenus, (a, p) => app.actions.needs(a, p), app.gateways),
+        ...varProblems(loadedMenus, (a, p) => app.actions.vars(a, p)),
+      ];
       if (problems.length) throw new MenuError(problems);
     },
     async stop() {
@@ -141,7 +147,12 @@ export function ussdModule(): ServiceModule {
         const at = adapters.get('africastalking');
         return at ? server!.handle(ctx, at) : answer(ctx, 404, 'unknown channel');
       });
-      funnelRoute(router, app, () => engine!, () => funnel!);
+      funnelRoute(
+        router,
+        app,
+        () => engine!,
+        () => funnel!,
+      );
       menusRoutes(router, app, () => menuService!);
     },
   };

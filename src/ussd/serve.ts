@@ -40,9 +40,15 @@ function lateReply(gate: HopGate, failed: boolean): HopResult {
 function inTime<T>(work: Promise<T>, ms: number, late: () => T, failedLate: (err: unknown) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; resolve(late()); }, ms);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      resolve(late());
+    }, ms);
     work.then(
-      (v) => { clearTimeout(timer); resolve(v); },
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
       (err: unknown) => {
         clearTimeout(timer);
         if (timedOut) failedLate(err);
@@ -93,7 +99,10 @@ export class UssdServer {
     const req = parsed.request;
     const phone = this.phone(req.phone);
     if (!phone.ok) {
-      this.app.logger.warn({ channel: channel.name, sessionId: req.sessionId, phone: maskPhone(req.phone), reason: phone.reason }, 'ussd request rejected: bad phone number');
+      this.app.logger.warn(
+        { channel: channel.name, sessionId: req.sessionId, phone: maskPhone(req.phone), reason: phone.reason },
+        'ussd request rejected: bad phone number',
+      );
       return this.badRequest(ctx, `invalid ${channel.phoneField}: ${phone.reason}`);
     }
     if (phone.country && !this.countries.has(phone.country)) {
@@ -113,7 +122,12 @@ export class UssdServer {
       // Whatever happens below (Redis slow or down, a bug), the subscriber gets a reply in time,
       // and what it says is what happens (HopGate).
       const work = eng.hop(channel, req, phone, after, startedAt, gate, trace);
-      result = await inTime(work, Math.max(0, eng.deadlineAt(startedAt) + 10 - Date.now()), () => lateReply(gate, false), (err) => this.hopFailed(req, channel, err));
+      result = await inTime(
+        work,
+        Math.max(0, eng.deadlineAt(startedAt) + 10 - Date.now()),
+        () => lateReply(gate, false),
+        (err) => this.hopFailed(req, channel, err),
+      );
     } catch (err) {
       this.hopFailed(req, channel, err);
       result = lateReply(gate, true);
@@ -135,15 +149,29 @@ export class UssdServer {
     const ev = parsed.event;
     const phone = this.phone(ev.phone);
     if (!phone.ok) {
-      this.app.logger.warn({ channel: 'africastalking-events', sessionId: ev.sessionId, reason: phone.reason }, 'ussd end notification rejected: bad phone number');
+      this.app.logger.warn(
+        { channel: 'africastalking-events', sessionId: ev.sessionId, reason: phone.reason },
+        'ussd end notification rejected: bad phone number',
+      );
       return this.badRequest(ctx, `invalid phoneNumber: ${phone.reason}`);
     }
     const how = atHow(ev.status, ev.errorMessage);
     const r = await this.close(at, ev.sessionId, phone, how);
-    this.app.logger.info({
-      channel: 'africastalking', sessionId: ev.sessionId, phone: this.maskedPhone(phone), status: ev.status, how,
-      hops: ev.hopsCount, durationMs: ev.durationMs, errorMessage: ev.errorMessage, found: r.kind, screen: r.screen,
-    }, 'ussd session end notified');
+    this.app.logger.info(
+      {
+        channel: 'africastalking',
+        sessionId: ev.sessionId,
+        phone: this.maskedPhone(phone),
+        status: ev.status,
+        how,
+        hops: ev.hopsCount,
+        durationMs: ev.durationMs,
+        errorMessage: ev.errorMessage,
+        found: r.kind,
+        screen: r.screen,
+      },
+      'ussd session end notified',
+    );
     ctx.status = 200;
     ctx.type = 'text/plain';
     ctx.body = '';
@@ -153,7 +181,10 @@ export class UssdServer {
   private async ended(ctx: Context, channel: ChannelAdapter, req: UssdRequest, phone: Phone): Promise<void> {
     const how: FunnelEvent = req.kind === 'timeout' ? 'timedOut' : 'dropped';
     const r = await this.close(channel, req.sessionId, phone, how);
-    this.app.logger.info({ channel: channel.name, sessionId: req.sessionId, phone: this.maskedPhone(phone), kind: req.kind, how, found: r.kind, screen: r.screen }, 'ussd session ended by the aggregator');
+    this.app.logger.info(
+      { channel: channel.name, sessionId: req.sessionId, phone: this.maskedPhone(phone), kind: req.kind, how, found: r.kind, screen: r.screen },
+      'ussd session ended by the aggregator',
+    );
     channel.render(ctx, ACK, req);
   }
 
@@ -161,13 +192,23 @@ export class UssdServer {
     let r: EndResult;
     try {
       const deadline = Math.max(50, this.app.config.USSD_DEADLINE_MS - 100);
-      r = await inTime(this.engine.close(channel, sessionId, phone, how), deadline, (): EndResult => ({ kind: 'unknown' }), (err) => this.closeFailed(channel.name, sessionId, err));
+      r = await inTime(
+        this.engine.close(channel, sessionId, phone, how),
+        deadline,
+        (): EndResult => ({ kind: 'unknown' }),
+        (err) => this.closeFailed(channel.name, sessionId, err),
+      );
     } catch (err) {
       this.closeFailed(channel.name, sessionId, err);
       r = { kind: 'unknown' };
     }
     if (countsAsEnd(r, how)) this.funnel.count(r.code, r.screen ?? '-', how);
-    this.app.metrics.inc('ussd_session_ends_total', { channel: channel.name, how, found: r.kind }, 1, 'Sessions ended by an aggregator signal, by how and by what we held');
+    this.app.metrics.inc(
+      'ussd_session_ends_total',
+      { channel: channel.name, how, found: r.kind },
+      1,
+      'Sessions ended by an aggregator signal, by how and by what we held',
+    );
     return r;
   }
 
@@ -202,7 +243,12 @@ export class UssdServer {
     this.hopCounter(channel.name, result.outcome)();
     this.hopTimer(channel.name)(ms);
     const line: Record<string, unknown> = {
-      sessionId: req.sessionId, channel: channel.name, phone: this.maskedPhone(phone), screen: result.screen, ms, outcome: result.outcome,
+      sessionId: req.sessionId,
+      channel: channel.name,
+      phone: this.maskedPhone(phone),
+      screen: result.screen,
+      ms,
+      outcome: result.outcome,
     };
     if (trace.code !== undefined && result.screen === '-' && trace.from) line.from = trace.from;
     if (result.action) {

@@ -4,10 +4,17 @@ import type { ReplyField, UssdReply } from '../channels/types.js';
 import type { MenuContext } from '../menus/types.js';
 
 /** Where a session stands: its screen and its menu context (as much of the xstate snapshot as a restore needs). */
-export interface SessionState { v: string; c: MenuContext }
+export interface SessionState {
+  v: string;
+  c: MenuContext;
+}
 
 /** The phone's pointer to its dropped session (`sid`: that session's key), offered on its next dial. */
-export interface ResumePointer { sid: string; version: string; state: SessionState }
+export interface ResumePointer {
+  sid: string;
+  version: string;
+  state: SessionState;
+}
 
 // A stored reply: its first character says END (E), or continue and how the answer is typed
 // (C free text or a choice, N digits, P phone, S secret), so a replay repeats it exactly.
@@ -40,7 +47,19 @@ export function decodeState(s: string): SessionState | undefined {
   try {
     const o = JSON.parse(s) as { v: string; c: Partial<MenuContext> };
     const c = o.c;
-    return { v: o.v, c: { v: c.v ?? {}, h: c.h ?? [], pg: c.pg ?? 0, e: c.e ?? '', lang: typeof c.lang === 'string' && c.lang ? c.lang : 'en', ph: c.ph ?? '', ...(c.i ? { i: c.i } : {}), ...(c.k ? { k: c.k } : {}) } };
+    return {
+      v: o.v,
+      c: {
+        v: c.v ?? {},
+        h: c.h ?? [],
+        pg: c.pg ?? 0,
+        e: c.e ?? '',
+        lang: typeof c.lang === 'string' && c.lang ? c.lang : 'en',
+        ph: c.ph ?? '',
+        ...(c.i ? { i: c.i } : {}),
+        ...(c.k ? { k: c.k } : {}),
+      },
+    };
   } catch {
     return undefined;
   }

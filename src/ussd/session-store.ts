@@ -17,7 +17,17 @@ import { Command, type Redis } from 'ioredis';
 import type { UssdReply } from '../channels/types.js';
 import { loadLua, type LuaScript } from '../lib/lua.js';
 import type { Lang } from '../menus/types.js';
-import { decodeReply, decodeResume, decodeState, encodeReply, encodeResume, encodeState, replyEnded, type ResumePointer, type SessionState } from './session-codec.js';
+import {
+  decodeReply,
+  decodeResume,
+  decodeState,
+  encodeReply,
+  encodeResume,
+  encodeState,
+  replyEnded,
+  type ResumePointer,
+  type SessionState,
+} from './session-codec.js';
 
 export type { ResumePointer, SessionState };
 
@@ -34,7 +44,12 @@ export type { ResumePointer, SessionState };
  */
 export type ReplayMode = 'e' | 's' | 'n';
 
-export interface SessionKeys { sess: string; lock: string; resume: string; lang: string }
+export interface SessionKeys {
+  sess: string;
+  lock: string;
+  resume: string;
+  lang: string;
+}
 
 /** A session record as loaded or written; every value typed (the strings are session-codec.ts's business). */
 export interface SessionRecord {
@@ -114,11 +129,24 @@ const CLOSE_SCRIPT = loadLua(import.meta.url, 'session-close');
 
 function loaded(r: string[]): Loaded {
   switch (r[0]) {
-    case 'X': return { kind: 'foreign' };
-    case 'R': return { kind: 'replay', reply: decodeReply(r[1]!) };
-    case 'B': return { kind: 'busy' };
-    case 'S': return { kind: 'session', mark: r[1]!, state: decodeState(r[2]!), n: Number(r[3]), machineVersion: r[4]!, resumeOffer: r[5] ? decodeState(r[5]) : undefined, closed: r[6] ?? '' };
-    default: return { kind: 'new', resume: decodeResume(r[1] ?? ''), lang: r[2] || undefined };
+    case 'X':
+      return { kind: 'foreign' };
+    case 'R':
+      return { kind: 'replay', reply: decodeReply(r[1]!) };
+    case 'B':
+      return { kind: 'busy' };
+    case 'S':
+      return {
+        kind: 'session',
+        mark: r[1]!,
+        state: decodeState(r[2]!),
+        n: Number(r[3]),
+        machineVersion: r[4]!,
+        resumeOffer: r[5] ? decodeState(r[5]) : undefined,
+        closed: r[6] ?? '',
+      };
+    default:
+      return { kind: 'new', resume: decodeResume(r[1] ?? ''), lang: r[2] || undefined };
   }
 }
 
@@ -138,8 +166,18 @@ function record(a: SessionWrite, ttl: SessionTtls): (string | number)[] {
   // The pointer to a state with no secrets in it is the record's own state: encoded once.
   const resume = r === 'keep' ? '-' : r === 'clear' ? '' : encodeResume(r, r.state === a.state ? s : undefined);
   return [
-    ttl.sessionS, a.mark, a.reply ? encodeReply(a.reply) : '', s, a.n, a.machineVersion, a.resumeOffer ? encodeState(a.resumeOffer) : '',
-    resume, ttl.resumeS, a.lang ?? '', ttl.langS, a.phone,
+    ttl.sessionS,
+    a.mark,
+    a.reply ? encodeReply(a.reply) : '',
+    s,
+    a.n,
+    a.machineVersion,
+    a.resumeOffer ? encodeState(a.resumeOffer) : '',
+    resume,
+    ttl.resumeS,
+    a.lang ?? '',
+    ttl.langS,
+    a.phone,
   ];
 }
 
@@ -150,7 +188,10 @@ export class SessionStore {
    * `redis` should be a connection of its own without auto-pipelining: the store batches its
    * writes itself (see send), which costs far less per command than ioredis' pipelines.
    */
-  constructor(private readonly redis: Redis, private readonly ttl: SessionTtls) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly ttl: SessionTtls,
+  ) {}
 
   /** `mark` is the request's mark (input.ts), `phone` its E.164 phone, `mode` how a repeat is told. */
   async load(k: SessionKeys, mark: string, token: string, lockMs: number, phone: string, mode: ReplayMode = 'e'): Promise<Loaded> {
@@ -170,10 +211,29 @@ export class SessionStore {
    * version; not a repeat, not locked); `a.unlock` false keeps the lock taken for it (an action is about to run). Otherwise
    * answers as load() would, with the lock taken when the answer is a record.
    */
-  async try(k: SessionKeys, expected: { w: string; mark: string }, lockMs: number, a: SessionWrite, mode: ReplayMode = 'e', mark: string = a.mark): Promise<Tried> {
+  async try(
+    k: SessionKeys,
+    expected: { w: string; mark: string },
+    lockMs: number,
+    a: SessionWrite,
+    mode: ReplayMode = 'e',
+    mark: string = a.mark,
+  ): Promise<Tried> {
     const w = writeId();
     const r = (await this.run(TRY_SCRIPT, [
-      k.sess, k.lock, k.resume, k.lang, mark, a.token, lockMs, expected.w, a.unlock ? '0' : '1', expected.mark, ...record(a, this.ttl), w, mode,
+      k.sess,
+      k.lock,
+      k.resume,
+      k.lang,
+      mark,
+      a.token,
+      lockMs,
+      expected.w,
+      a.unlock ? '0' : '1',
+      expected.mark,
+      ...record(a, this.ttl),
+      w,
+      mode,
     ])) as string[];
     return r[0] === 'W' ? { kind: 'written', w } : loaded(r);
   }
@@ -191,10 +251,14 @@ export class SessionStore {
   async close(sessKey: string, phone: string, how: string): Promise<Closed> {
     const r = (await this.run(CLOSE_SCRIPT, [sessKey, phone, how])) as string[];
     switch (r[0]) {
-      case 'C': return { kind: 'closed', screen: decodeState(r[1]!)?.v, completed: replyEnded(r[2]!), machineVersion: r[3]! };
-      case 'A': return { kind: 'already', how: r[1]! };
-      case 'X': return { kind: 'foreign' };
-      default: return { kind: 'unknown' };
+      case 'C':
+        return { kind: 'closed', screen: decodeState(r[1]!)?.v, completed: replyEnded(r[2]!), machineVersion: r[3]! };
+      case 'A':
+        return { kind: 'already', how: r[1]! };
+      case 'X':
+        return { kind: 'foreign' };
+      default:
+        return { kind: 'unknown' };
     }
   }
 

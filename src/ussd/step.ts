@@ -13,7 +13,10 @@ import { answersOf, canonicalCode, latestInput } from './input.js';
 import { restoreSnapshot, steppingLogic } from './machine-cache.js';
 import type { Loaded, ResumeWrite, SessionRecord, SessionState } from './session-store.js';
 
-export interface MenuMatch { menu: CompiledMenu; extra: string }
+export interface MenuMatch {
+  menu: CompiledMenu;
+  extra: string;
+}
 
 /** The menus a hop may need besides the one its request names (the engine's registry). */
 export interface MenuLookup {
@@ -104,7 +107,13 @@ export function step(menus: MenuLookup, hop: HopFacts, loaded: Start, o: StepOpt
   // expired), or for a later request of a latest-only session, the menu it began on.
   // Since a reload, the record may name an earlier version of the menu this request names: the
   // session finishes on the version it began on.
-  const recMenu = rec ? (menu ? (rec.machineVersion === menu.version ? menu : earlier(menus, menu, rec.machineVersion)) : menus.menuOfVersion(rec.machineVersion)) : undefined;
+  const recMenu = rec
+    ? menu
+      ? rec.machineVersion === menu.version
+        ? menu
+        : earlier(menus, menu, rec.machineVersion)
+      : menus.menuOfVersion(rec.machineVersion)
+    : undefined;
   // A record we cannot read (no state) counts as expired rather than failing every hop of the session.
   const stored = rec && recMenu ? rec.state : undefined;
   // A record written before records kept their phone still names it in its snapshot.
@@ -112,7 +121,8 @@ export function step(menus: MenuLookup, hop: HopFacts, loaded: Start, o: StepOpt
 
   // A new session, or the next hop of the one on record?
   let fresh: boolean;
-  if (!latest) fresh = !stored; // cumulative: the text itself says where the session is
+  if (!latest)
+    fresh = !stored; // cumulative: the text itself says where the session is
   else if (channel.starts === 'explicit') {
     // The aggregator's start flag always begins anew: an old record under a reused id must
     // never lend its screens (a confirmation among them) to a new session.
@@ -348,6 +358,6 @@ function outEvent(atAction: AnyMachineSnapshot, result: ActionResult): MenuEvent
   const lang = (atAction.context as MenuContext).lang;
   const vars: Record<string, string> = { ...(result.vars ?? {}) };
   const reason = result.reason as Record<string, string> | undefined;
-  vars.reason = (reason ? reason[lang] ?? reason.en : undefined) ?? vars.reason ?? '';
+  vars.reason = (reason ? (reason[lang] ?? reason.en) : undefined) ?? vars.reason ?? '';
   return { type: 'OUT', outcome: result.outcome, vars };
 }

@@ -11,12 +11,30 @@ import { DIAL_CHANNELS } from '../../scripts/lib/channel-wire.js';
 const svc = await startTestService({ RESUME_WINDOW_S: '0', USSD_REPEAT_WINDOW_MS: '0' }, { workers: false });
 after(() => svc.close());
 
-const screens = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('│')).map((l) => l.slice(2, -2).trimEnd()).join('\n');
+const screens = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((l) => l.startsWith('│'))
+    .map((l) => l.slice(2, -2).trimEnd())
+    .join('\n');
 
 for (const [i, channel] of DIAL_CHANNELS.entries()) {
   test(`dial --channel ${channel}: deep link, answers, END`, async () => {
     // *860*30*1# opens "Buy airtime for"; then another number, an amount, and Cancel.
-    const r = await runDial(['--url', svc.url, '--channel', channel, '--phone', `07120009${String(i).padStart(2, '0')}`, '--code', '*860*30*1#', '--input', '2*0733000111*100*2', '--pace', '0']);
+    const r = await runDial([
+      '--url',
+      svc.url,
+      '--channel',
+      channel,
+      '--phone',
+      `07120009${String(i).padStart(2, '0')}`,
+      '--code',
+      '*860*30*1#',
+      '--input',
+      '2*0733000111*100*2',
+      '--pace',
+      '0',
+    ]);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     const shown = screens(r.stdout);
     // Beem carries no dial string: its phone shows the main menu, then types the deep link's answers.

@@ -14,18 +14,38 @@ const TOKEN = svc.app.config.API_TOKEN!;
 const today = () => new Date(Date.now() + svc.app.config.FUNNEL_UTC_OFFSET_MIN * 60_000).toISOString().slice(0, 10);
 
 async function at(sessionId: string, text: string, phone = '+254711000501'): Promise<string> {
-  const r = await fetch(new URL('/ussd', svc.url), { method: 'POST', body: new URLSearchParams({ sessionId, serviceCode: '*860*30#', phoneNumber: phone, networkCode: '63902', text }) });
+  const r = await fetch(new URL('/ussd', svc.url), {
+    method: 'POST',
+    body: new URLSearchParams({ sessionId, serviceCode: '*860*30#', phoneNumber: phone, networkCode: '63902', text }),
+  });
   return r.text();
 }
 async function atEnd(sessionId: string, status: string, errorMessage = '', phone = '+254711000501'): Promise<number> {
   const r = await fetch(new URL('/ussd/africastalking/events', svc.url), {
     method: 'POST',
-    body: new URLSearchParams({ date: '2025-06-01 10:00:00', sessionId, serviceCode: '*860*30#', networkCode: '63902', phoneNumber: phone, status, cost: 'KES 0.00', durationInMillis: '9000', hopsCount: '2', input: '', lastAppResponse: 'CON …', errorMessage }),
+    body: new URLSearchParams({
+      date: '2025-06-01 10:00:00',
+      sessionId,
+      serviceCode: '*860*30#',
+      networkCode: '63902',
+      phoneNumber: phone,
+      status,
+      cost: 'KES 0.00',
+      durationInMillis: '9000',
+      hopsCount: '2',
+      input: '',
+      lastAppResponse: 'CON …',
+      errorMessage,
+    }),
   });
   return r.status;
 }
 async function hubtel(sid: string, type: string, msg: string, seq: number): Promise<void> {
-  const r = await fetch(new URL('/ussd/hubtel', svc.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Type: type, Mobile: '233200585542', SessionId: sid, ServiceCode: '860*30', Message: msg, Sequence: seq }) });
+  const r = await fetch(new URL('/ussd/hubtel', svc.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ Type: type, Mobile: '233200585542', SessionId: sid, ServiceCode: '860*30', Message: msg, Sequence: seq }),
+  });
   assert.equal(r.status, 200);
 }
 async function funnel(query: string, token: string | undefined = TOKEN): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -95,7 +115,10 @@ test('GET /api/ussd/funnel: token, service code forms, dates and range', async (
   assert.deepEqual(await funnel(''), { status: 400, body: { error: 'serviceCode is required' } });
   assert.deepEqual(await funnel('serviceCode=860*30&from=2025-02-30'), { status: 400, body: { error: 'from must be a date YYYY-MM-DD' } });
   assert.deepEqual(await funnel('serviceCode=860*30&from=2025-06-02&to=2025-06-01'), { status: 400, body: { error: 'from is after to' } });
-  assert.deepEqual(await funnel('serviceCode=860*30&from=2025-06-01&to=2025-06-04'), { status: 400, body: { error: `at most ${RETENTION} days (FUNNEL_RETENTION_DAYS) at once` } });
+  assert.deepEqual(await funnel('serviceCode=860*30&from=2025-06-01&to=2025-06-04'), {
+    status: 400,
+    body: { error: `at most ${RETENTION} days (FUNNEL_RETENTION_DAYS) at once` },
+  });
   const past = await funnel('serviceCode=860*30&from=2025-06-01&to=2025-06-03');
   assert.equal(past.status, 200);
   assert.ok((past.body.screens as { entered: number }[]).every((r) => r.entered === 0));
@@ -107,8 +130,24 @@ test('a Redis outage keeps one pending count per cell and day, written once Redi
   const redis = {
     multi: () => {
       const ops: unknown[][] = [];
-      const m = { hincrby: (...a: unknown[]) => { ops.push(['hincrby', ...a]); return m; }, expireat: (...a: unknown[]) => { ops.push(['expireat', ...a]); return m; } };
-      return { ...m, exec: async () => { if (down) throw new Error('connection is closed'); written.push(...ops); return []; } };
+      const m = {
+        hincrby: (...a: unknown[]) => {
+          ops.push(['hincrby', ...a]);
+          return m;
+        },
+        expireat: (...a: unknown[]) => {
+          ops.push(['expireat', ...a]);
+          return m;
+        },
+      };
+      return {
+        ...m,
+        exec: async () => {
+          if (down) throw new Error('connection is closed');
+          written.push(...ops);
+          return [];
+        },
+      };
     },
   };
   const written: unknown[][] = [];
@@ -123,7 +162,10 @@ test('a Redis outage keeps one pending count per cell and day, written once Redi
   assert.equal(spill.length, 0); // the same day: merged back into the cells
   down = false;
   await f.flush();
-  const incr = written.filter((o) => o[0] === 'hincrby').map((o) => `${o[2]}=${o[3]}`).sort();
+  const incr = written
+    .filter((o) => o[0] === 'hincrby')
+    .map((o) => `${o[2]}=${o[3]}`)
+    .sort();
   assert.deepEqual(incr, ['airtime_for|dropped=50', 'main|entered=50']);
 });
 

@@ -46,8 +46,14 @@ test('USSD_CHANNELS and PHONE_COUNTRIES: defaults, and one line naming a bad val
   assert.equal(c.USSD_REPEAT_WINDOW_MS, 1000);
   assert.deepEqual(loadConfig({ USSD_CHANNELS: ' Hubtel, nalo ,hubtel', PHONE_COUNTRIES: 'ke,gh' }).USSD_CHANNELS, ['hubtel', 'nalo']);
   assert.deepEqual(loadConfig({ PHONE_COUNTRIES: 'ke, gh' }).PHONE_COUNTRIES, ['KE', 'GH']);
-  assert.throws(() => loadConfig({ USSD_CHANNELS: 'hubtel,mtn' }), (e: unknown) => e instanceof ConfigError && /^config: USSD_CHANNELS: unknown channel .*: mtn$/.test(e.message));
-  assert.throws(() => loadConfig({ PHONE_COUNTRIES: 'KE,XX' }), (e: unknown) => e instanceof ConfigError && /^config: PHONE_COUNTRIES: unknown country code .*: XX$/.test(e.message));
+  assert.throws(
+    () => loadConfig({ USSD_CHANNELS: 'hubtel,mtn' }),
+    (e: unknown) => e instanceof ConfigError && /^config: USSD_CHANNELS: unknown channel .*: mtn$/.test(e.message),
+  );
+  assert.throws(
+    () => loadConfig({ PHONE_COUNTRIES: 'KE,XX' }),
+    (e: unknown) => e instanceof ConfigError && /^config: PHONE_COUNTRIES: unknown country code .*: XX$/.test(e.message),
+  );
   assert.throws(() => loadConfig({ USSD_CHANNELS: ',' }), /config: USSD_CHANNELS: lists no channel/);
   assert.throws(() => loadConfig({ FUNNEL_RETENTION_DAYS: '0' }), /config: FUNNEL_RETENTION_DAYS/);
 });
@@ -56,13 +62,17 @@ test('service codes compare without "*" and "#", and a start goes to the longest
   const dir = mkdtempSync(join(tmpdir(), 'menus-'));
   const main = readFileSync('menus/main.yaml', 'utf8');
   writeFileSync(join(dir, 'a.yaml'), `service_code: "*713#"\n${main}`);
-  writeFileSync(join(dir, 'b.yaml'), `service_code: "*713*4#"\n${main.replace(/Welcome to Kemru Pay/g, 'Welcome to Shop Four').replace(/^id: main$/m, 'id: four')}`);
+  writeFileSync(
+    join(dir, 'b.yaml'),
+    `service_code: "*713*4#"\n${main.replace(/Welcome to Kemru Pay/g, 'Welcome to Shop Four').replace(/^id: main$/m, 'id: four')}`,
+  );
   const svc = await startTestService({ MENUS_DIR: dir, PHONE_COUNTRIES: 'KE,GH' }, { workers: false });
   try {
     let n = 0;
     const start = async (code: string, message: string) => {
       const r = await fetch(new URL('/ussd/hubtel', svc.url), {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ Type: 'Initiation', Mobile: '233200585542', SessionId: `code-${++n}`, ServiceCode: code, Message: message, Sequence: 1 }),
       });
       return ((await r.json()) as { Message: string }).Message;
@@ -74,7 +84,10 @@ test('service codes compare without "*" and "#", and a start goes to the longest
     assert.match(await start('713', '*713*4*1*00#'), /^Welcome to Shop Four/); // …then home: which menu it is
     assert.match(await start('713', '*713*1*00#'), /^Welcome to Kemru Pay/);
     assert.match(await start('714', '*714#'), /^This service code is not in use/);
-    const at = await fetch(new URL('/ussd', svc.url), { method: 'POST', body: new URLSearchParams({ sessionId: 'code-at', serviceCode: '713*4', phoneNumber: '+254712000601', text: '' }) });
+    const at = await fetch(new URL('/ussd', svc.url), {
+      method: 'POST',
+      body: new URLSearchParams({ sessionId: 'code-at', serviceCode: '713*4', phoneNumber: '+254712000601', text: '' }),
+    });
     assert.match(await at.text(), /^CON Welcome to Shop Four/);
   } finally {
     await svc.close();

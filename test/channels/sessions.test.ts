@@ -22,22 +22,30 @@ async function json(path: string, body: unknown, url = svc.url): Promise<Record<
   return (await r.json()) as Record<string, unknown>;
 }
 const hubtel = (o: { sid: string; mobile: string; type: string; msg: string; seq: number }) =>
-  json('/ussd/hubtel', { Type: o.type, Mobile: o.mobile, SessionId: o.sid, ServiceCode: '860*30', Message: o.msg, Sequence: o.seq, Operator: 'vodafone' }).then((r) => r.Message as string);
+  json('/ussd/hubtel', { Type: o.type, Mobile: o.mobile, SessionId: o.sid, ServiceCode: '860*30', Message: o.msg, Sequence: o.seq, Operator: 'vodafone' }).then(
+    (r) => r.Message as string,
+  );
 const arkesel = (sid: string, msisdn: string, newSession: boolean, userData: string) =>
   json('/ussd/arkesel', { sessionID: sid, userID: 'T', newSession, msisdn, userData, network: 'MTN' }).then((r) => r.message as string);
 const beem = (sid: string, msisdn: string, command: string, requestId: number, response: string | number) =>
-  json('/ussd/beem', { command, msisdn, session_id: sid, operator: 'vodacom', payload: { request_id: requestId, response } }).then((r) => (r.payload as { request: string }).request);
+  json('/ussd/beem', { command, msisdn, session_id: sid, operator: 'vodacom', payload: { request_id: requestId, response } }).then(
+    (r) => (r.payload as { request: string }).request,
+  );
 
 /** The airtime action as the engine calls it: its idempotency keys and phones, optionally slow. */
 const calls: { key: string; phone: string }[] = [];
 let airtimeDelay = 0;
-svc.app.actions.register('airtime', async (ctx) => {
-  calls.push({ key: ctx.idempotencyKey, phone: ctx.phone });
-  if (airtimeDelay) await new Promise((r) => setTimeout(r, airtimeDelay));
-  return { outcome: 'success', vars: { ref: 'R1' } };
-}, { commitsItself: false });
+svc.app.actions.register(
+  'airtime',
+  async (ctx) => {
+    calls.push({ key: ctx.idempotencyKey, phone: ctx.phone });
+    if (airtimeDelay) await new Promise((r) => setTimeout(r, airtimeDelay));
+    return { outcome: 'success', vars: { ref: 'R1' } };
+  },
+  { commitsItself: false },
+);
 
-test('a Hubtel request naming another phone\'s session ends politely and changes nothing', async () => {
+test("a Hubtel request naming another phone's session ends politely and changes nothing", async () => {
   const sid = `hub-${randomUUID()}`;
   const owner = '233200585542';
   assert.match(await hubtel({ sid, mobile: owner, type: 'Initiation', msg: '*860*30#', seq: 1 }), MAIN);
@@ -64,7 +72,10 @@ test('the same session id on two aggregators is two sessions', async () => {
   assert.match(await arkesel(id, phone, false, '3'), /^Pay bill to:/);
   assert.equal(await hubtel({ sid: id, mobile: phone, type: 'Response', msg: '2', seq: 3 }), 'Enter phone number:');
   // An Africa's Talking id that looks like another channel's key lives apart from it too.
-  const r = await fetch(new URL('/ussd', svc.url), { method: 'POST', body: new URLSearchParams({ sessionId: `hubtel:${id}`, serviceCode: '*860*30#', phoneNumber: `+${phone}`, text: '' }) });
+  const r = await fetch(new URL('/ussd', svc.url), {
+    method: 'POST',
+    body: new URLSearchParams({ sessionId: `hubtel:${id}`, serviceCode: '*860*30#', phoneNumber: `+${phone}`, text: '' }),
+  });
   assert.match(await r.text(), /^CON Welcome/);
   const keys = (await svc.app.redis.keys(`${prefix}sess:*${id}`)).map((k) => k.slice(prefix.length)).sort();
   assert.deepEqual(keys, [`sess:arkesel:${id}`, `sess:at:hubtel:${id}`, `sess:hubtel:${id}`]);
@@ -116,7 +127,10 @@ test('Arkesel: a "1" repeated right after the reply to a "1" is not taken as Con
   const sid = `ark-${randomUUID()}`;
   const phone = '254712000304';
   let bought = 0;
-  svc.app.actions.register('bundle', async () => { bought++; return { outcome: 'success' }; });
+  svc.app.actions.register('bundle', async () => {
+    bought++;
+    return { outcome: 'success' };
+  });
   assert.match(await arkesel(sid, phone, true, '*860*30*2*1#'), /^100MB 1 day for:/);
   await pause();
   const confirm = await arkesel(sid, phone, false, '1');
@@ -132,7 +146,11 @@ test('a number from a country PHONE_COUNTRIES leaves out gets a polite END and n
   const ke = await startTestService({}, { workers: false });
   try {
     const sid = `hub-${randomUUID()}`;
-    const r = await json('/ussd/hubtel', { Type: 'Initiation', Mobile: '233200585542', SessionId: sid, ServiceCode: '860*30', Message: '*860*30#', Sequence: 1 }, ke.url);
+    const r = await json(
+      '/ussd/hubtel',
+      { Type: 'Initiation', Mobile: '233200585542', SessionId: sid, ServiceCode: '860*30', Message: '*860*30#', Sequence: 1 },
+      ke.url,
+    );
     assert.equal(r.Type, 'Release');
     assert.equal(r.Message, 'Sorry, this service is not available for numbers from your country.\nSamahani, huduma hii haipatikani kwa nambari za nchi yako.');
     assert.equal(await ke.app.redis.exists(`${ke.app.config.REDIS_PREFIX}sess:hubtel:${sid}`), 0);

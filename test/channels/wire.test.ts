@@ -11,8 +11,23 @@ import { captureLogger } from '../support/log.js';
 
 const DIR = 'test/fixtures/channels';
 
-interface Expect { status: number; type?: string; headers?: Record<string, string>; text?: string; json?: unknown }
-interface Step { path?: string; method?: string; send?: Record<string, unknown>; raw?: string; contentType?: string; query?: string; waitMs?: number; expect: Expect }
+interface Expect {
+  status: number;
+  type?: string;
+  headers?: Record<string, string>;
+  text?: string;
+  json?: unknown;
+}
+interface Step {
+  path?: string;
+  method?: string;
+  send?: Record<string, unknown>;
+  raw?: string;
+  contentType?: string;
+  query?: string;
+  waitMs?: number;
+  expect: Expect;
+}
 interface Fixture {
   channel: string;
   confidence: string;
@@ -63,9 +78,14 @@ function check(got: Awaited<ReturnType<typeof send>>, want: Expect, where: strin
 
 const sessionKeys = async () => (await svc.app.redis.keys(`${svc.app.config.REDIS_PREFIX}sess*`)).sort();
 
-const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 test('every channel has a fixture file', () => {
-  assert.deepEqual(files.map((f) => f.replace(/\.json$/, '')), ['africastalking', 'airtel', 'arkesel', 'beem', 'emergent', 'hubtel', 'infobip', 'nalo', 'safaricom']);
+  assert.deepEqual(
+    files.map((f) => f.replace(/\.json$/, '')),
+    ['africastalking', 'airtel', 'arkesel', 'beem', 'emergent', 'hubtel', 'infobip', 'nalo', 'safaricom'],
+  );
 });
 
 for (const file of files) {

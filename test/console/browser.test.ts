@@ -16,7 +16,10 @@ import { TOKEN } from '../support/api.js';
 
 // Functions passed to page.waitForFunction run in the page, where the DOM exists (the project's
 // own lib has no DOM types).
-declare const document: { querySelector(s: string): { textContent: string | null } | null; querySelectorAll(s: string): ArrayLike<{ textContent: string | null }> };
+declare const document: {
+  querySelector(s: string): { textContent: string | null } | null;
+  querySelectorAll(s: string): ArrayLike<{ textContent: string | null }>;
+};
 
 let svc: RunningService;
 let b: Browser;
@@ -28,7 +31,15 @@ const AUTH = { authorization: `Bearer ${TOKEN}` };
 before(async () => {
   buildAssets();
   copyFileSync('menus/main.yaml', join(menusDir, 'main.yaml'));
-  svc = await startTestService({ MENUS_DIR: menusDir, CONSOLE_PASSWORD: PASSWORD, SANDBOX_CHECKOUT_DELAY_MS: '200', CHECKOUT_DELAY_MS: '200', RESUME_WINDOW_S: '0', SMS_DUPLICATE_WINDOW_S: '0', MENUS_WATCH: '0' });
+  svc = await startTestService({
+    MENUS_DIR: menusDir,
+    CONSOLE_PASSWORD: PASSWORD,
+    SANDBOX_CHECKOUT_DELAY_MS: '200',
+    CHECKOUT_DELAY_MS: '200',
+    RESUME_WINDOW_S: '0',
+    SMS_DUPLICATE_WINDOW_S: '0',
+    MENUS_WATCH: '0',
+  });
   b = await launch();
   page = b.page;
 });
@@ -83,7 +94,7 @@ test('the wall: the console sends a browser to sign in; a wrong password is refu
   await signIn(page, svc.url);
 });
 
-test('dial and buy airtime through the web phone (Africa\'s Talking), with the raw log and character count', async () => {
+test("dial and buy airtime through the web phone (Africa's Talking), with the raw log and character count", async () => {
   await page.goto(`${svc.url}/console/#phone`);
   const s = sim(page);
   const end = await dialAndType(page, 'africastalking', '*860*30#', '0712777001', ['1', '1', '100', '1']);
@@ -97,8 +108,13 @@ test('dial and buy airtime through the web phone (Africa\'s Talking), with the r
   // The order it made is paid and fulfilled (the sandbox pays after 200 ms).
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const { orders } = (await (await fetch(`${svc.url}/api/orders?phone=0712777001`, { headers: AUTH })).json()) as { orders: Array<{ state: string; amountMinor: number }> };
-    if (orders[0]?.state === 'fulfilled') { assert.equal(orders[0].amountMinor, 10000); break; }
+    const { orders } = (await (await fetch(`${svc.url}/api/orders?phone=0712777001`, { headers: AUTH })).json()) as {
+      orders: Array<{ state: string; amountMinor: number }>;
+    };
+    if (orders[0]?.state === 'fulfilled') {
+      assert.equal(orders[0].amountMinor, 10000);
+      break;
+    }
     if (Date.now() > deadline) throw new Error(`order not fulfilled: ${JSON.stringify(orders)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -106,11 +122,20 @@ test('dial and buy airtime through the web phone (Africa\'s Talking), with the r
 
 test('every channel, in its own wire format, through the real routes; several phones side by side; End sends the hang-up', async () => {
   await page.goto(`${svc.url}/console/#phone`);
-  const channels = await sim(page).getByTestId('sim-channel').locator('option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
+  const channels = await sim(page)
+    .getByTestId('sim-channel')
+    .locator('option')
+    .evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
   assert.deepEqual(channels.sort(), ['africastalking', 'airtel', 'arkesel', 'beem', 'emergent', 'hubtel', 'infobip', 'nalo', 'safaricom']);
   const paths: Record<string, RegExp> = {
-    africastalking: /→ POST \/ussd\n/, hubtel: /→ POST \/ussd\/hubtel\n.*"Type":"Response"/s, arkesel: /→ POST \/ussd\/arkesel\n/, nalo: /→ POST \/ussd\/nalo\n/,
-    beem: /→ POST \/ussd\/beem\n/, emergent: /→ POST \/ussd\/emergent\n/, safaricom: /→ GET \/ussd\/safaricom\?ORIG=254712777/, airtel: /← HTTP 200 .*\nfreeflow: FC/s,
+    africastalking: /→ POST \/ussd\n/,
+    hubtel: /→ POST \/ussd\/hubtel\n.*"Type":"Response"/s,
+    arkesel: /→ POST \/ussd\/arkesel\n/,
+    nalo: /→ POST \/ussd\/nalo\n/,
+    beem: /→ POST \/ussd\/beem\n/,
+    emergent: /→ POST \/ussd\/emergent\n/,
+    safaricom: /→ GET \/ussd\/safaricom\?ORIG=254712777/,
+    airtel: /← HTTP 200 .*\nfreeflow: FC/s,
     infobip: /→ POST \/ussd\/infobip\/web-[^/]+\/response/,
   };
   for (const [i, ch] of channels.entries()) {
@@ -134,7 +159,7 @@ test('every channel, in its own wire format, through the real routes; several ph
   assert.match((await second.getByTestId('sim-screen').textContent()) ?? '', /^Welcome to Kemru Pay/);
 });
 
-test('menus: the graph of the compiled menu, a screen\'s text in every language, flags on a draft', async () => {
+test("menus: the graph of the compiled menu, a screen's text in every language, flags on a draft", async () => {
   await page.goto(`${svc.url}/console/#menus`);
   await page.getByTestId('menu-source').selectOption('served');
   await page.waitForSelector('[data-testid="menu-graph"] svg .node');
@@ -148,7 +173,9 @@ test('menus: the graph of the compiled menu, a screen\'s text in every language,
   await shot(page, '02-menus-graph');
 
   // A draft saved beside it: an orphan screen, and a Swahili END too long for Nalo (120).
-  writeFileSync(join(menusDir, 'draft.yaml'), `id: draft
+  writeFileSync(
+    join(menusDir, 'draft.yaml'),
+    `id: draft
 service_code: "*860*70#"
 start: home
 screens:
@@ -160,7 +187,8 @@ screens:
     end: { en: "Bye", sw: "${'Kwaheri '.repeat(17)}" }
   orphan:
     end: { en: "Nobody", sw: "Hakuna" }
-`);
+`,
+  );
   await page.getByTestId('menu-source').selectOption('files');
   await page.waitForFunction(() => /problem/.test(document.querySelector('[data-testid="menu-status"]')?.textContent ?? ''));
   await page.getByTestId('menu-pick').selectOption('draft');
@@ -199,7 +227,11 @@ test('funnel: the chart of the screens dialled today', async () => {
 
 test('orders: filters, history, and the needs_attention queue closed with a reason', async () => {
   // An overpayment (KES 150 paid for a KES 100 order) waits for a person.
-  await fetch(`${svc.url}/sandbox/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ checkoutPaid: { amount: 150, count: 1 } }) });
+  await fetch(`${svc.url}/sandbox/_faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ checkoutPaid: { amount: 150, count: 1 } }),
+  });
   await page.goto(`${svc.url}/console/#phone`);
   await dialAndType(page, 'africastalking', '*860*30#', '0712777300', ['1', '1', '100', '1']);
   const deadline = Date.now() + 20_000;
@@ -247,8 +279,14 @@ test('campaigns: a CSV with {name} previewed (first messages, parts, cost), then
   await page.getByTestId('campaign-upload').setInputFiles(csv);
   await page.getByTestId('campaign-preview').click();
   await page.getByTestId('campaign-summary').waitFor();
-  assert.match((await page.getByTestId('campaign-summary').textContent()) ?? '', /2 recipient\(s\), 1 invalid, 0 duplicate\(s\) left out; 2 batch\(es\); 2 SMS part\(s\) \(GSM-7, up to 1 per message\); cost KES 1/);
-  assert.deepEqual(await page.getByTestId('campaign-sample').allTextContents(), ['+254712777401 · 1 part(s)Habari Amina, karibu Kemru Pay!', '+254712777402 · 1 part(s)Habari Baraka, karibu Kemru Pay!']);
+  assert.match(
+    (await page.getByTestId('campaign-summary').textContent()) ?? '',
+    /2 recipient\(s\), 1 invalid, 0 duplicate\(s\) left out; 2 batch\(es\); 2 SMS part\(s\) \(GSM-7, up to 1 per message\); cost KES 1/,
+  );
+  assert.deepEqual(await page.getByTestId('campaign-sample').allTextContents(), [
+    '+254712777401 · 1 part(s)Habari Amina, karibu Kemru Pay!',
+    '+254712777402 · 1 part(s)Habari Baraka, karibu Kemru Pay!',
+  ]);
   assert.match((await page.getByTestId('campaign-invalid').textContent()) ?? '', /not-a-phone/);
   await shot(page, '05-campaign-preview');
   await page.getByTestId('campaign-send').click();
@@ -314,7 +352,19 @@ test('every console page opens with no console errors, and the test ids are ther
     await page.waitForSelector(`body[data-page="${p}"]`);
     await page.waitForTimeout(300);
     assert.equal(await page.getByTestId(`page-${p}`).isVisible(), true, p);
-    for (const id of ['sim-channel', 'sim-code', 'sim-phone', 'sim-dial', 'sim-input', 'sim-send', 'sim-screen', 'menu-graph', 'funnel-chart', 'orders-table', 'campaign-upload']) {
+    for (const id of [
+      'sim-channel',
+      'sim-code',
+      'sim-phone',
+      'sim-dial',
+      'sim-input',
+      'sim-send',
+      'sim-screen',
+      'menu-graph',
+      'funnel-chart',
+      'orders-table',
+      'campaign-upload',
+    ]) {
       if (await page.getByTestId(id).count()) seen.add(id);
     }
   }

@@ -14,7 +14,12 @@ after(() => svc.close());
 const url = svc.url;
 
 async function login(password: string, headers: Record<string, string> = {}) {
-  return fetch(`${url}/console/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams({ password }) });
+  return fetch(`${url}/console/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams({ password }),
+  });
 }
 
 function cookieOf(res: Response): string {
@@ -27,7 +32,13 @@ test('nothing of the console is reachable without signing in', async () => {
   assert.equal(page.status, 303);
   assert.equal(page.headers.get('location'), '/console/login');
   assert.equal((await fetch(`${url}/console`, { redirect: 'manual' })).status, 302);
-  for (const path of ['/console/assets/app.js', '/console/assets/vendor/chart.umd.min.js', '/console/assets/index.html', '/console/api/session', '/console/anything']) {
+  for (const path of [
+    '/console/assets/app.js',
+    '/console/assets/vendor/chart.umd.min.js',
+    '/console/assets/index.html',
+    '/console/api/session',
+    '/console/anything',
+  ]) {
     const r = await fetch(`${url}${path}`, { redirect: 'manual' });
     assert.equal(r.status, 401, path);
     assert.doesNotMatch(await r.text(), /import|Chart|csrf/, path);
@@ -99,7 +110,12 @@ test('wrong passwords are counted per client and then refused (429)', async () =
 test('behind TLS (PUBLIC_URL https) the cookie is Secure', async () => {
   const tls = await startTestService({ CONSOLE_PASSWORD: PASSWORD, PUBLIC_URL: 'https://console.example.test', WORKERS: 'false' }, { workers: false });
   try {
-    const r = await fetch(`${tls.url}/console/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ password: PASSWORD }) });
+    const r = await fetch(`${tls.url}/console/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ password: PASSWORD }),
+    });
     assert.equal(r.status, 303);
     assert.match(r.headers.get('set-cookie') ?? '', /; HttpOnly; SameSite=Strict; Secure$/);
   } finally {

@@ -29,7 +29,20 @@ test('every docs/gateways.md section cited in src/ and test/ exists', () => {
 
 test('the wire choices table names each shared choice', () => {
   const table = doc.slice(doc.indexOf('## Wire choices'), doc.indexOf('## Payment API Gateway 5.7.3'));
-  for (const needle of ['GATEWAY_PHONE_FORMAT', '/billing/v1/sms/send', '`message`', '`initiatorCountry`', 'UPI signature', 'telco check signature', 'verify', '/billing/v1/transaction-status', '`metadata.reference`', 'B2B `identifier`', '`offline_mode`', 'X-Kemru-Technologies-Signature']) {
+  for (const needle of [
+    'GATEWAY_PHONE_FORMAT',
+    '/billing/v1/sms/send',
+    '`message`',
+    '`initiatorCountry`',
+    'UPI signature',
+    'telco check signature',
+    'verify',
+    '/billing/v1/transaction-status',
+    '`metadata.reference`',
+    'B2B `identifier`',
+    '`offline_mode`',
+    'X-Kemru-Technologies-Signature',
+  ]) {
     assert.ok(table.includes(needle), `Wire choices lacks ${needle}`);
   }
 });

@@ -15,7 +15,8 @@ function files(dir: string, exts: string[]): string[] {
   });
 }
 
-const code = ['src', 'test', 'scripts', 'bench', 'menus'].flatMap((d) => files(d, ['.ts', '.mjs', '.yaml', '.php', '.js']))
+const code = ['src', 'test', 'scripts', 'bench', 'menus']
+  .flatMap((d) => files(d, ['.ts', '.mjs', '.yaml', '.php', '.js']))
   .filter((f) => !f.endsWith('references.unit.test.ts'));
 const docs = ['README.md', ...files('docs', ['.md'])];
 
@@ -49,7 +50,6 @@ test('every relative link in README.md and docs/ resolves', () => {
 test('no comment or doc points outside the repository', () => {
   // The forms earlier comments used for notes that never were in the repository.
   const outside = /DESIGN trap|CONTRACT\.md|PROTOCOLS\.md|DESIGN\.md|KYANDA-WIRE|\.\.\/shared|notes\/[A-Z]|\bseed 0\d\d\b/;
-  const found = [...code, ...docs].filter((f) => outside.test(readFileSync(f, 'utf8')))
-    .map((f) => `${f}: ${readFileSync(f, 'utf8').match(outside)![0]}`);
+  const found = [...code, ...docs].filter((f) => outside.test(readFileSync(f, 'utf8'))).map((f) => `${f}: ${readFileSync(f, 'utf8').match(outside)![0]}`);
   assert.deepEqual(found, []);
 });

@@ -62,10 +62,15 @@ function closedAfter(data: string): Promise<{ ms: number; reply: string }> {
     const { port } = new URL(svc.url);
     const sock = net.connect(Number(port), '127.0.0.1', () => sock.write(data));
     let reply = '';
-    sock.on('data', (d) => { reply += d.toString(); });
+    sock.on('data', (d) => {
+      reply += d.toString();
+    });
     sock.on('close', () => resolve({ ms: Date.now() - t, reply }));
     sock.on('error', () => undefined);
-    setTimeout(() => { sock.destroy(); reject(new Error('still open after 8 s')); }, 8000);
+    setTimeout(() => {
+      sock.destroy();
+      reject(new Error('still open after 8 s'));
+    }, 8000);
   });
 }
 
@@ -82,8 +87,13 @@ test('a client closing mid-body leaves an info line, not a raw stack', async () 
   await new Promise<void>((resolve) => {
     const { port } = new URL(svc.url);
     const sock = net.connect(Number(port), '127.0.0.1', () => {
-      sock.write(`POST /api/sms/bulk HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"message":"hi","recipients":[`);
-      setTimeout(() => { sock.destroy(); resolve(); }, 200);
+      sock.write(
+        `POST /api/sms/bulk HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"message":"hi","recipients":[`,
+      );
+      setTimeout(() => {
+        sock.destroy();
+        resolve();
+      }, 200);
     });
   });
   await new Promise((r) => setTimeout(r, 500));

@@ -8,7 +8,9 @@ import { testConfig } from '../support/service.js';
 
 const TOKEN = 'prod-token-0123456789-0123456789-abc';
 const running: RunningService[] = [];
-after(async () => { for (const s of running) await s.close(); });
+after(async () => {
+  for (const s of running) await s.close();
+});
 
 function refusal(env: Record<string, string>): string {
   try {
@@ -31,16 +33,39 @@ test('production with a real gateway refuses the documented sandbox credentials 
   assert.match(m, /GATEWAY_API_KEY is the sandbox's documented value "sandbox-api-key"/);
   assert.match(m, /MERCHANT_ID is the sandbox's documented value "sandbox-merchant"/);
   assert.match(m, /API_TOKEN must be set to at least 32 characters/);
-  assert.match(refusal({ NODE_ENV: 'production', GATEWAY_URL: 'https://kemrut.com/api/v2', GATEWAY_SECRET: 's3cr3t', GATEWAY_API_KEY: 'k', MERCHANT_ID: 'm', API_TOKEN: 'short-token-0123456' }), /API_TOKEN must be set to at least 32/);
+  assert.match(
+    refusal({
+      NODE_ENV: 'production',
+      GATEWAY_URL: 'https://kemrut.com/api/v2',
+      GATEWAY_SECRET: 's3cr3t',
+      GATEWAY_API_KEY: 'k',
+      MERCHANT_ID: 'm',
+      API_TOKEN: 'short-token-0123456',
+    }),
+    /API_TOKEN must be set to at least 32/,
+  );
   // Everything real: accepted.
-  const c = loadConfig({ NODE_ENV: 'production', GATEWAY_URL: 'https://kemrut.com/api/v2', GATEWAY_SECRET: 's3cr3t', GATEWAY_API_KEY: 'k', MERCHANT_ID: 'm', API_TOKEN: TOKEN });
+  const c = loadConfig({
+    NODE_ENV: 'production',
+    GATEWAY_URL: 'https://kemrut.com/api/v2',
+    GATEWAY_SECRET: 's3cr3t',
+    GATEWAY_API_KEY: 'k',
+    MERCHANT_ID: 'm',
+    API_TOKEN: TOKEN,
+  });
   assert.equal(c.embeddedSandbox, false);
 });
 
 test('production with SANDBOX=1: the sandbox runs, and its test routes need the API token', async () => {
   const svc = await startService(testConfig({ NODE_ENV: 'production', SANDBOX: '1', API_TOKEN: TOKEN }));
   running.push(svc);
-  for (const [method, path] of [['GET', '/sandbox/_ledger'], ['GET', '/sandbox/_sms'], ['POST', '/sandbox/_reset'], ['POST', '/sandbox/_faults'], ['GET', '/sandbox/_ipn']] as const) {
+  for (const [method, path] of [
+    ['GET', '/sandbox/_ledger'],
+    ['GET', '/sandbox/_sms'],
+    ['POST', '/sandbox/_reset'],
+    ['POST', '/sandbox/_faults'],
+    ['GET', '/sandbox/_ipn'],
+  ] as const) {
     const open = await fetch(`${svc.url}${path}`, { method, ...(method === 'POST' ? { body: '{}', headers: { 'content-type': 'application/json' } } : {}) });
     assert.equal(open.status, 401, `${method} ${path} without the token`);
   }

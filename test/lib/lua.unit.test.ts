@@ -30,11 +30,21 @@ test('the rate limiter script takes six keys (its header names KEYS[1]..KEYS[6])
 test('each script takes as many keys as its module passed when the script was inline', () => {
   // [file, the key count the module used to pass (for order-transition: its fixed keys, before one per `from` state)]
   const counts: Array<[string, number]> = [
-    ['src/agents/lua/pin-take-try.lua', 1], ['src/agents/lua/pin-wrong.lua', 1],
-    ['src/sms/lua/otp-send.lua', 7], ['src/sms/lua/otp-take-try.lua', 1], ['src/sms/lua/otp-consume.lua', 1], ['src/sms/lua/otp-cancel.lua', 7],
-    ['src/sms/lua/idem-claim.lua', 1], ['src/sms/lua/idem-commit.lua', 1], ['src/sms/lua/guard-release.lua', 1], ['src/sms/lua/duplicate.lua', 1],
-    ['src/sms/lua/bulk-finish.lua', 4], ['src/sms/lua/bulk-dlr.lua', 3],
-    ['src/payments/lua/order-create.lua', 6], ['src/payments/lua/order-transition.lua', 4], ['src/payments/lua/order-note.lua', 2],
+    ['src/agents/lua/pin-take-try.lua', 1],
+    ['src/agents/lua/pin-wrong.lua', 1],
+    ['src/sms/lua/otp-send.lua', 7],
+    ['src/sms/lua/otp-take-try.lua', 1],
+    ['src/sms/lua/otp-consume.lua', 1],
+    ['src/sms/lua/otp-cancel.lua', 7],
+    ['src/sms/lua/idem-claim.lua', 1],
+    ['src/sms/lua/idem-commit.lua', 1],
+    ['src/sms/lua/guard-release.lua', 1],
+    ['src/sms/lua/duplicate.lua', 1],
+    ['src/sms/lua/bulk-finish.lua', 4],
+    ['src/sms/lua/bulk-dlr.lua', 3],
+    ['src/payments/lua/order-create.lua', 6],
+    ['src/payments/lua/order-transition.lua', 4],
+    ['src/payments/lua/order-note.lua', 2],
     ['src/payments/lua/ipn-record.lua', 2],
   ];
   for (const [f, n] of counts) assert.equal(parseLua(f, readFileSync(f, 'utf8')).numberOfKeys, n, f);

@@ -13,9 +13,15 @@ for (const how of ['exit', 'natural', 'flush', 'flushcb']) {
     test(`buffered logger, ${count} line(s), ending by ${how}: every line reaches stdout once, in order`, () => {
       const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, how, String(count)], { encoding: 'utf8', timeout: 20_000 });
       assert.equal(r.error, undefined);
-      const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { i: number; msg: string });
+      const lines = r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { i: number; msg: string });
       assert.equal(lines.length, count, r.stderr);
-      assert.deepEqual(lines.map((l) => l.i), [...Array(count).keys()]);
+      assert.deepEqual(
+        lines.map((l) => l.i),
+        [...Array(count).keys()],
+      );
       if (how === 'flushcb') assert.equal(r.stderr, 'flushed\n');
     });
   }
@@ -29,7 +35,10 @@ test('redaction hides secrets only: PINs, codes sent by SMS, signatures, keys; a
   // Catch what the service's own logger writes (its options, its redaction).
   const stream = (real as unknown as Record<symbol, { write: (s: string) => boolean }>)[pino.symbols.streamSym]!;
   const original = stream.write.bind(stream);
-  stream.write = (s: string) => { lines.push(s); return true; };
+  stream.write = (s: string) => {
+    lines.push(s);
+    return true;
+  };
   try {
     real.info({ gateway: 'kyanda', code: '1104', otp: '482913', body: { pin: '1234', signature: 'abc', new_pin: '9876' } }, 'gateway call');
   } finally {

@@ -51,11 +51,14 @@ test('every text in every language: a missing French text is named; a file may d
   const dir = mkdtempSync(join(tmpdir(), 'langs-'));
   try {
     writeFileSync(join(dir, 'a.yaml'), FR.replace('end: { fr: "Au revoir", en: "Goodbye" }', 'end: { en: "Goodbye" }'));
-    assert.throws(() => loadMenus([join(dir, 'a.yaml')], { ...opts, languages: ['fr', 'en'] }), (err: unknown) => {
-      assert.ok(err instanceof MenuError);
-      assert.match(err.message, /a\.yaml: screens\.bye\.end\.fr: French text \(fr\) is missing/);
-      return true;
-    });
+    assert.throws(
+      () => loadMenus([join(dir, 'a.yaml')], { ...opts, languages: ['fr', 'en'] }),
+      (err: unknown) => {
+        assert.ok(err instanceof MenuError);
+        assert.match(err.message, /a\.yaml: screens\.bye\.end\.fr: French text \(fr\) is missing/);
+        return true;
+      },
+    );
     // The same file read with the default languages (en, sw): fr is not one of them, sw is missing.
     assert.throws(() => loadMenus([join(dir, 'a.yaml')], opts), /Swahili text \(sw\) is missing/);
     // Declared in the file, its languages win over the service's.
@@ -66,7 +69,10 @@ test('every text in every language: a missing French text is named; a file may d
     assert.throws(() => loadMenus([join(dir, 'c.yaml')], opts), /c\.yaml: languages\.1: "Klingon" is not a language code/);
     // An option may only switch to one of the menu's languages.
     writeFileSync(join(dir, 'd.yaml'), FR.replace('lang: en', 'lang: sw'));
-    assert.throws(() => loadMenus([join(dir, 'd.yaml')], { ...opts, languages: ['fr', 'en'] }), /d\.yaml: screens\.home\.options\.1\.lang: must be one of this menu's languages \(fr, en\)/);
+    assert.throws(
+      () => loadMenus([join(dir, 'd.yaml')], { ...opts, languages: ['fr', 'en'] }),
+      /d\.yaml: screens\.home\.options\.1\.lang: must be one of this menu's languages \(fr, en\)/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

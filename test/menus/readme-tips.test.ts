@@ -67,10 +67,14 @@ test('the README tips example passes menus:check and a tip is dialled and paid',
     assert.equal(await phone.send('1'), 'END You will receive an M-PESA prompt for KES 50.');
     const auth = { authorization: 'Bearer test-api-token-0123456789' };
     const order = await waitFor(async () => {
-      const list = (await (await fetch(`${svc.url}/api/orders?phone=0712300440`, { headers: auth })).json()) as { orders: Array<{ id: string; state: string }> };
+      const list = (await (await fetch(`${svc.url}/api/orders?phone=0712300440`, { headers: auth })).json()) as {
+        orders: Array<{ id: string; state: string }>;
+      };
       return list.orders.find((o) => o.state === 'fulfilled');
     }, 15_000);
-    const full = (await (await fetch(`${svc.url}/api/orders/${order.id}`, { headers: auth })).json()) as { order: { merchant: string; amountMinor: number; kind: string } };
+    const full = (await (await fetch(`${svc.url}/api/orders/${order.id}`, { headers: auth })).json()) as {
+      order: { merchant: string; amountMinor: number; kind: string };
+    };
     assert.equal(full.order.merchant, 'TIPS4040');
     assert.equal(full.order.amountMinor, 5000);
     assert.equal(full.order.kind, 'merchant');

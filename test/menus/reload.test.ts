@@ -70,7 +70,10 @@ test('menus reload without a restart; a bad set is refused with reasons; session
     assert.equal(bad.status, 422);
     const refusal = (await bad.json()) as { error: string; problems: string[] };
     assert.equal(refusal.error, 'MENUS_INVALID');
-    assert.ok(refusal.problems.some((p) => /demo\.yaml: screens\.step\.options\.0\.next: target screen "nowhere" does not exist/.test(p)), refusal.problems.join('\n'));
+    assert.ok(
+      refusal.problems.some((p) => /demo\.yaml: screens\.step\.options\.0\.next: target screen "nowhere" does not exist/.test(p)),
+      refusal.problems.join('\n'),
+    );
     assert.equal(await new Phone(svc.url, '+254712000504', '*860*50#').dial(), 'CON Hello v2\n1 Next');
     // The console can draw the refused draft as it is on disk, its problems beside it.
     const draft = (await (await fetch(`${svc.url}/api/menus?source=files`, { headers: AUTH })).json()) as { problems: string[] };
@@ -105,10 +108,20 @@ test('GET /api/menus: graphs of the served menus; drafts on disk flag unreachabl
   writeFileSync(join(dir, 'demo.yaml'), menu('g1'));
   const svc = await startTestService({ MENUS_DIR: dir, MENUS_WATCH: '0' });
   try {
-    const served = (await (await fetch(`${svc.url}/api/menus`, { headers: AUTH })).json()) as { menus: Array<{ id: string; start: string; nodes: Array<{ id: string; kind: string; text: Record<string, string>; unreachable: boolean; overLong: unknown[] }>; edges: Array<{ from: string; to: string; kind: string; label: string }> }> };
+    const served = (await (await fetch(`${svc.url}/api/menus`, { headers: AUTH })).json()) as {
+      menus: Array<{
+        id: string;
+        start: string;
+        nodes: Array<{ id: string; kind: string; text: Record<string, string>; unreachable: boolean; overLong: unknown[] }>;
+        edges: Array<{ from: string; to: string; kind: string; label: string }>;
+      }>;
+    };
     const g = served.menus[0]!;
     assert.equal(g.id, 'demo');
-    assert.deepEqual(g.nodes.map((n) => n.id), ['home', 'step', 'bye']);
+    assert.deepEqual(
+      g.nodes.map((n) => n.id),
+      ['home', 'step', 'bye'],
+    );
     assert.deepEqual(g.nodes[0]!.text, { en: 'Hello g1\n1 Next', sw: 'Habari g1\n1 Endelea' });
     assert.deepEqual(g.edges[0], { from: 'home', to: 'step', kind: 'option', label: '1 Next' });
     // A draft with an orphan screen and a Swahili END too long for Nalo (120).
@@ -138,15 +151,20 @@ test('npm run menus:graph prints Mermaid from the compiled menus', () => {
 });
 
 test('menus/schema.json names every field the loader accepts, and the menus point at it', () => {
-  const schema = JSON.parse(readFileSync('menus/schema.json', 'utf8')) as { properties: Record<string, unknown>; definitions: Record<string, { properties: Record<string, unknown> }> };
+  const schema = JSON.parse(readFileSync('menus/schema.json', 'utf8')) as {
+    properties: Record<string, unknown>;
+    definitions: Record<string, { properties: Record<string, unknown> }>;
+  };
   const keys = (o: object) => Object.keys(o).sort();
   assert.deepEqual(keys(schema.properties), ['defaults', 'formats', 'id', 'languages', 'messages', 'screens', 'service_code', 'start']);
   assert.deepEqual(keys(schema.definitions.screen!.properties), ['action', 'end', 'input', 'next', 'on', 'options', 'params', 'text']);
-  assert.deepEqual(keys(schema.definitions.input!.properties), ['equals', 'error', 'min', 'max', 'pattern', 'pattern_by', 'secret', 'type', 'var', 'whole'].sort());
+  assert.deepEqual(
+    keys(schema.definitions.input!.properties),
+    ['equals', 'error', 'min', 'max', 'pattern', 'pattern_by', 'secret', 'type', 'var', 'whole'].sort(),
+  );
   assert.deepEqual(keys(schema.definitions.option!.properties), ['lang', 'next', 'set']);
   // Every key of the engine's words can be given per language.
   const { MSG } = messages;
   assert.deepEqual(keys((schema.properties.messages as { properties: object }).properties), keys(MSG));
   assert.match(readFileSync('menus/main.yaml', 'utf8'), /^# yaml-language-server: \$schema=\.\/schema\.json\n/);
 });
-

@@ -10,7 +10,11 @@ const s = await start();
 after(() => s.svc.close());
 const AUTH = { authorization: 'Bearer test-api-token-0123456789', 'content-type': 'application/json' };
 const register = async (phone: string) => (await fetch(`${s.url}/api/agents`, { method: 'POST', headers: AUTH, body: JSON.stringify({ phone }) })).status;
-const dial = async (msisdn: string) => { const p = new Phone(s.url, msisdn); await p.dial(); return p; };
+const dial = async (msisdn: string) => {
+  const p = new Phone(s.url, msisdn);
+  await p.dial();
+  return p;
+};
 
 async function activate(msisdn: string, pin: string): Promise<void> {
   const phone = await dial(msisdn);

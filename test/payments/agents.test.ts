@@ -37,7 +37,10 @@ test('agents are registered by operators over the API (bearer token), and looked
   assert.equal(await register('0722100001'), 201);
   assert.equal(await register('+254722100001'), 200, 'same phone, any form: already registered');
   assert.equal(await register('12345'), 400);
-  assert.equal((await fetch(`${s.url}/api/agents`, { method: 'POST', body: '{"phone":"0722100002"}', headers: { 'content-type': 'application/json' } })).status, 401);
+  assert.equal(
+    (await fetch(`${s.url}/api/agents`, { method: 'POST', body: '{"phone":"0722100002"}', headers: { 'content-type': 'application/json' } })).status,
+    401,
+  );
   const r = await fetch(`${s.url}/api/agents/0722100001`, { headers: AUTH });
   assert.equal(r.status, 200);
   const j = (await r.json()) as { agent: { phone: string; status: string } };
@@ -169,7 +172,11 @@ test('PIN change and PIN reset by OTP', async () => {
 test('a float sale the gateway refuses (1107 insufficient float): failure screen with a safe reason, SMS, nothing vended', async () => {
   await register('0722100012');
   await activate('+254722100012', '6789');
-  const r = await fetch(`${s.url}/sandbox/_faults`, { method: 'POST', body: JSON.stringify({ failNext: { code: '1107', count: 1, path: '/v1/airtime/' } }), headers: { 'content-type': 'application/json' } });
+  const r = await fetch(`${s.url}/sandbox/_faults`, {
+    method: 'POST',
+    body: JSON.stringify({ failNext: { code: '1107', count: 1, path: '/v1/airtime/' } }),
+    headers: { 'content-type': 'application/json' },
+  });
   assert.equal(r.status, 200);
   const phone = new Phone(s.url, '+254722100012');
   await phone.dial();

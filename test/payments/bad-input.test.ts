@@ -7,7 +7,9 @@ import type { RunningService } from '../../src/app.js';
 import { TOKEN } from '../support/api.js';
 
 let svc: RunningService;
-before(async () => { svc = await startTestService({}); });
+before(async () => {
+  svc = await startTestService({});
+});
 after(() => svc.close());
 
 async function call(method: string, path: string, body: string | undefined, headers: Record<string, string> = {}) {

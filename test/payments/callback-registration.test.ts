@@ -33,7 +33,10 @@ before(async () => {
         res.writeHead(r.statusCode ?? 502, r.headers);
         r.pipe(res);
       });
-      up.on('error', () => { res.writeHead(502); res.end(); });
+      up.on('error', () => {
+        res.writeHead(502);
+        res.end();
+      });
       up.end(body);
     });
   });
@@ -58,7 +61,7 @@ test('two instances starting against one Redis register the callback URL once; a
   running.push(a, b);
   const key = a.svc.app.key('callback-url', 'kyanda');
   assert.equal(key, b.svc.app.key('callback-url', 'kyanda'), 'one Redis, one key');
-  await waitFor(async () => ((await a.svc.app.redis.get(key)) ?? undefined), 5000);
+  await waitFor(async () => (await a.svc.app.redis.get(key)) ?? undefined, 5000);
   await new Promise((r) => setTimeout(r, 500)); // time for a second registration, were one coming
   assert.deepEqual(registered, [`${first}/callbacks/kyanda`], 'registered once');
   assert.equal(await a.svc.app.redis.get(key), `${first}/callbacks/kyanda`);

@@ -8,7 +8,9 @@ import { assertInvariants, ledger, seedOrder, start, waitSms, waitState, vendsFo
 
 let s: Svc;
 // The sandbox's STK push is answered after 2 s: long enough to expire the order first.
-before(async () => { s = await start({ SANDBOX_CHECKOUT_DELAY_MS: '2000' }); });
+before(async () => {
+  s = await start({ SANDBOX_CHECKOUT_DELAY_MS: '2000' });
+});
 after(() => s.svc.close());
 
 const awaiting = (tag: string, phone: string) => seedOrder(s, tag, phone, 12_000, ['awaiting_payment']);
@@ -49,7 +51,10 @@ test('an expired checkout the gateway never saw is closed, not sent late', async
   await new Promise((r) => setTimeout(r, 300));
   const pushes = (await ledger(s)).filter((e) => e.endpoint === 'checkout' && e.reference?.startsWith(id));
   assert.equal(pushes.length, 0, 'no STK push sent after the expiry');
-  assert.deepEqual((await s.payments.store.history(id)).filter((e) => e.from !== e.to).map((e) => e.to), ['created', 'awaiting_payment', 'cancelled']);
+  assert.deepEqual(
+    (await s.payments.store.history(id)).filter((e) => e.from !== e.to).map((e) => e.to),
+    ['created', 'awaiting_payment', 'cancelled'],
+  );
   await assertInvariants(s);
 });
 

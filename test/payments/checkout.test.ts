@@ -36,10 +36,15 @@ test('airtime for my number by M-PESA checkout: END prompt, checkout after reply
   assert.equal(vend.body.phone, '0712000001');
   assert.equal(vend.body.amount, '100');
   const h = await s.payments.store.history(o.id);
-  assert.deepEqual(h.map((e) => e.to).filter((v, i, a) => a.indexOf(v) === i), ['created', 'awaiting_payment', 'paid', 'fulfilling', 'fulfilled']);
+  assert.deepEqual(
+    h.map((e) => e.to).filter((v, i, a) => a.indexOf(v) === i),
+    ['created', 'awaiting_payment', 'paid', 'fulfilling', 'fulfilled'],
+  );
   const paidAt = Date.parse(h.find((e) => e.to === 'paid')!.at);
   const smsAt = Date.parse(sms.at);
-  console.log(`# checkout IPN (paid) → SMS receipt at the gateway: ${smsAt - paidAt} ms; END reply → checkout request: ${Date.parse(checkout[0]!.at) - tReply} ms; END reply → receipt: ${smsAt - tReply} ms (sandbox checkout delay 150 ms)`);
+  console.log(
+    `# checkout IPN (paid) → SMS receipt at the gateway: ${smsAt - paidAt} ms; END reply → checkout request: ${Date.parse(checkout[0]!.at) - tReply} ms; END reply → receipt: ${smsAt - tReply} ms (sandbox checkout delay 150 ms)`,
+  );
   await assertInvariants(s);
 });
 
@@ -57,7 +62,7 @@ test('airtime for another number (Airtel prefix) goes to that telco', async () =
   await assertInvariants(s);
 });
 
-test('networkCode wins over the prefix for the subscriber\'s own number (ported SIM)', async () => {
+test("networkCode wins over the prefix for the subscriber's own number (ported SIM)", async () => {
   const { post } = await import('../support/ussd.js');
   const sessionId = `ATUid_ported_${Date.now()}`;
   const base = { sessionId, phoneNumber: '+254712000003', networkCode: '63903' };
@@ -156,7 +161,11 @@ test('the aggregator repeating the confirming request (overlapping and after) ma
 });
 
 test('a vend that fails after payment is refunded by mobile payout, with an SMS', async () => {
-  const r = await fetch(`${s.url}/sandbox/_faults`, { method: 'POST', body: JSON.stringify({ failNext: { code: '1107', count: 1, path: '/v1/airtime/' } }), headers: { 'content-type': 'application/json' } });
+  const r = await fetch(`${s.url}/sandbox/_faults`, {
+    method: 'POST',
+    body: JSON.stringify({ failNext: { code: '1107', count: 1, path: '/v1/airtime/' } }),
+    headers: { 'content-type': 'application/json' },
+  });
   assert.equal(r.status, 200);
   const phone = new Phone(s.url, '+254712000008');
   await phone.dial();

@@ -16,7 +16,9 @@ after(() => redis.quit());
 
 async function script(name: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
   try {
-    const r = await run(process.execPath, ['--import', 'tsx', `scripts/${name}.ts`, ...args], { env: { ...process.env, REDIS_URL, REDIS_PREFIX, LOG_LEVEL: 'silent' } });
+    const r = await run(process.execPath, ['--import', 'tsx', `scripts/${name}.ts`, ...args], {
+      env: { ...process.env, REDIS_URL, REDIS_PREFIX, LOG_LEVEL: 'silent' },
+    });
     return { code: 0, out: r.stdout, err: r.stderr };
   } catch (e) {
     const x = e as { code: number; stdout: string; stderr: string };
@@ -37,7 +39,10 @@ test('agents: add, add again, list, show; a bad number is refused', async () => 
 test('orders show prints the record and its history; unknown ids exit 1', async () => {
   const store = new OrderStore(redis, (...p) => REDIS_PREFIX + p.join(':'));
   const id = orderIdFor(randomUUID());
-  await store.create({ id, idem: 'x', kind: 'airtime', pay: 'checkout', phone: '+254712345678', lang: 'en', amountMinor: 5000, recipient: '+254712345678', telco: 'SAFARICOM' }, 'confirmed');
+  await store.create(
+    { id, idem: 'x', kind: 'airtime', pay: 'checkout', phone: '+254712345678', lang: 'en', amountMinor: 5000, recipient: '+254712345678', telco: 'SAFARICOM' },
+    'confirmed',
+  );
   await store.transition(id, 'awaiting_payment', 'scheduled');
   const r = await script('orders', 'show', id);
   assert.equal(r.code, 0, r.err);
@@ -51,9 +56,14 @@ test('orders show prints the record and its history; unknown ids exit 1', async 
 test('orders attention lists needs_attention orders with their reasons; retry and close go through the API', async () => {
   const store = new OrderStore(redis, (...p) => REDIS_PREFIX + p.join(':'));
   const id = orderIdFor(randomUUID());
-  await store.create({ id, idem: 'y', kind: 'airtime', pay: 'checkout', phone: '+254712345679', lang: 'en', amountMinor: 7000, recipient: '+254712345679', telco: 'SAFARICOM' }, 'confirmed');
+  await store.create(
+    { id, idem: 'y', kind: 'airtime', pay: 'checkout', phone: '+254712345679', lang: 'en', amountMinor: 7000, recipient: '+254712345679', telco: 'SAFARICOM' },
+    'confirmed',
+  );
   await store.transition(id, 'awaiting_payment', 'scheduled');
-  await store.transition(id, 'needs_attention', 'payment does not match the order: paid KES 500.00 for an order of KES 70.00', { set: { attention: 'paid KES 500.00 for an order of KES 70.00', attentionStep: 'checkout', attentionFrom: 'awaiting_payment' } });
+  await store.transition(id, 'needs_attention', 'payment does not match the order: paid KES 500.00 for an order of KES 70.00', {
+    set: { attention: 'paid KES 500.00 for an order of KES 70.00', attentionStep: 'checkout', attentionFrom: 'awaiting_payment' },
+  });
   const r = await script('orders', 'attention');
   assert.equal(r.code, 0, r.err);
   assert.ok(r.out.includes(`${id}\tairtime/checkout\tKES 70\t2547****5679\t`), r.out);

@@ -28,7 +28,6 @@ after(async () => {
   await redis.stop();
 });
 
-
 test('Redis stalls while a float sale waits for its vend: the screen says processing, the vend and its SMS follow once', async () => {
   await faults(s, { latencyMs: 2500 }); // the vend takes a while at the gateway
   const phone = new Phone(s.url, AGENT);

@@ -8,13 +8,17 @@ import assert from 'node:assert/strict';
 import { assertInvariants, faults, ledger, seedOrder, start, vendsFor, waitSms, waitState, type Svc } from './support.js';
 
 let s: Svc;
-before(async () => { s = await start({ GATEWAY_RATE_WAIT_MS: '100', PAYMENTS_RETRY_BASE_MS: '50', PAYMENTS_MAX_WAIT_MS: '200', MONEY_RETRY_BUDGET_S: '2' }); });
+before(async () => {
+  s = await start({ GATEWAY_RATE_WAIT_MS: '100', PAYMENTS_RETRY_BASE_MS: '50', PAYMENTS_MAX_WAIT_MS: '200', MONEY_RETRY_BUDGET_S: '2' });
+});
 after(() => s.svc.close());
 
 const paid = (tag: string, phone: string) => seedOrder(s, tag, phone, 13_000, ['awaiting_payment', 'paid']);
-const api = (path: string, init: RequestInit = {}) => fetch(`${s.url}${path}`, {
-  ...init, headers: { authorization: 'Bearer test-api-token-0123456789', 'content-type': 'application/json', ...(init.headers ?? {}) },
-});
+const api = (path: string, init: RequestInit = {}) =>
+  fetch(`${s.url}${path}`, {
+    ...init,
+    headers: { authorization: 'Bearer test-api-token-0123456789', 'content-type': 'application/json', ...(init.headers ?? {}) },
+  });
 
 test('a vend refused with 429 (retryable) is retried and vended once, not refunded', async () => {
   const id = await paid('vend-429', '+254712400001');
@@ -36,7 +40,9 @@ test('refused past the retry budget: needs_attention (listed, counted), then an 
     assert.match(parked.attention!, /fulfil unresolved after 2 s/);
     assert.equal(parked.attentionStep, 'fulfil');
     assert.equal(vendsFor(await ledger(s), id).length, 0);
-    const listed = (await (await api('/api/orders?state=needs_attention')).json()) as { orders: Array<{ id: string; state: string; reason?: string; amount: number; phone: string; createdAt: string }> };
+    const listed = (await (await api('/api/orders?state=needs_attention')).json()) as {
+      orders: Array<{ id: string; state: string; reason?: string; amount: number; phone: string; createdAt: string }>;
+    };
     const row = listed.orders.find((o) => o.id === id);
     assert.ok(row, 'listed');
     assert.equal(row.state, 'needs_attention');

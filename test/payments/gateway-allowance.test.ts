@@ -14,12 +14,15 @@ let s: Svc;
 // without waiting for slots as delayed jobs, each step below would be parked or dropped in ~1 s.
 before(async () => {
   s = await start({
-    GATEWAY_RATE_LIMIT_PER_MIN: '2', GATEWAY_RATE_RESERVE_PCT: '0', GATEWAY_RATE_WAIT_MS: '100',
-    MONEY_RETRY_BUDGET_S: '1', PAYMENTS_RETRY_BASE_MS: '50', PAYMENTS_MAX_WAIT_MS: '300',
+    GATEWAY_RATE_LIMIT_PER_MIN: '2',
+    GATEWAY_RATE_RESERVE_PCT: '0',
+    GATEWAY_RATE_WAIT_MS: '100',
+    MONEY_RETRY_BUDGET_S: '1',
+    PAYMENTS_RETRY_BASE_MS: '50',
+    PAYMENTS_MAX_WAIT_MS: '300',
   });
 });
 after(() => s.svc.close());
-
 
 /** Uses up the minute's allowance with reads of our own. */
 async function exhaust(): Promise<void> {
@@ -59,7 +62,9 @@ test('a vend with no rate-limit slot waits past the money budget without being m
   assert.equal(await job?.getState(), 'delayed');
   assert.equal(await metric('payments_waiting_for_gateway'), 1);
   assert.ok((await metric('payments_gateway_wait_oldest_seconds')) >= 2);
-  const detail = (await (await fetch(`${s.url}/api/orders/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { waitingForGateway?: Array<{ step: string; waitedMs: number }> };
+  const detail = (await (await fetch(`${s.url}/api/orders/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as {
+    waitingForGateway?: Array<{ step: string; waitedMs: number }>;
+  };
   assert.equal(detail.waitingForGateway?.[0]?.step, 'fulfil');
   assert.ok(detail.waitingForGateway[0].waitedMs >= 2_000);
   assert.equal(vendsFor(await ledger(s), id).length, 0);

@@ -5,7 +5,20 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { orderIdFor } from '../../src/payments/ids.js';
 import { PAID_CAUSE } from '../../src/payments/invariants.js';
-import { start, seedOrder, startWithSandbox, ledger, orderOf, payAtGateway, waitState, waitSms, assertInvariants, vendsFor, faults, type Svc } from './support.js';
+import {
+  start,
+  seedOrder,
+  startWithSandbox,
+  ledger,
+  orderOf,
+  payAtGateway,
+  waitState,
+  waitSms,
+  assertInvariants,
+  vendsFor,
+  faults,
+  type Svc,
+} from './support.js';
 import { startSandbox } from '../support/sandbox.js';
 import { Phone } from '../support/ussd.js';
 import { waitFor } from '../support/wait.js';
@@ -133,7 +146,10 @@ test('a failed refund is retried under a new reference until it goes through', a
   // set up directly so the payout failure can be armed first.
   const st = s.payments.store;
   const id = orderIdFor(`refund-retry-${Date.now()}`);
-  await st.create({ id, idem: id, kind: 'airtime', pay: 'checkout', phone: '+254712200006', lang: 'en', amountMinor: 16_000, recipient: '+254712200006', telco: 'SAFARICOM' }, 'test');
+  await st.create(
+    { id, idem: id, kind: 'airtime', pay: 'checkout', phone: '+254712200006', lang: 'en', amountMinor: 16_000, recipient: '+254712200006', telco: 'SAFARICOM' },
+    'test',
+  );
   await st.transition(id, 'awaiting_payment', 'test');
   await st.transition(id, 'paid', `${PAID_CAUSE} (test: paid by checkout)`);
   await st.transition(id, 'fulfilling', 'test');
@@ -143,7 +159,11 @@ test('a failed refund is retried under a new reference until it goes through', a
   const done = await waitState(s, id, ['refunded'], 15_000);
   assert.equal(done.refundAttempt, 2);
   const payouts = (await ledger(s)).filter((e) => e.endpoint === 'mobile-payout' && e.reference?.startsWith(id));
-  assert.deepEqual(payouts.map((e) => e.reference), [`${id}-refund2`], 'refund1 was refused; refund2 paid once');
+  assert.deepEqual(
+    payouts.map((e) => e.reference),
+    [`${id}-refund2`],
+    'refund1 was refused; refund2 paid once',
+  );
   const h = await st.history(id);
   assert.ok(h.some((e) => /refund1 failed 1107.*refund2 scheduled/.test(e.cause)));
   await waitSms(s, '+254712200006', 'refunded', 10_000);
@@ -153,11 +173,17 @@ test('a failed refund is retried under a new reference until it goes through', a
 test('reconciliation re-drives a paid order whose fulfilment job was lost, and closes abandoned ones', async () => {
   const st = s.payments.store;
   const id = orderIdFor(`lost-fulfil-${Date.now()}`);
-  await st.create({ id, idem: id, kind: 'airtime', pay: 'checkout', phone: '+254712200007', lang: 'sw', amountMinor: 19_000, recipient: '+254712200007', telco: 'SAFARICOM' }, 'test');
+  await st.create(
+    { id, idem: id, kind: 'airtime', pay: 'checkout', phone: '+254712200007', lang: 'sw', amountMinor: 19_000, recipient: '+254712200007', telco: 'SAFARICOM' },
+    'test',
+  );
   await st.transition(id, 'awaiting_payment', 'test');
   await st.transition(id, 'paid', `${PAID_CAUSE} (test: paid, fulfil job never queued)`);
   const abandoned = orderIdFor(`abandoned-${Date.now()}`);
-  await st.create({ id: abandoned, idem: abandoned, kind: 'merchant', pay: 'checkout', phone: '+254712200008', lang: 'en', amountMinor: 1_000, merchant: 'ABC' }, 'test');
+  await st.create(
+    { id: abandoned, idem: abandoned, kind: 'merchant', pay: 'checkout', phone: '+254712200008', lang: 'en', amountMinor: 1_000, merchant: 'ABC' },
+    'test',
+  );
   const counts = await s.payments.reconcile(0);
   assert.ok((counts['fulfil redriven'] ?? 0) >= 1 && (counts.abandoned ?? 0) >= 1, JSON.stringify(counts));
   assert.equal((await waitState(s, id, 'terminal')).state, 'fulfilled');
@@ -165,14 +191,20 @@ test('reconciliation re-drives a paid order whose fulfilment job was lost, and c
   assert.equal(vendsFor(await ledger(s), id).length, 1);
   await waitSms(s, '+254712200007', 'Imefanikiwa'); // Swahili receipt
   const schedulers = await s.payments.jobs.queue.getJobSchedulers();
-  assert.ok(schedulers.some((j) => j.key === 'reconcile' && Number(j.every) === 3600 * 1000), JSON.stringify(schedulers));
+  assert.ok(
+    schedulers.some((j) => j.key === 'reconcile' && Number(j.every) === 3600 * 1000),
+    JSON.stringify(schedulers),
+  );
   await assertInvariants(s);
 });
 
 test('a payment confirmed after the order was closed as failed is refunded, never vended', async () => {
   const st = s.payments.store;
   const id = orderIdFor(`late-pay-${Date.now()}`);
-  await st.create({ id, idem: id, kind: 'airtime', pay: 'checkout', phone: '+254712200009', lang: 'en', amountMinor: 21_000, recipient: '+254712200009', telco: 'SAFARICOM' }, 'test');
+  await st.create(
+    { id, idem: id, kind: 'airtime', pay: 'checkout', phone: '+254712200009', lang: 'en', amountMinor: 21_000, recipient: '+254712200009', telco: 'SAFARICOM' },
+    'test',
+  );
   await st.transition(id, 'awaiting_payment', 'test');
   // The customer's checkout is under way at the gateway (it completes in a moment) while we
   // already believed it had failed.
@@ -183,7 +215,10 @@ test('a payment confirmed after the order was closed as failed is refunded, neve
   assert.equal(done.state, 'refunded');
   assert.equal(vendsFor(await ledger(s), id).length, 0);
   const h = await st.history(id);
-  assert.deepEqual(h.filter((e) => e.from !== e.to).map((e) => e.to), ['created', 'awaiting_payment', 'failed', 'paid', 'refunding', 'refunded']);
+  assert.deepEqual(
+    h.filter((e) => e.from !== e.to).map((e) => e.to),
+    ['created', 'awaiting_payment', 'failed', 'paid', 'refunding', 'refunded'],
+  );
   await assertInvariants(s);
 });
 
@@ -192,9 +227,16 @@ test('a vend timed out before any answer, then "not found" (7001) by the lookup:
   const sb2 = await startSandbox();
   const gw2 = { gw: sb2.url } as Svc;
   await faults(gw2, { failNext: { code: '6002', count: 1, path: 'callback-url' } });
-  const s2 = { ...(await start({
-    GATEWAY_URL: sb2.url, GATEWAY_TIMEOUT_MS: '300', GATEWAY_LOOKUP_TIMEOUT_MS: '3000', MONEY_RETRY_BUDGET_S: '3', PAYMENTS_MAX_WAIT_MS: '300',
-  })), gw: sb2.url };
+  const s2 = {
+    ...(await start({
+      GATEWAY_URL: sb2.url,
+      GATEWAY_TIMEOUT_MS: '300',
+      GATEWAY_LOOKUP_TIMEOUT_MS: '3000',
+      MONEY_RETRY_BUDGET_S: '3',
+      PAYMENTS_MAX_WAIT_MS: '300',
+    })),
+    gw: sb2.url,
+  };
   try {
     // The service's registration has met the refusal (the rule is used up).
     await waitFor(async () => ((await (await fetch(`${sb2.url}/sandbox/_faults`)).json()) as { failNext: unknown[] }).failNext.length === 0 || undefined, 5000);
@@ -210,12 +252,19 @@ test('a vend timed out before any answer, then "not found" (7001) by the lookup:
     assert.equal(vends.length, 1, 'the gateway received it once; "not found" never made us send it again');
     assert.equal(vends[0]!.reference, `${id}-fulfil`);
     const h = await s2.payments.store.history(id);
-    assert.ok(h.some((e) => /^fulfil: outcome unknown \(TIMEOUT\); will look it up/.test(e.cause)), 'the request timed out unanswered');
+    assert.ok(
+      h.some((e) => /^fulfil: outcome unknown \(TIMEOUT\); will look it up/.test(e.cause)),
+      'the request timed out unanswered',
+    );
     const held = h.filter((e) => /^fulfil: outcome unknown \(the gateway has no record under our reference\); held, not sent again/.test(e.cause));
     assert.ok(held.length >= 1, h.map((e) => e.cause).join(' | '));
     // The gateway answers truly again: an operator's retry looks it up, finds it done, sends nothing.
     await faults(s2, { latencyMs: 0, failNext: null });
-    const r = await fetch(`${s2.url}/api/orders/${id}/retry`, { method: 'POST', body: '{}', headers: { authorization: 'Bearer test-api-token-0123456789', 'content-type': 'application/json' } });
+    const r = await fetch(`${s2.url}/api/orders/${id}/retry`, {
+      method: 'POST',
+      body: '{}',
+      headers: { authorization: 'Bearer test-api-token-0123456789', 'content-type': 'application/json' },
+    });
     assert.equal(r.status, 200);
     assert.equal((await waitState(s2, id, ['fulfilled'], 10_000)).state, 'fulfilled');
     assert.equal(vendsFor(await ledger(s2), id).length, 1, 'still one vend');

@@ -14,9 +14,17 @@ const header = s.svc.app.config.GATEWAY_SIGNATURE_HEADER;
 
 function ipnBody(fields: Record<string, unknown>): string {
   return JSON.stringify({
-    category: 'Checkout', source: '0712000000', destination: 'sandbox-merchant', MerchantID: 'sandbox-merchant',
-    details: {}, status: 'Success', status_code: '0000', message: 'Success', transactionDate: '2026-11-23 10:20AM',
-    Amount: '60', ...fields,
+    category: 'Checkout',
+    source: '0712000000',
+    destination: 'sandbox-merchant',
+    MerchantID: 'sandbox-merchant',
+    details: {},
+    status: 'Success',
+    status_code: '0000',
+    message: 'Success',
+    transactionDate: '2026-11-23 10:20AM',
+    Amount: '60',
+    ...fields,
   });
 }
 
@@ -91,9 +99,30 @@ test('out of order: a late Pending or Failed after Success changes nothing', asy
   const done = await waitState(s, o.id, 'terminal', 10_000);
   assert.equal(done.state, 'fulfilled');
   const before = await s.payments.store.history(o.id);
-  assert.equal((await postIpn(ipnBody({ transactionRef: o.checkoutRef, status: 'Pending', status_code: '1100', requestMetadata: { reference: `${o.id}-checkout` } }))).status, 200);
-  assert.equal((await postIpn(ipnBody({ transactionRef: o.checkoutRef, status: 'Failed', status_code: '5000', requestMetadata: { reference: `${o.id}-checkout` } }))).status, 200);
-  assert.equal((await postIpn(ipnBody({ category: 'Airtime', transactionRef: done.fulfilRef ?? 'X', status: 'Failed', status_code: '5000', requestMetadata: { reference: `${o.id}-fulfil` } }))).status, 200);
+  assert.equal(
+    (await postIpn(ipnBody({ transactionRef: o.checkoutRef, status: 'Pending', status_code: '1100', requestMetadata: { reference: `${o.id}-checkout` } })))
+      .status,
+    200,
+  );
+  assert.equal(
+    (await postIpn(ipnBody({ transactionRef: o.checkoutRef, status: 'Failed', status_code: '5000', requestMetadata: { reference: `${o.id}-checkout` } })))
+      .status,
+    200,
+  );
+  assert.equal(
+    (
+      await postIpn(
+        ipnBody({
+          category: 'Airtime',
+          transactionRef: done.fulfilRef ?? 'X',
+          status: 'Failed',
+          status_code: '5000',
+          requestMetadata: { reference: `${o.id}-fulfil` },
+        }),
+      )
+    ).status,
+    200,
+  );
   await new Promise((r) => setTimeout(r, 500));
   const after = await s.payments.store.get(o.id);
   assert.equal(after?.state, 'fulfilled');
@@ -138,10 +167,26 @@ test("normal traffic's own SMS notices (receipts, OTPs, bulk batches) are recogn
   // A purchase (its receipt SMS), an OTP and a small bulk send: each SMS gets an IPN from the sandbox.
   const o = await pendingCheckout('+254712300009', '65');
   await waitState(s, o.id, 'terminal', 10_000);
-  assert.ok([200, 202].includes((await fetch(`${s.url}/api/otp`, { method: 'POST', headers: auth, body: JSON.stringify({ phone: '0712300010', purpose: 'login' }) })).status));
-  assert.equal((await fetch(`${s.url}/api/sms/bulk`, { method: 'POST', headers: auth, body: JSON.stringify({ message: 'Hello from the shop', recipients: ['0712300011', '0712300012'] }) })).status, 202);
+  assert.ok(
+    [200, 202].includes(
+      (await fetch(`${s.url}/api/otp`, { method: 'POST', headers: auth, body: JSON.stringify({ phone: '0712300010', purpose: 'login' }) })).status,
+    ),
+  );
+  assert.equal(
+    (
+      await fetch(`${s.url}/api/sms/bulk`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ message: 'Hello from the shop', recipients: ['0712300011', '0712300012'] }),
+      })
+    ).status,
+    202,
+  );
   const smsIpns = await waitFor(async () => {
-    const all = (await (await fetch(`${s.url}/sandbox/_ipn`)).json()) as Array<{ body: { category?: string; requestMetadata?: { reference?: string } }; state: string }>;
+    const all = (await (await fetch(`${s.url}/sandbox/_ipn`)).json()) as Array<{
+      body: { category?: string; requestMetadata?: { reference?: string } };
+      state: string;
+    }>;
     const refs = all.filter((d) => d.state === 'delivered').map((d) => d.body.requestMetadata?.reference ?? '');
     const kinds = ['-smsreceipt', 'otp-', 'sms-'].filter((k) => refs.some((r) => r.includes(k)));
     return kinds.length === 3 ? refs : undefined;

@@ -12,7 +12,9 @@ import { Phone } from '../support/ussd.js';
 import { waitFor } from '../support/wait.js';
 
 let s: Svc;
-before(async () => { s = await start(); });
+before(async () => {
+  s = await start();
+});
 after(() => s.svc.close());
 const AUTH = { authorization: 'Bearer test-api-token-0123456789' };
 
@@ -68,14 +70,25 @@ test('an agent selling from float waits on the screen: its vend has no offline_m
 });
 
 test('an OTP is sent without offline_mode; a bulk SMS batch with it', async () => {
-  const otp = await fetch(`${s.url}/api/otp`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ phone: '0712900004', purpose: 'login' }) });
+  const otp = await fetch(`${s.url}/api/otp`, {
+    method: 'POST',
+    headers: { ...AUTH, 'content-type': 'application/json' },
+    body: JSON.stringify({ phone: '0712900004', purpose: 'login' }),
+  });
   assert.ok(otp.ok, `OTP: ${otp.status}`);
-  const otpEntry = await waitFor(async () => (await ledger(s)).find((e) => e.endpoint === 'sms' && e.reference?.startsWith('otp-') && String(e.body.phone).endsWith('712900004')), 8000);
+  const otpEntry = await waitFor(
+    async () => (await ledger(s)).find((e) => e.endpoint === 'sms' && e.reference?.startsWith('otp-') && String(e.body.phone).endsWith('712900004')),
+    8000,
+  );
   assert.equal(offline(otpEntry), undefined, 'an OTP is useful now or never');
 
   const message = `Offline mode check ${Date.now()}`;
   const csv = 'name,phone\na,0712900005\nb,0712900006\n';
-  const r = await fetch(`${s.url}/api/sms/bulk?message=${encodeURIComponent(message)}`, { method: 'POST', headers: { ...AUTH, 'content-type': 'text/csv' }, body: csv });
+  const r = await fetch(`${s.url}/api/sms/bulk?message=${encodeURIComponent(message)}`, {
+    method: 'POST',
+    headers: { ...AUTH, 'content-type': 'text/csv' },
+    body: csv,
+  });
   const { id } = (await r.json()) as { id: string };
   assert.equal(r.status, 202, id);
   const batch = await waitFor(async () => (await byRef(`sms-${id}-1`))[0], 10_000);

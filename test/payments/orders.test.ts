@@ -20,7 +20,17 @@ after(() => redis.quit());
 const store = new OrderStore(redis, key);
 
 function draft(idem: string) {
-  return { id: orderIdFor(idem), idem, kind: 'airtime' as const, pay: 'checkout' as const, phone: '+254712345678', lang: 'en' as const, amountMinor: 10_000, recipient: '+254712345678', telco: 'SAFARICOM' };
+  return {
+    id: orderIdFor(idem),
+    idem,
+    kind: 'airtime' as const,
+    pay: 'checkout' as const,
+    phone: '+254712345678',
+    lang: 'en' as const,
+    amountMinor: 10_000,
+    recipient: '+254712345678',
+    telco: 'SAFARICOM',
+  };
 }
 
 test('order ids are stable per idempotency key and round-trip through references', () => {
@@ -58,7 +68,10 @@ test('transitions follow the state machine and record history with cause', async
   assert.equal(o?.checkoutRef, 'KYA1');
   assert.equal(o?.token, '1234');
   const h = await store.history(d.id);
-  assert.deepEqual(h.map((e) => `${e.from}>${e.to}:${e.cause}`), ['>created:confirmed', 'created>awaiting_payment:scheduled', 'awaiting_payment>paid:ipn', 'paid>fulfilling:vend', 'fulfilling>fulfilled:vend ok']);
+  assert.deepEqual(
+    h.map((e) => `${e.from}>${e.to}:${e.cause}`),
+    ['>created:confirmed', 'created>awaiting_payment:scheduled', 'awaiting_payment>paid:ipn', 'paid>fulfilling:vend', 'fulfilling>fulfilled:vend ok'],
+  );
   assert.ok(h.every((e) => !Number.isNaN(Date.parse(e.at))));
   assert.equal((await store.stale(Date.now() + 1000)).includes(d.id), false, 'terminal orders leave the open index');
   await assert.rejects(store.transition(d.id, 'created', 'x'), /no state may move to created/);
@@ -134,7 +147,15 @@ test('agent lockout after AGENT_MAX_PIN_TRIES wrong PINs, told in minutes', asyn
 
 test('IPNs are recorded once per (ref, status); duplicates counted', async () => {
   const ipns = new IpnStore(redis, key);
-  const u: TransactionUpdate = { gateway: 'kyanda', gatewayRef: `KYA${randomUUID().slice(0, 6)}`, status: 'succeeded', code: '0000', message: 'ok', details: {}, raw: {} };
+  const u: TransactionUpdate = {
+    gateway: 'kyanda',
+    gatewayRef: `KYA${randomUUID().slice(0, 6)}`,
+    status: 'succeeded',
+    code: '0000',
+    message: 'ok',
+    details: {},
+    raw: {},
+  };
   const first = await ipns.record('kyanda', u, '{"a":1}');
   assert.equal(first.fresh, true);
   const dups = await Promise.all(Array.from({ length: 4 }, () => ipns.record('kyanda', u, '{"a":1}')));
@@ -186,7 +207,10 @@ test('the invariant checker reports double vends, unpaid vends, stuck paid order
     { endpoint: 'bill' },
   ];
   const problems = await checkInvariants(st, ledgerRows);
-  assert.ok(problems.some((p) => p.includes(stuck) && /paid but paid/.test(p)), problems.join('\n'));
+  assert.ok(
+    problems.some((p) => p.includes(stuck) && /paid but paid/.test(p)),
+    problems.join('\n'),
+  );
   assert.ok(problems.some((p) => p.includes(unpaid) && /without payment or PIN/.test(p)));
   assert.ok(problems.some((p) => p.includes(twice) && /2 vends/.test(p)));
   assert.ok(problems.some((p) => /no order reference/.test(p)));

@@ -10,9 +10,14 @@ import { Phone } from '../support/ussd.js';
 // 20 gateway calls a minute: OTPs may use 12 of them (2 × GATEWAY_RATE_RESERVE_PCT left for
 // notices and money), and an OTP finds no slot within 200 ms is refused rather than queued.
 const s = await start({
-  GATEWAY_RATE_LIMIT_PER_MIN: '20', GATEWAY_RATE_RESERVE_PCT: '20', GATEWAY_RATE_WAIT_MS: '200',
-  OTP_RESEND_COOLDOWN_S: '0', OTP_MAX_PER_MIN: '100000', OTP_MAX_PER_IP_PER_MIN: '100000',
-  OTP_MAX_PER_IP_PER_HOUR: '100000', OTP_MAX_PER_PHONE_PER_HOUR: '1000',
+  GATEWAY_RATE_LIMIT_PER_MIN: '20',
+  GATEWAY_RATE_RESERVE_PCT: '20',
+  GATEWAY_RATE_WAIT_MS: '200',
+  OTP_RESEND_COOLDOWN_S: '0',
+  OTP_MAX_PER_MIN: '100000',
+  OTP_MAX_PER_IP_PER_MIN: '100000',
+  OTP_MAX_PER_IP_PER_HOUR: '100000',
+  OTP_MAX_PER_PHONE_PER_HOUR: '1000',
   TRUSTED_PROXIES: '127.0.0.1,::1',
 });
 after(() => s.svc.close());

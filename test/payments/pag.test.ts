@@ -9,7 +9,9 @@ import { start, ledger, orderOf, waitState, assertInvariants, vendsFor, type Svc
 import { Phone } from '../support/ussd.js';
 
 const running: Svc[] = [];
-after(async () => { for (const s of running) await s.svc.close(); });
+after(async () => {
+  for (const s of running) await s.svc.close();
+});
 
 test('GATEWAY=pag with a menu selling airtime, bills and SMS codes refuses to start, naming each screen', async () => {
   await assert.rejects(start({ GATEWAY: 'pag' }), (err: Error) => {
@@ -31,7 +33,10 @@ test('GATEWAY=pag, merchant menu: checkout by payment_c2b, signed callback on /c
   const done = await waitState(s, o.id, 'terminal', 10_000);
   assert.equal(done.state, 'fulfilled');
   const l = await ledger(s);
-  assert.ok(l.some((e) => e.endpoint.startsWith('pag/') && e.reference === `${o.id}-checkout`), JSON.stringify(l.map((e) => [e.endpoint, e.reference])));
+  assert.ok(
+    l.some((e) => e.endpoint.startsWith('pag/') && e.reference === `${o.id}-checkout`),
+    JSON.stringify(l.map((e) => [e.endpoint, e.reference])),
+  );
   const paid = (await s.payments.store.history(o.id)).find((h) => h.to === 'paid');
   assert.match(paid!.cause, /^payment confirmed by the gateway's status lookup/);
   // SMS this gateway cannot send is refused up front (501), not accepted and lost.
@@ -56,7 +61,10 @@ test('COLLECT_GATEWAY=pag, FULFIL_GATEWAY=kyanda: airtime paid through PAG, vend
   const done = await waitState(s, o.id, 'terminal', 10_000);
   assert.equal(done.state, 'fulfilled');
   const l = await ledger(s);
-  assert.ok(l.some((e) => e.endpoint === 'pag/payment_c2b' && e.reference === `${o.id}-checkout`), 'collected by PAG');
+  assert.ok(
+    l.some((e) => e.endpoint === 'pag/payment_c2b' && e.reference === `${o.id}-checkout`),
+    'collected by PAG',
+  );
   assert.equal(vendsFor(l, o.id).length, 1, 'vended by Kyanda');
   assert.ok(!l.some((e) => e.endpoint === 'checkout' && e.reference === `${o.id}-checkout`), 'no Kyanda checkout');
   await assertInvariants(s);

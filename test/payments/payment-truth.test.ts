@@ -36,7 +36,14 @@ test('an underpayment is never fulfilled: needs_attention with the reason, the a
   assert.equal(done.refundMinor, 5_000);
   assert.equal(done.reasonCode, 'UNDERPAID');
   const h = await s.payments.store.history(id);
-  assert.ok(h.some((e) => e.to === 'needs_attention' && /^payment confirmed by the gateway's status lookup .*does not match the order: paid KES 50\.00 of KES 100\.00/.test(e.cause)), h.map((e) => e.cause).join(' | '));
+  assert.ok(
+    h.some(
+      (e) =>
+        e.to === 'needs_attention' &&
+        /^payment confirmed by the gateway's status lookup .*does not match the order: paid KES 50\.00 of KES 100\.00/.test(e.cause),
+    ),
+    h.map((e) => e.cause).join(' | '),
+  );
   assert.equal(h.filter((e) => e.to === 'paid').length, 0, 'never counted as paid for the order');
   assert.equal(vendsFor(await ledger(s), id).length, 0, 'nothing vended');
   const refunds = await payouts(id);
@@ -56,7 +63,9 @@ test('an overpayment is never fulfilled: needs_attention for a person, nothing v
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(vendsFor(await ledger(s), id).length, 0);
   assert.equal((await payouts(id)).length, 0, 'an overpayment waits for a person');
-  const listed = (await (await fetch(`${s.url}/api/orders?state=needs_attention`, { headers: { authorization: 'Bearer test-api-token-0123456789' } })).json()) as { orders: Array<{ id: string }> };
+  const listed = (await (
+    await fetch(`${s.url}/api/orders?state=needs_attention`, { headers: { authorization: 'Bearer test-api-token-0123456789' } })
+  ).json()) as { orders: Array<{ id: string }> };
   assert.ok(listed.orders.some((x) => x.id === id));
   await assertInvariants(s);
 });
@@ -67,7 +76,10 @@ test('a signed Success IPN while the checkout is pending, then the gateway says 
   const o = await waitState(s, id, 'terminal', 15_000);
   assert.equal(o.state, 'failed');
   const h = await s.payments.store.history(id);
-  assert.ok(h.some((e) => /status lookup after IPN .*\(succeeded\): checkout pending/.test(e.cause)), 'the IPN made us look, and the gateway said pending');
+  assert.ok(
+    h.some((e) => /status lookup after IPN .*\(succeeded\): checkout pending/.test(e.cause)),
+    'the IPN made us look, and the gateway said pending',
+  );
   assert.equal(h.filter((e) => e.to === 'paid').length, 0);
   assert.equal(vendsFor(await ledger(s), id).length, 0);
   await waitSms(s, '+254712700003', 'was not completed');
@@ -99,7 +111,10 @@ test('a payment the gateway reports failed after it was confirmed and vended: ne
   assert.equal(o.attentionFrom, 'fulfilled');
   assert.equal(o.attentionStep, 'checkout');
   const h = await s.payments.store.history(id);
-  assert.ok(h.some((e) => e.from === 'fulfilled' && e.to === 'needs_attention' && /status lookup after IPN .*: checkout failed 5000/.test(e.cause)), h.map((e) => e.cause).join(' | '));
+  assert.ok(
+    h.some((e) => e.from === 'fulfilled' && e.to === 'needs_attention' && /status lookup after IPN .*: checkout failed 5000/.test(e.cause)),
+    h.map((e) => e.cause).join(' | '),
+  );
   assert.equal(vendsFor(await ledger(s), id).length, 1, 'vended once, never again');
   assert.equal((await payouts(id)).length, 0, 'no refund of a payment that failed');
   await assertInvariants(s);
@@ -125,7 +140,10 @@ test('a payment confirmed for the right amount but in another currency is never 
   assert.equal(o.reasonCode, 'CURRENCY');
   assert.match(o.attention!, /payment does not match the order: paid in UGX, the order is in KES/);
   const h = await s.payments.store.history(id);
-  assert.ok(h.some((e) => e.to === 'needs_attention' && /^payment confirmed by the gateway's status lookup .*does not match the order: paid in UGX/.test(e.cause)), h.map((e) => e.cause).join(' | '));
+  assert.ok(
+    h.some((e) => e.to === 'needs_attention' && /^payment confirmed by the gateway's status lookup .*does not match the order: paid in UGX/.test(e.cause)),
+    h.map((e) => e.cause).join(' | '),
+  );
   assert.equal(h.filter((e) => e.to === 'paid').length, 0, 'never counted as paid for the order');
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(vendsFor(await ledger(s), id).length, 0, 'nothing vended');

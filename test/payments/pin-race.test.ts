@@ -36,5 +36,5 @@ test('sequential behaviour unchanged: a right PIN resets the count', async () =>
   assert.deepEqual(await agents.checkPin(phone, '0000'), { ok: false, why: 'wrong_pin', triesLeft: 1 });
   assert.equal((await agents.checkPin(phone, '1357')).ok, true);
   assert.deepEqual(await agents.checkPin(phone, '0000'), { ok: false, why: 'wrong_pin', triesLeft: 2 });
-  assert.equal((await redis.hget(key('agent', '254722000333'), 'failedTries')), '1');
+  assert.equal(await redis.hget(key('agent', '254722000333'), 'failedTries'), '1');
 });

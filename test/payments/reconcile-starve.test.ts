@@ -9,7 +9,9 @@ import { seedOrder, start, type Svc } from './support.js';
 
 let s: Svc;
 // A gateway that is not there (connect refused at once, one attempt): every lookup fails fast.
-before(async () => { s = await start({ GATEWAY_URL: 'http://127.0.0.1:1', GATEWAY_MAX_ATTEMPTS: '1' }, { workers: false }); });
+before(async () => {
+  s = await start({ GATEWAY_URL: 'http://127.0.0.1:1', GATEWAY_MAX_ATTEMPTS: '1' }, { workers: false });
+});
 after(() => s.svc.close());
 
 test('orders that cannot be moved do not starve newer ones', async () => {

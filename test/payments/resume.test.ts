@@ -9,18 +9,38 @@ import type { ActionContext, ActionResult } from '../../src/ussd/actions.js';
 import { assertInvariants, ledger, start, vendsFor, waitSms, waitState, type Svc } from './support.js';
 
 let s: Svc;
-before(async () => { s = await start({ CHECKOUT_DELAY_MS: '0' }); });
+before(async () => {
+  s = await start({ CHECKOUT_DELAY_MS: '0' });
+});
 after(() => s.svc.close());
 
 function ctxFor(action: string, phone: string, params: Record<string, string>, values: Record<string, string>) {
   const later: Array<() => unknown> = [];
   const sessionId = `resume-${randomUUID()}`;
   const ctx: ActionContext = {
-    action, params, sessionId, menuId: 'main', serviceCode: '*860*30#', phone, lang: 'en', values,
-    idempotencyKey: `${sessionId}:confirm`, signal: AbortSignal.timeout(3000), logger: s.svc.app.logger,
-    afterReply: (fn) => { later.push(fn); }, commit: () => true, sessionInstance: sessionId,
+    action,
+    params,
+    sessionId,
+    menuId: 'main',
+    serviceCode: '*860*30#',
+    phone,
+    lang: 'en',
+    values,
+    idempotencyKey: `${sessionId}:confirm`,
+    signal: AbortSignal.timeout(3000),
+    logger: s.svc.app.logger,
+    afterReply: (fn) => {
+      later.push(fn);
+    },
+    commit: () => true,
+    sessionInstance: sessionId,
   };
-  return { ctx, runAfterReply: async () => { for (const fn of later) await fn(); } };
+  return {
+    ctx,
+    runAfterReply: async () => {
+      for (const fn of later) await fn();
+    },
+  };
 }
 
 async function run(ctx: ActionContext): Promise<ActionResult> {

@@ -9,7 +9,9 @@ import { start, smsLog, waitSms, type Svc } from './support.js';
 import { Phone } from '../support/ussd.js';
 
 let s: Svc;
-before(async () => { s = await start(); });
+before(async () => {
+  s = await start();
+});
 after(() => s.svc.close());
 
 async function record(sessionId: string): Promise<string> {

@@ -7,7 +7,9 @@ import { seedOrder, smsLog, start, type Svc } from './support.js';
 import { sleep } from '../support/wait.js';
 
 let s: Svc;
-before(async () => { s = await start(); });
+before(async () => {
+  s = await start();
+});
 after(() => s.svc.close());
 
 const smsTo = async (phone: string) => (await smsLog(s)).filter((m) => m.recipients.includes(phone));
@@ -30,7 +32,7 @@ test('a fulfil job re-run after its order was fulfilled without the receipt queu
   assert.equal((await smsTo('+254712600001')).length, 1, 'never twice');
 });
 
-test("an outcome settled again (an IPN job retried) for an order cancelled without its SMS sends the cancellation, once", async () => {
+test('an outcome settled again (an IPN job retried) for an order cancelled without its SMS sends the cancellation, once', async () => {
   const id = await seedOrder(s, 'notice-lost-cancel', '+254712600002', 5_000, ['awaiting_payment', 'cancelled']);
   await s.payments.settle(id, 'checkout', { status: 'cancelled', message: 'Request cancelled by user' }, 'IPN lookup (retried)');
   await waitSmsCount('+254712600002', 1);

@@ -104,7 +104,8 @@ export async function seedOrder(s: Svc, tag: string, phone: string, amountMinor:
   const id = orderIdFor(`${tag}-${Date.now()}-${Math.random()}`);
   await st.create({ id, idem: id, kind: 'airtime', pay: 'checkout', phone, lang: 'en', amountMinor, recipient: phone, telco: 'SAFARICOM' }, 'test');
   // A seeded payment says so the way a real one is recorded (the invariants check the cause).
-  for (const to of states) await st.transition(id, to, to === 'paid' ? `${PAID_CAUSE} (test seed)` : `test: ${to}`, to === 'paid' ? { set: { paidMinor: amountMinor } } : {});
+  for (const to of states)
+    await st.transition(id, to, to === 'paid' ? `${PAID_CAUSE} (test seed)` : `test: ${to}`, to === 'paid' ? { set: { paidMinor: amountMinor } } : {});
   return id;
 }
 

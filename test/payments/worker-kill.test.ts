@@ -22,8 +22,15 @@ function worker(): ChildProcess {
   const c = s.svc.app.config;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
     env: {
-      ...process.env, REDIS_URL: c.REDIS_URL, REDIS_PREFIX: c.REDIS_PREFIX, GATEWAY_URL: sb.url, PUBLIC_URL: s.url,
-      LOG_LEVEL: 'silent', PAYMENTS_JOB_LOCK_MS: '2000', PAYMENTS_RETRY_BASE_MS: '100', RECONCILE_EVERY_S: '3600',
+      ...process.env,
+      REDIS_URL: c.REDIS_URL,
+      REDIS_PREFIX: c.REDIS_PREFIX,
+      GATEWAY_URL: sb.url,
+      PUBLIC_URL: s.url,
+      LOG_LEVEL: 'silent',
+      PAYMENTS_JOB_LOCK_MS: '2000',
+      PAYMENTS_RETRY_BASE_MS: '100',
+      RECONCILE_EVERY_S: '3600',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -65,7 +72,10 @@ test('worker killed mid-vend: the job resumes in another worker and vends once',
   const h = await s.payments.store.history(o.id);
   // Settled by the resumed job's lookup of our reference (or by the lookup an IPN triggered),
   // never by sending the vend again.
-  assert.ok(h.some((e) => /fulfil: found by the gateway's status lookup \(succeeded\)|^status lookup after IPN/.test(e.cause)), h.map((e) => e.cause).join(' | '));
+  assert.ok(
+    h.some((e) => /fulfil: found by the gateway's status lookup \(succeeded\)|^status lookup after IPN/.test(e.cause)),
+    h.map((e) => e.cause).join(' | '),
+  );
   await waitSms(s, '+254722400001', 'Success', 10_000);
   await assertInvariants(s);
 });

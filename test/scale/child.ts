@@ -39,7 +39,10 @@ export async function spawnService(env: Record<string, string>, entry = 'src/mai
     async ready(timeoutMs = 20_000) {
       const until = Date.now() + timeoutMs;
       for (;;) {
-        const ok = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
+        const ok = await fetch(`${url}/readyz`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
         if (ok) return;
         if (proc.exitCode !== null) throw new Error(`service exited (${proc.exitCode}): ${lines.slice(-5).join('\n')}`);
         if (Date.now() > until) throw new Error(`service not ready: ${lines.slice(-5).join('\n')}`);
@@ -59,7 +62,16 @@ export function readinessPool(initial: string[], everyMs = 100): { urls(): strin
   let stopped = false;
   void (async () => {
     while (!stopped) {
-      const checks = await Promise.all([...known].map(async (u) => ((await fetch(`${u}/readyz`).then((r) => r.status, () => 0)) === 200 ? u : undefined)));
+      const checks = await Promise.all(
+        [...known].map(async (u) =>
+          (await fetch(`${u}/readyz`).then(
+            (r) => r.status,
+            () => 0,
+          )) === 200
+            ? u
+            : undefined,
+        ),
+      );
       const up = checks.filter((u): u is string => !!u);
       if (up.length > 0) healthy = up;
       await new Promise((r) => setTimeout(r, everyMs));
@@ -67,7 +79,11 @@ export function readinessPool(initial: string[], everyMs = 100): { urls(): strin
   })();
   return {
     urls: () => healthy,
-    add: (u) => { known.add(u); },
-    stop: () => { stopped = true; },
+    add: (u) => {
+      known.add(u);
+    },
+    stop: () => {
+      stopped = true;
+    },
   };
 }

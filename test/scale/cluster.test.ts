@@ -55,5 +55,7 @@ test('cluster: kill -9 of a master under traffic: hops answered, no order lost, 
   console.log(`# polite ENDs from ${politeSpanMs[0] - t0} to ${politeSpanMs[1] - t0} ms after the kill`);
   const orders = await assertMoneyKept(traffic, p.a, p.a.payments.store);
   assert.ok(orders > 0, 'purchases were made during the test');
-  console.log(`# cluster failover: replica promoted ${switchMs} ms after kill -9; ${hops} hops, ${politeEnds} polite END, ${orders} promised purchases kept their promise (prompt: fulfilled once; SMS: settled and SMSed)`);
+  console.log(
+    `# cluster failover: replica promoted ${switchMs} ms after kill -9; ${hops} hops, ${politeEnds} polite END, ${orders} promised purchases kept their promise (prompt: fulfilled once; SMS: settled and SMSed)`,
+  );
 });

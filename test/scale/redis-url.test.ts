@@ -9,9 +9,22 @@ import { keyBuilder, queuePrefix, sessionKeyBuilder } from '../../src/keys.js';
 test('REDIS_URL: one node, Sentinel and Cluster forms', () => {
   assert.deepEqual(parseRedisUrl('redis://127.0.0.1:6379/2'), { kind: 'single', url: 'redis://127.0.0.1:6379/2' });
   assert.deepEqual(parseRedisUrl('redis-sentinel://:s3cret@10.0.0.1:26379,10.0.0.2/mymaster/1'), {
-    kind: 'sentinel', sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '10.0.0.2', port: 26379 }], name: 'mymaster', password: 's3cret', db: 1,
+    kind: 'sentinel',
+    sentinels: [
+      { host: '10.0.0.1', port: 26379 },
+      { host: '10.0.0.2', port: 26379 },
+    ],
+    name: 'mymaster',
+    password: 's3cret',
+    db: 1,
   });
-  assert.deepEqual(parseRedisUrl('redis-cluster://a:7000,b:7001'), { kind: 'cluster', nodes: [{ host: 'a', port: 7000 }, { host: 'b', port: 7001 }] });
+  assert.deepEqual(parseRedisUrl('redis-cluster://a:7000,b:7001'), {
+    kind: 'cluster',
+    nodes: [
+      { host: 'a', port: 7000 },
+      { host: 'b', port: 7001 },
+    ],
+  });
 });
 
 test('a wrong REDIS_URL stops start-up with one line naming it', () => {
@@ -22,7 +35,11 @@ test('a wrong REDIS_URL stops start-up with one line naming it', () => {
     ['http://h:6379', /redis-sentinel:\/\/host:port/],
     ['redis-cluster://h:99999', /port out of range/],
   ] as const) {
-    assert.throws(() => loadConfig({ REDIS_URL: url }), (e: Error) => e instanceof ConfigError && /^config: REDIS_URL: /.test(e.message) && says.test(e.message), url);
+    assert.throws(
+      () => loadConfig({ REDIS_URL: url }),
+      (e: Error) => e instanceof ConfigError && /^config: REDIS_URL: /.test(e.message) && says.test(e.message),
+      url,
+    );
   }
   assert.equal(loadConfig({ REDIS_URL: 'redis-cluster://127.0.0.1:7000' }).REDIS_URL, 'redis-cluster://127.0.0.1:7000');
 });
@@ -39,7 +56,12 @@ test('key names: as before on one node, one hash tag per script family in a Clus
   assert.equal(one('order', 'K1'), 'ussd:order:K1');
   assert.equal(one('sms', 'bulk', 'b1', 'dlr'), 'ussd:sms:bulk:b1:dlr');
   assert.equal(queuePrefix('ussd:', false), 'ussd:bull');
-  assert.deepEqual(sessionKeyBuilder('ussd:', false)('at:1', '254712000001'), { sess: 'ussd:sess:at:1', lock: 'ussd:sesslock:at:1', resume: 'ussd:resume:254712000001', lang: 'ussd:lang:254712000001' });
+  assert.deepEqual(sessionKeyBuilder('ussd:', false)('at:1', '254712000001'), {
+    sess: 'ussd:sess:at:1',
+    lock: 'ussd:sesslock:at:1',
+    resume: 'ussd:resume:254712000001',
+    lang: 'ussd:lang:254712000001',
+  });
 
   const cl = keyBuilder('ussd:', true);
   assert.equal(cl('order', 'K1'), 'ussd:{orders}:order:K1');

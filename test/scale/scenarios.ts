@@ -67,7 +67,10 @@ export async function purchase(p: Pair): Promise<void> {
   assert.equal(l.filter((e) => e.endpoint === 'checkout' && e.reference === `${o.id}-checkout`).length, 1);
   assert.equal(vendsFor(l, o.id).length, 1);
   const history = await p.a.payments.store.history(o.id);
-  assert.ok(history.some((h) => h.to === 'paid'), 'paid on the IPN and the status lookup');
+  assert.ok(
+    history.some((h) => h.to === 'paid'),
+    'paid on the IPN and the status lookup',
+  );
   await waitSms(p.a, phone, 'Success', 10_000);
   assert.deepEqual(await checkInvariants(p.a.payments.store, l), []);
 }
@@ -77,7 +80,11 @@ export async function otp(p: Pair): Promise<void> {
   const phone = '0712300004';
   const sent = await api(p.a.url, 'POST', '/api/otp', { phone, purpose: 'login' });
   assert.equal(sent.status, 202, JSON.stringify(sent.json));
-  const sms = await waitFor(async () => (await sandboxSms(p.sandbox.url)).find((s) => s.recipients.some((r) => nsn(r) === nsn(phone))), { what: 'the OTP SMS', timeoutMs: 10_000, everyMs: 100 });
+  const sms = await waitFor(async () => (await sandboxSms(p.sandbox.url)).find((s) => s.recipients.some((r) => nsn(r) === nsn(phone))), {
+    what: 'the OTP SMS',
+    timeoutMs: 10_000,
+    everyMs: 100,
+  });
   const code = /code is (\d+)/.exec(sms.message)?.[1];
   assert.ok(code);
   const wrong = await api(p.b.url, 'POST', '/api/otp/verify', { phone, purpose: 'login', code: code === '000000' ? '111111' : '000000' });
@@ -98,10 +105,13 @@ export async function bulk(p: Pair, seed: number): Promise<void> {
   assert.equal(r.json.received, 2500);
   assert.equal(r.json.valid, 2150);
   assert.equal(r.json.batches, 3);
-  const status = await waitFor(async () => {
-    const s = await api(p.a.url, 'GET', `/api/sms/bulk/${r.json.id}`);
-    return s.json.state === 'done' ? s.json : undefined;
-  }, { what: 'bulk done', timeoutMs: 30_000, everyMs: 200 });
+  const status = await waitFor(
+    async () => {
+      const s = await api(p.a.url, 'GET', `/api/sms/bulk/${r.json.id}`);
+      return s.json.state === 'done' ? s.json : undefined;
+    },
+    { what: 'bulk done', timeoutMs: 30_000, everyMs: 200 },
+  );
   assert.equal(status.totals.recipientsSent, 2150);
   assert.equal(status.totals.batchesFailed, 0);
   const sent = (await sandboxSms(p.sandbox.url)).filter((s) => s.message === message);

@@ -49,5 +49,7 @@ test('sentinel: SENTINEL FAILOVER under traffic: hops answered, no order lost, n
   console.log(`# polite ENDs from ${politeSpanMs[0] - t0} to ${politeSpanMs[1] - t0} ms after the failover began`);
   const orders = await assertMoneyKept(traffic, p.a, p.a.payments.store);
   assert.ok(orders > 0, 'purchases were made during the test');
-  console.log(`# sentinel failover: new master named ${switchMs} ms after SENTINEL FAILOVER; ${hops} hops, ${politeEnds} polite END, ${orders} promised purchases kept their promise (prompt: fulfilled once; SMS: settled and SMSed)`);
+  console.log(
+    `# sentinel failover: new master named ${switchMs} ms after SENTINEL FAILOVER; ${hops} hops, ${politeEnds} polite END, ${orders} promised purchases kept their promise (prompt: fulfilled once; SMS: settled and SMSed)`,
+  );
 });

@@ -116,9 +116,14 @@ test('rolling restart of two instances under load: no request lost, no money twi
   }
   const { politeEnds, hops } = assertAllAnswered(traffic);
   assert.equal(politeEnds, 0, 'no hop was refused');
-  assert.ok(traffic.hops.every((h) => !h.error), 'no connection refused or reset');
+  assert.ok(
+    traffic.hops.every((h) => !h.error),
+    'no connection refused or reset',
+  );
   const store = new OrderStore(redis, keyBuilder(prefix, false));
   const orders = await assertMoneyKept(traffic, { gw: sandbox.url, payments: { store } } as unknown as Svc, store);
   assert.ok(orders > 0, 'purchases were made during the restarts');
-  console.log(`# rolling restart: ${hops} hops over two restarts (old instance exited ${restarted.join(' / ')} ms after SIGTERM), 0 refused, ${orders} purchases fulfilled once`);
+  console.log(
+    `# rolling restart: ${hops} hops over two restarts (old instance exited ${restarted.join(' / ')} ms after SIGTERM), 0 refused, ${orders} purchases fulfilled once`,
+  );
 });

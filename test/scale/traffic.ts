@@ -8,7 +8,16 @@ import { ledger, waitSms, waitState, type Svc } from '../payments/support.js';
 import { checkInvariants } from '../../src/payments/invariants.js';
 import type { OrderStore } from '../../src/payments/order-store.js';
 
-export interface HopRecord { url: string; sessionId: string; text: string; status: number; body: string; at: number; ms: number; error?: string }
+export interface HopRecord {
+  url: string;
+  sessionId: string;
+  text: string;
+  status: number;
+  body: string;
+  at: number;
+  ms: number;
+  error?: string;
+}
 
 export interface Traffic {
   hops: HopRecord[];
@@ -103,7 +112,10 @@ export async function assertMoneyKept(t: Traffic, svc: Svc, store: OrderStore, s
       const h = await store.history(o.id);
       const why = `order ${o.id}: ${h.map((e) => `${e.to}:${e.cause}`).join(' | ')}`;
       assert.equal(o.state, 'cancelled', why);
-      assert.ok(h.some((e) => /checkout expired \(never sent/.test(e.cause)), why);
+      assert.ok(
+        h.some((e) => /checkout expired \(never sent/.test(e.cause)),
+        why,
+      );
       await waitSms(svc, phone, new RegExp(o.id), Math.max(1000, until - Date.now()));
     } else if (kind !== 'prompt') await waitSms(svc, phone, new RegExp(o.id), Math.max(1000, until - Date.now()));
   }

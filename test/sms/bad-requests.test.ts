@@ -23,7 +23,8 @@ test('GET /api/sms/bulk/<id>:b:1/invalid (an id naming another key of the job) i
 });
 
 test('multipart with a missing or wrong closing boundary, or no boundary at all: 400 BAD_MULTIPART with the reason', async () => {
-  const part = (b: string) => `--${b}\r\nContent-Disposition: form-data; name="message"\r\n\r\nHi\r\n--${b}\r\nContent-Disposition: form-data; name="file"; filename="n.csv"\r\nContent-Type: text/csv\r\n\r\n0715000011\r\n0715000012\r\n`;
+  const part = (b: string) =>
+    `--${b}\r\nContent-Disposition: form-data; name="message"\r\n\r\nHi\r\n--${b}\r\nContent-Disposition: form-data; name="file"; filename="n.csv"\r\nContent-Type: text/csv\r\n\r\n0715000011\r\n0715000012\r\n`;
   const cases: Array<[string, string, string]> = [
     ['missing closing boundary', 'XyZ', part('XyZ')],
     ['wrong closing boundary', 'XyZ', `${part('XyZ')}--Other--\r\n`],
@@ -54,5 +55,9 @@ test('a message of zero-width characters, NULs or other invisibles is refused, n
   const nul = await api(svc.url, 'POST', '/api/sms/bulk', { message: 'Hi\u0000there', recipients: ['0715000021'] });
   assert.equal(nul.status, 400);
   assert.equal(nul.json.error, 'BAD_MESSAGE');
-  assert.equal((await api(svc.url, 'POST', '/api/sms/bulk', { message: 'Hi\u200bthere', recipients: ['0715000021'] })).status, 202, 'visible text with a zero-width space inside is fine');
+  assert.equal(
+    (await api(svc.url, 'POST', '/api/sms/bulk', { message: 'Hi\u200bthere', recipients: ['0715000021'] })).status,
+    202,
+    'visible text with a zero-width space inside is fine',
+  );
 });

@@ -14,7 +14,8 @@ after(() => svc.close());
 
 // failNext path is the gateway's SMS path rather than just "sms": the sandbox's PAG fault gate
 // currently sees every request of the service, so "sms" would also hit our own /api/sms routes.
-const faults = (body: unknown) => fetch(`${svc.url}/sandbox/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const faults = (body: unknown) =>
+  fetch(`${svc.url}/sandbox/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 async function campaign(seed: number, message: string) {
   const numbers = uniqueNumbers(1500, seed);
@@ -22,10 +23,13 @@ async function campaign(seed: number, message: string) {
   const r = await api(svc.url, 'POST', '/api/sms/bulk', { message, recipients: numbers });
   assert.equal(r.status, 202);
   assert.equal(r.json.batches, 2);
-  const status = await waitFor(async () => {
-    const s = await api(svc.url, 'GET', `/api/sms/bulk/${r.json.id}`);
-    return s.json.state === 'done' ? s.json : undefined;
-  }, { what: 'campaign done', timeoutMs: 25000, everyMs: 100 });
+  const status = await waitFor(
+    async () => {
+      const s = await api(svc.url, 'GET', `/api/sms/bulk/${r.json.id}`);
+      return s.json.state === 'done' ? s.json : undefined;
+    },
+    { what: 'campaign done', timeoutMs: 25000, everyMs: 100 },
+  );
   const ms = Date.now() - started;
   assert.equal(status.totals.batchesSent, 2, JSON.stringify(status.batches));
   assert.equal(status.totals.recipientsSent, 1500);
@@ -38,8 +42,10 @@ async function campaign(seed: number, message: string) {
 }
 
 /** The gateway client's log lines for this campaign's batches. */
-const gatewayCalls = (id: string) => lines.map((l) => JSON.parse(l) as { msg: string; reference?: string; ms?: number; code?: string })
-  .filter((l) => l.msg === 'gateway call' && l.reference?.startsWith(`sms-${id}-`));
+const gatewayCalls = (id: string) =>
+  lines
+    .map((l) => JSON.parse(l) as { msg: string; reference?: string; ms?: number; code?: string })
+    .filter((l) => l.msg === 'gateway call' && l.reference?.startsWith(`sms-${id}-`));
 
 test('429s from the gateway slow the sender down and nothing is lost', async () => {
   assert.equal((await faults({ failNext: { code: '429', count: 2, path: '/billing/v1/sms' } })).status, 200);
@@ -51,7 +57,7 @@ test('429s from the gateway slow the sender down and nothing is lost', async () 
   assert.ok(slowed.ms >= 900, `${slowed.ms} ms`);
 });
 
-test('a burst of 429s beyond the client\'s budget pauses the queue and still sends everything once', async () => {
+test("a burst of 429s beyond the client's budget pauses the queue and still sends everything once", async () => {
   const before = lines.length;
   assert.equal((await faults({ failNext: { code: '429', count: 8, path: '/billing/v1/sms' } })).status, 200);
   await campaign(5, `Eight 429s ${Date.now()}`);

@@ -16,7 +16,8 @@ import { waitFor } from '../support/wait.js';
 const svc = await startTestService({ SANDBOX_DUPLICATE_WINDOW_MS: '0' }, { workers: false });
 after(() => svc.close());
 
-const faults = (body: unknown) => fetch(`${svc.url}/sandbox/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const faults = (body: unknown) =>
+  fetch(`${svc.url}/sandbox/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const statusOf = async (id: string) => (await api(svc.url, 'GET', `/api/sms/bulk/${id}`)).json;
 
 /**
@@ -29,7 +30,11 @@ async function acceptedThenDied(message: string, count: number, seed: number, ba
   assert.equal(r.json.batches, batches);
   const id = r.json.id as string;
   const recipients = (await svc.app.redis.get(`${prefix}sms:bulk:${id}:b:1`))!.split(',');
-  await svc.app.redis.hset(`${prefix}sms:bulk:${id}:bstat`, '1', JSON.stringify({ status: 'sending', size: recipients.length, attempts: 1, at: new Date().toISOString() }));
+  await svc.app.redis.hset(
+    `${prefix}sms:bulk:${id}:bstat`,
+    '1',
+    JSON.stringify({ status: 'sending', size: recipients.length, attempts: 1, at: new Date().toISOString() }),
+  );
   const accepted = await svc.app.gateway.bulkSms({ phones: recipients.map((m) => `+${m}`), message }, { reference: batchReference(id, 1) });
   assert.equal(accepted.kind, 'succeeded');
   return id;
@@ -68,16 +73,23 @@ test('a worker killed after the first batch: the rest is sent on restart, nothin
   );
   let final;
   try {
-    final = await waitFor(async () => {
-      const s = await statusOf(r.json.id);
-      return s.state === 'done' ? s : undefined;
-    }, { what: 'campaign done after restart', timeoutMs: 20000, everyMs: 100 });
+    final = await waitFor(
+      async () => {
+        const s = await statusOf(r.json.id);
+        return s.state === 'done' ? s : undefined;
+      },
+      { what: 'campaign done after restart', timeoutMs: 20000, everyMs: 100 },
+    );
   } finally {
     await restarted.close();
   }
   // Batches go with offline_mode: the gateway took them (QUEUED) and sends them a moment later.
   const sentNow = async () => (await sandboxSms(svc.url)).filter((s) => s.message === message);
-  await waitFor(async () => ((await sentNow()).flatMap((s) => s.recipients).length >= final.totals.recipientsSent ? true : undefined), { what: 'the gateway sent what it took', timeoutMs: 10000, everyMs: 100 });
+  await waitFor(async () => ((await sentNow()).flatMap((s) => s.recipients).length >= final.totals.recipientsSent ? true : undefined), {
+    what: 'the gateway sent what it took',
+    timeoutMs: 10000,
+    everyMs: 100,
+  });
   const sent = await sentNow();
   const all = sent.flatMap((s) => s.recipients.map(nsn));
   assert.equal(new Set(all).size, all.length, 'nobody got the message twice');
@@ -96,15 +108,19 @@ test('a batch the gateway accepted just before the worker died is found by refer
   const message = `Accepted then died ${Date.now()}`;
   const id = await acceptedThenDied(message, 1200, 11, 2);
 
-  const worker = await startService(
-    testConfig({ REDIS_PREFIX: prefix, GATEWAY_URL: `${svc.url}/sandbox` }),
-    { http: false, workers: true, modules: [smsModule()] },
-  );
+  const worker = await startService(testConfig({ REDIS_PREFIX: prefix, GATEWAY_URL: `${svc.url}/sandbox` }), {
+    http: false,
+    workers: true,
+    modules: [smsModule()],
+  });
   try {
-    const final = await waitFor(async () => {
-      const s = await statusOf(id);
-      return s.state === 'done' ? s : undefined;
-    }, { what: 'done', timeoutMs: 15000, everyMs: 100 });
+    const final = await waitFor(
+      async () => {
+        const s = await statusOf(id);
+        return s.state === 'done' ? s : undefined;
+      },
+      { what: 'done', timeoutMs: 15000, everyMs: 100 },
+    );
     assert.equal(final.totals.recipientsSent, 1200);
     assert.equal(final.batches[0].status, 'sent');
   } finally {
@@ -128,10 +144,13 @@ test('an accepted batch whose status lookup fails is looked up again later, neve
     { http: false, workers: true, modules: [smsModule()] },
   );
   try {
-    const final = await waitFor(async () => {
-      const s = await statusOf(id);
-      return s.state === 'done' ? s : undefined;
-    }, { what: 'done', timeoutMs: 15000, everyMs: 100 });
+    const final = await waitFor(
+      async () => {
+        const s = await statusOf(id);
+        return s.state === 'done' ? s : undefined;
+      },
+      { what: 'done', timeoutMs: 15000, everyMs: 100 },
+    );
     assert.equal(final.batches[0].status, 'sent');
     assert.equal(final.totals.recipientsSent, 300);
   } finally {

@@ -13,10 +13,14 @@ import { waitFor } from '../support/wait.js';
 const svc = await startTestService({ SMS_RETRY_BASE_MS: '200', SANDBOX_DUPLICATE_WINDOW_MS: '0' });
 after(() => svc.close());
 
-const done = (id: string) => waitFor(async () => {
-  const s = await api(svc.url, 'GET', `/api/sms/bulk/${id}`);
-  return s.json.state === 'done' ? s.json : undefined;
-}, { what: `bulk ${id} done`, timeoutMs: 20000, everyMs: 100 });
+const done = (id: string) =>
+  waitFor(
+    async () => {
+      const s = await api(svc.url, 'GET', `/api/sms/bulk/${id}`);
+      return s.json.state === 'done' ? s.json : undefined;
+    },
+    { what: `bulk ${id} done`, timeoutMs: 20000, everyMs: 100 },
+  );
 const campaigns = async () => (await svc.app.redis.keys(`${svc.app.config.REDIS_PREFIX}sms:bulk:b*`)).filter((k) => /:b[0-9a-f]{16}$/.test(k)).length;
 
 test('the same Idempotency-Key twice (a client retrying a slow upload): one campaign, the retry gets 200 and its status', async () => {
@@ -60,7 +64,9 @@ test('the same message to the same list again is refused (409, in any order or n
   const first = await api(svc.url, 'POST', '/api/sms/bulk', { message, recipients: numbers });
   assert.equal(first.status, 202);
   const shuffled = numbers.map((n, i) => reformat(n, i)).reverse();
-  const dup = await api(svc.url, 'POST', `/api/sms/bulk?message=${encodeURIComponent(message)}`, `phone\n${shuffled.join('\n')}\n`, { 'content-type': 'text/csv' });
+  const dup = await api(svc.url, 'POST', `/api/sms/bulk?message=${encodeURIComponent(message)}`, `phone\n${shuffled.join('\n')}\n`, {
+    'content-type': 'text/csv',
+  });
   assert.equal(dup.status, 409, JSON.stringify(dup.json));
   assert.equal(dup.json.error, 'DUPLICATE_CAMPAIGN');
   assert.equal(dup.json.duplicateOf, first.json.id);
@@ -70,7 +76,13 @@ test('the same message to the same list again is refused (409, in any order or n
   assert.equal((await api(svc.url, 'POST', '/api/sms/bulk', { message: `${message}!`, recipients: numbers })).status, 202);
   const confirmed = await api(svc.url, 'POST', '/api/sms/bulk', { message, recipients: numbers, confirmDuplicate: true });
   assert.equal(confirmed.status, 202);
-  const csvConfirmed = await api(svc.url, 'POST', `/api/sms/bulk?message=${encodeURIComponent(message)}&confirmDuplicate=true`, `phone\n${shuffled.join('\n')}\n`, { 'content-type': 'text/csv' });
+  const csvConfirmed = await api(
+    svc.url,
+    'POST',
+    `/api/sms/bulk?message=${encodeURIComponent(message)}&confirmDuplicate=true`,
+    `phone\n${shuffled.join('\n')}\n`,
+    { 'content-type': 'text/csv' },
+  );
   assert.equal(csvConfirmed.status, 202);
   for (const id of [first.json.id, shorter.json.id, confirmed.json.id, csvConfirmed.json.id]) await done(id);
   const sent = (await sandboxSms(svc.url)).filter((s) => s.message === message);

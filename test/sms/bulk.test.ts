@@ -11,10 +11,13 @@ const svc = await startTestService({ SMS_RETRY_BASE_MS: '200', GATEWAY_RATE_LIMI
 after(() => svc.close());
 
 const done = (id: string, timeoutMs = 20000) =>
-  waitFor(async () => {
-    const s = await api(svc.url, 'GET', `/api/sms/bulk/${id}`);
-    return s.json.state === 'done' ? s.json : undefined;
-  }, { what: `bulk ${id} done`, timeoutMs, everyMs: 150 });
+  waitFor(
+    async () => {
+      const s = await api(svc.url, 'GET', `/api/sms/bulk/${id}`);
+      return s.json.state === 'done' ? s.json : undefined;
+    },
+    { what: `bulk ${id} done`, timeoutMs, everyMs: 150 },
+  );
 
 /** 2,150 unique valid + 300 repeats in other formats + 50 invalid = 2,500 lines, shuffled. */
 function campaign(seed: number) {
@@ -51,10 +54,20 @@ test('2,500 numbers (300 duplicates, 50 invalid) → exactly 1,000 / 1,000 / 150
   assert.equal(status.totals.batchesSent, 3);
   assert.equal(status.totals.batchesFailed, 0);
   assert.equal(status.totals.recipientsSent, 2150);
-  assert.deepEqual(status.batches.map((b: { size: number; status: string }) => [b.size, b.status]), [[1000, 'sent'], [1000, 'sent'], [150, 'sent']]);
+  assert.deepEqual(
+    status.batches.map((b: { size: number; status: string }) => [b.size, b.status]),
+    [
+      [1000, 'sent'],
+      [1000, 'sent'],
+      [150, 'sent'],
+    ],
+  );
 
   const sent = (await sandboxSms(svc.url)).filter((s) => s.message === message);
-  assert.deepEqual(sent.map((s) => s.recipients.length).sort((a, b) => b - a), [1000, 1000, 150]);
+  assert.deepEqual(
+    sent.map((s) => s.recipients.length).sort((a, b) => b - a),
+    [1000, 1000, 150],
+  );
   const all = sent.flatMap((s) => s.recipients.map(nsn));
   assert.equal(new Set(all).size, all.length, 'no number sent twice');
   assert.deepEqual(new Set(all), new Set(unique.map(nsn)));
@@ -114,11 +127,19 @@ test('delivery reports update per-recipient status; bad signatures are refused',
   const post = (body: unknown, sig?: string) => {
     const raw = JSON.stringify(body);
     return fetch(`${svc.url}/callbacks/sms-dlr`, {
-      method: 'POST', body: raw,
+      method: 'POST',
+      body: raw,
       headers: { 'content-type': 'application/json', 'x-kemru-signature': sig ?? signDlr(raw, svc.app.config.GATEWAY_WEBHOOK_SECRET) },
     });
   };
-  const body = { reference: ref, reports: [{ phone: '0711000001', status: 'DELIVERED' }, { phone: '+254711000002', status: 'FAILED' }, { phone: '0799999999', status: 'DELIVERED' }] };
+  const body = {
+    reference: ref,
+    reports: [
+      { phone: '0711000001', status: 'DELIVERED' },
+      { phone: '+254711000002', status: 'FAILED' },
+      { phone: '0799999999', status: 'DELIVERED' },
+    ],
+  };
   assert.equal((await post(body, 'f'.repeat(64))).status, 401);
   const ok = await post(body);
   assert.equal(ok.status, 200);
@@ -146,12 +167,19 @@ test('an upload cut off halfway sends nothing', async () => {
   const jobsBefore = Object.values(await q.getJobCounts()).reduce((a, b) => a + b, 0);
   const metaKeys = async () => (await svc.app.redis.keys(`${svc.app.config.REDIS_PREFIX}sms:bulk:b*`)).filter((k) => /:b[0-9a-f]{16}$/.test(k));
   const known = new Set(await metaKeys());
-  const req = request(`${svc.url}/api/sms/bulk?message=cut`, { method: 'POST', headers: { authorization: `Bearer ${svc.app.config.API_TOKEN}`, 'content-type': 'text/csv' } });
+  const req = request(`${svc.url}/api/sms/bulk?message=cut`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${svc.app.config.API_TOKEN}`, 'content-type': 'text/csv' },
+  });
   req.on('error', () => undefined);
   req.write(`phone\n${uniqueNumbers(1500, 9).join('\n')}\n`); // chunked: the server cannot know the end
   const started = await waitFor(async () => (await metaKeys()).find((k) => !known.has(k)), { what: 'intake started', timeoutMs: 15000, everyMs: 100 });
   req.destroy();
   await waitFor(async () => !(await svc.app.redis.exists(started)), { what: 'cut-off intake discarded', timeoutMs: 15000, everyMs: 100 });
-  assert.equal(Object.values(await q.getJobCounts()).reduce((a, b) => a + b, 0), jobsBefore, 'no batch enqueued');
+  assert.equal(
+    Object.values(await q.getJobCounts()).reduce((a, b) => a + b, 0),
+    jobsBefore,
+    'no batch enqueued',
+  );
   await q.close();
 });

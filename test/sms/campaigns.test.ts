@@ -18,11 +18,15 @@ const csv = (rows: string[]) => `phone,Name,plan\n${rows.join('\n')}\n`;
 test('{column} placeholders are filled from CSV columns; identical texts share a batch', async () => {
   const before = (await sandboxSms(url)).length;
   const body = csv([
-    '0712000701,Wanjiku,Gold', '0712000702,Otieno,Gold', '0712000703,Wanjiku,Gold',
+    '0712000701,Wanjiku,Gold',
+    '0712000702,Otieno,Gold',
+    '0712000703,Wanjiku,Gold',
     '0712000704,,Gold', // no name: reported, not sent as "Habari ,"
     '0712000701,Wanjiku,Gold', // a duplicate
   ]);
-  const r = await api(url, 'POST', `/api/sms/bulk?message=${encodeURIComponent('Habari {name}, your {PLAN} plan renews today.')}`, body, { 'content-type': 'text/csv' });
+  const r = await api(url, 'POST', `/api/sms/bulk?message=${encodeURIComponent('Habari {name}, your {PLAN} plan renews today.')}`, body, {
+    'content-type': 'text/csv',
+  });
   assert.equal(r.status, 202, JSON.stringify(r.json));
   assert.equal(r.json.valid, 3);
   assert.equal(r.json.invalid, 1);
@@ -30,10 +34,13 @@ test('{column} placeholders are filled from CSV columns; identical texts share a
   assert.equal(r.json.batches, 2, 'two distinct texts: two batches');
   assert.equal(r.json.smsParts, 3);
   assert.equal(r.json.costMinor, 240);
-  const sent = await waitFor(async () => {
-    const all = (await sandboxSms(url)).slice(before);
-    return all.length >= 2 ? all : undefined;
-  }, { what: 'both batches sent', timeoutMs: 15000, everyMs: 100 });
+  const sent = await waitFor(
+    async () => {
+      const all = (await sandboxSms(url)).slice(before);
+      return all.length >= 2 ? all : undefined;
+    },
+    { what: 'both batches sent', timeoutMs: 15000, everyMs: 100 },
+  );
   const byText = new Map(sent.map((m) => [m.message, m.recipients.map(nsn).sort()]));
   assert.deepEqual(byText.get('Habari Wanjiku, your Gold plan renews today.'), ['712000701', '712000703']);
   assert.deepEqual(byText.get('Habari Otieno, your Gold plan renews today.'), ['712000702']);
@@ -104,9 +111,17 @@ test('a scheduled campaign waits until its time, then sends; bad times are refus
   assert.equal(s1.json.state, 'scheduled');
   await new Promise((res) => setTimeout(res, 1000));
   assert.equal((await sandboxSms(url)).slice(before).filter((m) => m.message === 'Sale starts now').length, 0, 'not before its time');
-  const sent = await waitFor(async () => (await sandboxSms(url)).slice(before).find((m) => m.message === 'Sale starts now'), { what: 'sent after sendAt', timeoutMs: 15000, everyMs: 100 });
+  const sent = await waitFor(async () => (await sandboxSms(url)).slice(before).find((m) => m.message === 'Sale starts now'), {
+    what: 'sent after sendAt',
+    timeoutMs: 15000,
+    everyMs: 100,
+  });
   assert.ok(Date.parse(sent.at) >= Date.parse(sendAt) - 50);
-  await waitFor(async () => ((await api(url, 'GET', `/api/sms/bulk/${r.json.id}`)).json.state === 'done' ? true : undefined), { what: 'done', timeoutMs: 15000, everyMs: 100 });
+  await waitFor(async () => ((await api(url, 'GET', `/api/sms/bulk/${r.json.id}`)).json.state === 'done' ? true : undefined), {
+    what: 'done',
+    timeoutMs: 15000,
+    everyMs: 100,
+  });
 
   // The campaign list shows it, newest first.
   const list = await api(url, 'GET', '/api/sms/bulk?limit=5');

@@ -14,28 +14,44 @@ after(() => svc.close());
 const post = async (body: unknown, base = svc.url) => {
   const raw = JSON.stringify(body);
   const res = await fetch(`${base}/callbacks/sms-dlr`, {
-    method: 'POST', body: raw,
+    method: 'POST',
+    body: raw,
     headers: { 'content-type': 'application/json', 'x-kemru-signature': signDlr(raw, svc.app.config.GATEWAY_WEBHOOK_SECRET) },
   });
   return { status: res.status, json: (await res.json()) as { updated: number; ignored: number } };
 };
 const statusOf = async (id: string, base = svc.url) => (await api(base, 'GET', `/api/sms/bulk/${id}`)).json;
-const done = (id: string) => waitFor(async () => ((await statusOf(id)).state === 'done' ? statusOf(id) : undefined), { what: `bulk ${id} done`, timeoutMs: 20000, everyMs: 100 });
+const done = (id: string) =>
+  waitFor(async () => ((await statusOf(id)).state === 'done' ? statusOf(id) : undefined), { what: `bulk ${id} done`, timeoutMs: 20000, everyMs: 100 });
 
 test('late and out-of-order reports never undo a final state; counts match the per-recipient states', async () => {
-  const r = await api(svc.url, 'POST', '/api/sms/bulk', { message: `Order ${Date.now()}`, recipients: ['0714000001', '0714000002', '0714000003', '0714000004'] });
+  const r = await api(svc.url, 'POST', '/api/sms/bulk', {
+    message: `Order ${Date.now()}`,
+    recipients: ['0714000001', '0714000002', '0714000003', '0714000004'],
+  });
   await done(r.json.id);
   const reference = `sms-${r.json.id}-1`;
-  const first = await post({ reference, reports: [
-    { phone: '0714000001', status: 'DELIVERED' }, { phone: '0714000002', status: 'FAILED' }, { phone: '0714000003', status: 'SENT' },
-  ] });
+  const first = await post({
+    reference,
+    reports: [
+      { phone: '0714000001', status: 'DELIVERED' },
+      { phone: '0714000002', status: 'FAILED' },
+      { phone: '0714000003', status: 'SENT' },
+    ],
+  });
   assert.deepEqual(first.json, { status: 'success', updated: 3, ignored: 0 });
   // Late reports: SENT/PENDING after DELIVERED, DELIVERED after FAILED, EXPIRED after DELIVERED.
-  const late = await post({ reference, reports: [
-    { phone: '0714000001', status: 'SENT' }, { phone: '0714000001', status: 'PENDING' }, { phone: '0714000001', status: 'EXPIRED' },
-    { phone: '0714000002', status: 'DELIVERED' },
-    { phone: '0714000003', status: 'DELIVERED' }, { phone: '0714000003', status: 'PENDING' },
-  ] });
+  const late = await post({
+    reference,
+    reports: [
+      { phone: '0714000001', status: 'SENT' },
+      { phone: '0714000001', status: 'PENDING' },
+      { phone: '0714000001', status: 'EXPIRED' },
+      { phone: '0714000002', status: 'DELIVERED' },
+      { phone: '0714000003', status: 'DELIVERED' },
+      { phone: '0714000003', status: 'PENDING' },
+    ],
+  });
   assert.deepEqual(late.json, { status: 'success', updated: 1, ignored: 5 }, 'only 0714000003 moves (SENT → DELIVERED)');
   const s = await statusOf(r.json.id);
   assert.equal(s.totals.delivered, 2);
@@ -48,12 +64,22 @@ test('late and out-of-order reports never undo a final state; counts match the p
 
 test('reports for a batch that failed are not counted, even one that arrived before the batch was recorded', async () => {
   // A batch the gateway refuses for good (8002: not retryable).
-  const f = await fetch(`${svc.url}/sandbox/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ failNext: { code: '8002', count: 1, path: '/billing/v1/sms/send' } }) });
+  const f = await fetch(`${svc.url}/sandbox/_faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ failNext: { code: '8002', count: 1, path: '/billing/v1/sms/send' } }),
+  });
   assert.equal(f.status, 200);
   const r = await api(svc.url, 'POST', '/api/sms/bulk', { message: `Failed ${Date.now()}`, recipients: ['0714000011', '0714000012'] });
   const s = await done(r.json.id);
   assert.equal(s.totals.batchesFailed, 1);
-  const after = await post({ reference: `sms-${r.json.id}-1`, reports: [{ phone: '0714000011', status: 'DELIVERED' }, { phone: '0714000012', status: 'FAILED' }] });
+  const after = await post({
+    reference: `sms-${r.json.id}-1`,
+    reports: [
+      { phone: '0714000011', status: 'DELIVERED' },
+      { phone: '0714000012', status: 'FAILED' },
+    ],
+  });
   assert.deepEqual(after.json, { status: 'success', updated: 0, ignored: 2 });
   assert.deepEqual([(await statusOf(r.json.id)).totals.delivered, (await statusOf(r.json.id)).totals.undelivered], [0, 0]);
 
@@ -64,7 +90,10 @@ test('reports for a batch that failed are not counted, even one that arrived bef
     const store = new BulkStore(quiet.app);
     const a = await api(quiet.url, 'POST', '/api/sms/bulk', { message: `Race A ${Date.now()}`, recipients: ['0714000021'] });
     const b = await api(quiet.url, 'POST', '/api/sms/bulk', { message: `Race B ${Date.now()}`, recipients: ['0714000022'] });
-    for (const [id, phone] of [[a.json.id, '0714000021'], [b.json.id, '0714000022']] as const) {
+    for (const [id, phone] of [
+      [a.json.id, '0714000021'],
+      [b.json.id, '0714000022'],
+    ] as const) {
       assert.equal((await post({ reference: `sms-${id}-1`, phone, status: 'DELIVERED' }, quiet.url)).json.updated, 1);
     }
     await store.finish(a.json.id, 1, 'failed', 'X', { status: 'failed', size: 1, at: new Date().toISOString() });

@@ -9,13 +9,21 @@ import { nsn } from '../support/phones.js';
 import { sandboxSms } from '../support/sandbox.js';
 
 const SECRET = 'otp-test-secret-0123456789';
-const svc = await startTestService({ OTP_RESEND_COOLDOWN_S: '0', OTP_SECRET: SECRET, OTP_MAX_PER_IP_PER_HOUR: '3', OTP_MAX_PER_PHONE_PER_HOUR: '3', OTP_MAX_PER_IP_PER_MIN: '100', OTP_MAX_PER_MIN: '100' });
+const svc = await startTestService({
+  OTP_RESEND_COOLDOWN_S: '0',
+  OTP_SECRET: SECRET,
+  OTP_MAX_PER_IP_PER_HOUR: '3',
+  OTP_MAX_PER_PHONE_PER_HOUR: '3',
+  OTP_MAX_PER_IP_PER_MIN: '100',
+  OTP_MAX_PER_MIN: '100',
+});
 after(() => svc.close());
 
 let seq = 0;
 const phone = () => `07130${String(++seq).padStart(5, '0')}`;
 const send = (base: string, body: Record<string, unknown>, headers: Record<string, string> = {}) => api(base, 'POST', '/api/otp', body, headers);
-const faults = (base: string, body: unknown) => fetch(`${base}/sandbox/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const faults = (base: string, body: unknown) =>
+  fetch(`${base}/sandbox/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 test('without TRUSTED_PROXIES, X-Forwarded-For and a body ip are ignored: rotating them does not escape the per-IP quota', async () => {
   const statuses = [];
@@ -27,7 +35,12 @@ test('without TRUSTED_PROXIES, X-Forwarded-For and a body ip are ignored: rotati
 });
 
 test('behind TRUSTED_PROXIES the client is the first untrusted hop from the right; a spoofed left-most entry changes nothing', async () => {
-  const p = await startTestService({ OTP_RESEND_COOLDOWN_S: '0', OTP_SECRET: SECRET, OTP_MAX_PER_IP_PER_HOUR: '2', TRUSTED_PROXIES: '127.0.0.1,::1,10.0.0.0/8' });
+  const p = await startTestService({
+    OTP_RESEND_COOLDOWN_S: '0',
+    OTP_SECRET: SECRET,
+    OTP_MAX_PER_IP_PER_HOUR: '2',
+    TRUSTED_PROXIES: '127.0.0.1,::1,10.0.0.0/8',
+  });
   try {
     // The client 198.51.100.7 reached our proxy 10.1.2.3, which reached us; it lies about its own
     // address in the left-most entry each time.
@@ -35,19 +48,32 @@ test('behind TRUSTED_PROXIES the client is the first untrusted hop from the righ
     const rs = [];
     for (let i = 0; i < 3; i++) rs.push((await send(p.url, { phone: phone(), purpose: 'login' }, hop(i))).status);
     assert.deepEqual(rs, [202, 202, 429], 'one client, whatever it claims');
-    assert.equal((await send(p.url, { phone: phone(), purpose: 'login' }, { 'x-forwarded-for': '198.51.100.8, 10.1.2.3' })).status, 202, 'another client has its own quota');
+    assert.equal(
+      (await send(p.url, { phone: phone(), purpose: 'login' }, { 'x-forwarded-for': '198.51.100.8, 10.1.2.3' })).status,
+      202,
+      'another client has its own quota',
+    );
   } finally {
     await p.close();
   }
 });
 
 test('caps per minute: per client (OTP_MAX_PER_IP_PER_MIN) and for the whole service (OTP_MAX_PER_MIN)', async () => {
-  const p = await startTestService({ OTP_RESEND_COOLDOWN_S: '0', OTP_SECRET: SECRET, OTP_MAX_PER_IP_PER_MIN: '2', OTP_MAX_PER_MIN: '3', TRUSTED_PROXIES: '127.0.0.1,::1' });
+  const p = await startTestService({
+    OTP_RESEND_COOLDOWN_S: '0',
+    OTP_SECRET: SECRET,
+    OTP_MAX_PER_IP_PER_MIN: '2',
+    OTP_MAX_PER_MIN: '3',
+    TRUSTED_PROXIES: '127.0.0.1,::1',
+  });
   try {
     const from = (ip: string) => ({ 'x-forwarded-for': ip });
     const a = [];
     for (let i = 0; i < 3; i++) a.push(await send(p.url, { phone: phone(), purpose: 'login' }, from('192.0.2.1')));
-    assert.deepEqual(a.map((r) => r.status), [202, 202, 429]);
+    assert.deepEqual(
+      a.map((r) => r.status),
+      [202, 202, 429],
+    );
     assert.equal(a[2]!.json.error, 'IP_RATE');
     assert.ok(Number(a[2]!.headers.get('retry-after')) >= 1);
     assert.equal((await send(p.url, { phone: phone(), purpose: 'login' }, from('192.0.2.2'))).status, 202, 'third code of the minute, from another client');
@@ -71,14 +97,17 @@ test('a code the gateway refused uses up no quota: 502, then the number still ge
     // OTP_MAX_PER_PHONE_PER_HOUR = 3: all three are still there.
     const ok = [];
     for (let i = 0; i < 4; i++) ok.push(await send(q.url, { phone: to, purpose: `login${i}` }));
-    assert.deepEqual(ok.map((r) => r.status), [202, 202, 202, 429]);
+    assert.deepEqual(
+      ok.map((r) => r.status),
+      [202, 202, 202, 429],
+    );
     assert.equal(ok[3]!.json.error, 'PHONE_QUOTA');
   } finally {
     await q.close();
   }
 });
 
-test('agent purposes are reserved: the API may not send or verify them, and cannot touch an agent\'s code or quota', async () => {
+test("agent purposes are reserved: the API may not send or verify them, and cannot touch an agent's code or quota", async () => {
   const agent = phone();
   const sent = await send(svc.url, { phone: agent, purpose: 'agent-activate' });
   assert.equal(sent.status, 400);
@@ -99,7 +128,13 @@ test('agent purposes are reserved: the API may not send or verify them, and cann
   assert.ok(keys.length > 0 && keys.every((k) => k.startsWith(`${svc.app.config.REDIS_PREFIX}otp:internal:`)), keys.join(' '));
   assert.equal(await svc.app.redis.hget(`${svc.app.config.REDIS_PREFIX}otp:internal:code:agent-reset:254${agent.slice(1)}`, 'tries'), '0');
   // API codes for the same number (any other purpose) do not use up the agent's own quota.
-  const p = await startTestService({ OTP_RESEND_COOLDOWN_S: '0', OTP_SECRET: SECRET, OTP_MAX_PER_PHONE_PER_HOUR: '3', REDIS_PREFIX: svc.app.config.REDIS_PREFIX, TRUSTED_PROXIES: '127.0.0.1,::1' });
+  const p = await startTestService({
+    OTP_RESEND_COOLDOWN_S: '0',
+    OTP_SECRET: SECRET,
+    OTP_MAX_PER_PHONE_PER_HOUR: '3',
+    REDIS_PREFIX: svc.app.config.REDIS_PREFIX,
+    TRUSTED_PROXIES: '127.0.0.1,::1',
+  });
   try {
     for (let i = 0; i < 3; i++) assert.equal((await send(p.url, { phone: agent, purpose: `x${i}` }, { 'x-forwarded-for': `192.0.2.${50 + i}` })).status, 202);
     assert.equal((await send(p.url, { phone: agent, purpose: 'x9' }, { 'x-forwarded-for': '192.0.2.60' })).json.error, 'PHONE_QUOTA');

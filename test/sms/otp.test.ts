@@ -17,10 +17,13 @@ after(() => svc.close());
 const codesSeen = new Set<string>();
 
 async function latestCode(phone: string, after = 0): Promise<string> {
-  const sms = await waitFor(async () => {
-    const all = (await sandboxSms(svc.url)).filter((s) => s.recipients.some((r) => nsn(r) === nsn(phone)));
-    return all.length > after ? all : undefined;
-  }, { what: `an SMS to ${phone}`, timeoutMs: 15000, everyMs: 100 });
+  const sms = await waitFor(
+    async () => {
+      const all = (await sandboxSms(svc.url)).filter((s) => s.recipients.some((r) => nsn(r) === nsn(phone)));
+      return all.length > after ? all : undefined;
+    },
+    { what: `an SMS to ${phone}`, timeoutMs: 15000, everyMs: 100 },
+  );
   const m = /\b(\d{6})\b/.exec(sms.at(-1)!.message);
   assert.ok(m, 'the SMS carries a 6-digit code');
   codesSeen.add(m[1]!);
@@ -37,7 +40,11 @@ test('the module provides app.otp for other modules', () => {
 });
 
 test('the API needs the bearer token', async () => {
-  const res = await fetch(`${svc.url}/api/otp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"phone":"0712000001","purpose":"login"}' });
+  const res = await fetch(`${svc.url}/api/otp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"phone":"0712000001","purpose":"login"}',
+  });
   assert.equal(res.status, 401);
 });
 
@@ -134,22 +141,35 @@ test('bad input gets a clear 400', async () => {
 
 test('hourly quota per number and per client IP, shared by two instances', async () => {
   // The test process is the instances' trusted proxy, so X-Forwarded-For names the client.
-  const env = { OTP_RESEND_COOLDOWN_S: '0', OTP_SECRET: 'otp-test-secret-0123456789', OTP_MAX_PER_PHONE_PER_HOUR: '3', OTP_MAX_PER_IP_PER_HOUR: '5', TRUSTED_PROXIES: '127.0.0.1,::1', REDIS_PREFIX: `tq${Date.now() % 1e8}:` };
+  const env = {
+    OTP_RESEND_COOLDOWN_S: '0',
+    OTP_SECRET: 'otp-test-secret-0123456789',
+    OTP_MAX_PER_PHONE_PER_HOUR: '3',
+    OTP_MAX_PER_IP_PER_HOUR: '5',
+    TRUSTED_PROXIES: '127.0.0.1,::1',
+    REDIS_PREFIX: `tq${Date.now() % 1e8}:`,
+  };
   const from = (ip: string) => ({ 'x-forwarded-for': ip });
   const a = await startTestService(env);
   const b = await startTestService(env);
   try {
     const phone = '0712000008';
     // Eight concurrent requests split over two instances: exactly three get through.
-    const rs = await Promise.all(Array.from({ length: 8 }, (_, i) => api(i % 2 ? a.url : b.url, 'POST', '/api/otp', { phone, purpose: 'login' }, from('10.0.0.1'))));
+    const rs = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => api(i % 2 ? a.url : b.url, 'POST', '/api/otp', { phone, purpose: 'login' }, from('10.0.0.1'))),
+    );
     assert.equal(rs.filter((r) => r.status === 202).length, 3);
     const refused = rs.filter((r) => r.status === 429);
     assert.equal(refused.length, 5);
     assert.ok(refused.every((r) => r.json.error === 'PHONE_QUOTA'));
     // The IP 10.0.0.2 may ask for 5 codes in total, whatever the numbers.
     const ipRs = [];
-    for (let i = 0; i < 6; i++) ipRs.push(await api(i % 2 ? a.url : b.url, 'POST', '/api/otp', { phone: `07120001${String(i).padStart(2, '0')}`, purpose: 'login' }, from('10.0.0.2')));
-    assert.deepEqual(ipRs.map((r) => r.status), [202, 202, 202, 202, 202, 429]);
+    for (let i = 0; i < 6; i++)
+      ipRs.push(await api(i % 2 ? a.url : b.url, 'POST', '/api/otp', { phone: `07120001${String(i).padStart(2, '0')}`, purpose: 'login' }, from('10.0.0.2')));
+    assert.deepEqual(
+      ipRs.map((r) => r.status),
+      [202, 202, 202, 202, 202, 429],
+    );
     assert.equal(ipRs[5]!.json.error, 'IP_QUOTA');
     // A code sent by one instance verifies on the other (shared secret and Redis).
     assert.equal((await api(a.url, 'POST', '/api/otp', { phone: '0712000200', purpose: 'login' }, from('10.0.0.3'))).status, 202);

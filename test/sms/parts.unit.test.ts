@@ -3,10 +3,7 @@ import assert from 'node:assert/strict';
 import { messageParts, isGsm7 } from '../../src/sms/parts.js';
 
 test('GSM-7: 160 in one part, 161 needs two of 153', () => {
-  assert.deepEqual(
-    { ...messageParts('a'.repeat(160)) },
-    { encoding: 'GSM-7', units: 160, characters: 160, parts: 1, perPart: 160, remaining: 0 },
-  );
+  assert.deepEqual({ ...messageParts('a'.repeat(160)) }, { encoding: 'GSM-7', units: 160, characters: 160, parts: 1, perPart: 160, remaining: 0 });
   const two = messageParts('a'.repeat(161));
   assert.equal(two.parts, 2);
   assert.equal(two.perPart, 153);

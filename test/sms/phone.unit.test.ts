@@ -48,10 +48,20 @@ test('invalid numbers are rejected with a reason', () => {
 
 test('telco detection by prefix', () => {
   const expect: Record<string, string> = {
-    '0722000111': 'SAFARICOM', '0740000111': 'SAFARICOM', '0768000111': 'SAFARICOM', '0799000111': 'SAFARICOM', '0112000111': 'SAFARICOM',
-    '0733000111': 'AIRTEL', '0750000111': 'AIRTEL', '0785000111': 'AIRTEL', '0101000111': 'AIRTEL', '0762000111': 'AIRTEL',
-    '0770000111': 'TELKOM', '0779000111': 'TELKOM',
-    '0763000111': 'EQUITEL', '0766000111': 'EQUITEL',
+    '0722000111': 'SAFARICOM',
+    '0740000111': 'SAFARICOM',
+    '0768000111': 'SAFARICOM',
+    '0799000111': 'SAFARICOM',
+    '0112000111': 'SAFARICOM',
+    '0733000111': 'AIRTEL',
+    '0750000111': 'AIRTEL',
+    '0785000111': 'AIRTEL',
+    '0101000111': 'AIRTEL',
+    '0762000111': 'AIRTEL',
+    '0770000111': 'TELKOM',
+    '0779000111': 'TELKOM',
+    '0763000111': 'EQUITEL',
+    '0766000111': 'EQUITEL',
     '0747000111': 'FAIBA',
   };
   for (const [n, telco] of Object.entries(expect)) {
@@ -76,7 +86,10 @@ test('parsePhoneFast answers exactly like parsePhone', () => {
   const inputs: unknown[] = ['0712 345 678', '+254-712-345678', 'abc', '', 12345, '+14155550123', '0202345678'];
   // Every 4-digit prefix of both leading digits, each with a few random tails and every form.
   let seed = 42;
-  const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed; };
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed;
+  };
   for (const lead of ['1', '7', '2', '4', '8']) {
     for (let p = 0; p < 1000; p += 7) {
       const tail = String(rnd() % 100000).padStart(5, '0');

@@ -19,13 +19,16 @@ const small = await startTestService({ BULK_MAX_BYTES: '65536' }, { workers: fal
 // The 30 MB uploads go to a service in its own process: the latencies and the peak RSS below
 // are what an outside client and the OS see, not shared with this test's own work.
 const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./support/service-child.ts', import.meta.url))], {
-  env: { ...process.env, CHILD_ENV: '{}' }, stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, CHILD_ENV: '{}' },
+  stdio: ['ignore', 'pipe', 'inherit'],
 });
 const childExit = new Promise((res) => child.once('exit', res));
-const far = JSON.parse(await new Promise<string>((resolve, reject) => {
-  createInterface({ input: child.stdout! }).once('line', resolve);
-  child.once('exit', (code) => reject(new Error(`service child exited ${code}`)));
-})) as { url: string };
+const far = JSON.parse(
+  await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`service child exited ${code}`)));
+  }),
+) as { url: string };
 after(async () => {
   child.kill('SIGTERM');
   await childExit;
@@ -40,7 +43,11 @@ function childRss(): { now: number; peak: number } {
   return { now: Math.round(kb('VmRSS') / 1024), peak: Math.round(kb('VmHWM') / 1024) };
 }
 
-interface Raw { status: number; json: any; headers: Record<string, string | string[] | undefined> }
+interface Raw {
+  status: number;
+  json: any;
+  headers: Record<string, string | string[] | undefined>;
+}
 
 /** POST with exact bytes and headers (a header value's characters are sent as bytes). */
 function rawPost(base: string, path: string, headers: Record<string, string>, body: Buffer | Buffer[]): Promise<Raw> {
@@ -51,7 +58,11 @@ function rawPost(base: string, path: string, headers: Record<string, string>, bo
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         let json: unknown;
-        try { json = JSON.parse(text); } catch { json = text; }
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = text;
+        }
         resolve({ status: res.statusCode ?? 0, json, headers: res.headers });
       });
     });
@@ -64,12 +75,20 @@ function rawPost(base: string, path: string, headers: Record<string, string>, bo
 }
 
 const csv = (base: string, body: Buffer | string, message = 'Karibu', headers: Record<string, string> = {}) =>
-  rawPost(base, `/api/sms/bulk?message=${encodeURIComponent(message)}`, { 'content-type': 'text/csv', ...headers }, typeof body === 'string' ? Buffer.from(body) : body);
+  rawPost(
+    base,
+    `/api/sms/bulk?message=${encodeURIComponent(message)}`,
+    { 'content-type': 'text/csv', ...headers },
+    typeof body === 'string' ? Buffer.from(body) : body,
+  );
 
 const meta = (id: string) => svc.app.redis.hgetall(svc.app.key('sms', 'bulk', id));
 
 /** Polls /healthz and a POST /ussd hop of `base` every 25 ms while `start()` runs: the slowest of each. */
-async function whileRunning<T>(base: string, start: () => Promise<T>): Promise<{ result: T; healthzMax: number; ussdMax: number; probes: number; ms: number; slowest: string }> {
+async function whileRunning<T>(
+  base: string,
+  start: () => Promise<T>,
+): Promise<{ result: T; healthzMax: number; ussdMax: number; probes: number; ms: number; slowest: string }> {
   let healthzMax = 0;
   let ussdMax = 0;
   let probes = 0;
@@ -81,7 +100,9 @@ async function whileRunning<T>(base: string, start: () => Promise<T>): Promise<{
   [healthzMax, ussdMax, probes] = [0, 0, 0];
   t0 = performance.now();
   let settled = false;
-  const result = start().finally(() => { settled = true; });
+  const result = start().finally(() => {
+    settled = true;
+  });
   while (!settled) {
     await probe();
     await new Promise((r) => setTimeout(r, 25));
@@ -95,8 +116,15 @@ async function whileRunning<T>(base: string, start: () => Promise<T>): Promise<{
     healthzMax = Math.max(healthzMax, performance.now() - t);
     t = performance.now();
     const u = await fetch(`${base}/ussd`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ sessionId: `probe-${process.pid}-${++n}`, serviceCode: '*860*30#', phoneNumber: '+254712345678', networkCode: '63902', text: '' }),
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        sessionId: `probe-${process.pid}-${++n}`,
+        serviceCode: '*860*30#',
+        phoneNumber: '+254712345678',
+        networkCode: '63902',
+        text: '',
+      }),
     });
     assert.match(await u.text(), /^CON Welcome/);
     const took = performance.now() - t;
@@ -114,7 +142,11 @@ const MB30 = 30 * 1024 * 1024;
  * measures the machine, not the service. A service that blocks its event loop while parsing
  * (12 s for the long line before streaming) fails every run.
  */
-async function bestOf<R extends { healthzMax: number; ussdMax: number }>(t: { diagnostic(m: string): void }, run: (attempt: number) => Promise<R>, describe: (r: R) => string): Promise<R> {
+async function bestOf<R extends { healthzMax: number; ussdMax: number }>(
+  t: { diagnostic(m: string): void },
+  run: (attempt: number) => Promise<R>,
+  describe: (r: R) => string,
+): Promise<R> {
   let best: R | undefined;
   for (let attempt = 1; attempt <= 3; attempt++) {
     const r = await run(attempt);
@@ -129,8 +161,12 @@ test('a 30 MB CSV that is one long quoted line: refused with 400 after 64 KB, ot
   const body = Buffer.alloc(MB30, 0x37); // '7777…'
   body.write('phone\n"', 0);
   const rss = childRss();
-  const r = await bestOf(t, () => whileRunning(far.url, () => csv(far.url, body)),
-    (x) => `long line: answered in ${x.ms} ms, ${x.probes} probes, /healthz max ${x.healthzMax.toFixed(1)} ms, /ussd max ${x.ussdMax.toFixed(1)} ms (${x.slowest}), service RSS ${rss.now} MB → peak ${childRss().peak} MB`);
+  const r = await bestOf(
+    t,
+    () => whileRunning(far.url, () => csv(far.url, body)),
+    (x) =>
+      `long line: answered in ${x.ms} ms, ${x.probes} probes, /healthz max ${x.healthzMax.toFixed(1)} ms, /ussd max ${x.ussdMax.toFixed(1)} ms (${x.slowest}), service RSS ${rss.now} MB → peak ${childRss().peak} MB`,
+  );
   const after = childRss();
   assert.equal(r.result.status, 400, JSON.stringify(r.result.json));
   assert.equal(r.result.json.error, 'CSV_ROW_TOO_LONG');
@@ -151,8 +187,12 @@ test('a 30 MB CSV of 2.8 million numbers is parsed as a stream while /healthz an
   }
   const rss = childRss();
   // Each run another message: the same one to the same list again would be refused as a duplicate.
-  const r = await bestOf(t, (attempt) => whileRunning(far.url, () => csv(far.url, body, `Big list ${attempt}`)),
-    (x) => `30 MB valid: ${count} numbers in ${x.ms} ms (${Math.round(count / (x.ms / 1000))}/s), ${x.probes} probes, /healthz max ${x.healthzMax.toFixed(1)} ms, /ussd max ${x.ussdMax.toFixed(1)} ms (${x.slowest}), service RSS ${rss.now} MB → peak ${childRss().peak} MB`);
+  const r = await bestOf(
+    t,
+    (attempt) => whileRunning(far.url, () => csv(far.url, body, `Big list ${attempt}`)),
+    (x) =>
+      `30 MB valid: ${count} numbers in ${x.ms} ms (${Math.round(count / (x.ms / 1000))}/s), ${x.probes} probes, /healthz max ${x.healthzMax.toFixed(1)} ms, /ussd max ${x.ussdMax.toFixed(1)} ms (${x.slowest}), service RSS ${rss.now} MB → peak ${childRss().peak} MB`,
+  );
   const after = childRss();
   assert.equal(r.result.status, 202, JSON.stringify(r.result.json));
   assert.equal(r.result.json.received, count);
@@ -172,7 +212,9 @@ test('BULK_MAX_BYTES: a declared or streamed body over it is refused with 413 FI
   assert.equal(declared.json.error, 'FILE_TOO_LARGE');
   // Chunked: no length up front, refused when the count passes the limit.
   const chunks = Array.from({ length: 10 }, () => Buffer.from('0712000001\n'.repeat(800)));
-  const streamed = await rawPost(small.url, '/api/sms/bulk?message=hi', { 'content-type': 'text/csv', 'transfer-encoding': 'chunked' }, chunks).catch((e: Error) => ({ status: -1, json: e.message, headers: {} }));
+  const streamed = await rawPost(small.url, '/api/sms/bulk?message=hi', { 'content-type': 'text/csv', 'transfer-encoding': 'chunked' }, chunks).catch(
+    (e: Error) => ({ status: -1, json: e.message, headers: {} }),
+  );
   assert.equal(streamed.status, 413, JSON.stringify(streamed.json));
   const form = new FormData();
   form.append('message', 'hi');
@@ -233,7 +275,12 @@ test('x-sms-message: UTF-8 bytes are decoded, RFC 8187 form too, anything else r
   assert.equal(r.status, 202, JSON.stringify(r.json));
   assert.equal((await meta(r.json.id)).message, message);
   assert.equal(r.json.encoding, 'UCS-2');
-  const ext = await rawPost(svc.url, '/api/sms/bulk', { 'content-type': 'text/csv', 'x-sms-message': `UTF-8''${encodeURIComponent(message)}` }, Buffer.from('0712000502\n'));
+  const ext = await rawPost(
+    svc.url,
+    '/api/sms/bulk',
+    { 'content-type': 'text/csv', 'x-sms-message': `UTF-8''${encodeURIComponent(message)}` },
+    Buffer.from('0712000502\n'),
+  );
   assert.equal(ext.status, 202, JSON.stringify(ext.json));
   assert.equal((await meta(ext.json.id)).message, message);
   const latin1 = await rawPost(svc.url, '/api/sms/bulk', { 'content-type': 'text/csv', 'x-sms-message': 'caf\u00e9 ya bure' }, Buffer.from('0712000503\n'));

@@ -3,7 +3,11 @@
 
 export const TOKEN = 'test-api-token-0123456789';
 
-export interface ApiReply { status: number; json: any; headers: Headers }
+export interface ApiReply {
+  status: number;
+  json: any;
+  headers: Headers;
+}
 
 /** One request with `Authorization: Bearer TOKEN`; an object body is sent as JSON, a string or FormData as is. */
 export async function api(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiReply> {
@@ -18,6 +22,10 @@ export async function api(base: string, method: string, path: string, body?: unk
   const res = await fetch(`${base}${path}`, init);
   const text = await res.text();
   let json: any;
-  try { json = JSON.parse(text); } catch { json = text; }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
   return { status: res.status, json, headers: res.headers };
 }

@@ -14,7 +14,11 @@ export const API_KEY = 'sandbox-api-key';
 export const SECRET = 'sandbox-secret';
 export const MERCHANT = 'sandbox-merchant';
 
-export interface Sandbox { url: string; sandbox: KyandaSandbox; close(): Promise<void> }
+export interface Sandbox {
+  url: string;
+  sandbox: KyandaSandbox;
+  close(): Promise<void>;
+}
 
 /**
  * The Kyanda-family sandbox alone on a real HTTP server (no Redis, no service), answering at the
@@ -48,7 +52,12 @@ async function getJson<T>(url: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-export interface SandboxSms { ref: string; recipients: string[]; message: string; at: string }
+export interface SandboxSms {
+  ref: string;
+  recipients: string[];
+  message: string;
+  at: string;
+}
 
 /** Every SMS the sandbox at `base` (the service's URL when embedded) has sent. */
 export async function sandboxSms(base: string): Promise<SandboxSms[]> {

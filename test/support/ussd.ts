@@ -27,7 +27,12 @@ export async function post(url: string, o: PostOpts, path = '/ussd'): Promise<{ 
 export class Phone {
   text = '';
   started = false;
-  constructor(readonly url: string, readonly phoneNumber = '+254712345678', readonly serviceCode = CODE, readonly sessionId = `ATUid_${randomUUID()}`) {}
+  constructor(
+    readonly url: string,
+    readonly phoneNumber = '+254712345678',
+    readonly serviceCode = CODE,
+    readonly sessionId = `ATUid_${randomUUID()}`,
+  ) {}
 
   async dial(text = ''): Promise<string> {
     this.started = true;

@@ -25,10 +25,11 @@ test('the load generator walks whole sessions against the floor and measures onl
     concurrency: 4,
     warmupS: 0.2,
     durationS: 0.5,
-    session: (n) => ['', '1', '1*2'].map((text) => {
-      seen.push(`${n}:${text}`);
-      return { body: new URLSearchParams({ sessionId: `s${n}`, phoneNumber: '+254712000000', text }).toString(), expect: 'CON ' };
-    }),
+    session: (n) =>
+      ['', '1', '1*2'].map((text) => {
+        seen.push(`${n}:${text}`);
+        return { body: new URLSearchParams({ sessionId: `s${n}`, phoneNumber: '+254712000000', text }).toString(), expect: 'CON ' };
+      }),
   });
   assert.ok(r.requests > 10, `only ${r.requests} requests`);
   assert.equal(r.errors, 0, r.errorSamples.join('\n'));
@@ -49,7 +50,10 @@ test('a reply that is not the expected screen counts as an error and abandons th
     concurrency: 2,
     warmupS: 0,
     durationS: 0.3,
-    session: (n) => [{ body: `sessionId=e${n}&text=`, expect: 'END ' }, { body: `sessionId=e${n}&text=1`, expect: 'CON ' }],
+    session: (n) => [
+      { body: `sessionId=e${n}&text=`, expect: 'END ' },
+      { body: `sessionId=e${n}&text=1`, expect: 'CON ' },
+    ],
   });
   assert.ok(r.errors > 0);
   assert.equal(r.errors, r.requests); // the second request is never sent
@@ -63,7 +67,10 @@ test('session size: finds the keys by session id and phone, with payload and MEM
   await redis.set(`${prefix}resume:254712999998`, id, 'EX', 60);
   await redis.set(`${prefix}other:key`, 'x');
   const keys = await sessionKeys(redis, prefix, [id, '254712999998']);
-  assert.deepEqual(keys.map((k) => k.key), [`${prefix}resume:254712999998`, `${prefix}sess:${id}`]);
+  assert.deepEqual(
+    keys.map((k) => k.key),
+    [`${prefix}resume:254712999998`, `${prefix}sess:${id}`],
+  );
   const [resume, sess] = keys;
   assert.equal(sess!.type, 'hash');
   assert.equal(sess!.payload, 't'.length + '1*2'.length + 'r'.length + 'CON Hello'.length);
@@ -80,7 +87,7 @@ test('percentile is nearest-rank', () => {
   assert.ok(Number.isNaN(percentile(new Float64Array(0), 0.5)));
 });
 
-test('dial helpers: dial-in split, phone as Africa\'s Talking sends it, word wrap', () => {
+test("dial helpers: dial-in split, phone as Africa's Talking sends it, word wrap", () => {
   assert.deepEqual(splitDialled('*860*30#', '*860*30#'), { serviceCode: '*860*30#', answers: [] });
   assert.deepEqual(splitDialled('*860*30*1*2#', '*860*30#'), { serviceCode: '*860*30#', answers: ['1', '2'] });
   assert.deepEqual(splitDialled('*144#', '*860*30#'), { serviceCode: '*144#', answers: [] });

@@ -11,17 +11,23 @@ import { collect, fakeService, runDial, spawnDial, ROOT } from './dial-helpers.j
 
 /** Lines of the handset frames only (between ┌ and ┘), without the border characters. */
 function screenLines(stdout: string): string[] {
-  return stdout.split('\n').filter((l) => l.startsWith('│')).map((l) => l.slice(2, -2).trimEnd());
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('│'))
+    .map((l) => l.slice(2, -2).trimEnd());
 }
 
 describe('against a recording stand-in', () => {
-  test('posts the Africa\'s Talking form with cumulative text and one sessionId until END', async () => {
+  test("posts the Africa's Talking form with cumulative text and one sessionId until END", async () => {
     const svc = await fakeService((f) => (f.text === '1**5*6' ? [200, 'END Bye'] : [200, `CON You sent "${f.text}"\n1 More`]));
     after(() => svc.close());
     // An empty answer and an answer containing "*" are inputs too: sent exactly as typed.
     const r = await runDial(['--url', svc.url, '--phone', '0712345678'], '1\n\n5*6\n');
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(svc.requests.map((q) => q.form.text), ['', '1', '1*', '1**5*6']);
+    assert.deepEqual(
+      svc.requests.map((q) => q.form.text),
+      ['', '1', '1*', '1**5*6'],
+    );
     const ids = new Set(svc.requests.map((q) => q.form.sessionId));
     assert.equal(ids.size, 1);
     assert.match([...ids][0]!, /^ATUid_/);
@@ -54,7 +60,7 @@ describe('against a recording stand-in', () => {
     assert.notEqual(qa!.form.sessionId, qb!.form.sessionId);
   });
 
-  test('--channel speaks that aggregator\'s wire format at its route (Hubtel: JSON, the dial string on Initiation)', async () => {
+  test("--channel speaks that aggregator's wire format at its route (Hubtel: JSON, the dial string on Initiation)", async () => {
     const svc = await fakeService(() => [200, '{"SessionId":"x","Type":"Release","Message":"ok"}']);
     after(() => svc.close());
     const r = await runDial(['--url', svc.url, '--code', '*860*30*1*2#', '--input', '', '--channel', 'hubtel']);
@@ -154,7 +160,7 @@ describe('against the real service', async () => {
     assert.match(screenLines(b.stdout)[0]!, /Karibu/);
   });
 
-  test('the service\'s 400 for a bad phone number is shown with its body', async () => {
+  test("the service's 400 for a bad phone number is shown with its body", async () => {
     const r = await runDial(['--url', svc.url, '--phone', 'not-a-phone', '--input', '']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /HTTP 400 Bad Request/);
@@ -208,4 +214,3 @@ describe('against the real service', async () => {
     assert.match(out, /Dial again\? \[Y\/n\]/);
   });
 });
-

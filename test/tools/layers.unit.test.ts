@@ -20,9 +20,16 @@ function files(dir: string): string[] {
 const APP = ['src/app.ts', 'src/app-context.ts', 'src/main.ts', 'src/worker.ts'];
 const rules: { layer: string; except?: string; mayNotImport: string[] }[] = [
   { layer: 'src/lib/', mayNotImport: ['src/'] },
-  { layer: 'src/menus/', mayNotImport: ['src/ussd/', 'src/payments/', 'src/sms/', 'src/agents/', 'src/console/', 'src/gateway/', 'src/channels/', 'src/http/', ...APP] },
+  {
+    layer: 'src/menus/',
+    mayNotImport: ['src/ussd/', 'src/payments/', 'src/sms/', 'src/agents/', 'src/console/', 'src/gateway/', 'src/channels/', 'src/http/', ...APP],
+  },
   { layer: 'src/channels/', mayNotImport: ['src/ussd/', 'src/payments/', 'src/sms/', 'src/agents/', 'src/console/', 'src/gateway/', 'src/menus/', ...APP] },
-  { layer: 'src/gateway/', except: 'src/dev/sandbox/', mayNotImport: ['src/ussd/', 'src/payments/', 'src/sms/', 'src/agents/', 'src/console/', 'src/menus/', 'src/channels/', ...APP] },
+  {
+    layer: 'src/gateway/',
+    except: 'src/dev/sandbox/',
+    mayNotImport: ['src/ussd/', 'src/payments/', 'src/sms/', 'src/agents/', 'src/console/', 'src/menus/', 'src/channels/', ...APP],
+  },
 ];
 
 /** Every relative import of a file, as a repository path ("src/ussd/actions.ts"). */
@@ -48,14 +55,20 @@ test('imports only point downwards between the layers', () => {
 test('the check sees imports (a file of each layer imports something)', () => {
   // Guards the regex above: if it matched nothing, the first test would pass vacuously.
   for (const layer of ['src/menus/', 'src/channels/', 'src/gateway/']) {
-    assert.ok(files(layer.slice(0, -1)).some((f) => imports(f).length > 0), `no imports found under ${layer}`);
+    assert.ok(
+      files(layer.slice(0, -1)).some((f) => imports(f).length > 0),
+      `no imports found under ${layer}`,
+    );
   }
 });
 
-test('production code reaches src/dev/ only through the loader\'s one dynamic import', () => {
+test("production code reaches src/dev/ only through the loader's one dynamic import", () => {
   const dynamic = files('src')
     .filter((f) => !f.startsWith('src/dev/'))
     .flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/import\(\s*(['"`]?)([^)'"`]*)\1\s*\)/g)].map((m) => ({ f, spec: m[2]! })));
-  assert.deepEqual(dynamic.filter((d) => d.spec.includes('dev/') || d.spec === 'SANDBOX_MODULE').map((d) => d.f), ['src/dev-sandbox.ts']);
+  assert.deepEqual(
+    dynamic.filter((d) => d.spec.includes('dev/') || d.spec === 'SANDBOX_MODULE').map((d) => d.f),
+    ['src/dev-sandbox.ts'],
+  );
   assert.match(readFileSync('src/dev-sandbox.ts', 'utf8'), /const SANDBOX_MODULE = '\.\/dev\/sandbox\/module\.js';/);
 });

@@ -34,16 +34,24 @@ const form = (o: Record<string, string>) => new URLSearchParams(o).toString();
 const FORM = 'application/x-www-form-urlencoded';
 
 test('form with a charset, and JSON, are read by the strict reader', async () => {
-  const a = await send(form({ sessionId: `S${randomUUID()}`, serviceCode: SHOP, phoneNumber: '0712000901', text: '' }), { 'content-type': `${FORM}; charset=UTF-8` });
+  const a = await send(form({ sessionId: `S${randomUUID()}`, serviceCode: SHOP, phoneNumber: '0712000901', text: '' }), {
+    'content-type': `${FORM}; charset=UTF-8`,
+  });
   assert.equal(a.status, 200);
   assert.match(a.body, /^CON /);
-  const j = await send(JSON.stringify({ sessionId: `S${randomUUID()}`, serviceCode: SHOP, phoneNumber: '0712000902', text: '' }), { 'content-type': 'application/json' });
+  const j = await send(JSON.stringify({ sessionId: `S${randomUUID()}`, serviceCode: SHOP, phoneNumber: '0712000902', text: '' }), {
+    'content-type': 'application/json',
+  });
   assert.equal(j.status, 200);
   assert.match(j.body, /^CON /);
 });
 
 test('oversized without content-length, invalid JSON, JSON that is not an object, repeated field → 400', async () => {
-  const big = await send(form({ sessionId: 'b1', serviceCode: SHOP, phoneNumber: '0712000903', text: 'x'.repeat(20_000) }), { 'content-type': FORM, 'transfer-encoding': 'chunked' }, true);
+  const big = await send(
+    form({ sessionId: 'b1', serviceCode: SHOP, phoneNumber: '0712000903', text: 'x'.repeat(20_000) }),
+    { 'content-type': FORM, 'transfer-encoding': 'chunked' },
+    true,
+  );
   assert.equal(big.status, 400);
   assert.equal(big.body, 'request body too large');
   const bad = await send('{"sessionId":', { 'content-type': 'application/json' });
@@ -57,10 +65,16 @@ test('oversized without content-length, invalid JSON, JSON that is not an object
 });
 
 test('a gzip-compressed form still works (general parser), and an oversized one is refused', async () => {
-  const ok = await send(gzipSync(form({ sessionId: `S${randomUUID()}`, serviceCode: SHOP, phoneNumber: '0712000905', text: '' })), { 'content-type': FORM, 'content-encoding': 'gzip' });
+  const ok = await send(gzipSync(form({ sessionId: `S${randomUUID()}`, serviceCode: SHOP, phoneNumber: '0712000905', text: '' })), {
+    'content-type': FORM,
+    'content-encoding': 'gzip',
+  });
   assert.equal(ok.status, 200);
   assert.match(ok.body, /^CON /);
-  const big = await send(gzipSync(form({ sessionId: 'b2', serviceCode: SHOP, phoneNumber: '0712000906', text: 'x'.repeat(40_000) })), { 'content-type': FORM, 'content-encoding': 'gzip' });
+  const big = await send(gzipSync(form({ sessionId: 'b2', serviceCode: SHOP, phoneNumber: '0712000906', text: 'x'.repeat(40_000) })), {
+    'content-type': FORM,
+    'content-encoding': 'gzip',
+  });
   assert.equal(big.status, 400);
   assert.equal(big.body, 'request body too large');
 });

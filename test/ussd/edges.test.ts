@@ -18,7 +18,10 @@ const DEADLINE = 1000;
 // 1,000-number bulk writes: "Command queue state error", then a hang), and SCRIPT FLUSH below
 // would otherwise reach every other file's service.
 const redis = await startPrivateRedis({ stderr: 'ignore' });
-const svc = await startTestService({ REDIS_URL: redis.url, MENUS_DIR: 'test/fixtures/menus/good', USSD_DEADLINE_MS: String(DEADLINE) }, { workers: false, logger });
+const svc = await startTestService(
+  { REDIS_URL: redis.url, MENUS_DIR: 'test/fixtures/menus/good', USSD_DEADLINE_MS: String(DEADLINE) },
+  { workers: false, logger },
+);
 after(async () => {
   await svc.close();
   await redis.stop();
@@ -34,7 +37,9 @@ test('an action that never resolves: the processing END arrives before USSD_DEAD
   let calls = 0;
   svc.app.actions.register('test_slow', (ctx) => {
     calls++;
-    ctx.signal.addEventListener('abort', () => { aborted = true; });
+    ctx.signal.addEventListener('abort', () => {
+      aborted = true;
+    });
     return new Promise(() => undefined);
   });
   const p = new Phone(svc.url, num(), SHOP);
@@ -63,7 +68,7 @@ test('a retry arriving while the action runs waits for it and gets the same repl
   const first = post(svc.url, body);
   await new Promise((r) => setTimeout(r, 40));
   const [a, b] = await Promise.all([first, post(svc.url, body)]);
-  assert.equal(a.body, 'END Done:  \'ok\' X9');
+  assert.equal(a.body, "END Done:  'ok' X9");
   assert.equal(b.body, a.body);
   assert.equal(calls, 1);
 });
@@ -72,7 +77,9 @@ test('afterReply callbacks run only after the reply is sent, and a late action m
   let ran = 0;
   let ranDuringAction = false;
   svc.app.actions.register('test_slow', async (ctx) => {
-    ctx.afterReply(() => { ran++; });
+    ctx.afterReply(() => {
+      ran++;
+    });
     await new Promise((r) => setTimeout(r, 30));
     ranDuringAction = ran > 0;
     return { outcome: 'success' };
@@ -86,7 +93,9 @@ test('afterReply callbacks run only after the reply is sent, and a late action m
   let lateRan = false;
   svc.app.actions.register('test_slow', async (ctx) => {
     await new Promise((r) => setTimeout(r, DEADLINE + 100));
-    ctx.afterReply(() => { lateRan = true; });
+    ctx.afterReply(() => {
+      lateRan = true;
+    });
     return { outcome: 'success' };
   });
   const q = new Phone(svc.url, num(), SHOP);
@@ -96,7 +105,9 @@ test('afterReply callbacks run only after the reply is sent, and a late action m
 });
 
 test('a throwing action or an unknown outcome is a failure screen, never a stack trace', async () => {
-  svc.app.actions.register('test_slow', async () => { throw new Error('ECONNRESET secret-host:1234'); });
+  svc.app.actions.register('test_slow', async () => {
+    throw new Error('ECONNRESET secret-host:1234');
+  });
   const p = new Phone(svc.url, num(), SHOP);
   await p.dial();
   assert.equal(await p.send('1'), 'END Failed. ');
@@ -122,8 +133,14 @@ test('a 20-item list pages with 98 More / 0 Back; numbers stay global; every pag
   assert.doesNotMatch(pages.at(-1)!, /98 More/);
   assert.match(pages.at(-1)!, /20 Watermelon from the field\n0 Back$/);
   assert.match(pages[0]!, /^CON Pick a fruit:\n1 Apple/);
-  const shown = pages.join('\n').match(/^\d+ (?!More|Back)/gm)!.map((s) => Number(s.trim()));
-  assert.deepEqual(shown, Array.from({ length: 20 }, (_, i) => i + 1));
+  const shown = pages
+    .join('\n')
+    .match(/^\d+ (?!More|Back)/gm)!
+    .map((s) => Number(s.trim()));
+  assert.deepEqual(
+    shown,
+    Array.from({ length: 20 }, (_, i) => i + 1),
+  );
   // "98" on the last page is a wrong option; "0" steps back a page.
   assert.match(await p.send('98'), /^CON Invalid choice, try again\.\nPick a fruit:/);
   assert.equal(await p.send('0'), pages.at(-2));
@@ -132,7 +149,8 @@ test('a 20-item list pages with 98 More / 0 Back; numbers stay global; every pag
 
 test('bad requests: missing fields, bad phone, oversized body → 400 with one log line', async () => {
   const before = lines.length;
-  const form = (o: Record<string, string>) => fetch(`${svc.url}/ussd`, { method: 'POST', body: new URLSearchParams(o), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const form = (o: Record<string, string>) =>
+    fetch(`${svc.url}/ussd`, { method: 'POST', body: new URLSearchParams(o), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   const r1 = await form({ serviceCode: SHOP, phoneNumber: '0712345678', text: '' });
   assert.equal(r1.status, 400);
   assert.match(await r1.text(), /missing sessionId/);
@@ -160,7 +178,11 @@ test('every phone form is the same subscriber; JSON bodies are accepted too', as
   }
   const key = await svc.app.redis.get(`${svc.app.config.REDIS_PREFIX}resume:254712000777`);
   assert.ok(key?.startsWith(sessionId));
-  const json = await fetch(`${svc.url}/ussd/africastalking`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sessionId: `S${randomUUID()}`, serviceCode: SHOP, phoneNumber: '0712000778', networkCode: '63902', text: '' }) });
+  const json = await fetch(`${svc.url}/ussd/africastalking`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sessionId: `S${randomUUID()}`, serviceCode: SHOP, phoneNumber: '0712000778', networkCode: '63902', text: '' }),
+  });
   assert.equal(json.status, 200);
   assert.match(await json.text(), /^CON "Duka"/);
 });
@@ -208,7 +230,9 @@ test('a burst of duplicates does not cost the next hop its single round trip', a
   const p = new Phone(svc.url, num(), SHOP);
   await p.dial();
   p.text = '2';
-  const burst = await Promise.all(Array.from({ length: 20 }, () => post(svc.url, { sessionId: p.sessionId, phoneNumber: p.phoneNumber, serviceCode: SHOP, text: p.text })));
+  const burst = await Promise.all(
+    Array.from({ length: 20 }, () => post(svc.url, { sessionId: p.sessionId, phoneNumber: p.phoneNumber, serviceCode: SHOP, text: p.text })),
+  );
   assert.equal(new Set(burst.map((b) => b.body)).size, 1);
   // Count the scripts this session's next hop sends (MONITOR sees every command; those run
   // inside a script come from "lua" and are not round trips).
@@ -221,7 +245,10 @@ test('a burst of duplicates does not cost the next hop its single round trip', a
   assert.match(await p.send('98'), /^CON /);
   await new Promise((r) => setTimeout(r, 100));
   monitor.disconnect();
-  assert.deepEqual(scripts.map((s) => s.toLowerCase()), ['evalsha']);
+  assert.deepEqual(
+    scripts.map((s) => s.toLowerCase()),
+    ['evalsha'],
+  );
 });
 
 test('Redis forgets its scripts mid-session (restart, SCRIPT FLUSH): the next hop sends them again', async () => {
@@ -240,9 +267,15 @@ test('one JSON log line per hop: sessionId, channel, screen, latency, outcome; p
   const p = new Phone(svc.url, '+254712345999', SHOP);
   await p.dial();
   await p.send('2');
-  const hops = lines.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'ussd hop');
+  const hops = lines
+    .slice(before)
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l.msg === 'ussd hop');
   assert.equal(hops.length, 2);
-  assert.deepEqual(hops.map((h) => h.screen), ['home', 'fruits']);
+  assert.deepEqual(
+    hops.map((h) => h.screen),
+    ['home', 'fruits'],
+  );
   for (const h of hops) {
     assert.equal(h.sessionId, p.sessionId);
     assert.equal(h.channel, 'africastalking');
@@ -272,13 +305,24 @@ test('Redis slow: the reply still comes before the deadline', async () => {
   const proxy = net.createServer((client) => {
     const upstream = net.connect(Number(target.port || 6379), target.hostname);
     client.on('data', (d) => upstream.write(d));
-    upstream.on('data', (d) => { setTimeout(() => client.write(d), delay); });
-    const end = () => { client.destroy(); upstream.destroy(); };
-    client.on('error', end); upstream.on('error', end); client.on('close', end); upstream.on('close', end);
+    upstream.on('data', (d) => {
+      setTimeout(() => client.write(d), delay);
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end);
+    upstream.on('error', end);
+    client.on('close', end);
+    upstream.on('close', end);
   });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
   const port = (proxy.address() as net.AddressInfo).port;
-  const slow = await startTestService({ REDIS_URL: `redis://127.0.0.1:${port}`, MENUS_DIR: 'test/fixtures/menus/good', USSD_DEADLINE_MS: String(DEADLINE) }, { workers: false });
+  const slow = await startTestService(
+    { REDIS_URL: `redis://127.0.0.1:${port}`, MENUS_DIR: 'test/fixtures/menus/good', USSD_DEADLINE_MS: String(DEADLINE) },
+    { workers: false },
+  );
   try {
     const p = new Phone(slow.url, num(), SHOP);
     assert.match(await p.dial(), /^CON "Duka"/);

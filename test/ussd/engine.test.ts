@@ -10,7 +10,10 @@ import { waitFor } from '../support/wait.js';
 const prefix = `t${randomUUID().slice(0, 8)}:`;
 const svc = await startTestService({ REDIS_PREFIX: prefix, RESUME_WINDOW_S: '60' }, { workers: false });
 const twin = await startTestService({ REDIS_PREFIX: prefix, RESUME_WINDOW_S: '60' }, { workers: false });
-after(async () => { await svc.close(); await twin.close(); });
+after(async () => {
+  await svc.close();
+  await twin.close();
+});
 
 let airtimeCalls = 0;
 const airtimeKeys: string[] = [];
@@ -51,8 +54,9 @@ test('20 identical requests fired at once advance the session once and all get t
   await p.walk('1', '1', '250');
   const before = airtimeCalls;
   p.text += '*1';
-  const replies = await Promise.all(Array.from({ length: 20 }, (_, i) =>
-    post(i % 2 ? twin.url : svc.url, { sessionId: p.sessionId, phoneNumber: p.phoneNumber, text: p.text })));
+  const replies = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => post(i % 2 ? twin.url : svc.url, { sessionId: p.sessionId, phoneNumber: p.phoneNumber, text: p.text })),
+  );
   assert.equal(airtimeCalls, before + 1);
   for (const r of replies) {
     assert.equal(r.status, 200);
@@ -81,7 +85,7 @@ test('two service instances sharing one Redis serve one session alternately', as
   assert.match(bodies[5]!, /^END You will receive an M-PESA prompt to pay KES 75\./);
 });
 
-test('the one-round-trip hop from this process\'s last write never overrides a newer record', async () => {
+test("the one-round-trip hop from this process's last write never overrides a newer record", async () => {
   // svc answers a hop, so the next one is computed from what svc wrote. Meanwhile the record
   // changes behind its back: (a) the twin answers a hop; (b) a writer that does not keep the
   // write version (an older release during a deploy) moves the session on. Each time svc must
@@ -160,7 +164,16 @@ test('0 goes back one screen, 00 goes home, 98/0 page long lists', async () => {
 
 test('every screen fits in 182 characters and is plain GSM-7', async () => {
   const p = new Phone(svc.url, num());
-  const screens = [await p.dial(), await p.send('2'), await p.send('98'), await p.send('00'), await p.send('3'), await p.send('00'), await p.send('6'), await p.send('2')];
+  const screens = [
+    await p.dial(),
+    await p.send('2'),
+    await p.send('98'),
+    await p.send('00'),
+    await p.send('3'),
+    await p.send('00'),
+    await p.send('6'),
+    await p.send('2'),
+  ];
   for (const s of screens) {
     assert.ok(s.length - 4 <= 182, `${s.length}: ${s}`);
     assert.match(s, /^[\x0a\x20-\x7e]+$/);
@@ -300,7 +313,12 @@ test('state is saved before an action runs; a crashed hop re-runs it with the sa
     assert.equal(keys.length, 2);
     assert.equal(keys[0], keys[1]);
   } finally {
-    for (const s of [svc, twin]) s.app.actions.register('airtime', async (ctx) => { airtimeCalls++; airtimeKeys.push(ctx.idempotencyKey); return { outcome: 'success' }; });
+    for (const s of [svc, twin])
+      s.app.actions.register('airtime', async (ctx) => {
+        airtimeCalls++;
+        airtimeKeys.push(ctx.idempotencyKey);
+        return { outcome: 'success' };
+      });
   }
 });
 

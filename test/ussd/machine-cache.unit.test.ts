@@ -12,7 +12,7 @@ const machine = menu!.machine;
 const view = (s: AnyMachineSnapshot) => ({ value: s.value, context: s.context, status: s.status, tags: [...s.tags] });
 const input = (i: string, n: number): MenuEvent => ({ type: 'IN', input: i, key: `k:${n}`, lim: 182 });
 
-test('initialTransition through the stepping logic equals the real machine\'s', () => {
+test("initialTransition through the stepping logic equals the real machine's", () => {
   const ctx: MenuContext = { v: {}, h: [], pg: 0, e: '', lang: 'sw', ph: '+254712000001' };
   const [a, aa] = initialTransition(machine, ctx);
   const [b, ba] = initialTransition(steppingLogic(machine), ctx);
@@ -36,7 +36,10 @@ test('restore + transition through the caches equals resolveState + transition, 
     const [a, aa] = transition(machine, real, input(i, n));
     const [b, ba] = transition(step, cached, input(i, n));
     assert.deepEqual(view(b), view(a), `after "${i}" at ${stored.v}`);
-    assert.deepEqual(ba.map((x) => [x.type, x.params]), aa.map((x) => [x.type, x.params]));
+    assert.deepEqual(
+      ba.map((x) => [x.type, x.params]),
+      aa.map((x) => [x.type, x.params]),
+    );
     if (aa.some((x) => (x.type as string) === 'run')) {
       sawRun = true;
       const out = { type: 'OUT', outcome: 'processing', vars: {} } as const;

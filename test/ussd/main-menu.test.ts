@@ -33,8 +33,16 @@ async function phoneIn(lang: 'en' | 'sw'): Promise<Phone> {
 }
 
 const T = {
-  en: { welcome: /^CON Welcome to Kemru Pay\n1 Buy airtime\n2 Buy data bundle\n3 Pay bill\n4 Check balance\n5 Pay merchant\n6 My account$/, prompt: /M-PESA prompt to pay KES (\S+)\./, cancelled: /^END Cancelled/, },
-  sw: { welcome: /^CON Karibu Kemru Pay\n1 Nunua salio\n2 Nunua kifurushi cha data\n3 Lipa bili\n/, prompt: /ombi la M-PESA kulipa KES (\S+)\./, cancelled: /^END Imesitishwa/ },
+  en: {
+    welcome: /^CON Welcome to Kemru Pay\n1 Buy airtime\n2 Buy data bundle\n3 Pay bill\n4 Check balance\n5 Pay merchant\n6 My account$/,
+    prompt: /M-PESA prompt to pay KES (\S+)\./,
+    cancelled: /^END Cancelled/,
+  },
+  sw: {
+    welcome: /^CON Karibu Kemru Pay\n1 Nunua salio\n2 Nunua kifurushi cha data\n3 Lipa bili\n/,
+    prompt: /ombi la M-PESA kulipa KES (\S+)\./,
+    cancelled: /^END Imesitishwa/,
+  },
 };
 
 for (const lang of ['en', 'sw'] as const) {
@@ -164,7 +172,12 @@ for (const lang of ['en', 'sw'] as const) {
       outcomes.set(`${p.phoneNumber}:checkout`, [{ outcome: 'failure', reason: { en: 'The merchant is closed.', sw: 'Mfanyabiashara amefunga.' } }]);
       await p.dial();
       const end = await p.walk('5', 'SHOP42', '100', '1');
-      assert.match(end, lang === 'en' ? /^END Sorry, your request could not be completed\. The merchant is closed\.$/ : /^END Samahani, ombi lako halikukamilika\. Mfanyabiashara amefunga\.$/);
+      assert.match(
+        end,
+        lang === 'en'
+          ? /^END Sorry, your request could not be completed\. The merchant is closed\.$/
+          : /^END Samahani, ombi lako halikukamilika\. Mfanyabiashara amefunga\.$/,
+      );
     });
 
     test('agent: sell airtime from float (wrong PIN, then success)', async () => {

@@ -40,7 +40,7 @@ test('menus:check catches an over-long screen (in Swahili only)', () => {
   assert.equal(check([`${BROKEN}/too-long.yaml`], { SCREEN_MAX_CHARS: '200', USSD_CHANNELS: 'africastalking,hubtel' }).code, 0);
 });
 
-test('menus:check checks every enabled channel\'s limit: Nalo holds 120 characters', () => {
+test("menus:check checks every enabled channel's limit: Nalo holds 120 characters", () => {
   const r = check([`${BROKEN}/too-long.yaml`], { SCREEN_MAX_CHARS: '200' });
   assert.equal(r.code, 1);
   assert.match(r.err, /screens\.bye\.end\.sw: screen is 188 characters .* limit 120 \(nalo\)/);
@@ -73,11 +73,14 @@ test('menus:check over a whole directory reports every broken file', () => {
 
 test('the service refuses to start with a broken menu (init throws, naming file and path)', async () => {
   const app = { config: testConfig({ MENUS_DIR: BROKEN }), actions: new ActionRegistry() } as unknown as AppContext;
-  await assert.rejects(async () => ussdModule().init!(app), (err: unknown) => {
-    assert.ok(err instanceof MenuError);
-    assert.match(err.message, /missing-target\.yaml: screens\.home\.options\.0\.next/);
-    return true;
-  });
+  await assert.rejects(
+    async () => ussdModule().init!(app),
+    (err: unknown) => {
+      assert.ok(err instanceof MenuError);
+      assert.match(err.message, /missing-target\.yaml: screens\.home\.options\.0\.next/);
+      return true;
+    },
+  );
   const none = { config: testConfig({ MENUS_DIR: 'test/fixtures/menus/nope' }), actions: new ActionRegistry() } as unknown as AppContext;
   await assert.rejects(async () => ussdModule().init!(none), /menus directory not found/);
 });

@@ -17,8 +17,17 @@ function keys(): SessionKeys {
 
 function args(token: string, mark: string, unlock = true): SessionWrite {
   return {
-    token, mark, reply: { continues: true, text: `screen for ${mark}` }, state: { v: `s${mark}`, c: { v: {}, h: [], pg: 0, e: '', lang: 'en', ph: PHONE } }, n: 1,
-    machineVersion: 'v1', resumeOffer: undefined, resume: 'keep', lang: undefined, phone: PHONE, unlock,
+    token,
+    mark,
+    reply: { continues: true, text: `screen for ${mark}` },
+    state: { v: `s${mark}`, c: { v: {}, h: [], pg: 0, e: '', lang: 'en', ph: PHONE } },
+    n: 1,
+    machineVersion: 'v1',
+    resumeOffer: undefined,
+    resume: 'keep',
+    lang: undefined,
+    phone: PHONE,
+    unlock,
   };
 }
 

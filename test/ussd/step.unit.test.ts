@@ -7,7 +7,18 @@ import { loadMenuDir } from '../../src/menus/load.js';
 import { MSG } from '../../src/menus/messages.js';
 import type { MenuContext } from '../../src/menus/types.js';
 import type { SessionRecord, SessionState } from '../../src/ussd/session-store.js';
-import { afterAction, conclude, lateText, lockLost, step, type HopFacts, type MenuLookup, type Start, type StepOptions, type Stepped } from '../../src/ussd/step.js';
+import {
+  afterAction,
+  conclude,
+  lateText,
+  lockLost,
+  step,
+  type HopFacts,
+  type MenuLookup,
+  type Start,
+  type StepOptions,
+  type Stepped,
+} from '../../src/ussd/step.js';
 
 const [menu] = loadMenuDir('menus', { defaultServiceCode: '*860*30#', keys: { back: '0', home: '00', more: '98' }, screenMaxChars: 182 });
 const PHONE = '+254712000003';
@@ -18,12 +29,24 @@ const NEW: Start = { kind: 'new', resume: undefined, lang: undefined };
 
 /** A cumulative channel (Africa's Talking): the text holds every answer so far. */
 function at(text: string, sid = 'at:s1'): HopFacts {
-  return { found: { menu: menu!, extra: '' }, channel: { inputStyle: 'cumulative', starts: 'explicit', screenMaxChars: 182 }, req: { kind: 'continue', input: text }, phone: { e164: PHONE }, sid };
+  return {
+    found: { menu: menu!, extra: '' },
+    channel: { inputStyle: 'cumulative', starts: 'explicit', screenMaxChars: 182 },
+    req: { kind: 'continue', input: text },
+    phone: { e164: PHONE },
+    sid,
+  };
 }
 
 /** A latest-only channel with explicit starts: only the newest input. */
 function latest(input: string, kind: 'start' | 'continue' = 'continue'): HopFacts {
-  return { found: kind === 'start' ? { menu: menu!, extra: '' } : undefined, channel: { inputStyle: 'latest', starts: 'explicit', screenMaxChars: 182 }, req: { kind, input }, phone: { e164: PHONE }, sid: 'x:s1' };
+  return {
+    found: kind === 'start' ? { menu: menu!, extra: '' } : undefined,
+    channel: { inputStyle: 'latest', starts: 'explicit', screenMaxChars: 182 },
+    req: { kind, input },
+    phone: { e164: PHONE },
+    sid: 'x:s1',
+  };
 }
 
 function stepped(r: Stepped | string): Stepped {
@@ -41,7 +64,7 @@ function state(v: string, values: Record<string, string> = {}): SessionState {
   return { v, c: { v: values, h: ['main'], pg: 0, e: '', lang: 'en', ph: PHONE, i: 'old-instance' } satisfies MenuContext };
 }
 
-test('a new session renders the start screen, in the menu\'s default language, and leaves a resume pointer', () => {
+test("a new session renders the start screen, in the menu's default language, and leaves a resume pointer", () => {
   const s = stepped(step(menus, at(''), NEW, opts));
   assert.equal(s.run, undefined);
   assert.equal(s.from, '');
@@ -57,7 +80,7 @@ test('a new session renders the start screen, in the menu\'s default language, a
   assert.equal(conclude(s, { sid: 'at:s1' }, { resume: false }).resume, 'keep');
 });
 
-test('the phone\'s remembered language is used when the menu speaks it', () => {
+test("the phone's remembered language is used when the menu speaks it", () => {
   const c = conclude(stepped(step(menus, at(''), { kind: 'new', resume: undefined, lang: 'sw' }, opts)), { sid: 's' }, opts);
   assert.match(c.reply.text, /^Karibu Kemru Pay/);
   assert.equal(c.lang, undefined);
@@ -130,7 +153,15 @@ test('a dropped session is offered on the next dial, and "1" resumes it under th
 });
 
 test('a closed record, or one at an END screen, answers "ended" and runs nothing', () => {
-  const closed: SessionRecord = { kind: 'session', mark: '~1:x', state: state('airtime_for'), n: 2, machineVersion: menu!.version, resumeOffer: undefined, closed: 'release' };
+  const closed: SessionRecord = {
+    kind: 'session',
+    mark: '~1:x',
+    state: state('airtime_for'),
+    n: 2,
+    machineVersion: menu!.version,
+    resumeOffer: undefined,
+    closed: 'release',
+  };
   const c = conclude(stepped(step(menus, at('1*1'), closed, opts)), { sid: 's' }, opts);
   assert.deepEqual([c.outcome, c.reply.continues, c.reply.text], ['ended', false, MSG.ended.en]);
   const atEnd: SessionRecord = { ...closed, state: state('cancelled'), closed: '' };
@@ -139,8 +170,16 @@ test('a closed record, or one at an END screen, answers "ended" and runs nothing
   assert.equal(conclude(e, { sid: 's' }, opts).outcome, 'ended');
 });
 
-test('refusals: another phone\'s snapshot, a later request with no record, an unknown dialled code', () => {
-  const theirs: SessionRecord = { kind: 'session', mark: '~1:x', state: { v: 'main', c: { ...state('main').c, ph: '+254700000000' } }, n: 1, machineVersion: menu!.version, resumeOffer: undefined, closed: '' };
+test("refusals: another phone's snapshot, a later request with no record, an unknown dialled code", () => {
+  const theirs: SessionRecord = {
+    kind: 'session',
+    mark: '~1:x',
+    state: { v: 'main', c: { ...state('main').c, ph: '+254700000000' } },
+    n: 1,
+    machineVersion: menu!.version,
+    resumeOffer: undefined,
+    closed: '',
+  };
   assert.equal(step(menus, at('1'), theirs, opts), 'foreign');
   assert.equal(step(menus, latest('1'), NEW, opts), 'expired');
   const airtel: HopFacts = { ...latest('*999#'), channel: { inputStyle: 'latest', starts: 'implicit', screenMaxChars: 182 } };
@@ -162,7 +201,15 @@ test('the resume pointer never carries a secret the session holds', () => {
   assert.equal(pointer.v, 'balance_pin_retry');
   assert.equal(Object.hasOwn(pointer.c.v, 'pin'), false);
   // A record still holding a secret at a continuing screen: the session keeps it, the pointer not.
-  const holding: SessionRecord = { kind: 'session', mark: '~1:x', state: state('main', { pin: '1234', recipient: PHONE }), n: 3, machineVersion: menu!.version, resumeOffer: undefined, closed: '' };
+  const holding: SessionRecord = {
+    kind: 'session',
+    mark: '~1:x',
+    state: state('main', { pin: '1234', recipient: PHONE }),
+    n: 3,
+    machineVersion: menu!.version,
+    resumeOffer: undefined,
+    closed: '',
+  };
   const h = conclude(stepped(step(menus, at('9'), holding, opts)), { sid: 's' }, opts);
   assert.equal(h.state.c.v.pin, '1234');
   const p = (h.resume as { state: SessionState }).state;

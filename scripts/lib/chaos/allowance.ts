@@ -30,7 +30,15 @@ function gauge(text: string, name: string): number {
 }
 
 /** Runs the phase until `untilMs` (epoch ms); resolves with what it saw. */
-export async function allowancePhase(o: { redis: Redis; prefix: string; limit: number; free: number; balancerUrl: string; recipients: number; untilMs: number }): Promise<AllowanceReport> {
+export async function allowancePhase(o: {
+  redis: Redis;
+  prefix: string;
+  limit: number;
+  free: number;
+  balancerUrl: string;
+  recipients: number;
+  untilMs: number;
+}): Promise<AllowanceReport> {
   const rep: AllowanceReport = { free: o.free, startedAt: Date.now(), endedAt: 0, recipients: o.recipients, maxWaiting: 0, maxOldestWaitS: 0, samples: 0 };
   const recipients = Array.from({ length: o.recipients }, (_, i) => `07${String(30_000_000 + i).padStart(8, '0')}`);
   // An instance down or Redis stalled right now: the operator tries again with the same key.
@@ -38,7 +46,9 @@ export async function allowancePhase(o: { redis: Redis; prefix: string; limit: n
   const idem = `chaos-${Date.now()}`;
   for (let i = 0; i < 10 && !rep.campaign; i++) {
     const r = await fetch(`${o.balancerUrl}/api/sms/bulk`, {
-      method: 'POST', body, headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json', 'idempotency-key': idem },
+      method: 'POST',
+      body,
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json', 'idempotency-key': idem },
       signal: AbortSignal.timeout(15_000),
     }).catch(() => undefined);
     if (r && (r.status === 202 || r.status === 200)) rep.campaign = ((await r.json()) as { id: string }).id;
@@ -63,7 +73,9 @@ export async function allowancePhase(o: { redis: Redis; prefix: string; limit: n
       rep.maxWaiting = Math.max(rep.maxWaiting, gauge(m, 'payments_waiting_for_gateway'));
       rep.maxOldestWaitS = Math.max(rep.maxOldestWaitS, gauge(m, 'payments_gateway_wait_oldest_seconds'));
       rep.samples++;
-    } catch { /* Redis stalled or an instance down: try again next tick */ }
+    } catch {
+      /* Redis stalled or an instance down: try again next tick */
+    }
     await new Promise((res) => setTimeout(res, 1000));
   }
   rep.endedAt = Date.now();

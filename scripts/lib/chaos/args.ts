@@ -23,8 +23,10 @@ export function parseArgs(argv: string[]): ChaosArgs {
     if (flag === '--duration') out.durationS = num();
     else if (flag === '--seed') out.seed = Math.floor(num());
     else if (flag === '--rate') out.rate = num();
-    else if (flag === '--dir') { out.dir = v; i++; }
-    else throw new Error(`unknown flag ${flag} (use --duration S, --seed N, --rate R, --dir PATH)`);
+    else if (flag === '--dir') {
+      out.dir = v;
+      i++;
+    } else throw new Error(`unknown flag ${flag} (use --duration S, --seed N, --rate R, --dir PATH)`);
   }
   return out;
 }

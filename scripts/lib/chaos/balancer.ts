@@ -6,7 +6,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 
-export interface Balancer { url: string; close(): Promise<void> }
+export interface Balancer {
+  url: string;
+  close(): Promise<void>;
+}
 
 export async function startBalancer(backends: () => string[]): Promise<Balancer> {
   let next = 0;
@@ -18,14 +21,17 @@ export async function startBalancer(backends: () => string[]): Promise<Balancer>
         const body = Buffer.concat(chunks);
         const list = backends();
         for (let i = 0; i < list.length; i++) {
-          const base = list[(next++) % list.length]!;
+          const base = list[next++ % list.length]!;
           try {
             const headers = { ...req.headers } as Record<string, string>;
             delete headers.host;
             delete headers.connection;
             const r = await request(`${base}${req.url}`, {
-              method: req.method as 'GET', headers, body: body.length ? body : undefined,
-              headersTimeout: 30_000, bodyTimeout: 30_000,
+              method: req.method as 'GET',
+              headers,
+              body: body.length ? body : undefined,
+              headersTimeout: 30_000,
+              bodyTimeout: 30_000,
             });
             const text = Buffer.from(await r.body.arrayBuffer());
             const out: Record<string, string> = {};
@@ -47,6 +53,10 @@ export async function startBalancer(backends: () => string[]): Promise<Balancer>
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -14,9 +14,20 @@ import type { HistoryEntry, Order } from '../../../src/payments/types.js';
 import type { Purchase } from './purchases.js';
 import { told } from './ussd-wire.js';
 
-export interface Entry extends LedgerLike { at: string; final?: string; body?: Record<string, unknown> }
-export interface Violation { orderId?: string; purchase?: number; what: string }
-export interface Loaded { order: Order; history: HistoryEntry[] }
+export interface Entry extends LedgerLike {
+  at: string;
+  final?: string;
+  body?: Record<string, unknown>;
+}
+export interface Violation {
+  orderId?: string;
+  purchase?: number;
+  what: string;
+}
+export interface Loaded {
+  order: Order;
+  history: HistoryEntry[];
+}
 
 const VENDS = new Set(['airtime', 'pin-airtime', 'bill']);
 
@@ -95,7 +106,10 @@ export async function check(store: OrderStore, orders: Map<string, Loaded>, ledg
       if (money(p.repeatMismatch.first) || money(p.repeatMismatch.again)) moneyRepeats.push(p.n);
       else screenRepeats.push(p.n);
     }
-    const moved = o && (o.history.some((h) => ['paid', 'fulfilled', 'fulfilling'].includes(h.to)) || (byOrder.get(o.order.id) ?? []).some((e) => e.endpoint === 'checkout' || VENDS.has(e.endpoint)));
+    const moved =
+      o &&
+      (o.history.some((h) => ['paid', 'fulfilled', 'fulfilling'].includes(h.to)) ||
+        (byOrder.get(o.order.id) ?? []).some((e) => e.endpoint === 'checkout' || VENDS.has(e.endpoint)));
     switch (p.lastTold) {
       case 'cancelled':
         if (o) v.push({ ...at, what: `told "cancelled" but order ${o.order.id} exists (${o.order.state})` });
@@ -108,7 +122,11 @@ export async function check(store: OrderStore, orders: Map<string, Loaded>, ledg
           const notice = noticeOf(o.order);
           const sms = notice ? ledger.find((e) => e.endpoint === 'sms' && e.reference === `${o.order.id}-sms${notice}`) : undefined;
           if (sms && Date.parse(sms.at) >= p.lastAt - 1000) corrected.push(o.order.id);
-          else v.push({ ...at, what: `told "${p.lastTold}" (${p.last}) but the order went on to ${o.order.state}${sms ? ' (its SMS came before)' : ', and no SMS corrected it'}` });
+          else
+            v.push({
+              ...at,
+              what: `told "${p.lastTold}" (${p.last}) but the order went on to ${o.order.state}${sms ? ' (its SMS came before)' : ', and no SMS corrected it'}`,
+            });
         }
         break;
       case 'prompt':

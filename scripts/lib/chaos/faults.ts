@@ -5,17 +5,45 @@ import type { Proc } from './processes.js';
 import { ipnMischief, type IpnKind } from './ipn-mischief.js';
 
 export type FaultKind =
-  | 'redis_stall' | 'redis_restart' | 'kill_web' | 'kill_worker'
-  | 'gateway_slow' | 'burst_1105' | 'burst_5000' | 'burst_429' | 'burst_9004' | 'gateway_down' | 'short_pay'
+  | 'redis_stall'
+  | 'redis_restart'
+  | 'kill_web'
+  | 'kill_worker'
+  | 'gateway_slow'
+  | 'burst_1105'
+  | 'burst_5000'
+  | 'burst_429'
+  | 'burst_9004'
+  | 'gateway_down'
+  | 'short_pay'
   | `ipn_${IpnKind}`;
 
 const WEIGHTS: Array<[FaultKind, number]> = [
-  ['redis_stall', 3], ['redis_restart', 1], ['kill_web', 2], ['kill_worker', 2],
-  ['gateway_slow', 2], ['burst_1105', 1], ['burst_5000', 1], ['burst_429', 1], ['burst_9004', 1], ['gateway_down', 2], ['short_pay', 2],
-  ['ipn_duplicate', 1], ['ipn_late', 1], ['ipn_out_of_order', 1], ['ipn_unsigned', 1], ['ipn_forged', 1],
+  ['redis_stall', 3],
+  ['redis_restart', 1],
+  ['kill_web', 2],
+  ['kill_worker', 2],
+  ['gateway_slow', 2],
+  ['burst_1105', 1],
+  ['burst_5000', 1],
+  ['burst_429', 1],
+  ['burst_9004', 1],
+  ['gateway_down', 2],
+  ['short_pay', 2],
+  ['ipn_duplicate', 1],
+  ['ipn_late', 1],
+  ['ipn_out_of_order', 1],
+  ['ipn_unsigned', 1],
+  ['ipn_forged', 1],
 ];
 
-export interface Fault { kind: FaultKind; atMs: number; lengthMs: number; pick: number; count: number }
+export interface Fault {
+  kind: FaultKind;
+  atMs: number;
+  lengthMs: number;
+  pick: number;
+  count: number;
+}
 
 /** About one fault every 5 s, none in the first and last 5 s of the load. */
 export function schedule(rng: Rng, durationMs: number): Fault[] {
@@ -25,8 +53,18 @@ export function schedule(rng: Rng, durationMs: number): Fault[] {
   for (let i = 0; i < n; i++) {
     let r = rng.next() * total;
     let kind: FaultKind = 'redis_stall';
-    for (const [k, w] of WEIGHTS) if ((r -= w) < 0) { kind = k; break; }
-    out.push({ kind, atMs: 5000 + Math.floor(rng.next() * Math.max(1, durationMs - 10_000)), lengthMs: rng.int(1000, 5000), pick: rng.int(0, 1_000_000), count: rng.int(2, 8) });
+    for (const [k, w] of WEIGHTS)
+      if ((r -= w) < 0) {
+        kind = k;
+        break;
+      }
+    out.push({
+      kind,
+      atMs: 5000 + Math.floor(rng.next() * Math.max(1, durationMs - 10_000)),
+      lengthMs: rng.int(1000, 5000),
+      pick: rng.int(0, 1_000_000),
+      count: rng.int(2, 8),
+    });
   }
   return out.sort((a, b) => a.atMs - b.atMs);
 }
@@ -82,7 +120,10 @@ export async function play(f: Fault, t: FaultTargets, onNote: (s: string) => voi
       await sleep(f.lengthMs);
       await gatewayFaults(t.sandboxUrl, { down: false });
       return 'done';
-    case 'burst_1105': case 'burst_5000': case 'burst_429': case 'burst_9004':
+    case 'burst_1105':
+    case 'burst_5000':
+    case 'burst_429':
+    case 'burst_9004':
       // 9004 (amount limit) only means something for a money request; the others hit anything.
       await gatewayFaults(t.sandboxUrl, { failNext: { code: f.kind.slice(6), count: f.count, ...(f.kind === 'burst_9004' ? { path: '/create' } : {}) } });
       return 'done';

@@ -9,7 +9,13 @@ import type { FaultTargets } from './faults.js';
 
 export type IpnKind = 'duplicate' | 'late' | 'out_of_order' | 'unsigned' | 'forged';
 
-interface Delivery { kind: string; state: string; transactionRef: string; body: Record<string, unknown>; attempts: Array<{ at: string }> }
+interface Delivery {
+  kind: string;
+  state: string;
+  transactionRef: string;
+  body: Record<string, unknown>;
+  attempts: Array<{ at: string }>;
+}
 
 async function deliveries(sandboxUrl: string): Promise<Delivery[]> {
   const r = await fetch(`${sandboxUrl}/_ipn`);
@@ -18,7 +24,8 @@ async function deliveries(sandboxUrl: string): Promise<Delivery[]> {
 
 async function post(t: FaultTargets, body: Record<string, unknown>, signature?: string): Promise<number> {
   const r = await fetch(`${t.balancerUrl}/callbacks/kyanda`, {
-    method: 'POST', body: JSON.stringify(body),
+    method: 'POST',
+    body: JSON.stringify(body),
     headers: { 'content-type': 'application/json', ...(signature ? { [t.signatureHeader]: signature } : {}) },
     signal: AbortSignal.timeout(12_000),
   }).catch(() => undefined);
@@ -51,7 +58,8 @@ export async function ipnMischief(kind: IpnKind, pick: number, t: FaultTargets, 
       const forged = { ...d.body, status: 'Success', status_code: '0000' };
       const wrong = createHmac('sha256', 'not-the-secret').update(JSON.stringify(forged)).digest('hex');
       const status = await post(t, forged, wrong);
-      if (status !== 401 && status !== 0 && status !== 502 && status !== 503) onNote(`forged IPN with a wrong signature answered ${status}, not 401 (ref ${d.transactionRef})`);
+      if (status !== 401 && status !== 0 && status !== 502 && status !== 503)
+        onNote(`forged IPN with a wrong signature answered ${status}, not 401 (ref ${d.transactionRef})`);
       await post(t, { ...forged, transactionRef: `FORGED${pick}` });
       return 'done';
     }

@@ -7,7 +7,15 @@ import type { Rng } from './prng.js';
 import { aggregatorHop, postHop, told, type Told } from './ussd-wire.js';
 
 export type Kind = 'airtime_self' | 'airtime_other' | 'bundle' | 'bill' | 'float_airtime' | 'float_bundle' | 'float_bill';
-const KINDS: Array<[Kind, number]> = [['airtime_self', 3], ['airtime_other', 2], ['bundle', 2], ['bill', 2], ['float_airtime', 1], ['float_bundle', 1], ['float_bill', 1]];
+const KINDS: Array<[Kind, number]> = [
+  ['airtime_self', 3],
+  ['airtime_other', 2],
+  ['bundle', 2],
+  ['bill', 2],
+  ['float_airtime', 1],
+  ['float_bundle', 1],
+  ['float_bill', 1],
+];
 
 export interface Purchase {
   n: number;
@@ -48,13 +56,22 @@ function amount(rng: Rng): string {
 function inputsFor(kind: Kind, rng: Rng, cancel: boolean): string[] {
   const confirm = cancel ? '2' : '1';
   switch (kind) {
-    case 'airtime_self': return ['1', '1', amount(rng), confirm];
-    case 'airtime_other': return ['1', '2', otherPhone(rng), amount(rng), confirm];
-    case 'bundle': return ['2', String(rng.int(1, 3)), '1', confirm];
-    case 'bill': return rng.chance(0.5) ? ['3', '1', String(rng.int(10_000_000_000, 99_999_999_999)), amount(rng), confirm] : ['3', '3', String(rng.int(1_000_000_000, 9_999_999_999)), amount(rng), confirm];
-    case 'float_airtime': return ['6', '2', '1', otherPhone(rng), amount(rng), AGENT_PIN];
-    case 'float_bundle': return ['6', '2', '2', String(rng.int(1, 3)), otherPhone(rng), AGENT_PIN];
-    case 'float_bill': return ['6', '2', '3', '1', String(rng.int(10_000_000_000, 99_999_999_999)), amount(rng), AGENT_PIN];
+    case 'airtime_self':
+      return ['1', '1', amount(rng), confirm];
+    case 'airtime_other':
+      return ['1', '2', otherPhone(rng), amount(rng), confirm];
+    case 'bundle':
+      return ['2', String(rng.int(1, 3)), '1', confirm];
+    case 'bill':
+      return rng.chance(0.5)
+        ? ['3', '1', String(rng.int(10_000_000_000, 99_999_999_999)), amount(rng), confirm]
+        : ['3', '3', String(rng.int(1_000_000_000, 9_999_999_999)), amount(rng), confirm];
+    case 'float_airtime':
+      return ['6', '2', '1', otherPhone(rng), amount(rng), AGENT_PIN];
+    case 'float_bundle':
+      return ['6', '2', '2', String(rng.int(1, 3)), otherPhone(rng), AGENT_PIN];
+    case 'float_bill':
+      return ['6', '2', '3', '1', String(rng.int(10_000_000_000, 99_999_999_999)), amount(rng), AGENT_PIN];
   }
 }
 
@@ -66,8 +83,17 @@ export function plan(n: number, phone: string, agent: boolean, rng: Rng): Purcha
   if (rng.chance(0.12)) mods.push('confirm_twice');
   if (rng.chance(0.15)) mods.push('repeat_hop');
   return {
-    n, sessionId: `ATUid_chaos_${n}_${randomUUID().slice(0, 8)}`, phone, kind, mods, inputs: inputsFor(kind, rng, mods.includes('cancel')),
-    startedAt: Date.now(), hops: [], lastTold: 'no_reply', lastAt: 0, done: false,
+    n,
+    sessionId: `ATUid_chaos_${n}_${randomUUID().slice(0, 8)}`,
+    phone,
+    kind,
+    mods,
+    inputs: inputsFor(kind, rng, mods.includes('cancel')),
+    startedAt: Date.now(),
+    hops: [],
+    lastTold: 'no_reply',
+    lastAt: 0,
+    done: false,
   };
 }
 
@@ -87,9 +113,16 @@ export async function run(p: Purchase, url: string, rng: Rng): Promise<void> {
     if ((i === repeatAt || (confirming && p.mods.includes('confirm_twice'))) && h.reply !== undefined) {
       // The aggregator sends the same request again: it must get the very same reply.
       const again = await postHop(url, p.sessionId, p.phone, text);
-      p.hops.push({ text, ...(again.reply !== undefined ? { reply: again.reply } : {}), ...(again.error ? { error: again.error } : {}), ms: again.ms, repeat: true });
+      p.hops.push({
+        text,
+        ...(again.reply !== undefined ? { reply: again.reply } : {}),
+        ...(again.error ? { error: again.error } : {}),
+        ms: again.ms,
+        repeat: true,
+      });
       // A "still being handled" answer is not remembered by design (the request it waited for owns the reply).
-      if (again.reply !== undefined && again.reply !== h.reply && !/still being handled/.test(h.reply) && !p.repeatMismatch) p.repeatMismatch = { text, first: h.reply, again: again.reply };
+      if (again.reply !== undefined && again.reply !== h.reply && !/still being handled/.test(h.reply) && !p.repeatMismatch)
+        p.repeatMismatch = { text, first: h.reply, again: again.reply };
       // The handset shows the answer to the request the aggregator sent last.
       if (again.reply !== undefined && confirming) {
         p.last = again.reply;

@@ -18,14 +18,17 @@ export async function postHop(url: string, sessionId: string, phone: string, tex
   const form = new URLSearchParams({ sessionId, serviceCode: SERVICE_CODE, phoneNumber: phone, networkCode: '63902', text });
   try {
     const r = await fetch(`${url}/ussd`, {
-      method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' }, signal: AbortSignal.timeout(GIVE_UP_MS),
+      method: 'POST',
+      body: form,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      signal: AbortSignal.timeout(GIVE_UP_MS),
     });
     const body = await r.text();
     if (r.status !== 200) return { error: `HTTP ${r.status}`, ms: Date.now() - t };
     return { reply: body, ms: Date.now() - t };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
-    return { error: e.name === 'TimeoutError' ? 'timeout' : e.cause?.code ?? e.message, ms: Date.now() - t };
+    return { error: e.name === 'TimeoutError' ? 'timeout' : (e.cause?.code ?? e.message), ms: Date.now() - t };
   }
 }
 

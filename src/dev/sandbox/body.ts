@@ -4,9 +4,7 @@ import type { IncomingMessage } from 'node:http';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
-export type BodyResult =
-  | { ok: true; raw: Buffer; json: Record<string, unknown> }
-  | { ok: false; status: 400 | 413; reason: string };
+export type BodyResult = { ok: true; raw: Buffer; json: Record<string, unknown> } | { ok: false; status: 400 | 413; reason: string };
 
 export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<BodyResult> {
   const declared = Number(req.headers['content-length'] ?? 0);

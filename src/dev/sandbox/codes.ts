@@ -37,18 +37,28 @@ export function isPlatformErrorCode(code: string): boolean {
 
 export function httpStatusFor(code: string): number {
   switch (code) {
-    case '1102': return 401;
-    case '1103': return 403;
-    case '7001': return 404;
-    case '1105': case '1106': return 503;
-    case '5000': return 500;
-    default: return 400;
+    case '1102':
+      return 401;
+    case '1103':
+      return 403;
+    case '7001':
+      return 404;
+    case '1105':
+    case '1106':
+      return 503;
+    case '5000':
+      return 500;
+    default:
+      return 400;
   }
 }
 
 /** A rejection with a platform code; `detail` names the field (never a secret). */
 export class SandboxError extends Error {
-  constructor(readonly code: string, readonly detail?: string) {
+  constructor(
+    readonly code: string,
+    readonly detail?: string,
+  ) {
     super(detail ? `${MESSAGES[code] ?? 'Error.'} (${detail})` : (MESSAGES[code] ?? 'Error.'));
     this.name = 'SandboxError';
   }

@@ -7,11 +7,16 @@
 import { SandboxError } from './codes.js';
 import { at, checkAmount, checkOneOf, checkPhone, e164, KENYAN_MOBILE, present, text, type Body } from './wire.js';
 import {
-  AIRTIME_PHONE_FIELDS, looksLikeCountryName, SMS, TELCO_CHECK_SIGNATURE, TRANSACTION_STATUS_PATH, UPI, VERIFY_SIGNED,
+  AIRTIME_PHONE_FIELDS,
+  looksLikeCountryName,
+  SMS,
+  TELCO_CHECK_SIGNATURE,
+  TRANSACTION_STATUS_PATH,
+  UPI,
+  VERIFY_SIGNED,
 } from '../../gateway/kyanda/wire-choices.js';
 
-export type Category =
-  | 'Airtime' | 'PinAirtime' | 'BillPayment' | 'Checkout' | 'MobilePayout' | 'BankPayout' | 'B2B' | 'UPI' | 'SMS';
+export type Category = 'Airtime' | 'PinAirtime' | 'BillPayment' | 'Checkout' | 'MobilePayout' | 'BankPayout' | 'B2B' | 'UPI' | 'SMS';
 
 /** What an accepted request asks the sandbox to do. */
 export type Intent =
@@ -84,17 +89,36 @@ export const PAYOUT_MAX_KES = 150_000;
 export const BULK_MAX_RECIPIENTS = SMS.maxRecipients;
 
 export const BANK_CODES: Record<string, string> = {
-  '101': 'Absa Bank', '102': 'Co-operative Bank', '103': 'Equity Bank', '104': 'Family Bank',
-  '105': 'KCB Bank Kenya', '106': 'Standard Chartered', '108': 'I & M Bank', '112': 'NCBA Bank',
-  '113': 'Stanbic Bank', '119': 'DTB Kenya', '124': 'Bank of Africa', '133': 'National Bank',
-  '143': 'Gulf African Bank', '146': 'Bank of India',
+  '101': 'Absa Bank',
+  '102': 'Co-operative Bank',
+  '103': 'Equity Bank',
+  '104': 'Family Bank',
+  '105': 'KCB Bank Kenya',
+  '106': 'Standard Chartered',
+  '108': 'I & M Bank',
+  '112': 'NCBA Bank',
+  '113': 'Stanbic Bank',
+  '119': 'DTB Kenya',
+  '124': 'Bank of Africa',
+  '133': 'National Bank',
+  '143': 'Gulf African Bank',
+  '146': 'Bank of India',
 };
 
 /** Faiba bundle prices (docs/gateways.md, "Airtime"); combo codes have no published price: any amount ≥ 1. */
 export const FAIBA_BUNDLES: Record<string, number | null> = {
-  DAILY_DATA_100MB: 10, DAILY_DATA_225MB: 20, DailyData1GB: 50, WeeklyData8GB: 300,
-  MONTHLY_DATA_30GB: 1000, MONTHLY_DATA_65GB: 2000, '60_DAY_DATA_100GB': 3000, '90_DAY_DATA_225GB': 6000,
-  CHUI_DATA_5GB: null, KIFARU_DATA_7GB: null, NDOVU_DATA_10GB: null, SIMBA_DATA_20GB: null,
+  DAILY_DATA_100MB: 10,
+  DAILY_DATA_225MB: 20,
+  DailyData1GB: 50,
+  WeeklyData8GB: 300,
+  MONTHLY_DATA_30GB: 1000,
+  MONTHLY_DATA_65GB: 2000,
+  '60_DAY_DATA_100GB': 3000,
+  '90_DAY_DATA_225GB': 6000,
+  CHUI_DATA_5GB: null,
+  KIFARU_DATA_7GB: null,
+  NDOVU_DATA_10GB: null,
+  SIMBA_DATA_20GB: null,
 };
 
 /** The path a field is actually sent under: itself, else the first alias present. */
@@ -134,7 +158,13 @@ function airtimeIntent(body: Body, telcos: readonly string[], category: Category
     throw new SandboxError('9004', `min ${AIRTIME_MIN_KES} KES`);
   }
   return {
-    kind: 'txn', category, mode: 'sync', amount, usesFloat: true, source: initiator, destination: phone,
+    kind: 'txn',
+    category,
+    mode: 'sync',
+    amount,
+    usesFloat: true,
+    source: initiator,
+    destination: phone,
     ...(category === 'PinAirtime' ? { extra: 'voucher' as const } : {}),
   };
 }
@@ -163,33 +193,59 @@ function httpUrl(value: string | undefined): boolean {
 const ENDPOINTS: EndpointSpec[] = [
   {
     // v2 path; the v1 samples all say /billing/v1/account-balance, a typo (docs/gateways.md, "Typos").
-    name: 'balance', method: 'POST', path: '/api-link',
-    required: ['MerchantID'], signature: ['MerchantID'], duplicateCode: null, family: 'bill',
+    name: 'balance',
+    method: 'POST',
+    path: '/api-link',
+    required: ['MerchantID'],
+    signature: ['MerchantID'],
+    duplicateCode: null,
+    family: 'bill',
     validate: () => ({ kind: 'balance' }),
   },
   {
     // Path: a wire choice; the order MerchantID + transactionRef is documented.
-    name: 'transaction-status', method: 'POST', path: TRANSACTION_STATUS_PATH,
-    required: ['MerchantID', 'transactionRef'], signature: ['MerchantID', 'transactionRef'],
-    duplicateCode: null, family: 'bill',
+    name: 'transaction-status',
+    method: 'POST',
+    path: TRANSACTION_STATUS_PATH,
+    required: ['MerchantID', 'transactionRef'],
+    signature: ['MerchantID', 'transactionRef'],
+    duplicateCode: null,
+    family: 'bill',
     validate: (b) => ({ kind: 'status', ref: text(b, 'transactionRef') ?? '' }),
   },
   {
-    category: 'Airtime', name: 'airtime', method: 'POST', path: '/billing/v1/airtime/create',
-    required: ['MerchantID', AIRTIME_PHONE, 'amount', 'telco', 'initiatorPhone'], aliases: AIRTIME_ALIASES,
-    signature: ['amount', AIRTIME_PHONE, 'telco', 'initiatorPhone', 'MerchantID'], duplicateCode: '9005', family: 'airtime',
+    category: 'Airtime',
+    name: 'airtime',
+    method: 'POST',
+    path: '/billing/v1/airtime/create',
+    required: ['MerchantID', AIRTIME_PHONE, 'amount', 'telco', 'initiatorPhone'],
+    aliases: AIRTIME_ALIASES,
+    signature: ['amount', AIRTIME_PHONE, 'telco', 'initiatorPhone', 'MerchantID'],
+    duplicateCode: '9005',
+    family: 'airtime',
     validate: (b) => airtimeIntent(b, AIRTIME_TELCOS, 'Airtime'),
   },
   {
-    category: 'PinAirtime', name: 'pin-airtime', method: 'POST', path: '/billing/v1/pin-airtime/create',
-    required: ['MerchantID', AIRTIME_PHONE, 'amount', 'telco', 'initiatorPhone'], aliases: AIRTIME_ALIASES,
-    signature: ['amount', AIRTIME_PHONE, 'telco', 'initiatorPhone', 'MerchantID'], duplicateCode: '9005', family: 'airtime',
+    category: 'PinAirtime',
+    name: 'pin-airtime',
+    method: 'POST',
+    path: '/billing/v1/pin-airtime/create',
+    required: ['MerchantID', AIRTIME_PHONE, 'amount', 'telco', 'initiatorPhone'],
+    aliases: AIRTIME_ALIASES,
+    signature: ['amount', AIRTIME_PHONE, 'telco', 'initiatorPhone', 'MerchantID'],
+    duplicateCode: '9005',
+    family: 'airtime',
     validate: (b) => airtimeIntent(b, PIN_TELCOS, 'PinAirtime'),
   },
   {
-    category: 'BillPayment', name: 'bill', method: 'POST', path: '/billing/v1/bill/create',
+    category: 'BillPayment',
+    name: 'bill',
+    method: 'POST',
+    path: '/billing/v1/bill/create',
     required: ['MerchantID', 'account', 'amount', 'telco', 'initiatorPhone'],
-    signature: ['amount', 'account', 'telco', 'initiatorPhone', 'MerchantID'], duplicateCode: '8006', family: 'bill',
+    signature: ['amount', 'account', 'telco', 'initiatorPhone', 'MerchantID'],
+    duplicateCode: '8006',
+    family: 'bill',
     validate: (b, env) => {
       const biller = checkOneOf(b, 'telco', [...TV_WATER_BILLERS, env.kplcPrepaid, env.kplcPostpaid], '8003');
       const account = text(b, 'account') ?? '';
@@ -199,15 +255,26 @@ const ENDPOINTS: EndpointSpec[] = [
       const amount = checkAmount(b, 'amount', '8004');
       if (amount > BILL_MAX_KES) throw new SandboxError('8005', `max ${BILL_MAX_KES} KES`);
       return {
-        kind: 'txn', category: 'BillPayment', mode: 'sync', amount, usesFloat: true, source: initiator, destination: account,
+        kind: 'txn',
+        category: 'BillPayment',
+        mode: 'sync',
+        amount,
+        usesFloat: true,
+        source: initiator,
+        destination: account,
         ...(biller === env.kplcPrepaid ? { extra: 'token' as const } : {}),
       };
     },
   },
   {
-    category: 'Checkout', name: 'checkout', method: 'POST', path: '/billing/v1/checkout/create',
+    category: 'Checkout',
+    name: 'checkout',
+    method: 'POST',
+    path: '/billing/v1/checkout/create',
     required: ['MerchantID', 'phoneNumber', 'amount', 'channel'],
-    signature: ['amount', 'phoneNumber', 'channel', 'MerchantID'], duplicateCode: '8006', family: 'bill',
+    signature: ['amount', 'phoneNumber', 'channel', 'MerchantID'],
+    duplicateCode: '8006',
+    family: 'bill',
     validate: (b) => {
       checkOneOf(b, 'channel', WALLET_CHANNELS, '8003');
       const phone = checkPhone(b, 'phoneNumber', '8002');
@@ -217,16 +284,26 @@ const ENDPOINTS: EndpointSpec[] = [
         throw new SandboxError('1109', 'metadata must be an object');
       }
       return {
-        kind: 'txn', category: 'Checkout', mode: 'checkout', amount, usesFloat: false,
-        source: phone, destination: 'PaymentWallet', payerPhone: national(phone),
+        kind: 'txn',
+        category: 'Checkout',
+        mode: 'checkout',
+        amount,
+        usesFloat: false,
+        source: phone,
+        destination: 'PaymentWallet',
+        payerPhone: national(phone),
       };
     },
   },
   {
-    category: 'MobilePayout', name: 'mobile-payout', method: 'POST', path: '/billing/v3/mobile-payout/create',
+    category: 'MobilePayout',
+    name: 'mobile-payout',
+    method: 'POST',
+    path: '/billing/v3/mobile-payout/create',
     required: ['MerchantID', 'source.initiatorName', 'source.initiatorCountry', 'destination.destinationPhone', 'destination.amount', 'destination.channel'],
     signature: ['destination.amount', 'destination.destinationPhone', 'source.initiatorName', 'source.initiatorCountry', 'destination.channel', 'MerchantID'],
-    duplicateCode: '8006', family: 'bill',
+    duplicateCode: '8006',
+    family: 'bill',
     validate: (b) => {
       checkOneOf(b, 'destination.channel', WALLET_CHANNELS, '8003');
       const phone = checkPhone(b, 'destination.destinationPhone', '8002');
@@ -236,10 +313,31 @@ const ENDPOINTS: EndpointSpec[] = [
     },
   },
   {
-    category: 'BankPayout', name: 'bank-payout', method: 'POST', path: '/billing/v3/bank-payout/create',
-    required: ['MerchantID', 'source.initiatorName', 'source.initiatorCountry', 'destination.name', 'destination.accountNumber', 'destination.phoneNumber', 'destination.amount', 'destination.bankCode'],
-    signature: ['destination.amount', 'destination.accountNumber', 'destination.phoneNumber', 'destination.bankCode', 'source.initiatorName', 'source.initiatorCountry', 'MerchantID'],
-    duplicateCode: '8006', family: 'bill',
+    category: 'BankPayout',
+    name: 'bank-payout',
+    method: 'POST',
+    path: '/billing/v3/bank-payout/create',
+    required: [
+      'MerchantID',
+      'source.initiatorName',
+      'source.initiatorCountry',
+      'destination.name',
+      'destination.accountNumber',
+      'destination.phoneNumber',
+      'destination.amount',
+      'destination.bankCode',
+    ],
+    signature: [
+      'destination.amount',
+      'destination.accountNumber',
+      'destination.phoneNumber',
+      'destination.bankCode',
+      'source.initiatorName',
+      'source.initiatorCountry',
+      'MerchantID',
+    ],
+    duplicateCode: '8006',
+    family: 'bill',
     validate: (b) => {
       const bank = text(b, 'destination.bankCode') ?? '';
       if (!Object.hasOwn(BANK_CODES, bank)) throw new SandboxError('1201', 'unknown bankCode');
@@ -253,10 +351,14 @@ const ENDPOINTS: EndpointSpec[] = [
     },
   },
   {
-    category: 'B2B', name: 'b2b', method: 'POST', path: '/billing/v3/b2b/create',
+    category: 'B2B',
+    name: 'b2b',
+    method: 'POST',
+    path: '/billing/v3/b2b/create',
     required: ['MerchantID', 'channel', 'resultUrl', 'destination.shortCode', 'destination.identifier', 'destination.amount'],
     signature: ['MerchantID', 'channel', 'destination.shortCode', 'destination.identifier', 'destination.amount'],
-    duplicateCode: '8006', family: 'bill',
+    duplicateCode: '8006',
+    family: 'bill',
     validate: (b) => {
       checkOneOf(b, 'channel', B2B_CHANNELS, '8003');
       const url = text(b, 'resultUrl');
@@ -272,10 +374,14 @@ const ENDPOINTS: EndpointSpec[] = [
   },
   {
     // Body and signature order: wire choices (../kyanda/wire-choices.ts UPI).
-    category: 'UPI', name: 'upi', method: 'POST', path: UPI.path,
+    category: 'UPI',
+    name: 'upi',
+    method: 'POST',
+    path: UPI.path,
     required: ['MerchantID', 'sender.account', 'sender.channel', 'sender.currency', 'recipient.account', 'recipient.channel', 'recipient.currency', 'amount'],
     signature: UPI.signature,
-    duplicateCode: '8006', family: 'bill',
+    duplicateCode: '8006',
+    family: 'bill',
     validate: (b) => {
       for (const side of ['sender', 'recipient']) {
         const ch = text(b, `${side}.channel`) ?? '';
@@ -286,16 +392,27 @@ const ENDPOINTS: EndpointSpec[] = [
       }
       const amount = payoutAmount(b, 'amount');
       return {
-        kind: 'txn', category: 'UPI', mode: 'async', amount, usesFloat: true,
-        source: text(b, 'sender.account') ?? '', destination: text(b, 'recipient.account') ?? '',
+        kind: 'txn',
+        category: 'UPI',
+        mode: 'async',
+        amount,
+        usesFloat: true,
+        source: text(b, 'sender.account') ?? '',
+        destination: text(b, 'recipient.account') ?? '',
       };
     },
   },
   {
     // The documented endpoint for SMS, OTPs and bulk alike: `phone` holds one number or up to
     // 1,000 joined by SMS.recipientSeparator; free text in SMS.textField (wire choices).
-    category: 'SMS', name: 'sms', method: 'POST', path: SMS.path,
-    required: ['MerchantID', 'phone'], signature: SMS.signature, duplicateCode: '8006', family: 'bill',
+    category: 'SMS',
+    name: 'sms',
+    method: 'POST',
+    path: SMS.path,
+    required: ['MerchantID', 'phone'],
+    signature: SMS.signature,
+    duplicateCode: '8006',
+    family: 'bill',
     validate: (b) => {
       const list = (text(b, 'phone') ?? '').split(SMS.recipientSeparator);
       if (list.length > BULK_MAX_RECIPIENTS) throw new SandboxError('1109', `at most ${BULK_MAX_RECIPIENTS} numbers per request`);
@@ -310,7 +427,12 @@ const ENDPOINTS: EndpointSpec[] = [
       if (message !== undefined && message.length > 1600) throw new SandboxError('1109', `${SMS.textField} longer than 1600 characters`);
       const textToSend = message && message !== '' ? message : `Your verification code is ${otp}`;
       return {
-        kind: 'txn', category: 'SMS', mode: 'sync', amount: 0, usesFloat: false, source: 'SMS',
+        kind: 'txn',
+        category: 'SMS',
+        mode: 'sync',
+        amount: 0,
+        usesFloat: false,
+        source: 'SMS',
         destination: recipients.length === 1 ? list[0]! : `${recipients.length} recipients`,
         sms: { recipients, message: textToSend },
         // Without this every text to one phone within the window would be a "duplicate".
@@ -320,8 +442,13 @@ const ENDPOINTS: EndpointSpec[] = [
   },
   {
     // Signature of MerchantID only, as documented.
-    name: 'callback-url', method: 'POST', path: '/billing/v1/callback-url/create',
-    required: ['MerchantID', 'callbackURL'], signature: ['MerchantID'], duplicateCode: null, family: 'bill',
+    name: 'callback-url',
+    method: 'POST',
+    path: '/billing/v1/callback-url/create',
+    required: ['MerchantID', 'callbackURL'],
+    signature: ['MerchantID'],
+    duplicateCode: null,
+    family: 'bill',
     validate: (b) => {
       const url = text(b, 'callbackURL');
       if (!httpUrl(url)) throw new SandboxError('6002', 'callbackURL must be http(s)');
@@ -336,8 +463,13 @@ const ENDPOINTS: EndpointSpec[] = [
   },
   {
     // Signature order: a wire choice (../kyanda/wire-choices.ts TELCO_CHECK_SIGNATURE).
-    name: 'telco-check', method: 'POST', path: '/api-telco-check',
-    required: ['MerchantID', 'prefix'], signature: TELCO_CHECK_SIGNATURE, duplicateCode: null, family: 'bill',
+    name: 'telco-check',
+    method: 'POST',
+    path: '/api-telco-check',
+    required: ['MerchantID', 'prefix'],
+    signature: TELCO_CHECK_SIGNATURE,
+    duplicateCode: null,
+    family: 'bill',
     validate: (b) => {
       const prefix = text(b, 'prefix') ?? '';
       if (!/^\d{3}$/.test(prefix)) throw new SandboxError('1109', 'prefix must be 3 digits');
@@ -346,8 +478,13 @@ const ENDPOINTS: EndpointSpec[] = [
   },
   {
     // A GET with the apiKey header only (wire choice VERIFY_SIGNED).
-    name: 'verify', method: 'GET', path: '/transactions/:ref/verify',
-    required: [], signature: VERIFY_SIGNED ? ['MerchantID'] : null, duplicateCode: null, family: 'bill',
+    name: 'verify',
+    method: 'GET',
+    path: '/transactions/:ref/verify',
+    required: [],
+    signature: VERIFY_SIGNED ? ['MerchantID'] : null,
+    duplicateCode: null,
+    family: 'bill',
     validate: () => ({ kind: 'status', ref: '' }),
   },
 ];

@@ -30,7 +30,16 @@ export interface Faults {
 }
 
 export function noFaults(): Faults {
-  return { latencyMs: 0, failNext: [], down: false, checkoutPaid: null, checkoutPaidAs: null, ipnSaysSuccessButFails: null, checkoutReversal: null, unsignedIpn: false };
+  return {
+    latencyMs: 0,
+    failNext: [],
+    down: false,
+    checkoutPaid: null,
+    checkoutPaidAs: null,
+    ipnSaysSuccessButFails: null,
+    checkoutReversal: null,
+    unsignedIpn: false,
+  };
 }
 
 /** A failNext code is a platform error code ("1105") or an HTTP error status ("429", "500"). */
@@ -117,12 +126,15 @@ export function applyFaults(cur: Faults, body: unknown): { ok: true; faults: Fau
       const o = object(b.checkoutPaidAs, 'checkoutPaidAs');
       if (!o.ok) return o;
       const { payer, currency } = o.value;
-      if (payer !== undefined && (typeof payer !== 'string' || !/^\+?\d{9,15}$/.test(payer))) return { ok: false, error: 'checkoutPaidAs.payer must be a phone number' };
-      if (currency !== undefined && (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency))) return { ok: false, error: 'checkoutPaidAs.currency must be an ISO 4217 code such as UGX' };
+      if (payer !== undefined && (typeof payer !== 'string' || !/^\+?\d{9,15}$/.test(payer)))
+        return { ok: false, error: 'checkoutPaidAs.payer must be a phone number' };
+      if (currency !== undefined && (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)))
+        return { ok: false, error: 'checkoutPaidAs.currency must be an ISO 4217 code such as UGX' };
       if (payer === undefined && currency === undefined) return { ok: false, error: 'checkoutPaidAs needs payer or currency' };
       const n = count(o.value.count, 'checkoutPaidAs');
       if (!n.ok) return n;
-      next.checkoutPaidAs = n.value === 0 ? null : { ...(payer !== undefined ? { payer } : {}), ...(currency !== undefined ? { currency } : {}), count: n.value };
+      next.checkoutPaidAs =
+        n.value === 0 ? null : { ...(payer !== undefined ? { payer } : {}), ...(currency !== undefined ? { currency } : {}), count: n.value };
     }
   }
   if ('ipnSaysSuccessButFails' in b) {
@@ -147,7 +159,8 @@ export function applyFaults(cur: Faults, body: unknown): { ok: true; faults: Fau
         return { ok: false, error: 'checkoutReversal.afterMs must be an integer 0..600000' };
       }
       const status = o.value.status;
-      if (status !== undefined && status !== 'Reversed' && status !== 'Failed') return { ok: false, error: 'checkoutReversal.status must be "Reversed" or "Failed"' };
+      if (status !== undefined && status !== 'Reversed' && status !== 'Failed')
+        return { ok: false, error: 'checkoutReversal.status must be "Reversed" or "Failed"' };
       next.checkoutReversal = n.value === 0 ? null : { count: n.value, ...(after !== undefined ? { afterMs: after } : {}), ...(status ? { status } : {}) };
     }
   }

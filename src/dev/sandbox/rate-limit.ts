@@ -19,13 +19,19 @@ export interface RateVerdict {
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
-interface Window { start: number; count: number }
+interface Window {
+  start: number;
+  count: number;
+}
 
 export class RateLimiter {
   private minutes = new Map<string, Window>();
   private days = new Map<string, Window>();
 
-  constructor(private readonly limit: number, private readonly dayLimit = Infinity) {}
+  constructor(
+    private readonly limit: number,
+    private readonly dayLimit = Infinity,
+  ) {}
 
   hit(key: string, now = Date.now()): RateVerdict {
     const m = current(this.minutes, key, now, MINUTE_MS);

@@ -121,8 +121,12 @@ export function createKyandaSandbox(opts: KyandaSandboxOptions): KyandaSandbox {
       return { status: 'Pending', status_code: '1100', merchant_reference: txn.ref, transactionId: txn.ref, message: txn.message, transactiontxt: txn.message };
     }
     return {
-      status: 'Success', status_code: '0000', merchant_reference: txn.ref, transactionId: txn.ref,
-      message: MSG_POSTED, transactiontxt: MSG_POSTED,
+      status: 'Success',
+      status_code: '0000',
+      merchant_reference: txn.ref,
+      transactionId: txn.ref,
+      message: MSG_POSTED,
+      transactiontxt: MSG_POSTED,
       ...(Object.keys(txn.details).length ? { details: txn.details } : {}),
     };
   }
@@ -190,7 +194,14 @@ export function createKyandaSandbox(opts: KyandaSandboxOptions): KyandaSandbox {
           // Sandbox assumption: re-registration is allowed (the real one needs support).
           registeredCallback = intent.url;
           const ref = engine.newRef();
-          answer(ctx, 200, { status: 'Success', status_code: '0000', merchant_reference: ref, transactionId: ref, message: 'Callback Updated!', transactiontxt: 'Callback Updated!' });
+          answer(ctx, 200, {
+            status: 'Success',
+            status_code: '0000',
+            merchant_reference: ref,
+            transactionId: ref,
+            message: 'Callback Updated!',
+            transactiontxt: 'Callback Updated!',
+          });
           return { code: '0000' };
         }
         case 'telco': {

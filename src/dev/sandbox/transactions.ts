@@ -95,10 +95,23 @@ export class SandboxEngine {
     const metadata = md && typeof md === 'object' && !Array.isArray(md) ? (md as Record<string, unknown>) : {};
     const reference = typeof metadata.reference === 'string' ? metadata.reference : undefined;
     const ledger: LedgerEntry = {
-      ref, endpoint, body, status, at: new Date().toISOString(), ...(reference ? { reference } : {}),
+      ref,
+      endpoint,
+      body,
+      status,
+      at: new Date().toISOString(),
+      ...(reference ? { reference } : {}),
     };
     const txn: Txn = {
-      ref, endpoint, intent, metadata, status, ledger, createdAt: Date.now(), floatTaken: 0, scenario,
+      ref,
+      endpoint,
+      intent,
+      metadata,
+      status,
+      ledger,
+      createdAt: Date.now(),
+      floatTaken: 0,
+      scenario,
       status_code: status === 'Success' ? '0000' : '1100',
       message: status === 'QUEUED' ? MSG_QUEUED : status === 'Success' ? MSG_POSTED : MSG_ACCEPTED,
       details: {},
@@ -214,9 +227,7 @@ export class SandboxEngine {
         // Sandbox assumption: the documents show no PIN airtime response details.
         return { Telco_Reference: `R${letters(8)}`, pin: digits(16), serial: digits(12) };
       case 'BillPayment':
-        return intent.extra === 'token'
-          ? { biller_Receipt: `WSA${digits(13)}`, token: digits(20) }
-          : { biller_Receipt: `WSA${digits(13)}` };
+        return intent.extra === 'token' ? { biller_Receipt: `WSA${digits(13)}`, token: digits(20) } : { biller_Receipt: `WSA${digits(13)}` };
       case 'Checkout':
       case 'MobilePayout':
       case 'B2B':

@@ -112,7 +112,16 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
           try {
             const waited = Date.now() - started;
             [wait, why] = await redis.gatewayRateAcquire(
-              ...keys, opts.limit, windowMs, me, cls, dayLimit, dayWindowMs, reservePct, LEASE_MS, Math.max(0, maxWaitMs - waited),
+              ...keys,
+              opts.limit,
+              windowMs,
+              me,
+              cls,
+              dayLimit,
+              dayWindowMs,
+              reservePct,
+              LEASE_MS,
+              Math.max(0, maxWaitMs - waited),
             );
             wait = Number(wait);
           } catch (e) {

@@ -42,8 +42,17 @@ export function serverWaitMs(headers: Record<string, string | undefined>, now: n
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, Math.max(0, ms));
-    const onAbort = () => { clearTimeout(t); reject(abortReason(signal!)); };
+    const t = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(abortReason(signal!));
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

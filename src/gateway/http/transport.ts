@@ -71,8 +71,16 @@ export interface HttpTransport {
 
 // Failures that happen before a socket is connected: nothing was written.
 const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CONNECT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CONNECT',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
 ]);
 
 function errCode(e: unknown): string {
@@ -103,13 +111,15 @@ export function classify(e: unknown, signal: AbortSignal | undefined, abortedBef
 
 export function createTransport(opts: TransportOptions): HttpTransport {
   const owned = opts.dispatcher === undefined;
-  const dispatcher: Dispatcher = opts.dispatcher ?? new Agent({
-    keepAliveTimeout: opts.keepAliveMs ?? 10_000,
-    connections: opts.connections ?? 32,
-    connect: { timeout: opts.connectTimeoutMs },
-    headersTimeout: opts.timeoutMs,
-    bodyTimeout: opts.timeoutMs,
-  });
+  const dispatcher: Dispatcher =
+    opts.dispatcher ??
+    new Agent({
+      keepAliveTimeout: opts.keepAliveMs ?? 10_000,
+      connections: opts.connections ?? 32,
+      connect: { timeout: opts.connectTimeoutMs },
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+    });
   const base = opts.baseUrl.replace(/\/$/, '');
   let closed = false;
 
@@ -147,15 +157,20 @@ export function createTransport(opts: TransportOptions): HttpTransport {
         }
         let json: unknown;
         if (text !== '') {
-          try { json = JSON.parse(text); } catch { json = undefined; }
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
         }
         const elapsedMs = performance.now() - started;
         opts.onDone?.({ path: req.path, status: res.statusCode, ms: elapsedMs });
         return { status: res.statusCode, headers: flat, text, json, elapsedMs };
       } catch (e) {
-        const err = deadline.aborted && !req.signal?.aborted
-          ? new TransportError(`no complete answer within ${timeoutMs} ms`, 'TIMEOUT', true, 'timeout', e)
-          : classify(e, req.signal, false);
+        const err =
+          deadline.aborted && !req.signal?.aborted
+            ? new TransportError(`no complete answer within ${timeoutMs} ms`, 'TIMEOUT', true, 'timeout', e)
+            : classify(e, req.signal, false);
         opts.onDone?.({ path: req.path, failure: err.kind, ms: performance.now() - started });
         throw err;
       }

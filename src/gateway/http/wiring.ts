@@ -9,8 +9,8 @@ import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { createTransport, type HttpTransport } from './transport.js';
 
 export interface GatewayHttpDeps {
-  config: Pick<Config, 'GATEWAY_CONNECT_TIMEOUT_MS' | 'GATEWAY_TIMEOUT_MS' | 'GATEWAY_RATE_LIMIT_PER_MIN' | 'GATEWAY_RATE_WAIT_MS'>
-    & Partial<Pick<Config, 'GATEWAY_RATE_LIMIT_PER_DAY' | 'GATEWAY_RATE_RESERVE_PCT'>>;
+  config: Pick<Config, 'GATEWAY_CONNECT_TIMEOUT_MS' | 'GATEWAY_TIMEOUT_MS' | 'GATEWAY_RATE_LIMIT_PER_MIN' | 'GATEWAY_RATE_WAIT_MS'> &
+    Partial<Pick<Config, 'GATEWAY_RATE_LIMIT_PER_DAY' | 'GATEWAY_RATE_RESERVE_PCT'>>;
   redis: Redis;
   logger: Logger;
   /** The service's registry (AppContext.metrics); absent in unit tests. */
@@ -26,13 +26,23 @@ export function gatewayHttp(app: GatewayHttpDeps, baseUrl: string, gateway: stri
   const c = app.config;
   const m = app.metrics;
   const transport = createTransport({
-    baseUrl, dispatcher: app.dispatcher, connectTimeoutMs: c.GATEWAY_CONNECT_TIMEOUT_MS, timeoutMs: c.GATEWAY_TIMEOUT_MS,
+    baseUrl,
+    dispatcher: app.dispatcher,
+    connectTimeoutMs: c.GATEWAY_CONNECT_TIMEOUT_MS,
+    timeoutMs: c.GATEWAY_TIMEOUT_MS,
     // Latency and outcome of every call on the wire, per endpoint: an HTTP status class, or how
     // it failed without one (timeout, connect, reset, aborted).
-    ...(m ? {
-      onDone: (r) => m.observe('gateway_request_seconds', r.ms, { gateway, endpoint: r.path, outcome: r.status ? `${Math.floor(r.status / 100)}xx` : r.failure ?? 'other' },
-        'Gateway calls on the wire: latency by endpoint and outcome (HTTP status class or failure kind)'),
-    } : {}),
+    ...(m
+      ? {
+          onDone: (r) =>
+            m.observe(
+              'gateway_request_seconds',
+              r.ms,
+              { gateway, endpoint: r.path, outcome: r.status ? `${Math.floor(r.status / 100)}xx` : (r.failure ?? 'other') },
+              'Gateway calls on the wire: latency by endpoint and outcome (HTTP status class or failure kind)',
+            ),
+        }
+      : {}),
   });
   const limiter = createRateLimiter({
     redis: app.redis,
@@ -44,12 +54,20 @@ export function gatewayHttp(app: GatewayHttpDeps, baseUrl: string, gateway: stri
     reservePct: c.GATEWAY_RATE_RESERVE_PCT ?? 0,
     maxWaitMs: c.GATEWAY_RATE_WAIT_MS,
     onError: (err) => app.logger.warn({ gateway, err: err.message }, 'rate limiter unavailable; sending without it'),
-    ...(m ? {
-      onResult: (r) => {
-        m.observe('gateway_rate_wait_seconds', r.waitedMs, { gateway, priority: r.priority }, 'Time gateway calls waited for a shared rate-limit slot');
-        if (!r.ok) m.inc('gateway_rate_limited_total', { gateway, priority: r.priority, why: r.why ?? 'minute' }, 1, 'Gateway calls that gave up waiting for a rate-limit slot');
-      },
-    } : {}),
+    ...(m
+      ? {
+          onResult: (r) => {
+            m.observe('gateway_rate_wait_seconds', r.waitedMs, { gateway, priority: r.priority }, 'Time gateway calls waited for a shared rate-limit slot');
+            if (!r.ok)
+              m.inc(
+                'gateway_rate_limited_total',
+                { gateway, priority: r.priority, why: r.why ?? 'minute' },
+                1,
+                'Gateway calls that gave up waiting for a rate-limit slot',
+              );
+          },
+        }
+      : {}),
   });
   return { transport, limiter };
 }

@@ -20,8 +20,15 @@ export interface GatewayDeps extends GatewayContext {
 }
 
 export const KYANDA_CAPABILITIES: GatewayCapabilities = {
-  checkout: true, airtime: true, bills: true, payouts: true, balance: true, sms: true, bulkSms: true,
-  offlineMode: true, registersCallback: true,
+  checkout: true,
+  airtime: true,
+  bills: true,
+  payouts: true,
+  balance: true,
+  sms: true,
+  bulkSms: true,
+  offlineMode: true,
+  registersCallback: true,
   // transaction-status takes the reference the gateway returned; "not found" under ours proves nothing.
   findsOwnReference: false,
   amountBoundToReference: false,
@@ -35,8 +42,14 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
   // The gateway counts per API key (docs/gateways.md, "Limits"); the key itself must not appear in Redis.
   const { transport, limiter } = gatewayHttp(app, baseUrl, 'kyanda', keyNames(app.key).ratelimit.kyanda(c.GATEWAY_API_KEY));
   const deps: ExchangeDeps = {
-    transport, limiter, logger: app.logger, apiKey: c.GATEWAY_API_KEY, secret: c.GATEWAY_SECRET,
-    ctx: { merchantId: c.MERCHANT_ID, config: c }, maxAttempts: c.GATEWAY_MAX_ATTEMPTS, retryBaseMs: c.GATEWAY_RETRY_BASE_MS,
+    transport,
+    limiter,
+    logger: app.logger,
+    apiKey: c.GATEWAY_API_KEY,
+    secret: c.GATEWAY_SECRET,
+    ctx: { merchantId: c.MERCHANT_ID, config: c },
+    maxAttempts: c.GATEWAY_MAX_ATTEMPTS,
+    retryBaseMs: c.GATEWAY_RETRY_BASE_MS,
     rateWaitMs: c.GATEWAY_RATE_WAIT_MS,
   };
 
@@ -44,8 +57,17 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
    * `gatewayRef` true: `ref` is the gateway's own reference (a record without one is named by
    * it); false: ours, so a record that does not name itself is not taken for it.
    */
-  async function lookupCall(ep: Endpoint<string>, ref: string, gatewayRef: boolean, budget?: { signal: AbortSignal; deadline: number }, priority?: CallOptions['priority']): Promise<TransactionUpdate | null> {
-    const o = await exchange(deps, ep, ref, { ...(budget ? { signal: budget.signal, timeoutMs: Math.max(1, budget.deadline - Date.now()) } : {}), ...(priority ? { priority } : {}) });
+  async function lookupCall(
+    ep: Endpoint<string>,
+    ref: string,
+    gatewayRef: boolean,
+    budget?: { signal: AbortSignal; deadline: number },
+    priority?: CallOptions['priority'],
+  ): Promise<TransactionUpdate | null> {
+    const o = await exchange(deps, ep, ref, {
+      ...(budget ? { signal: budget.signal, timeoutMs: Math.max(1, budget.deadline - Date.now()) } : {}),
+      ...(priority ? { priority } : {}),
+    });
     if (o.type !== 'reply') throw o.error;
     if (!o.reply.ok) {
       if (o.reply.error.code === '7001') return null;
@@ -81,8 +103,11 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
   async function money<Req>(ep: Endpoint<Req>, req: Req, opts: CallOptions): Promise<GatewayResult> {
     const reference = opts.reference;
     const o: Outcome = await exchange(deps, ep, req, {
-      reference, ...(opts.offlineMode ? { offlineMode: true } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.priority ? { priority: opts.priority } : {}), ...(opts.beforeSend ? { beforeSend: opts.beforeSend } : {}),
+      reference,
+      ...(opts.offlineMode ? { offlineMode: true } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.priority ? { priority: opts.priority } : {}),
+      ...(opts.beforeSend ? { beforeSend: opts.beforeSend } : {}),
     });
     if (o.type === 'unsent') return { kind: 'failed', reference, error: o.error };
     if (o.type === 'unknown') {
@@ -135,7 +160,11 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
     },
     async telcoCheck(prefix) {
       // Accept "0722" / "722"; the API takes the 3 digits after the leading 0.
-      const p = prefix.trim().replace(/^\+?254/, '').replace(/^0/, '').slice(0, 3);
+      const p = prefix
+        .trim()
+        .replace(/^\+?254/, '')
+        .replace(/^0/, '')
+        .slice(0, 3);
       if (!/^\d{3}$/.test(p)) return null;
       try {
         const j = await query(ENDPOINTS.telcoCheck, p);
@@ -146,11 +175,13 @@ export function createKyandaGateway(app: GatewayDeps, baseUrl: string): Gateway 
         throw e;
       }
     },
-    parseCallback: (headers, rawBody) => parseIpn(headers, rawBody, {
-      header: c.GATEWAY_SIGNATURE_HEADER, webhookHeader: c.GATEWAY_WEBHOOK_SIGNATURE_HEADER,
-      secret: c.GATEWAY_WEBHOOK_SECRET, required: c.IPN_SIGNATURE === 'required',
-    }),
+    parseCallback: (headers, rawBody) =>
+      parseIpn(headers, rawBody, {
+        header: c.GATEWAY_SIGNATURE_HEADER,
+        webhookHeader: c.GATEWAY_WEBHOOK_SIGNATURE_HEADER,
+        secret: c.GATEWAY_WEBHOOK_SECRET,
+        required: c.IPN_SIGNATURE === 'required',
+      }),
     close: () => transport.close(),
   };
 }
-

@@ -4,21 +4,37 @@
 // reaches a phone.
 import { GatewayError, type UserMessage } from '../types.js';
 
-interface CodeInfo { meaning: string; retryable: boolean; user: UserMessage }
+interface CodeInfo {
+  meaning: string;
+  retryable: boolean;
+  user: UserMessage;
+}
 
 const TRY_LATER: UserMessage = { en: 'Service busy. Please try again later.', sw: 'Huduma ina shughuli. Jaribu tena baadaye.' };
 const FAILED: UserMessage = { en: 'Request failed. Please try again later.', sw: 'Ombi halikufaulu. Jaribu tena baadaye.' };
 
 export const KYANDA_CODES: Record<string, CodeInfo> = {
   '0000': { meaning: 'Request processed successfully', retryable: false, user: { en: 'Done.', sw: 'Imekamilika.' } },
-  '1100': { meaning: 'Transaction created, pending processing', retryable: false, user: { en: 'Your request is being processed.', sw: 'Ombi lako linashughulikiwa.' } },
+  '1100': {
+    meaning: 'Transaction created, pending processing',
+    retryable: false,
+    user: { en: 'Your request is being processed.', sw: 'Ombi lako linashughulikiwa.' },
+  },
   '1101': { meaning: 'Invalid Merchant ID', retryable: false, user: FAILED },
   '1102': { meaning: 'Authentication failed', retryable: false, user: FAILED },
   '1103': { meaning: 'Forbidden access', retryable: false, user: FAILED },
   '1104': { meaning: 'Signature mismatch', retryable: false, user: FAILED },
   '1105': { meaning: 'Payment services unavailable', retryable: true, user: TRY_LATER },
-  '1106': { meaning: 'Airtime service unavailable', retryable: true, user: { en: 'Airtime service busy. Try again later.', sw: 'Huduma ya salio ina shughuli. Jaribu baadaye.' } },
-  '1107': { meaning: 'Insufficient float balance', retryable: false, user: { en: 'Service unavailable now. Try later.', sw: 'Huduma haipatikani sasa. Jaribu baadaye.' } },
+  '1106': {
+    meaning: 'Airtime service unavailable',
+    retryable: true,
+    user: { en: 'Airtime service busy. Try again later.', sw: 'Huduma ya salio ina shughuli. Jaribu baadaye.' },
+  },
+  '1107': {
+    meaning: 'Insufficient float balance',
+    retryable: false,
+    user: { en: 'Service unavailable now. Try later.', sw: 'Huduma haipatikani sasa. Jaribu baadaye.' },
+  },
   '1108': { meaning: 'Missing parameter', retryable: false, user: { en: 'Some details are missing.', sw: 'Baadhi ya taarifa hazipo.' } },
   '1109': { meaning: 'Parameter validation error', retryable: false, user: { en: 'Some details are invalid.', sw: 'Baadhi ya taarifa si sahihi.' } },
   '1201': { meaning: 'Invalid bank code', retryable: false, user: { en: 'Unknown bank. Check and try again.', sw: 'Benki haijulikani. Hakiki ujaribu tena.' } },
@@ -32,19 +48,35 @@ export const KYANDA_CODES: Record<string, CodeInfo> = {
   '8003': { meaning: 'Invalid telco', retryable: false, user: { en: 'Service provider not supported.', sw: 'Mtoa huduma hatumiki.' } },
   '8004': { meaning: 'Invalid amount format', retryable: false, user: { en: 'Invalid amount.', sw: 'Kiasi si sahihi.' } },
   '8005': { meaning: 'Amount limit exceeded', retryable: false, user: { en: 'Amount is over the limit.', sw: 'Kiasi kimezidi kikomo.' } },
-  '8006': { meaning: 'Duplicate transmission', retryable: false, user: { en: 'Duplicate request. Check your messages.', sw: 'Ombi limerudiwa. Angalia ujumbe wako.' } },
+  '8006': {
+    meaning: 'Duplicate transmission',
+    retryable: false,
+    user: { en: 'Duplicate request. Check your messages.', sw: 'Ombi limerudiwa. Angalia ujumbe wako.' },
+  },
   '9001': { meaning: 'Invalid phone number format', retryable: false, user: { en: 'Invalid phone number.', sw: 'Nambari ya simu si sahihi.' } },
   '9002': { meaning: 'Invalid transaction channel', retryable: false, user: { en: 'Network not supported.', sw: 'Mtandao hautumiki.' } },
   '9003': { meaning: 'Invalid amount format', retryable: false, user: { en: 'Invalid amount.', sw: 'Kiasi si sahihi.' } },
   '9004': { meaning: 'Amount limit exceeded', retryable: false, user: { en: 'Amount is over the limit.', sw: 'Kiasi kimezidi kikomo.' } },
-  '9005': { meaning: 'Duplicate transmission', retryable: false, user: { en: 'Duplicate request. Check your messages.', sw: 'Ombi limerudiwa. Angalia ujumbe wako.' } },
+  '9005': {
+    meaning: 'Duplicate transmission',
+    retryable: false,
+    user: { en: 'Duplicate request. Check your messages.', sw: 'Ombi limerudiwa. Angalia ujumbe wako.' },
+  },
 };
 
 // Our own codes for failures the platform has no code for (stable, not numeric so they never
 // collide with a future platform code).
 export const LOCAL_CODES: Record<string, CodeInfo> = {
-  TIMEOUT: { meaning: 'No answer from the gateway in time', retryable: false, user: { en: 'We are processing your request. You will get an SMS.', sw: 'Tunashughulikia ombi lako. Utapata SMS.' } },
-  UNCONFIRMED: { meaning: 'Gateway answer without a platform code; outcome unknown', retryable: false, user: { en: 'We are processing your request. You will get an SMS.', sw: 'Tunashughulikia ombi lako. Utapata SMS.' } },
+  TIMEOUT: {
+    meaning: 'No answer from the gateway in time',
+    retryable: false,
+    user: { en: 'We are processing your request. You will get an SMS.', sw: 'Tunashughulikia ombi lako. Utapata SMS.' },
+  },
+  UNCONFIRMED: {
+    meaning: 'Gateway answer without a platform code; outcome unknown',
+    retryable: false,
+    user: { en: 'We are processing your request. You will get an SMS.', sw: 'Tunashughulikia ombi lako. Utapata SMS.' },
+  },
   NETWORK: { meaning: 'Gateway unreachable', retryable: true, user: TRY_LATER },
   RATE_LIMITED: { meaning: 'Too many requests to the gateway', retryable: true, user: TRY_LATER },
   BAD_RESPONSE: { meaning: 'Gateway answered something we cannot read', retryable: false, user: FAILED },

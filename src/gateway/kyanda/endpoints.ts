@@ -6,13 +6,19 @@
 // listed in docs/gateways.md, "Wire choices".
 import type { Config } from '../../config.js';
 import type {
-  AirtimeRequest, B2BRequest, BankPayoutRequest, BillRequest, BulkSmsRequest, CheckoutRequest,
-  MobilePayoutRequest, SmsRequest, UpiRequest, Biller,
+  AirtimeRequest,
+  B2BRequest,
+  BankPayoutRequest,
+  BillRequest,
+  BulkSmsRequest,
+  CheckoutRequest,
+  MobilePayoutRequest,
+  SmsRequest,
+  UpiRequest,
+  Biller,
 } from '../types.js';
 import { kyandaError } from './codes.js';
-import {
-  AIRTIME_PHONE_FIELDS, countryName, SMS, TELCO_CHECK_SIGNATURE, TRANSACTION_STATUS_PATH, UPI, VERIFY_SIGNED,
-} from './wire-choices.js';
+import { AIRTIME_PHONE_FIELDS, countryName, SMS, TELCO_CHECK_SIGNATURE, TRANSACTION_STATUS_PATH, UPI, VERIFY_SIGNED } from './wire-choices.js';
 
 export type WireBody = Record<string, unknown>;
 export type Getter = (body: WireBody) => string;
@@ -82,10 +88,20 @@ function required(value: string | undefined, field: string): string {
 
 /** Bank codes (docs/gateways.md, "Bank codes"). Any other → 1201 before sending. */
 export const BANK_CODES: Readonly<Record<string, string>> = {
-  '101': 'Absa Bank', '102': 'Co-operative Bank', '103': 'Equity Bank', '104': 'Family Bank',
-  '105': 'KCB Bank Kenya', '106': 'Standard Chartered', '108': 'I & M Bank', '112': 'NCBA Bank',
-  '113': 'Stanbic Bank', '119': 'DTB Kenya', '124': 'Bank of Africa', '133': 'National Bank',
-  '143': 'Gulf African Bank', '146': 'Bank of India',
+  '101': 'Absa Bank',
+  '102': 'Co-operative Bank',
+  '103': 'Equity Bank',
+  '104': 'Family Bank',
+  '105': 'KCB Bank Kenya',
+  '106': 'Standard Chartered',
+  '108': 'I & M Bank',
+  '112': 'NCBA Bank',
+  '113': 'Stanbic Bank',
+  '119': 'DTB Kenya',
+  '124': 'Bank of Africa',
+  '133': 'National Bank',
+  '143': 'Gulf African Bank',
+  '146': 'Bank of India',
 };
 
 /** Kenya Power has no documented code: configuration (BILLER_KPLC_*), defaults in config.ts. */
@@ -108,8 +124,12 @@ function airtimeBody(r: AirtimeRequest, ctx: BuildContext): WireBody {
   // FAIBA_B (bundles) needs productCode, else 1108 (docs/gateways.md, "Airtime").
   if (r.telco === 'FAIBA_B') required(r.productCode, 'productCode');
   return {
-    MerchantID: ctx.merchantId, [AIRTIME_PHONE_FIELDS[0]]: r.phone, amount: kes(r.amountMinor, 'airtime'), telco: r.telco,
-    initiatorPhone: r.initiatorPhone, ...(r.telco === 'FAIBA_B' ? { productCode: r.productCode } : {}),
+    MerchantID: ctx.merchantId,
+    [AIRTIME_PHONE_FIELDS[0]]: r.phone,
+    amount: kes(r.amountMinor, 'airtime'),
+    telco: r.telco,
+    initiatorPhone: r.initiatorPhone,
+    ...(r.telco === 'FAIBA_B' ? { productCode: r.productCode } : {}),
   };
 }
 
@@ -118,7 +138,11 @@ const AIRTIME_SIG = [v('amount'), v('phone'), v('telco'), v('initiatorPhone'), v
 
 export const ENDPOINTS = {
   balance: {
-    name: 'balance', method: 'POST', kind: 'query', family: 'other', carriesReference: false,
+    name: 'balance',
+    method: 'POST',
+    kind: 'query',
+    family: 'other',
+    carriesReference: false,
     // v2 path; the v1 samples' /billing/v1/account-balance is a typo (docs/gateways.md, "Typos").
     path: () => '/api-link',
     build: (_r, ctx) => ({ MerchantID: ctx.merchantId }),
@@ -127,7 +151,11 @@ export const ENDPOINTS = {
   } satisfies Endpoint<void>,
 
   transactionStatus: {
-    name: 'transactionStatus', method: 'POST', kind: 'query', family: 'other', carriesReference: false,
+    name: 'transactionStatus',
+    method: 'POST',
+    kind: 'query',
+    family: 'other',
+    carriesReference: false,
     // Path: a wire choice (the documents show only the mistyped sample path); the signature order
     // MerchantID + transactionRef is documented (docs/gateways.md, "Transaction status").
     path: () => TRANSACTION_STATUS_PATH,
@@ -137,7 +165,11 @@ export const ENDPOINTS = {
   } satisfies Endpoint<string>,
 
   verify: {
-    name: 'verify', method: 'GET', kind: 'query', family: 'other', carriesReference: false,
+    name: 'verify',
+    method: 'GET',
+    kind: 'query',
+    family: 'other',
+    carriesReference: false,
     path: (ref) => `/transactions/${encodeURIComponent(ref)}/verify`, // documented (docs/gateways.md, "Verify")
     build: () => ({}),
     phones: {},
@@ -145,7 +177,11 @@ export const ENDPOINTS = {
   } satisfies Endpoint<string>,
 
   airtime: {
-    name: 'airtime', method: 'POST', kind: 'money', family: 'airtime', carriesReference: true,
+    name: 'airtime',
+    method: 'POST',
+    kind: 'money',
+    family: 'airtime',
+    carriesReference: true,
     path: () => '/billing/v1/airtime/create',
     build: airtimeBody,
     phones: { phone: 'one', initiatorPhone: 'one' },
@@ -153,7 +189,11 @@ export const ENDPOINTS = {
   } satisfies Endpoint<AirtimeRequest>,
 
   pinAirtime: {
-    name: 'pinAirtime', method: 'POST', kind: 'money', family: 'airtime', carriesReference: true,
+    name: 'pinAirtime',
+    method: 'POST',
+    kind: 'money',
+    family: 'airtime',
+    carriesReference: true,
     path: () => '/billing/v1/pin-airtime/create',
     build: (r, ctx) => {
       if (!PIN_TELCOS.has(r.telco)) throw kyandaError('9002', 'PIN airtime is SAFARICOM, AIRTEL or TELKOM only');
@@ -164,11 +204,18 @@ export const ENDPOINTS = {
   } satisfies Endpoint<AirtimeRequest>,
 
   bill: {
-    name: 'bill', method: 'POST', kind: 'money', family: 'bill', carriesReference: true,
+    name: 'bill',
+    method: 'POST',
+    kind: 'money',
+    family: 'bill',
+    carriesReference: true,
     path: () => '/billing/v1/bill/create',
     build: (r: BillRequest, ctx) => ({
-      MerchantID: ctx.merchantId, account: required(r.account, 'account'), amount: kes(r.amountMinor, 'bill'),
-      telco: billerCode(r.biller, ctx), initiatorPhone: r.initiatorPhone,
+      MerchantID: ctx.merchantId,
+      account: required(r.account, 'account'),
+      amount: kes(r.amountMinor, 'bill'),
+      telco: billerCode(r.biller, ctx),
+      initiatorPhone: r.initiatorPhone,
     }),
     phones: { initiatorPhone: 'one' },
     // Documented (docs/gateways.md, "Pay bill").
@@ -176,10 +223,17 @@ export const ENDPOINTS = {
   } satisfies Endpoint<BillRequest>,
 
   checkout: {
-    name: 'checkout', method: 'POST', kind: 'money', family: 'bill', carriesReference: true,
+    name: 'checkout',
+    method: 'POST',
+    kind: 'money',
+    family: 'bill',
+    carriesReference: true,
     path: () => '/billing/v1/checkout/create',
     build: (r: CheckoutRequest, ctx) => ({
-      MerchantID: ctx.merchantId, phoneNumber: r.phone, amount: kes(r.amountMinor, 'bill'), channel: r.channel,
+      MerchantID: ctx.merchantId,
+      phoneNumber: r.phone,
+      amount: kes(r.amountMinor, 'bill'),
+      channel: r.channel,
       metadata: { ...(r.metadata ?? {}) },
     }),
     phones: { phoneNumber: 'one' },
@@ -187,7 +241,11 @@ export const ENDPOINTS = {
   } satisfies Endpoint<CheckoutRequest>,
 
   mobilePayout: {
-    name: 'mobilePayout', method: 'POST', kind: 'money', family: 'bill', carriesReference: true,
+    name: 'mobilePayout',
+    method: 'POST',
+    kind: 'money',
+    family: 'bill',
+    carriesReference: true,
     path: () => '/billing/v3/mobile-payout/create',
     build: (r: MobilePayoutRequest, ctx) => ({
       MerchantID: ctx.merchantId,
@@ -196,11 +254,22 @@ export const ENDPOINTS = {
     }),
     phones: { 'destination.destinationPhone': 'one' },
     // Documented (docs/gateways.md, "Mobile payout"): amount + phone + initiatorName + initiatorCountry + channel + MerchantID.
-    signature: [v('destination.amount'), v('destination.destinationPhone'), v('source.initiatorName'), v('source.initiatorCountry'), v('destination.channel'), v('MerchantID')],
+    signature: [
+      v('destination.amount'),
+      v('destination.destinationPhone'),
+      v('source.initiatorName'),
+      v('source.initiatorCountry'),
+      v('destination.channel'),
+      v('MerchantID'),
+    ],
   } satisfies Endpoint<MobilePayoutRequest>,
 
   bankPayout: {
-    name: 'bankPayout', method: 'POST', kind: 'money', family: 'bill', carriesReference: true,
+    name: 'bankPayout',
+    method: 'POST',
+    kind: 'money',
+    family: 'bill',
+    carriesReference: true,
     path: () => '/billing/v3/bank-payout/create',
     build: (r: BankPayoutRequest, ctx) => {
       if (!BANK_CODES[r.bankCode]) throw kyandaError('1201', `bank code ${r.bankCode} not in the table`);
@@ -208,23 +277,45 @@ export const ENDPOINTS = {
         MerchantID: ctx.merchantId,
         source: { initiatorName: required(r.initiatorName, 'initiatorName'), initiatorCountry: countryName(required(r.initiatorCountry, 'initiatorCountry')) },
         destination: {
-          name: required(r.name, 'name'), accountNumber: required(r.accountNumber, 'accountNumber'), phoneNumber: r.phone,
-          amount: kes(r.amountMinor, 'bill'), bankCode: r.bankCode,
+          name: required(r.name, 'name'),
+          accountNumber: required(r.accountNumber, 'accountNumber'),
+          phoneNumber: r.phone,
+          amount: kes(r.amountMinor, 'bill'),
+          bankCode: r.bankCode,
         },
       };
     },
     phones: { 'destination.phoneNumber': 'one' },
     // Documented (docs/gateways.md, "Bank payout"); its sample string is the mobile one (typo), the order stands.
-    signature: [v('destination.amount'), v('destination.accountNumber'), v('destination.phoneNumber'), v('destination.bankCode'), v('source.initiatorName'), v('source.initiatorCountry'), v('MerchantID')],
+    signature: [
+      v('destination.amount'),
+      v('destination.accountNumber'),
+      v('destination.phoneNumber'),
+      v('destination.bankCode'),
+      v('source.initiatorName'),
+      v('source.initiatorCountry'),
+      v('MerchantID'),
+    ],
   } satisfies Endpoint<BankPayoutRequest>,
 
   b2b: {
-    name: 'b2b', method: 'POST', kind: 'money', family: 'bill', carriesReference: true,
+    name: 'b2b',
+    method: 'POST',
+    kind: 'money',
+    family: 'bill',
+    carriesReference: true,
     path: () => '/billing/v3/b2b/create',
     build: (r: B2BRequest, ctx) => ({
-      MerchantID: ctx.merchantId, channel: r.channel, resultUrl: required(r.resultUrl, 'resultUrl'),
+      MerchantID: ctx.merchantId,
+      channel: r.channel,
+      resultUrl: required(r.resultUrl, 'resultUrl'),
       // identifier: the account at the receiving paybill, sent as given (wire-choices.ts).
-      destination: { shortCode: required(r.shortCode, 'shortCode'), identifier: required(r.identifier, 'identifier').trim(), amount: kes(r.amountMinor, 'bill'), remarks: r.remarks },
+      destination: {
+        shortCode: required(r.shortCode, 'shortCode'),
+        identifier: required(r.identifier, 'identifier').trim(),
+        amount: kes(r.amountMinor, 'bill'),
+        remarks: r.remarks,
+      },
     }),
     phones: {},
     // Documented (docs/gateways.md, "B2B"): MerchantID + channel + shortCode + identifier + amount.
@@ -232,7 +323,11 @@ export const ENDPOINTS = {
   } satisfies Endpoint<B2BRequest>,
 
   upiTransfer: {
-    name: 'upiTransfer', method: 'POST', kind: 'money', family: 'bill', carriesReference: true,
+    name: 'upiTransfer',
+    method: 'POST',
+    kind: 'money',
+    family: 'bill',
+    carriesReference: true,
     path: () => UPI.path, // documented (docs/gateways.md, "UPI")
     build: (r: UpiRequest, ctx) => {
       for (const c of [r.senderChannel, r.recipientChannel]) {
@@ -242,8 +337,16 @@ export const ENDPOINTS = {
       // Body shape: a wire choice (docs/gateways.md, "Wire choices"); the parts are documented.
       return {
         MerchantID: ctx.merchantId,
-        sender: { account: required(r.senderAccount, 'sender.account'), channel: String(r.senderChannel), currency: required(r.senderCurrency, 'sender.currency') },
-        recipient: { account: required(r.recipientAccount, 'recipient.account'), channel: String(r.recipientChannel), currency: required(r.recipientCurrency, 'recipient.currency') },
+        sender: {
+          account: required(r.senderAccount, 'sender.account'),
+          channel: String(r.senderChannel),
+          currency: required(r.senderCurrency, 'sender.currency'),
+        },
+        recipient: {
+          account: required(r.recipientAccount, 'recipient.account'),
+          channel: String(r.recipientChannel),
+          currency: required(r.recipientCurrency, 'recipient.currency'),
+        },
         amount: kes(r.amountMinor, 'bill'),
         ...(r.narration ? { narration: r.narration } : {}),
       };
@@ -254,13 +357,18 @@ export const ENDPOINTS = {
 
   sms: {
     // family 'bill': the documents give SMS no codes; we read 8002/8006 like the other non-airtime calls.
-    name: 'sms', method: 'POST', kind: 'message', family: 'bill', carriesReference: true,
+    name: 'sms',
+    method: 'POST',
+    kind: 'message',
+    family: 'bill',
+    carriesReference: true,
     path: () => SMS.path,
     // Free text goes in SMS.textField (a wire choice); without it the gateway sends the OTP.
     build: (r: SmsRequest, ctx) => {
       if (!r.otp && !r.message) throw kyandaError('1108', 'otp or message');
       return {
-        MerchantID: ctx.merchantId, phone: r.phone,
+        MerchantID: ctx.merchantId,
+        phone: r.phone,
         ...(r.otp ? { otp: r.otp } : {}),
         ...(r.message ? { [SMS.textField]: r.message } : {}),
       };
@@ -272,7 +380,11 @@ export const ENDPOINTS = {
   bulkSms: {
     // The documented SMS endpoint serves bulk too: up to 1,000 numbers in one `phone` string
     // (docs/gateways.md, "SMS" and "Wire choices"), same signature as a single SMS.
-    name: 'bulkSms', method: 'POST', kind: 'message', family: 'bill', carriesReference: true,
+    name: 'bulkSms',
+    method: 'POST',
+    kind: 'message',
+    family: 'bill',
+    carriesReference: true,
     path: () => SMS.path,
     build: (r: BulkSmsRequest, ctx) => {
       if (r.phones.length === 0) throw kyandaError('1108', 'no recipients');
@@ -286,7 +398,11 @@ export const ENDPOINTS = {
   } satisfies Endpoint<BulkSmsRequest>,
 
   registerCallback: {
-    name: 'registerCallback', method: 'POST', kind: 'query', family: 'other', carriesReference: false,
+    name: 'registerCallback',
+    method: 'POST',
+    kind: 'query',
+    family: 'other',
+    carriesReference: false,
     path: () => '/billing/v1/callback-url/create',
     build: (url: string, ctx) => {
       if (!/^https?:\/\/\S+$/i.test(url)) throw kyandaError('6002', 'callback URL must be http(s)');
@@ -297,7 +413,11 @@ export const ENDPOINTS = {
   } satisfies Endpoint<string>,
 
   telcoCheck: {
-    name: 'telcoCheck', method: 'POST', kind: 'query', family: 'other', carriesReference: false,
+    name: 'telcoCheck',
+    method: 'POST',
+    kind: 'query',
+    family: 'other',
+    carriesReference: false,
     path: () => '/api-telco-check', // documented (docs/gateways.md, "Telco check")
     build: (prefix: string, ctx) => ({ MerchantID: ctx.merchantId, prefix }),
     phones: {},

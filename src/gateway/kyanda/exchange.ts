@@ -7,10 +7,7 @@
 // `unknown` and looks it up. That includes a 5000 answer (UNKNOWN_OUTCOME_CODES).
 import type { Logger } from '../../log.js';
 import { GatewayError } from '../types.js';
-import {
-  backoffDelay, serverWaitMs, sleep, TransportError, RateLimitWaitError,
-  type HttpTransport, type Priority, type RateLimiter,
-} from '../http/index.js';
+import { backoffDelay, serverWaitMs, sleep, TransportError, RateLimitWaitError, type HttpTransport, type Priority, type RateLimiter } from '../http/index.js';
 import { kyandaError, UNKNOWN_OUTCOME_CODES } from './codes.js';
 import type { BuildContext, Endpoint } from './endpoints.js';
 import { interpret, type Reply } from './replies.js';
@@ -66,7 +63,10 @@ export async function exchange<Req>(d: ExchangeDeps, ep: Endpoint<Req>, req: Req
   let last: Outcome | undefined;
   const log = (o: Outcome): Outcome => {
     const code = o.type === 'reply' ? (o.reply.ok ? String(o.reply.json.status_code ?? o.reply.http) : o.reply.error.code) : o.error.code;
-    d.logger.info({ gateway: 'kyanda', endpoint: ep.name, outcome: o.type, code, attempts: o.attempts, ms: Date.now() - started, reference: opts.reference }, 'gateway call');
+    d.logger.info(
+      { gateway: 'kyanda', endpoint: ep.name, outcome: o.type, code, attempts: o.attempts, ms: Date.now() - started, reference: opts.reference },
+      'gateway call',
+    );
     return o;
   };
   const backoff = async (): Promise<boolean> => {
@@ -103,7 +103,14 @@ export async function exchange<Req>(d: ExchangeDeps, ep: Endpoint<Req>, req: Req
     attempts++;
     let res;
     try {
-      res = await d.transport.request({ method: ep.method, path, headers: { apiKey: d.apiKey }, json: body, signal: opts.signal, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
+      res = await d.transport.request({
+        method: ep.method,
+        path,
+        headers: { apiKey: d.apiKey },
+        json: body,
+        signal: opts.signal,
+        ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+      });
       sentAttempts++;
     } catch (e) {
       const te = e instanceof TransportError ? e : new TransportError(String(e), 'UNKNOWN', true, 'other', e);
@@ -127,7 +134,11 @@ export async function exchange<Req>(d: ExchangeDeps, ep: Endpoint<Req>, req: Req
       if (hits429 > MAX_429 || waited429 + hint > d.rateWaitMs) return log(last);
       attempts--; // a 429 was refused before processing: it does not use up a retry
       waited429 += hint;
-      try { await sleep(hint, opts.signal); } catch { return log(last); }
+      try {
+        await sleep(hint, opts.signal);
+      } catch {
+        return log(last);
+      }
       continue;
     }
     if (!reply.ok && reply.ambiguous && ep.kind !== 'query') {

@@ -10,7 +10,10 @@ export type Json = Record<string, unknown>;
 export type Reply =
   | { ok: true; json: Json; http: number }
   | {
-      ok: false; error: GatewayError; json: Json | undefined; http: number;
+      ok: false;
+      error: GatewayError;
+      json: Json | undefined;
+      http: number;
       /**
        * No platform code and HTTP 2xx/5xx (a proxy's 502/504 page, an unreadable 200): the
        * request may well have been processed. Money calls treat this as an unknown outcome.
@@ -35,9 +38,11 @@ export function interpret(res: HttpResponse): Reply {
   const json = res.json && typeof res.json === 'object' && !Array.isArray(res.json) ? (res.json as Json) : undefined;
   const code = json ? str(json.status_code) : undefined;
   const status = json ? str(json.status) : undefined;
-  if (code !== undefined && KYANDA_CODES[code] && !OK_CODES.has(code)) return { ok: false, error: kyandaError(code, messageOf(json), res.status), json, http: res.status };
+  if (code !== undefined && KYANDA_CODES[code] && !OK_CODES.has(code))
+    return { ok: false, error: kyandaError(code, messageOf(json), res.status), json, http: res.status };
   const known = code !== undefined && KYANDA_CODES[code] !== undefined;
-  if (known && status?.toLowerCase() === 'failed') return { ok: false, error: kyandaError(code === '0000' ? '5000' : code, messageOf(json), res.status), json, http: res.status };
+  if (known && status?.toLowerCase() === 'failed')
+    return { ok: false, error: kyandaError(code === '0000' ? '5000' : code, messageOf(json), res.status), json, http: res.status };
   if (res.status >= 200 && res.status < 300 && json && (known || code === '200' || code === undefined) && status?.toLowerCase() !== 'failed') {
     return { ok: true, json, http: res.status };
   }
@@ -56,7 +61,10 @@ function details(j: Json): Record<string, string> | undefined {
   const d = j.details;
   if (!d || typeof d !== 'object' || Array.isArray(d)) return undefined;
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(d)) { const s = str(v); if (s !== undefined) out[k] = s; }
+  for (const [k, v] of Object.entries(d)) {
+    const s = str(v);
+    if (s !== undefined) out[k] = s;
+  }
   return out;
 }
 
@@ -83,9 +91,12 @@ export function toResult(j: Json, reference: string): GatewayResult {
 export function resultFromUpdate(u: TransactionUpdate, reference: string): GatewayResult {
   const base = { reference, gatewayRef: u.gatewayRef, raw: u.raw };
   switch (u.status) {
-    case 'succeeded': return { kind: 'succeeded', ...base, message: u.message, details: u.details };
-    case 'pending': return { kind: 'pending', ...base, message: u.message };
-    default: return { kind: 'failed', ...base, error: kyandaError(u.code && u.code !== '0000' ? u.code : '5000', u.message || u.status) };
+    case 'succeeded':
+      return { kind: 'succeeded', ...base, message: u.message, details: u.details };
+    case 'pending':
+      return { kind: 'pending', ...base, message: u.message };
+    default:
+      return { kind: 'failed', ...base, error: kyandaError(u.code && u.code !== '0000' ? u.code : '5000', u.message || u.status) };
   }
 }
 

@@ -3,12 +3,18 @@
 import type { TransactionUpdate } from '../types.js';
 
 const STATUS: Record<string, TransactionUpdate['status']> = {
-  success: 'succeeded', successful: 'succeeded', completed: 'succeeded',
+  success: 'succeeded',
+  successful: 'succeeded',
+  completed: 'succeeded',
   failed: 'failed',
   reversed: 'reversed',
-  cancelled: 'cancelled', canceled: 'cancelled',
+  cancelled: 'cancelled',
+  canceled: 'cancelled',
   // Seed 002 status reference: Success, Processing, Pending, Retry, Failed, Queued (Offline).
-  pending: 'pending', processing: 'pending', queued: 'pending', retry: 'pending',
+  pending: 'pending',
+  processing: 'pending',
+  queued: 'pending',
+  retry: 'pending',
 };
 
 export function mapStatus(s: unknown): TransactionUpdate['status'] | undefined {
@@ -40,8 +46,12 @@ function flatDetails(d: unknown): Record<string, string> {
 
 /** Webhook events whose record may carry no status of its own. */
 const EVENT_STATUS: Record<string, TransactionUpdate['status']> = {
-  'payment.success': 'succeeded', 'payment.failed': 'failed', 'payment.reversed': 'reversed',
-  'checkout.initiated': 'pending', 'airtime.delivered': 'succeeded', 'sms.delivered': 'succeeded',
+  'payment.success': 'succeeded',
+  'payment.failed': 'failed',
+  'payment.reversed': 'reversed',
+  'checkout.initiated': 'pending',
+  'airtime.delivered': 'succeeded',
+  'sms.delivered': 'succeeded',
 };
 
 /** null when the record has no transaction reference or an unknown status. */
@@ -66,10 +76,14 @@ export function toTransactionUpdate(rec: unknown, raw: unknown, fallbackRef?: st
   };
   if (reference !== undefined) update.reference = reference;
   if (amountMinor !== undefined) update.amountMinor = amountMinor;
-  const category = str(r.category); if (category !== undefined) update.category = category;
-  const source = str(r.source); if (source !== undefined) update.source = source;
-  const destination = str(r.destination); if (destination !== undefined) update.destination = destination;
+  const category = str(r.category);
+  if (category !== undefined) update.category = category;
+  const source = str(r.source);
+  if (source !== undefined) update.source = source;
+  const destination = str(r.destination);
+  if (destination !== undefined) update.destination = destination;
   // The documents show no currency (KES is implied); a record that names one is compared with the order.
-  const currency = str(r.currency ?? r.Currency); if (currency !== undefined) update.currency = currency;
+  const currency = str(r.currency ?? r.Currency);
+  if (currency !== undefined) update.currency = currency;
   return update;
 }

@@ -1,9 +1,7 @@
 // The gateway's webhook event names (docs/gateways.md, "Webhook events") and the subscription
 // spec SANDBOX_WEBHOOK_EVENTS is written in: read by the config (production code) and by the
 // sandbox's webhook sender (src/dev/sandbox/webhooks.ts).
-export const WEBHOOK_EVENTS = [
-  'payment.success', 'payment.failed', 'payment.reversed', 'checkout.initiated', 'airtime.delivered', 'sms.delivered',
-] as const;
+export const WEBHOOK_EVENTS = ['payment.success', 'payment.failed', 'payment.reversed', 'checkout.initiated', 'airtime.delivered', 'sms.delivered'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 /** "all", "none", or names separated by commas (SANDBOX_WEBHOOK_EVENTS); a list of names. */
@@ -14,7 +12,8 @@ export function parseEvents(spec: unknown): { ok: true; events: Set<WebhookEvent
   if (list.length === 1 && list[0] === 'none') return { ok: true, events: new Set() };
   const events = new Set<WebhookEvent>();
   for (const e of list) {
-    if (!(WEBHOOK_EVENTS as readonly unknown[]).includes(e)) return { ok: false, error: `unknown event ${JSON.stringify(e)}: one of ${WEBHOOK_EVENTS.join(', ')}` };
+    if (!(WEBHOOK_EVENTS as readonly unknown[]).includes(e))
+      return { ok: false, error: `unknown event ${JSON.stringify(e)}: one of ${WEBHOOK_EVENTS.join(', ')}` };
     events.add(e as WebhookEvent);
   }
   return { ok: true, events };

@@ -33,13 +33,20 @@ function applyPhones(body: WireBody, phones: Record<string, PhoneShape>, format:
     if (!parent) continue;
     const cur = parent[last];
     if (cur === undefined || cur === '') throw kyandaError('1108', `missing ${path}`);
-    parent[last] = shape === 'list'
-      ? String(cur).split(SMS.recipientSeparator).map((x, i) => formatPhone(x, format, family, `${path}[${i}]`)).join(SMS.recipientSeparator)
-      : formatPhone(cur, format, family, path);
+    parent[last] =
+      shape === 'list'
+        ? String(cur)
+            .split(SMS.recipientSeparator)
+            .map((x, i) => formatPhone(x, format, family, `${path}[${i}]`))
+            .join(SMS.recipientSeparator)
+        : formatPhone(cur, format, family, path);
   }
 }
 
-export interface WireOptions { reference?: string; offlineMode?: boolean }
+export interface WireOptions {
+  reference?: string;
+  offlineMode?: boolean;
+}
 
 /**
  * The signed body for one call. Throws GatewayError (a platform validation code) for input the

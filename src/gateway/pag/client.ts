@@ -68,8 +68,14 @@ export interface PagGateway extends Gateway {
 }
 
 export const PAG_CAPABILITIES: GatewayCapabilities = {
-  checkout: true, payouts: true,
-  airtime: false, bills: false, balance: false, sms: false, bulkSms: false, offlineMode: false,
+  checkout: true,
+  payouts: true,
+  airtime: false,
+  bills: false,
+  balance: false,
+  sms: false,
+  bulkSms: false,
+  offlineMode: false,
   // callback_url travels with each payment.
   registersCallback: false,
   // order_id is the gateway's idempotency key and STATUS is asked by it: "not found" is final.
@@ -78,16 +84,25 @@ export const PAG_CAPABILITIES: GatewayCapabilities = {
 };
 
 function unsupported(what: string) {
-  return async (_req: unknown, opts?: CallOptions): Promise<GatewayResult> =>
-    ({ kind: 'failed', reference: opts?.reference ?? '', error: pagErrors.unsupported(what) });
+  return async (_req: unknown, opts?: CallOptions): Promise<GatewayResult> => ({
+    kind: 'failed',
+    reference: opts?.reference ?? '',
+    error: pagErrors.unsupported(what),
+  });
 }
 
 export function createPagGateway(app: GatewayDeps, baseUrl: string): PagGateway {
   const c = app.config;
   const { transport, limiter } = gatewayHttp(app, baseUrl, 'pag', keyNames(app.key).ratelimit.pag(c.MERCHANT_ID));
   const deps: ExchangeDeps = {
-    transport, limiter, logger: app.logger, secret: c.GATEWAY_SECRET, publicId: c.PAG_PUBLIC_ID,
-    maxAttempts: c.GATEWAY_MAX_ATTEMPTS, retryBaseMs: c.GATEWAY_RETRY_BASE_MS, rateWaitMs: c.GATEWAY_RATE_WAIT_MS,
+    transport,
+    limiter,
+    logger: app.logger,
+    secret: c.GATEWAY_SECRET,
+    publicId: c.PAG_PUBLIC_ID,
+    maxAttempts: c.GATEWAY_MAX_ATTEMPTS,
+    retryBaseMs: c.GATEWAY_RETRY_BASE_MS,
+    rateWaitMs: c.GATEWAY_RATE_WAIT_MS,
   };
   const callbackUrl = `${c.PUBLIC_URL}/callbacks/pag`;
   // Embedded, the sandbox's completing provider makes `GATEWAY=pag npm start` behave as
@@ -180,10 +195,16 @@ export function createPagGateway(app: GatewayDeps, baseUrl: string): PagGateway 
     paymentC2b: (req, opts) => init('payment_c2b', req, opts),
     paymentB2c: (req, opts) => init('payment_b2c', req, opts),
     // The channel (MPESA/AIRTEL/…) has no field here: PAG_PROVIDER_ID picks the provider.
-    checkout: (req, opts) => init('payment_c2b', {
-      phone: req.phone, amountMinor: req.amountMinor,
-      ...(req.metadata?.customer_user_id ? { customerUserId: req.metadata.customer_user_id } : {}),
-    }, opts),
+    checkout: (req, opts) =>
+      init(
+        'payment_c2b',
+        {
+          phone: req.phone,
+          amountMinor: req.amountMinor,
+          ...(req.metadata?.customer_user_id ? { customerUserId: req.metadata.customer_user_id } : {}),
+        },
+        opts,
+      ),
     confirmPayout: (req, confirmation, opts) => init('payment_b2c', { ...req, extra: { ...req.extra, ...confirmation } }, opts),
     mobilePayout: (req, opts) => init('payment_b2c', { phone: req.phone, amountMinor: req.amountMinor }, opts),
     transactionStatus: (ref) => lookup(ref),
@@ -214,10 +235,13 @@ export function createPagGateway(app: GatewayDeps, baseUrl: string): PagGateway 
     b2b: unsupported('B2B endpoint'),
     sendSms: unsupported('SMS endpoint'),
     bulkSms: unsupported('bulk SMS endpoint'),
-    registerCallback: async (url) => ({ kind: 'failed', reference: url, error: pagErrors.unsupported('callback registration (callback_url is sent with each payment)') }),
+    registerCallback: async (url) => ({
+      kind: 'failed',
+      reference: url,
+      error: pagErrors.unsupported('callback registration (callback_url is sent with each payment)'),
+    }),
     parseCallback: (_headers, rawBody) => parsePagCallback(rawBody, c.GATEWAY_SECRET, c.IPN_SIGNATURE === 'required'),
     close: () => transport.close(),
   };
   return gw;
 }
-

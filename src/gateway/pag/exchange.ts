@@ -22,15 +22,20 @@ export interface ExchangeDeps {
 }
 
 export type Outcome =
-  | { type: 'reply'; httpStatus: number; reply: PagReply }
-  | { type: 'unsent'; error: GatewayError }
-  | { type: 'unknown'; error: GatewayError };
+  { type: 'reply'; httpStatus: number; reply: PagReply } | { type: 'unsent'; error: GatewayError } | { type: 'unknown'; error: GatewayError };
 
 export type PagPath = 'payment_c2b' | 'payment_b2c' | 'status';
 
 /** `priority`: the call's class in the shared rate limiter (default money). */
 /** `beforeSend`: once, with a slot held, before the first transmission (CallOptions.beforeSend). */
-export async function exchange(deps: ExchangeDeps, path: PagPath, body: Record<string, unknown>, signal?: AbortSignal, priority?: Priority, beforeSend?: () => Promise<void>): Promise<Outcome> {
+export async function exchange(
+  deps: ExchangeDeps,
+  path: PagPath,
+  body: Record<string, unknown>,
+  signal?: AbortSignal,
+  priority?: Priority,
+  beforeSend?: () => Promise<void>,
+): Promise<Outcome> {
   const signed = signBody(body, deps.secret);
   const url = `/${encodeURIComponent(deps.publicId)}/${path}`;
   // An earlier attempt may have been processed (a send whose answer was lost, a 5xx). Once it is
@@ -53,9 +58,11 @@ export async function exchange(deps: ExchangeDeps, path: PagPath, body: Record<s
         deps.logger.warn({ gateway: 'pag', path, http: res.status, attempt }, 'gateway busy');
         // 429 means not processed; a 5xx might have been, so it stays "unknown" if it persists.
         if (res.status !== 429) maybeDone = true;
-        last = !maybeDone ? { type: 'unsent', error: pagErrors.http(429) }
-          : res.status === 429 ? { type: 'unknown', error: pagErrors.outcomeUnknown('an earlier attempt may have been processed; then HTTP 429') }
-          : { type: 'unknown', error: pagErrors.http(res.status) };
+        last = !maybeDone
+          ? { type: 'unsent', error: pagErrors.http(429) }
+          : res.status === 429
+            ? { type: 'unknown', error: pagErrors.outcomeUnknown('an earlier attempt may have been processed; then HTTP 429') }
+            : { type: 'unknown', error: pagErrors.http(res.status) };
         waitMs = Math.min(deps.rateWaitMs, serverWaitMs(res.headers) ?? waitMs);
       } else if (!reply) {
         last = { type: 'unknown', error: pagErrors.badReply(`HTTP ${res.status}, not a JSON object`) };
@@ -68,7 +75,9 @@ export async function exchange(deps: ExchangeDeps, path: PagPath, body: Record<s
       if (e instanceof RateLimitWaitError) {
         const error = pagErrors.network('client-side rate limit: no slot in time');
         error.retryAfterMs = e.retryInMs;
-        return maybeDone ? { type: 'unknown', error: pagErrors.outcomeUnknown('an earlier attempt may have been processed; then no rate-limit slot') } : { type: 'unsent', error };
+        return maybeDone
+          ? { type: 'unknown', error: pagErrors.outcomeUnknown('an earlier attempt may have been processed; then no rate-limit slot') }
+          : { type: 'unsent', error };
       }
       if (!(e instanceof TransportError)) {
         // Only the limiter (Redis) or an abort while waiting for it get here: this attempt was not sent.

@@ -23,7 +23,9 @@ export class JsonNumber {
     const b = BigInt(this.raw);
     return b >= -(2n ** 63n) && b < 2n ** 63n;
   }
-  valueOf(): number { return Number(this.raw); }
+  valueOf(): number {
+    return Number(this.raw);
+  }
 }
 
 export class JsonSyntaxError extends Error {
@@ -33,8 +35,12 @@ export class JsonSyntaxError extends Error {
 /** Parses JSON text keeping object key order. Throws JsonSyntaxError on invalid input. */
 export function parseOrdered(text: string): unknown {
   let i = 0;
-  const fail = (what: string): never => { throw new JsonSyntaxError(`${what} at ${i}`); };
-  const ws = () => { while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++; };
+  const fail = (what: string): never => {
+    throw new JsonSyntaxError(`${what} at ${i}`);
+  };
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
 
   function str(): string {
     // Delegate escapes to JSON.parse on the exact string token.
@@ -45,7 +51,11 @@ export function parseOrdered(text: string): unknown {
     }
     if (i >= text.length) fail('unterminated string');
     i++;
-    try { return JSON.parse(text.slice(start, i)) as string; } catch { return fail('bad string'); }
+    try {
+      return JSON.parse(text.slice(start, i)) as string;
+    } catch {
+      return fail('bad string');
+    }
   }
 
   function value(depth: number): unknown {
@@ -57,7 +67,10 @@ export function parseOrdered(text: string): unknown {
       const entries: Array<[string, unknown]> = [];
       const index = new Map<string, number>();
       ws();
-      if (text[i] === '}') { i++; return new OrderedObject(entries); }
+      if (text[i] === '}') {
+        i++;
+        return new OrderedObject(entries);
+      }
       for (;;) {
         ws();
         if (text[i] !== '"') fail('expected key');
@@ -67,10 +80,19 @@ export function parseOrdered(text: string): unknown {
         const v = value(depth + 1);
         // A repeated key keeps its first position and takes the last value (PHP and JS agree).
         const at = index.get(k);
-        if (at === undefined) { index.set(k, entries.length); entries.push([k, v]); } else entries[at] = [k, v];
+        if (at === undefined) {
+          index.set(k, entries.length);
+          entries.push([k, v]);
+        } else entries[at] = [k, v];
         ws();
-        if (text[i] === ',') { i++; continue; }
-        if (text[i] === '}') { i++; return new OrderedObject(entries); }
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return new OrderedObject(entries);
+        }
         fail('expected , or }');
       }
     }
@@ -78,12 +100,21 @@ export function parseOrdered(text: string): unknown {
       i++;
       const arr: unknown[] = [];
       ws();
-      if (text[i] === ']') { i++; return arr; }
+      if (text[i] === ']') {
+        i++;
+        return arr;
+      }
       for (;;) {
         arr.push(value(depth + 1));
         ws();
-        if (text[i] === ',') { i++; continue; }
-        if (text[i] === ']') { i++; return arr; }
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return arr;
+        }
         fail('expected , or ]');
       }
     }

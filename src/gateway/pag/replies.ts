@@ -48,7 +48,10 @@ function providerMessage(r: PagReply): string {
 
 function details(r: PagReply): Record<string, string> {
   const d: Record<string, string> = {};
-  const put = (k: string, v: unknown) => { const s = str(v); if (s !== undefined) d[k] = s; };
+  const put = (k: string, v: unknown) => {
+    const s = str(v);
+    if (s !== undefined) d[k] = s;
+  };
   put('transaction_ref', r.transaction_ref);
   put('provider_code', r.provider_result?.code);
   put('provider_message', r.provider_result?.message);

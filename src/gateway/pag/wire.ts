@@ -16,7 +16,11 @@ export const SIMULATOR_PROVIDER = 14;
 /** Sandbox-only: completes after SANDBOX_CHECKOUT_DELAY_MS and sends a signed callback. */
 export const SANDBOX_COMPLETING_PROVIDER = 40;
 
-export interface DocumentedProvider { name: string; country: string; currency: PagCurrency | 'ANY' }
+export interface DocumentedProvider {
+  name: string;
+  country: string;
+  currency: PagCurrency | 'ANY';
+}
 
 /**
  * Every provider the 5.7.3 documentation lists, with the currency of its country

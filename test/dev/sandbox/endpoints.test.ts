@@ -134,7 +134,11 @@ test('mobile payout: Pending; channel/phone/amount codes; signature covers neste
   expectCode(await gw.post(path, { ...p, source: { ...p.source, initiatorName: 'Jane Doe' } }), '1104', 400);
   expectCode(await gw.post(path, { ...p, source: { initiatorName: 'John Doe' } }), '1108', 400);
   // initiatorCountry is a country name, as every sample shows; an ISO code is refused.
-  const ke = { MerchantID: MERCHANT, source: { initiatorName: 'John Doe', initiatorCountry: 'KE' }, destination: { destinationPhone: '0712345678', amount: '150', channel: 'MPESA' } };
+  const ke = {
+    MerchantID: MERCHANT,
+    source: { initiatorName: 'John Doe', initiatorCountry: 'KE' },
+    destination: { destinationPhone: '0712345678', amount: '150', channel: 'MPESA' },
+  };
   expectCode(await gw.post(path, { ...ke, signature: sign('150', '0712345678', 'John Doe', 'KE', 'MPESA', MERCHANT) }), '1109', 400);
 });
 
@@ -212,7 +216,11 @@ test('callback registration: http(s) only (6002); signature of MerchantID', asyn
   expectCode(await gw.post(path, { MerchantID: MERCHANT, callbackURL: 'not a url', signature: sign(MERCHANT) }), '6002', 400);
   expectCode(await gw.post(path, { MerchantID: MERCHANT, callbackURL: 'https://abc.ngrok.io/ipn', signature: sign(MERCHANT) }), '6001', 400);
   expectCode(await gw.post(path, { MerchantID: MERCHANT, callbackURL: 'https://example.com/exec?x=1', signature: sign(MERCHANT) }), '6001', 400);
-  expectCode(await gw.post(path, { MerchantID: MERCHANT, callbackURL: 'https://example.com/ipn', signature: sign('https://example.com/ipn', MERCHANT) }), '1104', 400);
+  expectCode(
+    await gw.post(path, { MerchantID: MERCHANT, callbackURL: 'https://example.com/ipn', signature: sign('https://example.com/ipn', MERCHANT) }),
+    '1104',
+    400,
+  );
 });
 
 test('telco check: prefix → telco; bad prefix 1109; unallocated 8003', async () => {
@@ -241,13 +249,21 @@ test('transaction status: only by the reference the sandbox issued; verify: by i
   assert.equal(d.category, 'Airtime');
   assert.deepEqual(d.requestMetadata, { reference: 'our-ref-1' });
   // Our own reference is not one the gateway issued: "not found", as a real gateway answers.
-  expectCode(await gw.post('/billing/v1/transaction-status', { MerchantID: MERCHANT, transactionRef: 'our-ref-1', signature: sign(MERCHANT, 'our-ref-1') }), '7001', 404);
+  expectCode(
+    await gw.post('/billing/v1/transaction-status', { MerchantID: MERCHANT, transactionRef: 'our-ref-1', signature: sign(MERCHANT, 'our-ref-1') }),
+    '7001',
+    404,
+  );
   for (const r of [ref, 'our-ref-1']) {
     const v = await gw.get(`/transactions/${encodeURIComponent(r)}/verify`);
     expectCode(v, '0000', 200);
     assert.equal((v.body.details as Record<string, unknown>).transactionRef, ref);
   }
-  expectCode(await gw.post('/billing/v1/transaction-status', { MerchantID: MERCHANT, transactionRef: 'KYANOPE', signature: sign(MERCHANT, 'KYANOPE') }), '7001', 404);
+  expectCode(
+    await gw.post('/billing/v1/transaction-status', { MerchantID: MERCHANT, transactionRef: 'KYANOPE', signature: sign(MERCHANT, 'KYANOPE') }),
+    '7001',
+    404,
+  );
   expectCode(await gw.get('/transactions/KYANOPE/verify'), '7001', 404);
   expectCode(await gw.post('/billing/v1/transaction-status', { MerchantID: MERCHANT, transactionRef: ref, signature: sign(ref, MERCHANT) }), '1104', 400);
 });
@@ -258,10 +274,13 @@ test('/_ledger lists accepted money and SMS requests only, in order, with our re
   const c = await gw.post('/billing/v1/checkout/create', checkout({}, { reference: 'L2' }));
   await gw.post('/api-link', { MerchantID: MERCHANT, signature: sign(MERCHANT) });
   const ledger = await gw.ledger();
-  assert.deepEqual(ledger.map((e) => [e.ref, e.endpoint, e.status, e.reference]), [
-    [a.body.merchant_reference, 'airtime', 'Success', 'L1'],
-    [c.body.merchant_reference, 'checkout', 'Pending', 'L2'],
-  ]);
+  assert.deepEqual(
+    ledger.map((e) => [e.ref, e.endpoint, e.status, e.reference]),
+    [
+      [a.body.merchant_reference, 'airtime', 'Success', 'L1'],
+      [c.body.merchant_reference, 'checkout', 'Pending', 'L2'],
+    ],
+  );
   assert.equal((ledger[0]!.body as Record<string, unknown>).amount !== undefined, true);
   assert.ok(!Number.isNaN(Date.parse(String(ledger[0]!.at))));
   void uniqueAmount;

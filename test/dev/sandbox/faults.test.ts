@@ -98,7 +98,10 @@ test('down: every call answers 1105 (HTTP 503) except offline_mode ones, which a
   const bad = await gw.post('/billing/v1/airtime/create', { ...airtime({ telco: 'X' }), offline_mode: true });
   assert.deepEqual([bad.status, bad.body.status], [200, 'QUEUED']);
   const ledger = await gw.ledger();
-  assert.deepEqual(ledger.map((e) => e.status), ['QUEUED', 'QUEUED', 'QUEUED']);
+  assert.deepEqual(
+    ledger.map((e) => e.status),
+    ['QUEUED', 'QUEUED', 'QUEUED'],
+  );
   await new Promise((r) => setTimeout(r, 150));
   assert.equal(rx.received.length, 0, 'nothing processed while down');
 
@@ -174,7 +177,7 @@ test('the PAG imitation is mounted at /sandbox/pag and shares latency/failNext/d
   assert.notEqual((await pag()).status, 500);
 });
 
-test('faults touch only the sandbox: the service\'s own routes keep answering', async () => {
+test("faults touch only the sandbox: the service's own routes keep answering", async () => {
   await gw.faults({ down: true, latencyMs: 1500, failNext: { code: '1105', count: 5 } });
   try {
     const started = Date.now();

@@ -58,7 +58,10 @@ test('a vend IPN is delivered to the registered URL, signed over the raw body wi
   const log = await gw.ipn();
   assert.equal(log.length, 1);
   assert.equal(log[0]!.state, 'delivered');
-  assert.deepEqual(log[0]!.attempts.map((a) => a.status), [200]);
+  assert.deepEqual(
+    log[0]!.attempts.map((a) => a.status),
+    [200],
+  );
 });
 
 test('SMS requests produce an SMS-category IPN', async () => {
@@ -78,7 +81,10 @@ test('a failed delivery (HTTP 500) is retried after 1 min × 0.01 ≈ 0.6 s', as
   const gap = rx.received[1]!.at - rx.received[0]!.at;
   assert.ok(gap >= 580 && gap < 1500, `retry gap ${gap} ms`);
   const log = await waitFor(async () => ((await gw.ipn())[0]?.state === 'delivered' ? gw.ipn() : null));
-  assert.deepEqual(log[0]!.attempts.map((a) => a.status), [500, 200]);
+  assert.deepEqual(
+    log[0]!.attempts.map((a) => a.status),
+    [500, 200],
+  );
   // The same signed body each time.
   assert.equal(rx.received[0]!.raw, rx.received[1]!.raw);
 });

@@ -53,7 +53,7 @@ test('down all along: tried on the scaled 1/5/15/60/360-minute schedule, then Fa
   assert.deepEqual([r.status, r.body.status], [200, 'QUEUED']);
   const ref = String(r.body.merchant_reference);
   assert.equal((await gw.ledger()).find((e) => e.ref === ref)!.final, undefined, 'not final while queued');
-  const got = await waitFor(() => rx.received.filter((x) => x.body.transactionRef === ref).length >= 2 ? rx.received : null, 8000);
+  const got = await waitFor(() => (rx.received.filter((x) => x.body.transactionRef === ref).length >= 2 ? rx.received : null), 8000);
   const [ipn, event] = [got.find((x) => !x.body.event)!, got.find((x) => x.body.event === 'payment.failed')!];
   assert.deepEqual([ipn.body.status, ipn.body.status_code], ['Failed', '1105']);
   assert.equal(event.body.transactionRef, ref);

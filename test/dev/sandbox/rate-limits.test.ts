@@ -23,14 +23,18 @@ test('the embedded sandbox answers the 61st request of a minute with 429', async
     const g = sandboxApi(svc.url);
     const statuses: number[] = [];
     for (let i = 0; i < 61; i++) statuses.push((await g.post('/api-link', balance)).status);
-    assert.deepEqual(statuses.slice(0, 60).filter((s) => s !== 200), [], 'sixty go through');
+    assert.deepEqual(
+      statuses.slice(0, 60).filter((s) => s !== 200),
+      [],
+      'sixty go through',
+    );
     assert.equal(statuses[60], 429);
   } finally {
     await svc.close();
   }
 });
 
-test('daily cap: 429 past SANDBOX_RATE_LIMIT_PER_DAY with the day\'s X-RateLimit-* and Retry-After; per apiKey', async () => {
+test("daily cap: 429 past SANDBOX_RATE_LIMIT_PER_DAY with the day's X-RateLimit-* and Retry-After; per apiKey", async () => {
   const svc = await startTestService({ SANDBOX_RATE_LIMIT_PER_MIN: '100', SANDBOX_RATE_LIMIT_PER_DAY: '3' }, { workers: false });
   try {
     const g = sandboxApi(svc.url);

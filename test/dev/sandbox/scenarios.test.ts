@@ -45,7 +45,12 @@ test('checkoutPaid: the next `count` checkouts complete with that amount paid, i
 });
 
 test('failNext takes a list of rules, each with its own path and count', async () => {
-  const r = await gw.faults({ failNext: [{ code: '1106', count: 1, path: 'airtime' }, { code: '1107', count: 2, path: '/bill/' }] });
+  const r = await gw.faults({
+    failNext: [
+      { code: '1106', count: 1, path: 'airtime' },
+      { code: '1107', count: 2, path: '/bill/' },
+    ],
+  });
   assert.equal(r.status, 200);
   assert.equal((r.body.failNext as unknown[]).length, 2);
   assert.equal((await gw.post('/billing/v1/bill/create', bill())).body.status_code, '1107');
@@ -67,7 +72,7 @@ test('ipnSaysSuccessButFails: a Success IPN while the lookup says Pending, then 
   const lie = await waitFor(() => ipnsOf(ref)[0]);
   assert.deepEqual([lie.body.status, lie.body.status_code], ['Success', '0000']);
   assert.ok(lie.signature, 'signed like any IPN: a signature proves nothing about the money');
-  assert.equal((await lookup(ref)).status, 'Pending', 'the gateway\'s own lookup does not confirm it');
+  assert.equal((await lookup(ref)).status, 'Pending', "the gateway's own lookup does not confirm it");
   const truth = await waitFor(() => ipnsOf(ref)[1]);
   assert.equal(truth.body.status, 'Failed');
   assert.equal((await lookup(ref)).status, 'Failed');
@@ -88,7 +93,12 @@ test('bad scenario bodies are refused with 400 and change nothing', async () => 
     { checkoutPaidAs: { count: 1 } },
     { checkoutPaidAs: { currency: 'shillings', count: 1 } },
     { checkoutPaidAs: { payer: 'someone', count: 1 } },
-    { failNext: [{ code: '1105', count: 1 }, { code: 'nope', count: 1 }] },
+    {
+      failNext: [
+        { code: '1105', count: 1 },
+        { code: 'nope', count: 1 },
+      ],
+    },
     { ipnSaysSuccessButFails: { count: -1 } },
     { checkoutReversal: { count: 1, afterMs: 'soon' } },
     { checkoutReversal: { count: 1, status: 'Lost' } },
@@ -99,5 +109,8 @@ test('bad scenario bodies are refused with 400 and change nothing', async () => 
     assert.match(String(r.body.error), /\S/);
   }
   const f = (await gw.get('/_faults')).body;
-  assert.deepEqual([f.checkoutPaid, f.checkoutPaidAs, f.failNext, f.ipnSaysSuccessButFails, f.checkoutReversal, f.unsignedIpn], [null, null, [], null, null, false]);
+  assert.deepEqual(
+    [f.checkoutPaid, f.checkoutPaidAs, f.failNext, f.ipnSaysSuccessButFails, f.checkoutReversal, f.unsignedIpn],
+    [null, null, [], null, null, false],
+  );
 });

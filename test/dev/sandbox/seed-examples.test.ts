@@ -16,10 +16,17 @@ before(async () => {
   kyanda = await startSandbox({ MERCHANT_ID: 'kyanda', SANDBOX_CHECKOUT_DELAY_MS: '60000' });
   kemrut = await startSandbox({ MERCHANT_ID: 'kemrut', SANDBOX_CHECKOUT_DELAY_MS: '60000' });
 });
-after(async () => { await kyanda.close(); await kemrut.close(); });
+after(async () => {
+  await kyanda.close();
+  await kemrut.close();
+});
 
 async function post(s: Sandbox, path: string, body: Record<string, unknown>) {
-  const res = await fetch(`${s.url}/sandbox${path}`, { method: 'POST', headers: { 'content-type': 'application/json', apiKey: 'sandbox-api-key' }, body: JSON.stringify(body) });
+  const res = await fetch(`${s.url}/sandbox${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', apiKey: 'sandbox-api-key' },
+    body: JSON.stringify(body),
+  });
   return { http: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -39,7 +46,11 @@ function accepted(r: { http: number; body: Record<string, unknown> }) {
 // Verbatim from the v1 airtime section, including its `phoneNumber` field name (the signature
 // order calls it `phone`) and its sample signature.
 const V1_AIRTIME = {
-  MerchantID: 'kyanda', phoneNumber: '0715330000', amount: '1500', telco: 'SAFARICOM', initiatorPhone: '0715330000',
+  MerchantID: 'kyanda',
+  phoneNumber: '0715330000',
+  amount: '1500',
+  telco: 'SAFARICOM',
+  initiatorPhone: '0715330000',
   signature: '092f758dec7149cc4c4cd09e2122d10016d0e2f8e2aed5d0b8a0615982ed1428',
 };
 
@@ -89,7 +100,13 @@ test('v1 PIN airtime example: phone 07… accepted; its telco DSTV is refused as
   const pin = resign('pin-airtime', { MerchantID: 'kyanda', phone: '0715330000', amount: '1500', telco: 'DSTV', initiatorPhone: '0715330000' });
   assert.equal(pin.base, '15000715330000DSTV0715330000kyanda');
   assert.equal((await post(kyanda, '/billing/v1/pin-airtime/create', pin.body)).body.status_code, '9002');
-  accepted(await post(kyanda, '/billing/v1/pin-airtime/create', resign('pin-airtime', { MerchantID: 'kyanda', phone: '0715330000', amount: '1500', telco: 'SAFARICOM', initiatorPhone: '0715330000' }).body));
+  accepted(
+    await post(
+      kyanda,
+      '/billing/v1/pin-airtime/create',
+      resign('pin-airtime', { MerchantID: 'kyanda', phone: '0715330000', amount: '1500', telco: 'SAFARICOM', initiatorPhone: '0715330000' }).body,
+    ),
+  );
 });
 
 test('v1 callback registration example (signature of MerchantID only) is accepted', async () => {
@@ -113,7 +130,14 @@ test('v2 airtime example: both phones +254…, signed over the strings as receiv
 });
 
 test('v2 checkout, mobile payout ("Kenya"), B2B and SMS/OTP examples (+254…) are accepted', async () => {
-  const checkout = resign('checkout', { MerchantID: 'kemrut', phoneNumber: '+254739117883', amount: '1500', channel: 'MPESA', metadata: { reason: 'Invoice #1234' }, signature: '092f758dec7149cc4c4cd09e2122d10016...' });
+  const checkout = resign('checkout', {
+    MerchantID: 'kemrut',
+    phoneNumber: '+254739117883',
+    amount: '1500',
+    channel: 'MPESA',
+    metadata: { reason: 'Invoice #1234' },
+    signature: '092f758dec7149cc4c4cd09e2122d10016...',
+  });
   assert.equal(checkout.base, '1500+254739117883MPESAkemrut');
   accepted(await post(kemrut, '/billing/v1/checkout/create', checkout.body));
 
@@ -127,7 +151,9 @@ test('v2 checkout, mobile payout ("Kenya"), B2B and SMS/OTP examples (+254…) a
   accepted(await post(kemrut, '/billing/v3/mobile-payout/create', payout.body));
 
   const b2b = resign('b2b', {
-    MerchantID: 'kemrut', channel: 'BusinessPayBill', resultUrl: 'https://yoursite.com/cb',
+    MerchantID: 'kemrut',
+    channel: 'BusinessPayBill',
+    resultUrl: 'https://yoursite.com/cb',
     destination: { shortCode: '4079491', identifier: '+254739117883', amount: '5000', remarks: 'Settlement' },
     signature: '092f758dec7149...',
   });
@@ -152,9 +178,27 @@ test('v2 telco check example body ({ MerchantID, prefix: "722" }) is accepted wi
 
 test('every documented phone form in every phone field: 07…, 01…, 254…, +254…', async () => {
   for (const phone of ['0715330000', '0110000000', '254715330000', '+254715330000']) {
-    accepted(await post(kyanda, '/billing/v1/airtime/create', resign('airtime', { MerchantID: 'kyanda', phone, amount: String(50 + phone.length), telco: 'SAFARICOM', initiatorPhone: phone }).body));
-    accepted(await post(kyanda, '/billing/v1/bill/create', resign('bill', { MerchantID: 'kyanda', account: '0123456789', amount: String(60 + phone.length), telco: 'GOTV', initiatorPhone: phone }).body));
-    accepted(await post(kyanda, '/billing/v1/checkout/create', resign('checkout', { MerchantID: 'kyanda', phoneNumber: phone, amount: String(70 + phone.length), channel: 'MPESA' }).body));
+    accepted(
+      await post(
+        kyanda,
+        '/billing/v1/airtime/create',
+        resign('airtime', { MerchantID: 'kyanda', phone, amount: String(50 + phone.length), telco: 'SAFARICOM', initiatorPhone: phone }).body,
+      ),
+    );
+    accepted(
+      await post(
+        kyanda,
+        '/billing/v1/bill/create',
+        resign('bill', { MerchantID: 'kyanda', account: '0123456789', amount: String(60 + phone.length), telco: 'GOTV', initiatorPhone: phone }).body,
+      ),
+    );
+    accepted(
+      await post(
+        kyanda,
+        '/billing/v1/checkout/create',
+        resign('checkout', { MerchantID: 'kyanda', phoneNumber: phone, amount: String(70 + phone.length), channel: 'MPESA' }).body,
+      ),
+    );
     accepted(await post(kyanda, '/billing/v1/sms/send', resign('sms', { MerchantID: 'kyanda', phone, message: `hello ${phone}` }).body));
   }
 });

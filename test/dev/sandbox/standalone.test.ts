@@ -44,7 +44,13 @@ test('each request is logged with endpoint, outcome code and latency, without se
     assert.equal((await gw.post('/billing/v1/sms/send', body)).body.status_code, '0000');
     assert.equal((await gw.post('/api-link', { MerchantID: MERCHANT, signature: 'bad' })).body.status_code, '1104');
     const reqs = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'sandbox request');
-    assert.deepEqual(reqs.map((r) => [r.endpoint, r.status_code, r.http]), [['sms', '0000', 200], ['balance', '1104', 400]]);
+    assert.deepEqual(
+      reqs.map((r) => [r.endpoint, r.status_code, r.http]),
+      [
+        ['sms', '0000', 200],
+        ['balance', '1104', 400],
+      ],
+    );
     assert.ok(reqs.every((r) => typeof r.ms === 'number'));
     const all = lines.join('\n');
     for (const secret of [API_KEY, SECRET, body.signature, '735911', '0712345678']) assert.ok(!all.includes(secret), `log leaks ${secret}`);

@@ -41,7 +41,16 @@ export function sandboxApi(base: string) {
     get: (path: string) => call('GET', path),
     ledger: async () => (await call('GET', '/_ledger')).body as unknown as Array<Record<string, unknown>>,
     sms: async () => (await call('GET', '/_sms')).body as unknown as Array<Record<string, unknown>>,
-    ipn: async () => (await call('GET', '/_ipn')).body as unknown as Array<{ kind: string; event?: string; signed: boolean; transactionRef: string; url: string; state: string; attempts: Array<{ at: string; status: number | null }> }>,
+    ipn: async () =>
+      (await call('GET', '/_ipn')).body as unknown as Array<{
+        kind: string;
+        event?: string;
+        signed: boolean;
+        transactionRef: string;
+        url: string;
+        state: string;
+        attempts: Array<{ at: string; status: number | null }>;
+      }>,
     faults: (f: unknown) => call('POST', '/_faults', f),
     webhooks: (w: unknown) => call('POST', '/_webhooks', w),
     reset: () => call('POST', '/_reset', {}),
@@ -79,26 +88,55 @@ export function checkout(o: Partial<Record<string, string>> = {}, metadata: Reco
 export function mobilePayout(o: { phone?: string; amount?: string; channel?: string } = {}) {
   const d = { destinationPhone: o.phone ?? '0712345678', amount: o.amount ?? uniqueAmount(), channel: o.channel ?? 'MPESA' };
   const s = { initiatorName: 'John Doe', initiatorCountry: 'Kenya' };
-  return { MerchantID: MERCHANT, source: s, destination: d, signature: sign(d.amount, d.destinationPhone, s.initiatorName, s.initiatorCountry, d.channel, MERCHANT) };
+  return {
+    MerchantID: MERCHANT,
+    source: s,
+    destination: d,
+    signature: sign(d.amount, d.destinationPhone, s.initiatorName, s.initiatorCountry, d.channel, MERCHANT),
+  };
 }
 
 export function bankPayout(o: { bankCode?: string; accountNumber?: string; amount?: string } = {}) {
-  const d = { name: 'Harry Kessy', accountNumber: o.accountNumber ?? '2042581154', phoneNumber: '0715330000', amount: o.amount ?? uniqueAmount(), bankCode: o.bankCode ?? '101' };
+  const d = {
+    name: 'Harry Kessy',
+    accountNumber: o.accountNumber ?? '2042581154',
+    phoneNumber: '0715330000',
+    amount: o.amount ?? uniqueAmount(),
+    bankCode: o.bankCode ?? '101',
+  };
   const s = { initiatorName: 'John Doe', initiatorCountry: 'Kenya' };
-  return { MerchantID: MERCHANT, source: s, destination: d, signature: sign(d.amount, d.accountNumber, d.phoneNumber, d.bankCode, s.initiatorName, s.initiatorCountry, MERCHANT) };
+  return {
+    MerchantID: MERCHANT,
+    source: s,
+    destination: d,
+    signature: sign(d.amount, d.accountNumber, d.phoneNumber, d.bankCode, s.initiatorName, s.initiatorCountry, MERCHANT),
+  };
 }
 
 export function b2b(o: { channel?: string; resultUrl?: string; amount?: string } = {}) {
   const d = { shortCode: '4079491', identifier: '+254739117883', amount: o.amount ?? uniqueAmount(5000), remarks: 'Settlement' };
   const channel = o.channel ?? 'BusinessPayBill';
-  return { MerchantID: MERCHANT, channel, resultUrl: o.resultUrl ?? 'https://example.com/cb', destination: d, signature: sign(MERCHANT, channel, d.shortCode, d.identifier, d.amount) };
+  return {
+    MerchantID: MERCHANT,
+    channel,
+    resultUrl: o.resultUrl ?? 'https://example.com/cb',
+    destination: d,
+    signature: sign(MERCHANT, channel, d.shortCode, d.identifier, d.amount),
+  };
 }
 
 export function upi(o: { senderChannel?: string; amount?: string } = {}) {
   const sender = { account: '1234567890', channel: o.senderChannel ?? '101', currency: 'KES' };
   const recipient = { account: '99887766', channel: '301', currency: 'KES' };
   const amount = o.amount ?? uniqueAmount(1000);
-  return { MerchantID: MERCHANT, sender, recipient, amount, narration: 'school fees', signature: sign(MERCHANT, sender.account, sender.channel, recipient.account, recipient.channel, amount) };
+  return {
+    MerchantID: MERCHANT,
+    sender,
+    recipient,
+    amount,
+    narration: 'school fees',
+    signature: sign(MERCHANT, sender.account, sender.channel, recipient.account, recipient.channel, amount),
+  };
 }
 
 export function sms(o: { phone?: string; otp?: string; message?: string } = {}) {
@@ -131,7 +169,13 @@ export async function ipnReceiver(statusFor: (n: number) => number = () => 200) 
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      received.push({ at: Date.now(), raw, body: JSON.parse(raw) as Record<string, unknown>, signature: req.headers['x-kemru-signature'] as string | undefined, headers: req.headers });
+      received.push({
+        at: Date.now(),
+        raw,
+        body: JSON.parse(raw) as Record<string, unknown>,
+        signature: req.headers['x-kemru-signature'] as string | undefined,
+        headers: req.headers,
+      });
       res.statusCode = statusFor(received.length);
       res.setHeader('content-type', 'application/json');
       res.end('{"status":"success"}');
@@ -142,6 +186,10 @@ export async function ipnReceiver(statusFor: (n: number) => number = () => 200) 
   return {
     url,
     received,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -59,14 +59,21 @@ test('airtime: payment.success and airtime.delivered, body = event + IPN record,
   for (const e of rx.received.filter((x) => x.body.event)) {
     assert.deepEqual(Object.keys(e.body).slice(0, 2), ['event', 'eventId']);
     assert.match(String(e.body.eventId), /^EVT\d{8}$/);
-    assert.deepEqual(withoutEventFields(e), withoutEventFields(ipn), 'the record is the IPN\'s');
+    assert.deepEqual(withoutEventFields(e), withoutEventFields(ipn), "the record is the IPN's");
     assert.equal(e.headers['x-kemru-technologies-signature'], hmac(e.raw));
     assert.equal(e.headers['x-kemru-signature'], undefined, 'events use their own header');
   }
   assert.equal(ipn.signature, hmac(ipn.raw), 'the IPN keeps X-Kemru-Signature');
   assert.equal(ipn.headers['x-kemru-technologies-signature'], undefined);
   const log = await gw.ipn();
-  assert.deepEqual(log.map((d) => [d.kind, d.event ?? null]), [['ipn', null], ['webhook', 'payment.success'], ['webhook', 'airtime.delivered']]);
+  assert.deepEqual(
+    log.map((d) => [d.kind, d.event ?? null]),
+    [
+      ['ipn', null],
+      ['webhook', 'payment.success'],
+      ['webhook', 'airtime.delivered'],
+    ],
+  );
 });
 
 test('checkout: checkout.initiated when the push is sent, payment.success when paid; SMS: sms.delivered only', async () => {
@@ -96,7 +103,10 @@ test('a cancelled checkout sends payment.failed; a reversal sends payment.revers
   const reversed = await waitFor(() => rx.received.find((x) => x.body.event === 'payment.reversed'));
   assert.equal(reversed.body.transactionRef, ref);
   assert.equal(reversed.body.status, 'Reversed');
-  assert.deepEqual(ipns(ref).map((x) => x.body.status), ['Success', 'Reversed']);
+  assert.deepEqual(
+    ipns(ref).map((x) => x.body.status),
+    ['Success', 'Reversed'],
+  );
   const st = await gw.post('/billing/v1/transaction-status', { MerchantID: MERCHANT, transactionRef: ref, signature: sign(MERCHANT, ref) });
   assert.equal((st.body.details as Record<string, unknown>).status, 'Reversed');
   assert.equal((await gw.ledger()).find((e) => e.ref === ref)!.final, 'Reversed');
@@ -132,7 +142,15 @@ test('bad _webhooks bodies are refused with 400; _reset restores the configured 
 test('SANDBOX_WEBHOOK_URL and SANDBOX_WEBHOOK_EVENTS route events to their own URL; the header name is configurable', async () => {
   const hooks = await ipnReceiver();
   closers.push(hooks.close);
-  const other = await startTestService({ SANDBOX_WEBHOOK_URL: hooks.url, SANDBOX_WEBHOOK_EVENTS: 'payment.success', GATEWAY_WEBHOOK_SIGNATURE_HEADER: 'X-Test-Event-Sig', GATEWAY_WEBHOOK_SECRET: WEBHOOK_SECRET }, { workers: false });
+  const other = await startTestService(
+    {
+      SANDBOX_WEBHOOK_URL: hooks.url,
+      SANDBOX_WEBHOOK_EVENTS: 'payment.success',
+      GATEWAY_WEBHOOK_SIGNATURE_HEADER: 'X-Test-Event-Sig',
+      GATEWAY_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    },
+    { workers: false },
+  );
   closers.push(() => other.close());
   const g = sandboxApi(other.url);
   await g.post('/billing/v1/callback-url/create', { MerchantID: MERCHANT, callbackURL: rx.url, signature: sign(MERCHANT) });

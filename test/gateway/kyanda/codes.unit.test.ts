@@ -7,8 +7,35 @@ import { readFileSync } from 'node:fs';
 import { kyandaError, KYANDA_CODES } from '../../../src/gateway/kyanda/codes.js';
 import { GatewayError } from '../../../src/gateway/types.js';
 
-const SEED_CODES = ['0000', '1100', '1101', '1102', '1103', '1104', '1105', '1106', '1107', '1108', '1109', '1201',
-  '5000', '6001', '6002', '7001', '8001', '8002', '8003', '8004', '8005', '8006', '9001', '9002', '9003', '9004', '9005'];
+const SEED_CODES = [
+  '0000',
+  '1100',
+  '1101',
+  '1102',
+  '1103',
+  '1104',
+  '1105',
+  '1106',
+  '1107',
+  '1108',
+  '1109',
+  '1201',
+  '5000',
+  '6001',
+  '6002',
+  '7001',
+  '8001',
+  '8002',
+  '8003',
+  '8004',
+  '8005',
+  '8006',
+  '9001',
+  '9002',
+  '9003',
+  '9004',
+  '9005',
+];
 
 test('the code list above is the table of docs/gateways.md, "Platform codes" (ranges spelled out)', () => {
   const doc = readFileSync('docs/gateways.md', 'utf8');
@@ -18,7 +45,10 @@ test('the code list above is the table of docs/gateways.md, "Platform codes" (ra
     const from = Number(m[1]);
     const to = m[3] ? Number(m[3]) : from;
     if (m[2] === '–') for (let c = from; c <= to; c++) listed.add(String(c).padStart(4, '0'));
-    else { listed.add(m[1]!); if (m[3]) listed.add(m[3]); }
+    else {
+      listed.add(m[1]!);
+      if (m[3]) listed.add(m[3]);
+    }
   }
   assert.deepEqual([...listed].sort(), [...SEED_CODES].sort());
 });
@@ -54,7 +84,14 @@ test('an undocumented code is still a typed, non-retryable error', () => {
 
 test('our own codes: a network failure and a rate limit are retryable; a timeout or unreadable answer is not (it may have acted)', () => {
   // Callers (payment steps, the bulk SMS worker, late SMS) act on this flag alone.
-  for (const [code, retryable] of [['NETWORK', true], ['RATE_LIMITED', true], ['TIMEOUT', false], ['UNCONFIRMED', false], ['BAD_RESPONSE', false], ['UNKNOWN_CODE', false]] as const) {
+  for (const [code, retryable] of [
+    ['NETWORK', true],
+    ['RATE_LIMITED', true],
+    ['TIMEOUT', false],
+    ['UNCONFIRMED', false],
+    ['BAD_RESPONSE', false],
+    ['UNKNOWN_CODE', false],
+  ] as const) {
     assert.equal(kyandaError(code).retryable, retryable, code);
   }
   assert.equal(kyandaError('RATE_LIMITED', 'HTTP 429', 429).retryable, true);

@@ -18,11 +18,26 @@ test('serverWaitMs: Retry-After seconds, Retry-After date, then X-RateLimit-Rese
 
 test('backoffDelay: doubles per attempt, equal jitter, capped', () => {
   const o = { baseMs: 100, maxMs: 1000 };
-  assert.equal(backoffDelay(1, o, () => 0), 50);
-  assert.equal(backoffDelay(1, o, () => 1), 100);
-  assert.equal(backoffDelay(3, o, () => 0), 200);
-  assert.equal(backoffDelay(3, o, () => 1), 400);
-  assert.equal(backoffDelay(10, o, () => 1), 1000);
+  assert.equal(
+    backoffDelay(1, o, () => 0),
+    50,
+  );
+  assert.equal(
+    backoffDelay(1, o, () => 1),
+    100,
+  );
+  assert.equal(
+    backoffDelay(3, o, () => 0),
+    200,
+  );
+  assert.equal(
+    backoffDelay(3, o, () => 1),
+    400,
+  );
+  assert.equal(
+    backoffDelay(10, o, () => 1),
+    1000,
+  );
 });
 
 test('sleep rejects as soon as the signal aborts', async () => {

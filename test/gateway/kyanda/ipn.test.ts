@@ -20,10 +20,17 @@ const upd = (r: CallbackParse) => (r.ok ? r.update : null);
 
 // The documented IPN payload (docs/gateways.md, "IPN"), plus the requestMetadata our sandbox echoes.
 const seedIpn = {
-  category: 'MobilePayout', source: '+254739117883', destination: '+254739117883', MerchantID: '89',
+  category: 'MobilePayout',
+  source: '+254739117883',
+  destination: '+254739117883',
+  MerchantID: '89',
   details: { biller_Receipt: 'WSA2639191930300', Telco_Reference: 'RA1388393' },
-  status: 'Success', status_code: '0000', message: 'Your request has been processed successfully.',
-  transactionDate: '2025-04-11 11:20AM', transactionRef: 'KYA1234219488', Amount: '1500',
+  status: 'Success',
+  status_code: '0000',
+  message: 'Your request has been processed successfully.',
+  transactionDate: '2025-04-11 11:20AM',
+  transactionRef: 'KYA1234219488',
+  Amount: '1500',
   requestMetadata: { reference: 'order-42:payout' },
 };
 
@@ -46,8 +53,12 @@ test('a genuine seed-002 IPN parses into a TransactionUpdate', () => {
 
 test('status mapping and the Kenya Power token detail', () => {
   const cases: Array<[string, string]> = [
-    ['Success', 'succeeded'], ['Failed', 'failed'], ['Reversed', 'reversed'],
-    ['Pending', 'pending'], ['Processing', 'pending'], ['Queued', 'pending'],
+    ['Success', 'succeeded'],
+    ['Failed', 'failed'],
+    ['Reversed', 'reversed'],
+    ['Pending', 'pending'],
+    ['Processing', 'pending'],
+    ['Queued', 'pending'],
   ];
   for (const [status, want] of cases) {
     const raw = JSON.stringify({ ...seedIpn, status, category: 'BillPayment', details: { token: '12345678901234567890' } });
@@ -58,7 +69,14 @@ test('status mapping and the Kenya Power token detail', () => {
 });
 
 test('the failed checkout IPN keeps its code and reason', () => {
-  const raw = JSON.stringify({ ...seedIpn, category: 'Checkout', status: 'Failed', status_code: '5000', message: 'Request cancelled by user', details: { reason: 'CANCELLED_BY_USER' } });
+  const raw = JSON.stringify({
+    ...seedIpn,
+    category: 'Checkout',
+    status: 'Failed',
+    status_code: '5000',
+    message: 'Request cancelled by user',
+    details: { reason: 'CANCELLED_BY_USER' },
+  });
   const u = upd(parseIpn({ 'x-kemru-signature': sign(raw) }, raw, cfg));
   assert.equal(u?.status, 'failed');
   assert.equal(u?.code, '5000');
@@ -97,12 +115,20 @@ test('a webhook signed under its own header verifies; a forged one there is refu
   const raw = JSON.stringify({ event: 'payment.success', eventId: 'EVT1', ...seedIpn });
   assert.ok(upd(parseIpn({ 'x-kemru-technologies-signature': sign(raw) }, raw, both)), 'genuine');
   assert.deepEqual(parseIpn({ 'x-kemru-technologies-signature': sign(raw, 'forger') }, raw, both), { ok: false, why: 'bad_signature' });
-  assert.deepEqual(parseIpn({ 'x-kemru-signature': sign(raw), 'x-kemru-technologies-signature': 'ab'.repeat(32) }, raw, both), { ok: false, why: 'bad_signature' }, 'one good, one forged');
+  assert.deepEqual(
+    parseIpn({ 'x-kemru-signature': sign(raw), 'x-kemru-technologies-signature': 'ab'.repeat(32) }, raw, both),
+    { ok: false, why: 'bad_signature' },
+    'one good, one forged',
+  );
 });
 
 test('webhook events: the record inside, the event name kept, a reversal is a reversal', () => {
   const rec = { ...seedIpn, category: 'Checkout' };
-  for (const [event, want] of [['payment.success', 'succeeded'], ['payment.failed', 'failed'], ['payment.reversed', 'reversed']] as const) {
+  for (const [event, want] of [
+    ['payment.success', 'succeeded'],
+    ['payment.failed', 'failed'],
+    ['payment.reversed', 'reversed'],
+  ] as const) {
     const raw = JSON.stringify({ event, data: { ...rec, status: event === 'payment.failed' ? 'Failed' : 'Success' } });
     const r = parseIpn({ 'x-kemru-signature': sign(raw) }, raw, cfg);
     assert.ok(r.ok, event);
@@ -120,7 +146,9 @@ test('Gateway.parseCallback uses GATEWAY_SIGNATURE_HEADER and GATEWAY_WEBHOOK_SE
     // Under another header the signature is simply absent (accepted unsigned: IPN_SIGNATURE=optional).
     assert.equal((gw.parseCallback({ 'x-kemru-signature': sign(raw) }, raw) as { signed?: boolean }).signed, false);
     assert.equal(upd(gw.parseCallback({ 'x-test-sig': sign(raw, 'sandbox-secret') }, raw)), null);
-  } finally { await gw.close(); }
+  } finally {
+    await gw.close();
+  }
 });
 
 test('without GATEWAY_WEBHOOK_SECRET the webhook secret is GATEWAY_SECRET', async () => {
@@ -129,5 +157,7 @@ test('without GATEWAY_WEBHOOK_SECRET the webhook secret is GATEWAY_SECRET', asyn
     const raw = JSON.stringify(seedIpn);
     assert.ok(upd(gw.parseCallback({ 'x-kemru-signature': sign(raw, 'the-api-secret') }, raw)));
     assert.equal(upd(gw.parseCallback({ 'x-kemru-signature': sign(raw, 'another-secret') }, raw)), null);
-  } finally { await gw.close(); }
+  } finally {
+    await gw.close();
+  }
 });

@@ -29,7 +29,14 @@ async function pair(o: Omit<RateLimiterOptions, 'redis' | 'key'>) {
 test('headroom: a bulk caller leaves 3 × GATEWAY_RATE_RESERVE_PCT of the window to higher classes; money may use all of it', async () => {
   // limit 10, reserve 10 %: bulk stops at 7, otp at 8, notice at 9, money at 10.
   const { a, b } = await pair({ limit: 10, windowMs: 60_000, reservePct: 10, maxWaitMs: 0 });
-  const take = async (l: typeof a, p: 'money' | 'notice' | 'otp' | 'bulk') => l.acquire(undefined, p).then(() => true, (e) => { assert.ok(e instanceof RateLimitWaitError); return false; });
+  const take = async (l: typeof a, p: 'money' | 'notice' | 'otp' | 'bulk') =>
+    l.acquire(undefined, p).then(
+      () => true,
+      (e) => {
+        assert.ok(e instanceof RateLimitWaitError);
+        return false;
+      },
+    );
   let bulk = 0;
   while (await take(bulk % 2 ? a : b, 'bulk')) bulk++;
   assert.equal(bulk, 7, 'bulk gets 7 of 10 slots');
@@ -37,7 +44,7 @@ test('headroom: a bulk caller leaves 3 × GATEWAY_RATE_RESERVE_PCT of the window
   assert.equal(await take(b, 'otp'), false, 'otp stops at 8');
   assert.equal(await take(b, 'notice'), true);
   assert.equal(await take(a, 'notice'), false, 'notice stops at 9');
-  assert.equal(await take(a, 'money'), true, 'the last slot is money\'s');
+  assert.equal(await take(a, 'money'), true, "the last slot is money's");
   assert.equal(await take(b, 'money'), false);
 });
 
@@ -48,7 +55,9 @@ test('a waiting money caller is not overtaken: a bulk caller on another instance
   await b.acquire(undefined, 'bulk'); // the window is full until t0 + 1 s
   const t0 = Date.now();
   let moneyAt = 0;
-  const money = a.acquire(undefined, 'money').then(() => { moneyAt = Date.now() - t0; });
+  const money = a.acquire(undefined, 'money').then(() => {
+    moneyAt = Date.now() - t0;
+  });
   // Meanwhile instance c asks for bulk every 2 ms: the moment the slot frees it is there first,
   // as a crowd of bulk jobs would be.
   const bulkWins: number[] = [];
@@ -57,14 +66,20 @@ test('a waiting money caller is not overtaken: a bulk caller on another instance
       try {
         await c.acquire(undefined, 'bulk');
         bulkWins.push(Date.now() - t0);
-      } catch { /* no slot for bulk */ }
+      } catch {
+        /* no slot for bulk */
+      }
       await new Promise((r) => setTimeout(r, 2));
     }
   })();
   await money;
   await hammer;
   assert.ok(moneyAt >= 900 && moneyAt < 1500, `money got the freed slot at ${moneyAt} ms`);
-  assert.deepEqual(bulkWins.filter((t) => t < moneyAt), [], 'no bulk call took a slot while money waited');
+  assert.deepEqual(
+    bulkWins.filter((t) => t < moneyAt),
+    [],
+    'no bulk call took a slot while money waited',
+  );
 });
 
 test('daily cap: the limiter refuses past it with why=day and the wait until the oldest request leaves the day', async () => {
@@ -72,7 +87,10 @@ test('daily cap: the limiter refuses past it with why=day and the wait until the
   await a.acquire();
   await b.acquire();
   await a.acquire();
-  const err = await b.acquire().then(() => null, (e: unknown) => e);
+  const err = await b.acquire().then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof RateLimitWaitError, 'the fourth request of the day waits');
   assert.equal(err.why, 'day');
   assert.ok(err.retryInMs > 1000 && err.retryInMs <= 1500, `retry in ${err.retryInMs} ms`);
@@ -97,12 +115,16 @@ test('GATEWAY_RATE_LIMIT_PER_DAY through the gateway client: the call past the c
     }
     assert.equal(peer.seen.length, 2, 'the third was never sent');
   } finally {
-    await a.close(); await b.close(); await peer.close();
+    await a.close();
+    await b.close();
+    await peer.close();
   }
 });
 
 test('priority reaches the limiter through the client: bulk is held back where money goes through', async () => {
-  const peer = await startPeer((_req, res) => json(res, 200, { status: 'Success', status_code: '0000', merchant_reference: 'R1', transactionId: 'R1', message: 'ok' }));
+  const peer = await startPeer((_req, res) =>
+    json(res, 200, { status: 'Success', status_code: '0000', merchant_reference: 'R1', transactionId: 'R1', message: 'ok' }),
+  );
   const prefix = `rlc${randomUUID().slice(0, 8)}:`;
   // limit 4, reserve 10 %: bulk may hold 4 - floor(4 × 0.3) = 3 slots of the window.
   const env = { GATEWAY_RATE_LIMIT_PER_MIN: '4', GATEWAY_RATE_RESERVE_PCT: '10', GATEWAY_RATE_WAIT_MS: '0' };
@@ -115,6 +137,7 @@ test('priority reaches the limiter through the client: bulk is held back where m
     assert.equal((await gw.sendSms({ phone: '0712345678', message: 'money first' }, { reference: 'm1' })).kind, 'succeeded', 'money still finds one');
     assert.equal(peer.seen.length, 4);
   } finally {
-    await gw.close(); await peer.close();
+    await gw.close();
+    await peer.close();
   }
 });

@@ -26,7 +26,9 @@ test('limit 5 per window across two instances: the 6th call waits for the window
     assert.ok(times[4]! < 500, `first five go at once (${times.join(',')})`);
     assert.ok(times[5]! >= 1450 && times[5]! < 2500, `the sixth waits for the window (${times.join(',')})`);
   } finally {
-    await a.close(); await b.close(); await peer.close();
+    await a.close();
+    await b.close();
+    await peer.close();
   }
 });
 
@@ -42,11 +44,16 @@ test('per-minute window: an aborted wait fails without sending, the window is re
     const r = await a.sendSms({ phone: '0712345678', message: 'sixth' }, { reference: 's6', signal: AbortSignal.timeout(300) });
     const waited = Date.now() - t0;
     assert.equal(r.kind, 'failed');
-    if (r.kind === 'failed') { assert.equal(r.error.code, 'RATE_LIMITED'); assert.equal(r.error.retryable, true); }
+    if (r.kind === 'failed') {
+      assert.equal(r.error.code, 'RATE_LIMITED');
+      assert.equal(r.error.retryable, true);
+    }
     assert.ok(waited >= 280 && waited < 1000, `waited ${waited} ms for a slot before giving up`);
     assert.equal(peer.seen.length, 5, 'the sixth was never sent');
   } finally {
-    await a.close(); await b.close(); await peer.close();
+    await a.close();
+    await b.close();
+    await peer.close();
   }
 });
 

@@ -22,13 +22,22 @@ let sandbox: string;
 before(async () => {
   svc = await startTestService(
     // Far more than a sandbox account's 60 requests a minute go through here: raise both limits.
-    { GATEWAY_RATE_LIMIT_PER_MIN: '100000', SANDBOX_RATE_LIMIT_PER_MIN: '100000', GATEWAY_RETRY_BASE_MS: '50', SANDBOX_CHECKOUT_DELAY_MS: '100', GATEWAY_TIMEOUT_MS: '1000', GATEWAY_LOOKUP_TIMEOUT_MS: '4000' },
+    {
+      GATEWAY_RATE_LIMIT_PER_MIN: '100000',
+      SANDBOX_RATE_LIMIT_PER_MIN: '100000',
+      GATEWAY_RETRY_BASE_MS: '50',
+      SANDBOX_CHECKOUT_DELAY_MS: '100',
+      GATEWAY_TIMEOUT_MS: '1000',
+      GATEWAY_LOOKUP_TIMEOUT_MS: '4000',
+    },
     { modules: [sandboxModule()], workers: false },
   );
   gw = svc.app.gateway;
   sandbox = `${svc.url}/sandbox`;
 });
-after(async () => { await svc.close(); });
+after(async () => {
+  await svc.close();
+});
 
 // Distinct values per call so the sandbox's duplicate-transmission window never trips by accident.
 let seq = 0;
@@ -65,16 +74,31 @@ test('airtime, FAIBA bundle and PIN airtime succeed and reduce the float', async
   const r = await gw.airtime({ phone: '+254712345678', amountMinor: a, telco: 'SAFARICOM', initiatorPhone: '+254712345678' }, { reference: ref('air') });
   kind(r, 'succeeded');
   assert.ok((await gw.balance()).floatMinor <= before - a);
-  kind(await gw.airtime({ phone: '0747000111', amountMinor: 5000, telco: 'FAIBA_B', initiatorPhone: '0712345678', productCode: 'DailyData1GB' }, { reference: ref('faiba') }), 'succeeded');
-  kind(await gw.pinAirtime({ phone: '0733000222', amountMinor: amount(), telco: 'AIRTEL', initiatorPhone: '0712345678' }, { reference: ref('pin') }), 'succeeded');
+  kind(
+    await gw.airtime(
+      { phone: '0747000111', amountMinor: 5000, telco: 'FAIBA_B', initiatorPhone: '0712345678', productCode: 'DailyData1GB' },
+      { reference: ref('faiba') },
+    ),
+    'succeeded',
+  );
+  kind(
+    await gw.pinAirtime({ phone: '0733000222', amountMinor: amount(), telco: 'AIRTEL', initiatorPhone: '0712345678' }, { reference: ref('pin') }),
+    'succeeded',
+  );
 });
 
 test('Kenya Power prepaid returns a 20-digit token; TV bill succeeds', async () => {
-  const r = await gw.payBill({ biller: 'KPLC_PREPAID', account: '14234567890', amountMinor: amount(), initiatorPhone: '0712345678' }, { reference: ref('kplc') });
+  const r = await gw.payBill(
+    { biller: 'KPLC_PREPAID', account: '14234567890', amountMinor: amount(), initiatorPhone: '0712345678' },
+    { reference: ref('kplc') },
+  );
   kind(r, 'succeeded');
   if (r.kind === 'succeeded') assert.match(r.details?.token ?? '', /^\d{20}$/);
   kind(await gw.payBill({ biller: 'DSTV', account: '7012345', amountMinor: amount(), initiatorPhone: '0712345678' }, { reference: ref('dstv') }), 'succeeded');
-  kind(await gw.payBill({ biller: 'KPLC_POSTPAID', account: '2233445', amountMinor: amount(), initiatorPhone: '0712345678' }, { reference: ref('kplcpost') }), 'succeeded');
+  kind(
+    await gw.payBill({ biller: 'KPLC_POSTPAID', account: '2233445', amountMinor: amount(), initiatorPhone: '0712345678' }, { reference: ref('kplcpost') }),
+    'succeeded',
+  );
 });
 
 test('async endpoints answer pending; status by the gateway reference finds them, by ours it does not; lookup() picks the right one', async () => {
@@ -82,10 +106,13 @@ test('async endpoints answer pending; status by the gateway reference finds them
   const co = await gw.checkout({ phone: '0712345678', amountMinor: amount(), channel: 'MPESA', metadata: { reason: 'test' } }, { reference });
   kind(co, 'pending');
   assert.ok(co.kind === 'pending');
-  const done = await waitFor(async () => {
-    const u = await gw.transactionStatus(co.gatewayRef);
-    return u?.status === 'succeeded' ? u : null;
-  }, { everyMs: 50 });
+  const done = await waitFor(
+    async () => {
+      const u = await gw.transactionStatus(co.gatewayRef);
+      return u?.status === 'succeeded' ? u : null;
+    },
+    { everyMs: 50 },
+  );
   assert.equal(done.reference, reference, 'our reference comes back in the record');
   // transaction-status takes the reference the gateway returned (docs/gateways.md, "Whose reference").
   assert.equal(await gw.transactionStatus(reference), null);
@@ -97,10 +124,58 @@ test('async endpoints answer pending; status by the gateway reference finds them
   assert.equal(byOurs.kind === 'found' && byOurs.update.gatewayRef, co.gatewayRef);
   // Not found under our reference proves nothing with this gateway.
   assert.deepEqual(await gw.lookup({ reference: ref('never-sent') }), { kind: 'not_found', proof: false });
-  kind(await gw.mobilePayout({ phone: '0715330000', amountMinor: amount(), channel: 'MPESA', initiatorName: 'John Doe', initiatorCountry: 'Kenya' }, { reference: ref('mp') }), 'pending');
-  kind(await gw.bankPayout({ name: 'Harry Kessy', accountNumber: '2042581154', phone: '0715330000', bankCode: '105', amountMinor: amount(), initiatorName: 'John Doe', initiatorCountry: 'Kenya' }, { reference: ref('bp') }), 'pending');
-  kind(await gw.b2b({ channel: 'BusinessPayBill', shortCode: '4079491', identifier: '0739117883', amountMinor: amount(), remarks: 'Settlement', resultUrl: `${svc.url}/b2b-result` }, { reference: ref('b2b') }), 'pending');
-  kind(await gw.upiTransfer!({ senderAccount: '1000200', senderChannel: 101, recipientAccount: '3000400', recipientChannel: 301, amountMinor: amount(), senderCurrency: 'KES', recipientCurrency: 'KES', narration: 'loan' }, { reference: ref('upi') }), 'pending');
+  kind(
+    await gw.mobilePayout(
+      { phone: '0715330000', amountMinor: amount(), channel: 'MPESA', initiatorName: 'John Doe', initiatorCountry: 'Kenya' },
+      { reference: ref('mp') },
+    ),
+    'pending',
+  );
+  kind(
+    await gw.bankPayout(
+      {
+        name: 'Harry Kessy',
+        accountNumber: '2042581154',
+        phone: '0715330000',
+        bankCode: '105',
+        amountMinor: amount(),
+        initiatorName: 'John Doe',
+        initiatorCountry: 'Kenya',
+      },
+      { reference: ref('bp') },
+    ),
+    'pending',
+  );
+  kind(
+    await gw.b2b(
+      {
+        channel: 'BusinessPayBill',
+        shortCode: '4079491',
+        identifier: '0739117883',
+        amountMinor: amount(),
+        remarks: 'Settlement',
+        resultUrl: `${svc.url}/b2b-result`,
+      },
+      { reference: ref('b2b') },
+    ),
+    'pending',
+  );
+  kind(
+    await gw.upiTransfer!(
+      {
+        senderAccount: '1000200',
+        senderChannel: 101,
+        recipientAccount: '3000400',
+        recipientChannel: 301,
+        amountMinor: amount(),
+        senderCurrency: 'KES',
+        recipientCurrency: 'KES',
+        narration: 'loan',
+      },
+      { reference: ref('upi') },
+    ),
+    'pending',
+  );
   assert.equal(await gw.transactionStatus('KYA-NO-SUCH-REF'), null);
 });
 
@@ -117,12 +192,26 @@ test('SMS and bulk SMS are sent to the recipients', async () => {
 // ---- corruptions, sent raw so the client's own validation cannot hide them ----
 
 function airtimeBody(over: Record<string, unknown> = {}) {
-  const b: Record<string, unknown> = { MerchantID: MERCHANT, phone: '0712345678', amount: String(10 + (seq++ % 400)), telco: 'SAFARICOM', initiatorPhone: '+254712345678', ...over };
+  const b: Record<string, unknown> = {
+    MerchantID: MERCHANT,
+    phone: '0712345678',
+    amount: String(10 + (seq++ % 400)),
+    telco: 'SAFARICOM',
+    initiatorPhone: '+254712345678',
+    ...over,
+  };
   b.signature = hmac(`${b.amount ?? ''}${b.phone ?? ''}${b.telco ?? ''}${b.initiatorPhone ?? ''}${b.MerchantID ?? ''}`);
   return b;
 }
 function billBody(over: Record<string, unknown> = {}) {
-  const b: Record<string, unknown> = { MerchantID: MERCHANT, account: '7012345', amount: String(10 + (seq++ % 400)), telco: 'GOTV', initiatorPhone: '+254712345678', ...over };
+  const b: Record<string, unknown> = {
+    MerchantID: MERCHANT,
+    account: '7012345',
+    amount: String(10 + (seq++ % 400)),
+    telco: 'GOTV',
+    initiatorPhone: '+254712345678',
+    ...over,
+  };
   b.signature = hmac(`${b.amount ?? ''}${b.account ?? ''}${b.telco ?? ''}${b.initiatorPhone ?? ''}${b.MerchantID ?? ''}`);
   return b;
 }
@@ -188,10 +277,19 @@ test('the same signed request twice → duplicate transmission 9005 / 8006', asy
 });
 
 test('the client maps sandbox refusals to typed failures', async () => {
-  const r = await gw.bankPayout({ name: 'A B', accountNumber: '2042581154', phone: '0712345678', bankCode: '105', amountMinor: 20_000_000, initiatorName: 'A', initiatorCountry: 'Kenya' }, { reference: ref('big') });
+  const r = await gw.bankPayout(
+    { name: 'A B', accountNumber: '2042581154', phone: '0712345678', bankCode: '105', amountMinor: 20_000_000, initiatorName: 'A', initiatorCountry: 'Kenya' },
+    { reference: ref('big') },
+  );
   kind(r, 'failed');
-  if (r.kind === 'failed') { assert.equal(r.error.code, '8005'); assert.equal(r.error.retryable, false); }
-  const u = await gw.airtime({ phone: '0747000111', amountMinor: 5000, telco: 'FAIBA_B', initiatorPhone: '0712345678', productCode: 'NO_SUCH_BUNDLE' }, { reference: ref('nb') });
+  if (r.kind === 'failed') {
+    assert.equal(r.error.code, '8005');
+    assert.equal(r.error.retryable, false);
+  }
+  const u = await gw.airtime(
+    { phone: '0747000111', amountMinor: 5000, telco: 'FAIBA_B', initiatorPhone: '0712345678', productCode: 'NO_SUCH_BUNDLE' },
+    { reference: ref('nb') },
+  );
   kind(u, 'failed');
   if (u.kind === 'failed') assert.equal(u.error.code, '1109');
 });
@@ -217,21 +315,30 @@ test('slow gateway: timeout after sending → looked up by our reference, never 
   } finally {
     await faults({ latencyMs: 0 });
   }
-  const entries = await waitFor(async () => {
-    const l = (await ledger()).filter((e) => e.reference === reference || e.body?.metadata?.reference === reference);
-    return l.length > 0 ? l : null;
-  }, { everyMs: 50 });
+  const entries = await waitFor(
+    async () => {
+      const l = (await ledger()).filter((e) => e.reference === reference || e.body?.metadata?.reference === reference);
+      return l.length > 0 ? l : null;
+    },
+    { everyMs: 50 },
+  );
   assert.equal(entries.length, 1, 'exactly one airtime reached the sandbox');
 });
 
 test('down: offline_mode is accepted (queued); without it 1105 after bounded retries', async () => {
   await faults({ down: true });
   try {
-    const q = await gw.airtime({ phone: '0712345678', amountMinor: amount(), telco: 'SAFARICOM', initiatorPhone: '0712345678' }, { reference: ref('off'), offlineMode: true });
+    const q = await gw.airtime(
+      { phone: '0712345678', amountMinor: amount(), telco: 'SAFARICOM', initiatorPhone: '0712345678' },
+      { reference: ref('off'), offlineMode: true },
+    );
     kind(q, 'accepted');
     const f = await gw.airtime({ phone: '0712345678', amountMinor: amount(), telco: 'SAFARICOM', initiatorPhone: '0712345678' }, { reference: ref('down') });
     kind(f, 'failed');
-    if (f.kind === 'failed') { assert.equal(f.error.code, '1105'); assert.equal(f.error.retryable, true); }
+    if (f.kind === 'failed') {
+      assert.equal(f.error.code, '1105');
+      assert.equal(f.error.retryable, true);
+    }
   } finally {
     await faults({ down: false });
   }
@@ -241,14 +348,17 @@ test('CallOptions.offlineMode while the gateway is up: accepted (QUEUED) with it
   const reference = ref('offup');
   const r = await gw.payBill({ biller: 'GOTV', account: '7012345', amountMinor: amount(), initiatorPhone: '0712345678' }, { reference, offlineMode: true });
   kind(r, 'accepted');
-  assert.match(r.kind === 'accepted' ? r.gatewayRef ?? '' : '', /^KYASBX/);
+  assert.match(r.kind === 'accepted' ? (r.gatewayRef ?? '') : '', /^KYASBX/);
   const entry = (await ledger()).find((e) => e.reference === reference)!;
   assert.equal(entry.body.offline_mode, true);
   assert.equal(entry.status, 'QUEUED');
-  const done = await waitFor(async () => {
-    const u = await gw.transactionStatus(r.kind === 'accepted' ? r.gatewayRef! : reference);
-    return u?.status === 'succeeded' ? u : null;
-  }, { everyMs: 50 });
+  const done = await waitFor(
+    async () => {
+      const u = await gw.transactionStatus(r.kind === 'accepted' ? r.gatewayRef! : reference);
+      return u?.status === 'succeeded' ? u : null;
+    },
+    { everyMs: 50 },
+  );
   assert.equal(done.reference, reference);
 });
 
@@ -268,7 +378,10 @@ test('IPN end to end: the sandbox signs, the client verifies and parses (cancell
   const srv = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => { received.push({ headers: req.headers, raw: Buffer.concat(chunks).toString('utf8') }); json(res, 200, { status: 'success' }); });
+    req.on('end', () => {
+      received.push({ headers: req.headers, raw: Buffer.concat(chunks).toString('utf8') });
+      json(res, 200, { status: 'success' });
+    });
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const port = (srv.address() as { port: number }).port;
@@ -299,16 +412,81 @@ test('IPN end to end: the sandbox signs, the client verifies and parses (cancell
 
 // ---- every money/SMS endpoint × every corruption, from the client's own wire bodies ----
 
-interface Case { ep: Endpoint<any>; req: () => unknown; amount?: string; choice?: string; choiceCode?: string }
+interface Case {
+  ep: Endpoint<any>;
+  req: () => unknown;
+  amount?: string;
+  choice?: string;
+  choiceCode?: string;
+}
 const cases: Case[] = [
-  { ep: ENDPOINTS.airtime, req: () => ({ phone: '0712345678', amountMinor: amount(), telco: 'SAFARICOM', initiatorPhone: '0712345678' }), amount: 'amount', choice: 'telco' },
-  { ep: ENDPOINTS.pinAirtime, req: () => ({ phone: '0712345678', amountMinor: amount(), telco: 'TELKOM', initiatorPhone: '0712345678' }), amount: 'amount', choice: 'telco' },
-  { ep: ENDPOINTS.bill, req: () => ({ biller: 'ZUKU', account: '7012345', amountMinor: amount(), initiatorPhone: '0712345678' }), amount: 'amount', choice: 'telco' },
+  {
+    ep: ENDPOINTS.airtime,
+    req: () => ({ phone: '0712345678', amountMinor: amount(), telco: 'SAFARICOM', initiatorPhone: '0712345678' }),
+    amount: 'amount',
+    choice: 'telco',
+  },
+  {
+    ep: ENDPOINTS.pinAirtime,
+    req: () => ({ phone: '0712345678', amountMinor: amount(), telco: 'TELKOM', initiatorPhone: '0712345678' }),
+    amount: 'amount',
+    choice: 'telco',
+  },
+  {
+    ep: ENDPOINTS.bill,
+    req: () => ({ biller: 'ZUKU', account: '7012345', amountMinor: amount(), initiatorPhone: '0712345678' }),
+    amount: 'amount',
+    choice: 'telco',
+  },
   { ep: ENDPOINTS.checkout, req: () => ({ phone: '0712345678', amountMinor: amount(), channel: 'AIRTEL' }), amount: 'amount', choice: 'channel' },
-  { ep: ENDPOINTS.mobilePayout, req: () => ({ phone: '0712345678', amountMinor: amount(), channel: 'EQUITEL', initiatorName: 'Jane Doe', initiatorCountry: 'Kenya' }), amount: 'destination.amount', choice: 'destination.channel' },
-  { ep: ENDPOINTS.bankPayout, req: () => ({ name: 'Jane Doe', accountNumber: '2042581154', phone: '0712345678', bankCode: '103', amountMinor: amount(), initiatorName: 'Jane Doe', initiatorCountry: 'Kenya' }), amount: 'destination.amount', choice: 'destination.bankCode', choiceCode: '1201' },
-  { ep: ENDPOINTS.b2b, req: () => ({ channel: 'BusinessBuyGoods', shortCode: '512345', identifier: '0712345678', amountMinor: amount(), remarks: 'x', resultUrl: `${svc.url}/b2b` }), amount: 'destination.amount', choice: 'channel' },
-  { ep: ENDPOINTS.upiTransfer, req: () => ({ senderAccount: '1000200', senderChannel: 201, recipientAccount: '3000400', recipientChannel: 102, amountMinor: amount(), senderCurrency: 'KES', recipientCurrency: 'KES' }), amount: 'amount', choice: 'sender.channel' },
+  {
+    ep: ENDPOINTS.mobilePayout,
+    req: () => ({ phone: '0712345678', amountMinor: amount(), channel: 'EQUITEL', initiatorName: 'Jane Doe', initiatorCountry: 'Kenya' }),
+    amount: 'destination.amount',
+    choice: 'destination.channel',
+  },
+  {
+    ep: ENDPOINTS.bankPayout,
+    req: () => ({
+      name: 'Jane Doe',
+      accountNumber: '2042581154',
+      phone: '0712345678',
+      bankCode: '103',
+      amountMinor: amount(),
+      initiatorName: 'Jane Doe',
+      initiatorCountry: 'Kenya',
+    }),
+    amount: 'destination.amount',
+    choice: 'destination.bankCode',
+    choiceCode: '1201',
+  },
+  {
+    ep: ENDPOINTS.b2b,
+    req: () => ({
+      channel: 'BusinessBuyGoods',
+      shortCode: '512345',
+      identifier: '0712345678',
+      amountMinor: amount(),
+      remarks: 'x',
+      resultUrl: `${svc.url}/b2b`,
+    }),
+    amount: 'destination.amount',
+    choice: 'channel',
+  },
+  {
+    ep: ENDPOINTS.upiTransfer,
+    req: () => ({
+      senderAccount: '1000200',
+      senderChannel: 201,
+      recipientAccount: '3000400',
+      recipientChannel: 102,
+      amountMinor: amount(),
+      senderCurrency: 'KES',
+      recipientCurrency: 'KES',
+    }),
+    amount: 'amount',
+    choice: 'sender.channel',
+  },
   { ep: ENDPOINTS.sms, req: () => ({ phone: '0712345678', message: `m${seq++}` }) },
   { ep: ENDPOINTS.bulkSms, req: () => ({ phones: ['0712345678', '0733000222'], message: `b${seq++}` }) },
 ];
@@ -318,7 +496,8 @@ function setPath(b: WireBody, path: string, value: unknown): void {
   const last = parts.pop()!;
   let cur = b as Record<string, unknown>;
   for (const p of parts) cur = cur[p] as Record<string, unknown>;
-  if (value === undefined) delete cur[last]; else cur[last] = value;
+  if (value === undefined) delete cur[last];
+  else cur[last] = value;
 }
 function build(c: Case, mutate?: (b: WireBody) => void): WireBody {
   const b = buildWireBody(c.ep, c.req() as never, { merchantId: MERCHANT, config: svc.app.config }, SECRET, { reference: ref(c.ep.name) })!;
@@ -339,13 +518,50 @@ for (const c of cases) {
     const tampered = build(c);
     tampered.signature = hmacHex(`${signaturePayload(c.ep as Endpoint<never>, tampered)}x`, SECRET);
     assert.equal((await send(c, tampered)).code, '1104');
-    assert.equal((await send(c, build(c, (b) => setPath(b, 'MerchantID', undefined)))).code, '1108');
+    assert.equal(
+      (
+        await send(
+          c,
+          build(c, (b) => setPath(b, 'MerchantID', undefined)),
+        )
+      ).code,
+      '1108',
+    );
     const phonePath = Object.keys(c.ep.phones)[0];
     if (phonePath) {
       const bad = phonePath === 'phones' ? ['0712345678', '12345'] : '12345';
-      assert.equal((await send(c, build(c, (b) => setPath(b, phonePath, bad)))).code, fam.phone, 'bad phone');
+      assert.equal(
+        (
+          await send(
+            c,
+            build(c, (b) => setPath(b, phonePath, bad)),
+          )
+        ).code,
+        fam.phone,
+        'bad phone',
+      );
     }
-    if (c.amount) assert.equal((await send(c, build(c, (b) => setPath(b, c.amount!, '10.5')))).code, fam.amount, 'bad amount');
-    if (c.choice) assert.equal((await send(c, build(c, (b) => setPath(b, c.choice!, '999')))).code, c.choiceCode ?? fam.choice, 'unknown telco/channel');
+    if (c.amount)
+      assert.equal(
+        (
+          await send(
+            c,
+            build(c, (b) => setPath(b, c.amount!, '10.5')),
+          )
+        ).code,
+        fam.amount,
+        'bad amount',
+      );
+    if (c.choice)
+      assert.equal(
+        (
+          await send(
+            c,
+            build(c, (b) => setPath(b, c.choice!, '999')),
+          )
+        ).code,
+        c.choiceCode ?? fam.choice,
+        'unknown telco/channel',
+      );
   });
 }

@@ -20,13 +20,21 @@ before(async () => {
     if (req.path === '/api-link') return json(res, 200, { status: 'Success', status_code: '0000', Account_Bal: 399930, Earnings_Bal: 1586.6 });
     if (req.path === '/api-telco-check') return json(res, 200, { status_code: '0000', telco: 'SAFARICOM' });
     if (req.path.includes('transaction-status') || req.path.endsWith('/verify')) {
-      return json(res, 200, { status: '200', status_code: '0000', details: { status: 'Success', status_code: '0000', transactionRef: 'KYA9', amount: '1500', requestMetadata: { reference: 'r' }, details: {} } });
+      return json(res, 200, {
+        status: '200',
+        status_code: '0000',
+        details: { status: 'Success', status_code: '0000', transactionRef: 'KYA9', amount: '1500', requestMetadata: { reference: 'r' }, details: {} },
+      });
     }
     json(res, 200, ok);
   });
   gw = await gateway(peer.url, { BILLER_KPLC_PREPAID: 'KPLC_PRE_TEST' });
 });
-after(async () => { await gw.close(); await peer.close(); await closeSharedRedis(); });
+after(async () => {
+  await gw.close();
+  await peer.close();
+  await closeSharedRedis();
+});
 
 const last = (): Seen => peer.seen.at(-1)!;
 const opts = (reference: string) => ({ reference });
@@ -76,7 +84,9 @@ test('the documented worked airtime string: the client signs exactly "1500071533
   try {
     await kyanda.airtime({ phone: '+254715330000', amountMinor: 150000, telco: 'SAFARICOM', initiatorPhone: '254715330000' }, opts('worked-1'));
     assert.equal(last().body.signature, hmac('15000715330000SAFARICOM0715330000kyanda'));
-  } finally { await kyanda.close(); }
+  } finally {
+    await kyanda.close();
+  }
 });
 
 test('GATEWAY_PHONE_FORMAT=e164 sends every phone field as +254…, still one format per request', async () => {
@@ -89,11 +99,16 @@ test('GATEWAY_PHONE_FORMAT=e164 sends every phone field as +254…, still one fo
     assert.equal(last().body.phoneNumber, '+254712345678');
     await e164.bulkSms({ phones: ['0712345678', '0733000222'], message: 'x' }, opts('e3'));
     assert.equal(last().body.phone, '+254712345678,+254733000222');
-  } finally { await e164.close(); }
+  } finally {
+    await e164.close();
+  }
 });
 
 test('airtime FAIBA_B carries productCode (not signed); offline_mode is not signed', async () => {
-  await gw.airtime({ phone: '0747000111', amountMinor: 5000, telco: 'FAIBA_B', initiatorPhone: '0747000111', productCode: 'DailyData1GB' }, { reference: 'f1', offlineMode: true });
+  await gw.airtime(
+    { phone: '0747000111', amountMinor: 5000, telco: 'FAIBA_B', initiatorPhone: '0747000111', productCode: 'DailyData1GB' },
+    { reference: 'f1', offlineMode: true },
+  );
   const b = last().body;
   assert.equal(b.productCode, 'DailyData1GB');
   assert.equal(b.offline_mode, true);
@@ -142,12 +157,34 @@ test('initiatorCountry goes out as a country name like the documents\' "Kenya"/"
   await gw.mobilePayout({ phone: '0715330000', amountMinor: 150000, channel: 'MPESA', initiatorName: 'Kemru Pay', initiatorCountry: 'KE' }, opts('m2'));
   assert.equal(last().body.source.initiatorCountry, 'Kenya');
   assert.equal(last().body.signature, hmac(`15000715330000Kemru PayKenyaMPESA${MERCHANT}`));
-  await gw.bankPayout({ name: 'Harry Kessy', accountNumber: '2042581154', phone: '0715330000', bankCode: '101', amountMinor: 150000, initiatorName: 'John Doe', initiatorCountry: 'de' }, opts('k2'));
+  await gw.bankPayout(
+    {
+      name: 'Harry Kessy',
+      accountNumber: '2042581154',
+      phone: '0715330000',
+      bankCode: '101',
+      amountMinor: 150000,
+      initiatorName: 'John Doe',
+      initiatorCountry: 'de',
+    },
+    opts('k2'),
+  );
   assert.equal(last().body.source.initiatorCountry, 'Germany');
 });
 
 test('bankPayout: amount + accountNumber + phoneNumber(07) + bankCode + initiatorName + initiatorCountry + MerchantID', async () => {
-  await gw.bankPayout({ name: 'Harry Kessy', accountNumber: '2042581154', phone: '+254715330000', bankCode: '101', amountMinor: 150000, initiatorName: 'John Doe', initiatorCountry: 'Germany' }, opts('k1'));
+  await gw.bankPayout(
+    {
+      name: 'Harry Kessy',
+      accountNumber: '2042581154',
+      phone: '+254715330000',
+      bankCode: '101',
+      amountMinor: 150000,
+      initiatorName: 'John Doe',
+      initiatorCountry: 'Germany',
+    },
+    opts('k1'),
+  );
   const b = last().body;
   assert.equal(last().path, '/billing/v3/bank-payout/create');
   assert.equal(b.destination.phoneNumber, '0715330000');
@@ -156,18 +193,43 @@ test('bankPayout: amount + accountNumber + phoneNumber(07) + bankCode + initiato
 });
 
 test('b2b: MerchantID + channel + shortCode + identifier (as given: an account, not a phone) + amount; resultUrl sent', async () => {
-  await gw.b2b({ channel: 'BusinessPayBill', shortCode: '4079491', identifier: '+254739117883', amountMinor: 500000, remarks: 'Settlement', resultUrl: 'https://x.test/cb' }, opts('bb1'));
+  await gw.b2b(
+    {
+      channel: 'BusinessPayBill',
+      shortCode: '4079491',
+      identifier: '+254739117883',
+      amountMinor: 500000,
+      remarks: 'Settlement',
+      resultUrl: 'https://x.test/cb',
+    },
+    opts('bb1'),
+  );
   const b = last().body;
   assert.equal(last().path, '/billing/v3/b2b/create');
   assert.equal(b.resultUrl, 'https://x.test/cb');
   assert.equal(b.destination.identifier, '+254739117883');
   assert.equal(b.signature, hmac(`${MERCHANT}BusinessPayBill4079491+2547391178835000`));
-  await gw.b2b({ channel: 'BusinessPayBill', shortCode: '4079491', identifier: 'INV-2024-77', amountMinor: 500000, remarks: 'Settlement', resultUrl: 'https://x.test/cb' }, opts('bb2'));
+  await gw.b2b(
+    { channel: 'BusinessPayBill', shortCode: '4079491', identifier: 'INV-2024-77', amountMinor: 500000, remarks: 'Settlement', resultUrl: 'https://x.test/cb' },
+    opts('bb2'),
+  );
   assert.equal(last().body.destination.identifier, 'INV-2024-77');
 });
 
 test('upiTransfer (ASSUMED order): MerchantID + sender.account + sender.channel + recipient.account + recipient.channel + amount', async () => {
-  await gw.upiTransfer!({ senderAccount: 'S-1', senderChannel: 101, recipientAccount: 'R-9', recipientChannel: 301, amountMinor: 250000, senderCurrency: 'KES', recipientCurrency: 'KES', narration: 'loan' }, opts('u1'));
+  await gw.upiTransfer!(
+    {
+      senderAccount: 'S-1',
+      senderChannel: 101,
+      recipientAccount: 'R-9',
+      recipientChannel: 301,
+      amountMinor: 250000,
+      senderCurrency: 'KES',
+      recipientCurrency: 'KES',
+      narration: 'loan',
+    },
+    opts('u1'),
+  );
   const b = last().body;
   assert.equal(last().path, '/v1/transaction/transact-link');
   assert.deepEqual(b.sender, { account: 'S-1', channel: '101', currency: 'KES' });
@@ -212,23 +274,57 @@ test('telcoCheck (wire choice): MerchantID + prefix, the sample body\'s order; "
 
 test('input the gateway would refuse is rejected before sending, with the documented code', async () => {
   const before = peer.seen.length;
-  const code = async (p: Promise<{ kind: string; error?: { code: string } }>) => { const r = await p; assert.equal(r.kind, 'failed'); return r.error!.code; };
+  const code = async (p: Promise<{ kind: string; error?: { code: string } }>) => {
+    const r = await p;
+    assert.equal(r.kind, 'failed');
+    return r.error!.code;
+  };
   assert.equal(await code(gw.airtime({ phone: '0712345678', amountMinor: 150050, telco: 'SAFARICOM', initiatorPhone: '0712345678' }, opts('x1'))), '9003');
   assert.equal(await code(gw.airtime({ phone: '12345', amountMinor: 10000, telco: 'SAFARICOM', initiatorPhone: '0712345678' }, opts('x2'))), '9001');
   assert.equal(await code(gw.airtime({ phone: '0747000111', amountMinor: 5000, telco: 'FAIBA_B', initiatorPhone: '0712345678' }, opts('x3'))), '1108');
   assert.equal(await code(gw.pinAirtime({ phone: '0712345678', amountMinor: 5000, telco: 'EQUITEL', initiatorPhone: '0712345678' }, opts('x4'))), '9002');
   assert.equal(await code(gw.checkout({ phone: '0712', amountMinor: 10000, channel: 'MPESA' }, opts('x5'))), '8002');
   assert.equal(await code(gw.payBill({ biller: 'GOTV', account: '1', amountMinor: 0, initiatorPhone: '0712345678' }, opts('x6'))), '8004');
-  assert.equal(await code(gw.bankPayout({ name: 'A B', accountNumber: '1', phone: '0712345678', bankCode: '999', amountMinor: 10000, initiatorName: 'A', initiatorCountry: 'Kenya' }, opts('x7'))), '1201');
-  assert.equal(await code(gw.b2b({ channel: 'BusinessBuyGoods', shortCode: '1', identifier: '0712345678', amountMinor: 10000, remarks: '', resultUrl: '' }, opts('x8'))), '1108');
-  assert.equal(await code(gw.upiTransfer!({ senderAccount: 'a', senderChannel: 401, recipientAccount: 'b', recipientChannel: 201, amountMinor: 100, senderCurrency: 'KES', recipientCurrency: 'KES' }, opts('x9'))), '8003');
+  assert.equal(
+    await code(
+      gw.bankPayout(
+        { name: 'A B', accountNumber: '1', phone: '0712345678', bankCode: '999', amountMinor: 10000, initiatorName: 'A', initiatorCountry: 'Kenya' },
+        opts('x7'),
+      ),
+    ),
+    '1201',
+  );
+  assert.equal(
+    await code(gw.b2b({ channel: 'BusinessBuyGoods', shortCode: '1', identifier: '0712345678', amountMinor: 10000, remarks: '', resultUrl: '' }, opts('x8'))),
+    '1108',
+  );
+  assert.equal(
+    await code(
+      gw.upiTransfer!(
+        {
+          senderAccount: 'a',
+          senderChannel: 401,
+          recipientAccount: 'b',
+          recipientChannel: 201,
+          amountMinor: 100,
+          senderCurrency: 'KES',
+          recipientCurrency: 'KES',
+        },
+        opts('x9'),
+      ),
+    ),
+    '8003',
+  );
   assert.equal(await code(gw.sendSms({ phone: '0712345678', message: '' }, opts('x11'))), '1108');
   assert.equal(await code(gw.sendSms({ phone: '07123', message: 'hi' }, opts('x12'))), '8002');
   const many = Array.from({ length: 1001 }, (_, i) => `07${String(10000000 + i)}`);
   assert.equal(await code(gw.bulkSms({ phones: many, message: 'hi' }, opts('x10'))), '1109');
   assert.equal(await code(gw.bulkSms({ phones: ['0712345678', '0712', '0733000222'], message: 'hi' }, opts('x13'))), '8002');
   assert.equal(await code(gw.bulkSms({ phones: ['0712345678,0733000222'], message: 'hi' }, opts('x14'))), '8002');
-  assert.equal(await code(gw.mobilePayout({ phone: '0712345678', amountMinor: 10000, channel: 'MPESA', initiatorName: 'A', initiatorCountry: ' ' }, opts('x15'))), '1108');
+  assert.equal(
+    await code(gw.mobilePayout({ phone: '0712345678', amountMinor: 10000, channel: 'MPESA', initiatorName: 'A', initiatorCountry: ' ' }, opts('x15'))),
+    '1108',
+  );
   assert.equal(await code(gw.registerCallback('ftp://nope')), '6002');
   assert.equal(peer.seen.length, before, 'nothing was sent');
 });

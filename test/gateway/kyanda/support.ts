@@ -9,7 +9,14 @@ import { createLogger } from '../../../src/log.js';
 import { createKyandaGateway, type GatewayDeps } from '../../../src/gateway/kyanda/client.js';
 import type { Gateway } from '../../../src/gateway/types.js';
 
-export interface Seen { method: string; path: string; headers: IncomingMessage['headers']; body: any; at: number; socket: number }
+export interface Seen {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: any;
+  at: number;
+  socket: number;
+}
 
 export interface Peer {
   url: string;
@@ -29,7 +36,11 @@ export async function startPeer(handler: Handler): Promise<Peer> {
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
       let body: unknown;
-      try { body = text ? JSON.parse(text) : undefined; } catch { body = text; }
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        body = text;
+      }
       if (!sockets.has(req.socket)) sockets.set(req.socket, sockets.size + 1);
       const s: Seen = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, at: Date.now(), socket: sockets.get(req.socket)! };
       seen.push(s);
@@ -41,7 +52,11 @@ export async function startPeer(handler: Handler): Promise<Peer> {
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 

@@ -10,13 +10,22 @@ import { pagNeedsConfirmation, pagNeedsData } from '../../../src/gateway/pag/rep
 import type { GatewayResult } from '../../../src/gateway/types.js';
 
 let rig: Rig;
-before(async () => { rig = await startRig(); });
-after(async () => { await rig.close(); await closeSharedRedis(); });
+before(async () => {
+  rig = await startRig();
+});
+after(async () => {
+  await rig.close();
+  await closeSharedRedis();
+});
 
 const raw = (r: GatewayResult) => r.raw as Record<string, any>;
 
 async function post(path: string, body: Record<string, unknown>): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${rig.url}/sandbox/pag/anypublicid/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${rig.url}/sandbox/pag/anypublicid/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, json: await res.json() };
 }
 
@@ -35,7 +44,18 @@ test('checkout on the simulator (14): in progress, -8888 "Good", the wire fields
   assert.equal(entry.status, '1');
   assert.equal(entry.ref, raw(r).transaction_id);
   const body = entry.body as Record<string, unknown>;
-  assert.deepEqual(Object.keys(body), ['merchant_id', 'customer_id', 'customer_user_id', 'order_id', 'amount', 'currency', 'country', 'callback_url', 'provider_id', 'signature']);
+  assert.deepEqual(Object.keys(body), [
+    'merchant_id',
+    'customer_id',
+    'customer_user_id',
+    'order_id',
+    'amount',
+    'currency',
+    'country',
+    'callback_url',
+    'provider_id',
+    'signature',
+  ]);
   assert.equal(body.merchant_id, MERCHANT);
   assert.equal(body.customer_id, '254712345678');
   assert.equal(body.amount, '100.00');
@@ -69,7 +89,10 @@ test('a wrong secret, a tampered body, a wrong merchant and missing fields are r
   assert.equal(r.kind === 'failed' && r.error.httpStatus, 401);
   assert.equal(r.kind === 'failed' && r.error.userMessage.en, 'Payment failed. Please try again later.');
 
-  const good = signBody({ merchant_id: MERCHANT, customer_id: '254712345678', customer_user_id: 'u1', order_id: uid('raw'), amount: '10.00', currency: 'KES', provider_id: 14 }, SECRET);
+  const good = signBody(
+    { merchant_id: MERCHANT, customer_id: '254712345678', customer_user_id: 'u1', order_id: uid('raw'), amount: '10.00', currency: 'KES', provider_id: 14 },
+    SECRET,
+  );
   const tampered = await post('payment_c2b', { ...good, amount: '99.00' });
   assert.equal(tampered.status, 401);
   assert.equal(tampered.json.result.code, 1);
@@ -97,7 +120,10 @@ test('a wrong secret, a tampered body, a wrong merchant and missing fields are r
   const notJson = await fetch(`${rig.url}/sandbox/pag/x/status`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[1,2]' });
   assert.equal(notJson.status, 400);
   // none of the rejected requests reached the ledger
-  assert.equal(rig.ledger.some((e) => e.reference === good.order_id), false);
+  assert.equal(
+    rig.ledger.some((e) => e.reference === good.order_id),
+    false,
+  );
   // the untouched request is accepted
   const ok = await post('payment_c2b', good);
   assert.equal(ok.status, 200);
@@ -111,21 +137,40 @@ test('status of an unknown order is null', async () => {
 
 test('provider 40 completes: success, customer cancel (4) and insufficient funds (3)', async () => {
   const gw = rig.client({ PAG_PROVIDER_ID: '40' });
-  const cases: Array<[string, string, string]> = [['0712345678', 'succeeded', '2'], ['0700000001', 'cancelled', '4'], ['0700000002', 'failed', '3']];
+  const cases: Array<[string, string, string]> = [
+    ['0712345678', 'succeeded', '2'],
+    ['0700000001', 'cancelled', '4'],
+    ['0700000002', 'failed', '3'],
+  ];
   for (const [phone, status, code] of cases) {
     const ref = uid('p40');
     const r = await gw.checkout({ phone, amountMinor: 2500, channel: 'MPESA' }, { reference: ref });
     assert.equal(r.kind, 'pending', phone);
-    const u = await waitFor(async () => { const x = await gw.transactionStatus(ref); return x?.status !== 'pending' ? x : null; }, { what: `final status for ${phone}` });
+    const u = await waitFor(
+      async () => {
+        const x = await gw.transactionStatus(ref);
+        return x?.status !== 'pending' ? x : null;
+      },
+      { what: `final status for ${phone}` },
+    );
     assert.equal(u.status, status, phone);
     assert.equal(u.code, code, phone);
   }
   // a payout (b2c) completes the same way and is recorded as such
   const ref = uid('b2c');
-  const p = await gw.mobilePayout({ phone: '+254712345678', amountMinor: 12345, channel: 'MPESA', initiatorName: 'x', initiatorCountry: 'KE' }, { reference: ref });
+  const p = await gw.mobilePayout(
+    { phone: '+254712345678', amountMinor: 12345, channel: 'MPESA', initiatorName: 'x', initiatorCountry: 'KE' },
+    { reference: ref },
+  );
   assert.equal(p.kind, 'pending');
   assert.equal(rig.ledger.find((e) => e.reference === ref)?.endpoint, 'pag/payment_b2c');
-  const done = await waitFor(async () => { const x = await gw.transactionStatus(ref); return x?.status === 'succeeded' ? x : null; }, { what: 'payout success' });
+  const done = await waitFor(
+    async () => {
+      const x = await gw.transactionStatus(ref);
+      return x?.status === 'succeeded' ? x : null;
+    },
+    { what: 'payout success' },
+  );
   assert.equal(done.details.transaction_ref, `SBX.${done.gatewayRef}`);
 });
 
@@ -138,7 +183,12 @@ test('provider 40 POSTs a signed callback that parseCallback verifies; a forged 
     assert.equal(r.kind, 'pending');
     await waitFor(() => receiver.received.length >= 2, { what: 'callback retry' });
     const [first, second] = receiver.received;
-    assert.equal(first!.raw, second!.raw.replace(/"service_date_time":"[^"]*"/, first!.raw.match(/"service_date_time":"[^"]*"/)![0]).replace(/"signature":"[0-9a-f]+"/, first!.raw.match(/"signature":"[0-9a-f]+"/)![0]));
+    assert.equal(
+      first!.raw,
+      second!.raw
+        .replace(/"service_date_time":"[^"]*"/, first!.raw.match(/"service_date_time":"[^"]*"/)![0])
+        .replace(/"signature":"[0-9a-f]+"/, first!.raw.match(/"signature":"[0-9a-f]+"/)![0]),
+    );
     const parsed = gw.parseCallback(second!.headers as Record<string, string>, second!.raw);
     assert.ok(parsed.ok && parsed.signed, 'signature verifies');
     const u = parsed.update;
@@ -186,7 +236,13 @@ test('universal flow: INIT → 8, STATUS → action.fields/errors arrays, STATUS
   const ok = await gw.submitExtra(ref, { customer_email: 'amina@example.com' });
   assert.equal(ok.kind, 'pending');
   assert.equal(raw(ok).status, 1);
-  const done = await waitFor(async () => { const x = await gw.transactionStatus(ref); return x?.status === 'succeeded' ? x : null; }, { what: 'universal flow success' });
+  const done = await waitFor(
+    async () => {
+      const x = await gw.transactionStatus(ref);
+      return x?.status === 'succeeded' ? x : null;
+    },
+    { what: 'universal flow success' },
+  );
   assert.equal(done.code, '2');
 });
 
@@ -222,7 +278,10 @@ test('endpoints this gateway lacks: failed UNSUPPORTED, or a throw where no resu
     await rig.gateway.payBill({ biller: 'DSTV', account: '1', amountMinor: 100, initiatorPhone: '0712345678' }, o),
     await rig.gateway.sendSms({ phone: '0712345678', message: 'hi' }, o),
     await rig.gateway.bulkSms({ phones: ['0712345678'], message: 'hi' }, o),
-    await rig.gateway.bankPayout({ name: 'a', accountNumber: '1', phone: '0712345678', bankCode: '01', amountMinor: 100, initiatorName: 'a', initiatorCountry: 'KE' }, o),
+    await rig.gateway.bankPayout(
+      { name: 'a', accountNumber: '1', phone: '0712345678', bankCode: '01', amountMinor: 100, initiatorName: 'a', initiatorCountry: 'KE' },
+      o,
+    ),
     await rig.gateway.b2b({ channel: 'BusinessPayBill', shortCode: '1', identifier: '1', amountMinor: 100, remarks: 'r', resultUrl: 'http://x' }, o),
     await rig.gateway.registerCallback('http://x'),
   ]) {
@@ -279,7 +338,13 @@ test('payout with confirm_type 1: waits for a second payment_b2c carrying the co
   const ok = await gw.confirmPayout(req, { confirmation_code: rig.config.PAG_SANDBOX_OTP }, { reference: ref });
   assert.equal(ok.kind, 'pending');
   assert.equal(raw(ok).confirm_type, 0);
-  const done = await waitFor(async () => { const x = await gw.transactionStatus(ref); return x?.status === 'succeeded' ? x : null; }, { what: 'confirmed payout' });
+  const done = await waitFor(
+    async () => {
+      const x = await gw.transactionStatus(ref);
+      return x?.status === 'succeeded' ? x : null;
+    },
+    { what: 'confirmed payout' },
+  );
   assert.equal(done.code, '2');
   assert.equal(rig.ledger.filter((e) => e.reference === ref).length, 1);
 });

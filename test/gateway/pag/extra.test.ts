@@ -10,8 +10,13 @@ import { startRig, uid, MERCHANT, SECRET, type Rig } from './support.js';
 import { closeSharedRedis } from '../../support/redis.js';
 
 let rig: Rig;
-before(async () => { rig = await startRig(); });
-after(async () => { await rig.close(); await closeSharedRedis(); });
+before(async () => {
+  rig = await startRig();
+});
+after(async () => {
+  await rig.close();
+  await closeSharedRedis();
+});
 
 const hmac512 = (s: string) => createHmac('sha512', SECRET).update(s).digest('hex');
 

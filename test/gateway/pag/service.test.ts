@@ -18,25 +18,44 @@ test('the service runs the PAG adapter against its embedded sandbox; checkouts c
   const ref = uid('svc');
   const r = await gw.checkout({ phone: '0712345678', amountMinor: 4200, channel: 'MPESA' }, { reference: ref });
   assert.equal(r.kind, 'pending');
-  const ledger = (await (await fetch(`${svc.url}/sandbox/_ledger`)).json()) as Array<{ endpoint: string; reference?: string; body: { provider_id: number; callback_url: string; amount: string } }>;
+  const ledger = (await (await fetch(`${svc.url}/sandbox/_ledger`)).json()) as Array<{
+    endpoint: string;
+    reference?: string;
+    body: { provider_id: number; callback_url: string; amount: string };
+  }>;
   const entry = ledger.find((e) => e.reference === ref)!;
   assert.equal(entry.endpoint, 'pag/payment_c2b');
   assert.equal(entry.body.provider_id, 40);
   assert.equal(entry.body.amount, '42.00');
   assert.equal(entry.body.callback_url, `${svc.url}/callbacks/pag`);
-  const u = await waitFor(async () => { const x = await gw.transactionStatus(ref); return x?.status === 'succeeded' ? x : null; }, { what: 'checkout success' });
+  const u = await waitFor(
+    async () => {
+      const x = await gw.transactionStatus(ref);
+      return x?.status === 'succeeded' ? x : null;
+    },
+    { what: 'checkout success' },
+  );
   assert.equal(u.code, '2');
   // the cancelling customer of docs/sandbox.md
   const ref2 = uid('svc');
   await gw.checkout({ phone: '0700000001', amountMinor: 4200, channel: 'MPESA' }, { reference: ref2 });
-  const c = await waitFor(async () => { const x = await gw.transactionStatus(ref2); return x?.status !== 'pending' ? x : null; }, { what: 'cancel' });
+  const c = await waitFor(
+    async () => {
+      const x = await gw.transactionStatus(ref2);
+      return x?.status !== 'pending' ? x : null;
+    },
+    { what: 'cancel' },
+  );
   assert.equal(c.status, 'cancelled');
   // both sandbox callbacks reached /callbacks/pag and passed parseCallback's signature check
-  await waitFor(async () => {
-    const m = await (await fetch(`${svc.url}/metrics`)).text();
-    const line = m.split('\n').find((l) => l.startsWith('ipn_received_total') && l.includes('gateway="pag"') && l.includes('duplicate="false"'));
-    return line && Number(line.split(' ').pop()) >= 2;
-  }, { what: 'two PAG callbacks recorded' });
+  await waitFor(
+    async () => {
+      const m = await (await fetch(`${svc.url}/metrics`)).text();
+      const line = m.split('\n').find((l) => l.startsWith('ipn_received_total') && l.includes('gateway="pag"') && l.includes('duplicate="false"'));
+      return line && Number(line.split(' ').pop()) >= 2;
+    },
+    { what: 'two PAG callbacks recorded' },
+  );
 });
 
 test('POST /callbacks/pag accepts a correctly signed callback and refuses a forged one', async () => {

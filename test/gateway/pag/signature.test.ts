@@ -15,11 +15,38 @@ const nest = (n: number): unknown => (n === 0 ? { x: 1 } : { a: nest(n - 1) });
 // Raw JSON texts: both sides decode the same bytes (PHP json_decode(…, true), ours parseOrdered).
 const PAYLOADS: string[] = [
   // the seed's example $postData
-  JSON.stringify({ merchant_id: 'fffed61b...', provider_id: 10, client_id: '254000000000', country: 'KE', order_id: 'order_3444298767545', amount: 1000, currency: 'KES', callback_url: 'https://my.callback.url' }),
+  JSON.stringify({
+    merchant_id: 'fffed61b...',
+    provider_id: 10,
+    client_id: '254000000000',
+    country: 'KE',
+    order_id: 'order_3444298767545',
+    amount: 1000,
+    currency: 'KES',
+    callback_url: 'https://my.callback.url',
+  }),
   // the seed's request sample, signature included (excluded from the hash)
-  JSON.stringify({ merchant_id: 'e0fecd91fcb24f348048193b3fb34875ba3722b4', customer_id: 900000001, customer_user_id: 'user-123456', order_id: '16280954971628095497', amount: '100.00', currency: 'KES', country: 'KE', callback_url: 'https://example.com/callback', provider_id: 14, signature: 'd7d6' }),
+  JSON.stringify({
+    merchant_id: 'e0fecd91fcb24f348048193b3fb34875ba3722b4',
+    customer_id: 900000001,
+    customer_user_id: 'user-123456',
+    order_id: '16280954971628095497',
+    amount: '100.00',
+    currency: 'KES',
+    country: 'KE',
+    callback_url: 'https://example.com/callback',
+    provider_id: 14,
+    signature: 'd7d6',
+  }),
   // nested objects, lists, booleans, null, empty strings/containers, a nested "signature"
-  JSON.stringify({ order_id: 'O-1', extra: { phone: '254712345678', otp: '', flags: [true, false, null], deep: { signature: 'skip me', n: 0, list: [{ a: 1 }, { b: [] }, {}] } }, t: true, f: false, z: null, e: '' }),
+  JSON.stringify({
+    order_id: 'O-1',
+    extra: { phone: '254712345678', otp: '', flags: [true, false, null], deep: { signature: 'skip me', n: 0, list: [{ a: 1 }, { b: [] }, {}] } },
+    t: true,
+    f: false,
+    z: null,
+    e: '',
+  }),
   // extra as a merchant sends it: save_card true (docs/gateways.md, "5.7.3 signature"), mixed types
   '{"merchant_id":"m","order_id":"card-1","amount":"100.00","extra":{"save_card":true,"remember":false,"note":null,"tries":3,"card":{"last4":"4242"}}}',
   // unicode and characters that need escaping
@@ -39,7 +66,8 @@ const PAYLOADS: string[] = [
 function phpSignatures(): string[] | { skip: string } {
   const input = `{"secret":${JSON.stringify(SECRET)},"payloads":[${PAYLOADS.join(',')}]}`;
   const r = spawnSync('php', [PHP_SCRIPT], { input, encoding: 'utf8', timeout: 20_000 });
-  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') return { skip: 'php not installed: apt-get install -y php-cli to compare with the seed reference' };
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT')
+    return { skip: 'php not installed: apt-get install -y php-cli to compare with the seed reference' };
   assert.equal(r.status, 0, `php failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as string[];
 }
@@ -74,14 +102,31 @@ test('extra.save_card: true is signed as the PHP reference signs it ("1"), false
 });
 
 test('signature base string is fullKey.value in order, signature skipped, nested keys dotted', () => {
-  const base = signatureBase(parseOrdered('{"merchant_id":"m","amount":"100.00","extra":{"phone":"2547","signature":"x","l":[1,true,false,null]},"signature":"zz"}'));
+  const base = signatureBase(
+    parseOrdered('{"merchant_id":"m","amount":"100.00","extra":{"phone":"2547","signature":"x","l":[1,true,false,null]},"signature":"zz"}'),
+  );
   assert.equal(base, 'merchant_idmamount100.00extra.phone2547extra.l.01extra.l.11extra.l.2extra.l.3');
   const expected = createHmac('sha512', SECRET).update(base).digest('hex');
-  assert.equal(pagSignature(parseOrdered('{"merchant_id":"m","amount":"100.00","extra":{"phone":"2547","signature":"x","l":[1,true,false,null]}}'), SECRET), expected);
+  assert.equal(
+    pagSignature(parseOrdered('{"merchant_id":"m","amount":"100.00","extra":{"phone":"2547","signature":"x","l":[1,true,false,null]}}'), SECRET),
+    expected,
+  );
 });
 
 test('PHP float strings', () => {
-  const cases: Array<[number, string]> = [[0.1, '0.1'], [0.1 + 0.2, '0.3'], [1e-5, '1.0E-5'], [1e-4, '0.0001'], [1e14, '100000000000000'], [1e15, '1.0E+15'], [1e100, '1.0E+100'], [-2.5, '-2.5'], [1 / 3, '0.33333333333333'], [2.5e-10, '2.5E-10'], [99999999999999.9, '1.0E+14']];
+  const cases: Array<[number, string]> = [
+    [0.1, '0.1'],
+    [0.1 + 0.2, '0.3'],
+    [1e-5, '1.0E-5'],
+    [1e-4, '0.0001'],
+    [1e14, '100000000000000'],
+    [1e15, '1.0E+15'],
+    [1e100, '1.0E+100'],
+    [-2.5, '-2.5'],
+    [1 / 3, '0.33333333333333'],
+    [2.5e-10, '2.5E-10'],
+    [99999999999999.9, '1.0E+14'],
+  ];
   // 1e14 is a safe integer and prints as one; phpFloatString is only used for non-integers.
   for (const [v, s] of cases) if (!Number.isSafeInteger(v)) assert.equal(phpFloatString(v), s, String(v));
 });

@@ -71,7 +71,10 @@ test('a gateway role set to pag is checked too', () => {
 });
 
 test('startService refuses before opening anything; with 14 it starts and logs the warning', async () => {
-  await assert.rejects(startService(testConfig(REAL), { modules: [], workers: false, http: false, logger: capture().logger }), (e: unknown) => e instanceof ConfigError && /PAG_PROVIDER_ID/.test(e.message));
+  await assert.rejects(
+    startService(testConfig(REAL), { modules: [], workers: false, http: false, logger: capture().logger }),
+    (e: unknown) => e instanceof ConfigError && /PAG_PROVIDER_ID/.test(e.message),
+  );
   const c = capture();
   const svc = await startService(testConfig({ ...REAL, PAG_PROVIDER_ID: '14', PAG_CURRENCY: 'KES' }), { modules: [], workers: false, logger: c.logger });
   try {

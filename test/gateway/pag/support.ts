@@ -17,16 +17,28 @@ import { serveKoa } from '../../../src/http/serve-koa.js';
 export const MERCHANT = 'pag-test-merchant';
 export const SECRET = 'pag-test-secret';
 
-export interface Received { headers: IncomingHttpHeaders; raw: string; at: number }
+export interface Received {
+  headers: IncomingHttpHeaders;
+  raw: string;
+  at: number;
+}
 
-export interface Receiver { url: string; received: Received[]; status: number[]; close(): Promise<void> }
+export interface Receiver {
+  url: string;
+  received: Received[];
+  status: number[];
+  close(): Promise<void>;
+}
 
 function listen(server: Server): Promise<string> {
   return new Promise((r) => server.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
 }
 
 function closeServer(server: Server): Promise<void> {
-  return new Promise((r) => { server.closeAllConnections(); server.close(() => r()); });
+  return new Promise((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  });
 }
 
 /** A callback endpoint; answers statuses from `status` in turn (then 200), recording every body. */
@@ -59,7 +71,15 @@ export interface Rig {
 
 export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
   const ledger: LedgerEntry[] = [];
-  const base = { MERCHANT_ID: MERCHANT, GATEWAY_SECRET: SECRET, GATEWAY: 'pag', GATEWAY_RETRY_BASE_MS: '20', GATEWAY_RATE_LIMIT_PER_MIN: '100000', SANDBOX_CHECKOUT_DELAY_MS: '100', ...env };
+  const base = {
+    MERCHANT_ID: MERCHANT,
+    GATEWAY_SECRET: SECRET,
+    GATEWAY: 'pag',
+    GATEWAY_RETRY_BASE_MS: '20',
+    GATEWAY_RATE_LIMIT_PER_MIN: '100000',
+    SANDBOX_CHECKOUT_DELAY_MS: '100',
+    ...env,
+  };
   const sandboxConfig = testConfig(base);
   const sandbox = createPagSandbox({ config: sandboxConfig, logger: createLogger('silent'), prefix: '/sandbox/pag', record: (e) => ledger.push(e) });
   const koa = new Koa();
@@ -79,7 +99,12 @@ export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
   };
   const gateway = client();
   return {
-    url, sandbox, ledger, gateway, config: sandboxConfig, client,
+    url,
+    sandbox,
+    ledger,
+    gateway,
+    config: sandboxConfig,
+    client,
     async close() {
       sandbox.stop();
       for (const g of gateways) await g.close();

@@ -12,7 +12,10 @@ import { createLogger } from '../../../src/log.js';
 import { testConfig } from '../../support/service.js';
 
 type Act = { kind: 'delay'; ms: number } | { kind: 'status'; code: number };
-interface Seen { path: string; body: string }
+interface Seen {
+  path: string;
+  body: string;
+}
 
 let rig: Rig;
 let redis: Redis;
@@ -57,10 +60,21 @@ after(async () => {
 });
 
 function client(env: Record<string, string> = {}) {
-  const config = testConfig({ GATEWAY: 'pag', GATEWAY_URL: proxyUrl, MERCHANT_ID: 'pag-test-merchant', GATEWAY_SECRET: 'pag-test-secret', GATEWAY_RETRY_BASE_MS: '20', GATEWAY_TIMEOUT_MS: '1000', GATEWAY_RATE_LIMIT_PER_MIN: '100000', ...env });
-  return { config, gw: createPagGateway({ config, redis, logger: createLogger('silent'), key: (...p) => config.REDIS_PREFIX + p.join(':') }, `${proxyUrl}/sandbox/pag`) };
+  const config = testConfig({
+    GATEWAY: 'pag',
+    GATEWAY_URL: proxyUrl,
+    MERCHANT_ID: 'pag-test-merchant',
+    GATEWAY_SECRET: 'pag-test-secret',
+    GATEWAY_RETRY_BASE_MS: '20',
+    GATEWAY_TIMEOUT_MS: '1000',
+    GATEWAY_RATE_LIMIT_PER_MIN: '100000',
+    ...env,
+  });
+  return {
+    config,
+    gw: createPagGateway({ config, redis, logger: createLogger('silent'), key: (...p) => config.REDIS_PREFIX + p.join(':') }, `${proxyUrl}/sandbox/pag`),
+  };
 }
-
 
 function c2bBodies(ref: string): string[] {
   return seen.filter((s) => s.path.endsWith('/payment_c2b') && s.body.includes(`"order_id":"${ref}"`)).map((s) => s.body);
@@ -108,7 +122,10 @@ test('persistent 503: the status lookup decides; nothing known → unknown (neve
   const r = await gw.checkout({ phone: '0712345678', amountMinor: 700, channel: 'MPESA' }, { reference: ref });
   assert.equal(r.kind, 'unknown');
   assert.equal(r.kind === 'unknown' && r.error.code, 'PAG_HTTP_503');
-  assert.ok(seen.some((s) => s.path.endsWith('/status') && s.body.includes(ref)), 'looked up by order_id');
+  assert.ok(
+    seen.some((s) => s.path.endsWith('/status') && s.body.includes(ref)),
+    'looked up by order_id',
+  );
   await gw.close();
 });
 
@@ -124,7 +141,10 @@ test('the caller aborting after sending: no re-send, the status lookup finds the
 
 test('a gateway that is not there: failed, retryable, nothing sent', async () => {
   const config = testConfig({ GATEWAY: 'pag', GATEWAY_URL: 'http://127.0.0.1:1', GATEWAY_RETRY_BASE_MS: '5', GATEWAY_RATE_LIMIT_PER_MIN: '100000' });
-  const gw = createPagGateway({ config, redis, logger: createLogger('silent'), key: (...p) => config.REDIS_PREFIX + p.join(':') }, 'http://127.0.0.1:1/sandbox/pag');
+  const gw = createPagGateway(
+    { config, redis, logger: createLogger('silent'), key: (...p) => config.REDIS_PREFIX + p.join(':') },
+    'http://127.0.0.1:1/sandbox/pag',
+  );
   const r = await gw.checkout({ phone: '0712345678', amountMinor: 700, channel: 'MPESA' }, { reference: uid('down') });
   assert.equal(r.kind, 'failed');
   assert.equal(r.kind === 'failed' && r.error.code, 'PAG_NETWORK');

@@ -6,7 +6,14 @@ import { toResult, toUpdate } from '../../../src/gateway/pag/replies.js';
 import { loadConfig } from '../../../src/config.js';
 
 test('amounts: minor units → "100.00" and back', () => {
-  const cases: Array<[number, string]> = [[10000, '100.00'], [1, '0.01'], [10, '0.10'], [150050, '1500.50'], [99, '0.99'], [123456789, '1234567.89']];
+  const cases: Array<[number, string]> = [
+    [10000, '100.00'],
+    [1, '0.01'],
+    [10, '0.10'],
+    [150050, '1500.50'],
+    [99, '0.99'],
+    [123456789, '1234567.89'],
+  ];
   for (const [minor, wire] of cases) {
     assert.equal(formatAmount(minor), wire);
     assert.equal(parseAmount(wire), minor);
@@ -48,7 +55,14 @@ test('order_id: valid references pass unchanged; others map deterministically wi
 });
 
 test('status codes → results: -1 unknown, 0 accepted, 1 pending, 2 succeeded, 3 failed, 4 cancelled, 8 data required', () => {
-  const reply = (status: number, extra: Record<string, unknown> = {}) => ({ order_id: 'o', transaction_id: 't1', status, result: { code: 0, message: 'OK' }, provider_result: { code: 0, message: 'p' }, ...extra });
+  const reply = (status: number, extra: Record<string, unknown> = {}) => ({
+    order_id: 'o',
+    transaction_id: 't1',
+    status,
+    result: { code: 0, message: 'OK' },
+    provider_result: { code: 0, message: 'p' },
+    ...extra,
+  });
   assert.equal(toResult(reply(-1), 'r').kind, 'unknown');
   assert.equal(toResult(reply(0), 'r').kind, 'accepted');
   const p = toResult(reply(1), 'r');
@@ -62,14 +76,14 @@ test('status codes → results: -1 unknown, 0 accepted, 1 pending, 2 succeeded, 
   assert.equal(c.kind === 'failed' && c.error.userMessage.sw, 'Malipo yameghairiwa.');
   const d = toResult(reply(8, { result: { code: 0, message: 'request error' } }), 'r');
   assert.equal(d.kind, 'accepted');
-  assert.match(d.kind === 'accepted' ? d.message ?? '' : '', /data required/);
+  assert.match(d.kind === 'accepted' ? (d.message ?? '') : '', /data required/);
   // a non-zero result.code is a failure whatever the status says (except 8)
   const rc = toResult(reply(1, { result: { code: 7, message: 'nope' } }), 'r');
   assert.equal(rc.kind === 'failed' && rc.error.code, 'PAG_RESULT_7');
   // confirm_type non-zero on a payout: the confirmation step is due, not "pending"
   const conf = toResult(reply(1, { confirm_type: 2 }), 'r');
   assert.equal(conf.kind, 'accepted');
-  assert.match(conf.kind === 'accepted' ? conf.message ?? '' : '', /confirm_type 2/);
+  assert.match(conf.kind === 'accepted' ? (conf.message ?? '') : '', /confirm_type 2/);
   // updates
   assert.equal(toUpdate(reply(2), 'r').status, 'succeeded');
   assert.equal(toUpdate(reply(4), 'r').status, 'cancelled');

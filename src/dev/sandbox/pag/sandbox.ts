@@ -56,7 +56,11 @@ const OPERATION_TYPE: Record<PagOp, number> = { payment_b2c: 16, payment_c2b: 17
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 class Reject extends Error {
-  constructor(readonly http: number, readonly code: number, message: string) {
+  constructor(
+    readonly http: number,
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -110,11 +114,17 @@ export function createPagSandbox(deps: PagSandboxDeps): PagSandbox {
   }
 
   function validateInit(b: Record<string, unknown>): void {
-    const need = (k: string, ok: boolean, what: string) => { if (!ok) throw new Reject(400, RESULT.PARAMETER, `${k} ${b[k] === undefined ? 'is required' : `must be ${what}`}`); };
+    const need = (k: string, ok: boolean, what: string) => {
+      if (!ok) throw new Reject(400, RESULT.PARAMETER, `${k} ${b[k] === undefined ? 'is required' : `must be ${what}`}`);
+    };
     const customer = b.customer_id;
     // The documented sample sends customer_id as a number (900000001).
     need('customer_id', (typeof customer === 'string' || typeof customer === 'number') && /^\d{6,15}$/.test(String(customer)), 'digits');
-    need('customer_user_id', typeof b.customer_user_id === 'string' && b.customer_user_id.length >= 1 && b.customer_user_id.length <= 200, 'a string of at most 200 characters');
+    need(
+      'customer_user_id',
+      typeof b.customer_user_id === 'string' && b.customer_user_id.length >= 1 && b.customer_user_id.length <= 200,
+      'a string of at most 200 characters',
+    );
     need('amount', isWireAmount(b.amount), 'a positive amount with two decimals, e.g. "100.00"');
     need('currency', typeof b.currency === 'string' && (PAG_CURRENCIES as readonly string[]).includes(b.currency), `one of ${PAG_CURRENCIES.join(', ')}`);
     need('provider_id', Number.isInteger(b.provider_id), 'an integer');
@@ -147,8 +157,13 @@ export function createPagSandbox(deps: PagSandboxDeps): PagSandbox {
   /** Moves an order whose data is complete into progress: OTP wait, simulator, or completion. */
   function start(o: Order): void {
     o.status = 1;
-    if (o.op === 'payment_b2c' && o.providerId === SANDBOX_COMPLETING_PROVIDER && o.confirmType === 0 && !o.confirmReply
-      && String(o.body.customer_id) === PAG_SANDBOX_CUSTOMERS.confirmsPayout) {
+    if (
+      o.op === 'payment_b2c' &&
+      o.providerId === SANDBOX_COMPLETING_PROVIDER &&
+      o.confirmType === 0 &&
+      !o.confirmReply &&
+      String(o.body.customer_id) === PAG_SANDBOX_CUSTOMERS.confirmsPayout
+    ) {
       o.confirmType = 1;
       o.providerResult = { code: 0, message: 'Confirmation required' };
       return;
@@ -171,9 +186,12 @@ export function createPagSandbox(deps: PagSandboxDeps): PagSandbox {
   function complete(o: Order, forced?: { status: number; message: string }): Promise<void> | void {
     if (o.status !== 1) return;
     const customer = String(o.body.customer_id);
-    const outcome = forced
-      ?? (customer === PAG_SANDBOX_CUSTOMERS.cancels ? { status: 4, message: 'Cancelled by the customer' }
-        : customer === PAG_SANDBOX_CUSTOMERS.noFunds ? { status: 3, message: 'Insufficient funds' }
+    const outcome =
+      forced ??
+      (customer === PAG_SANDBOX_CUSTOMERS.cancels
+        ? { status: 4, message: 'Cancelled by the customer' }
+        : customer === PAG_SANDBOX_CUSTOMERS.noFunds
+          ? { status: 3, message: 'Insufficient funds' }
           : { status: 2, message: 'Success' });
     o.status = outcome.status;
     o.otpPending = false;
@@ -186,25 +204,35 @@ export function createPagSandbox(deps: PagSandboxDeps): PagSandbox {
   async function deliverCallback(o: Order, attempt: number): Promise<void> {
     const url = o.body.callback_url;
     if (typeof url !== 'string') return;
-    const body = signBody({
-      transaction_id: o.transactionId,
-      order_id: o.orderId,
-      status: o.status,
-      type: OPERATION_TYPE[o.op],
-      amount: o.body.amount,
-      currency: o.body.currency,
-      customer_id: String(o.body.customer_id),
-      ...SERVICE,
-      service_date_time: serviceDateTime(),
-      result: { code: RESULT.OK, message: 'OK' },
-      provider_result: o.providerResult,
-    }, config.GATEWAY_SECRET);
+    const body = signBody(
+      {
+        transaction_id: o.transactionId,
+        order_id: o.orderId,
+        status: o.status,
+        type: OPERATION_TYPE[o.op],
+        amount: o.body.amount,
+        currency: o.body.currency,
+        customer_id: String(o.body.customer_id),
+        ...SERVICE,
+        service_date_time: serviceDateTime(),
+        result: { code: RESULT.OK, message: 'OK' },
+        provider_result: o.providerResult,
+      },
+      config.GATEWAY_SECRET,
+    );
     let ok = false;
     try {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(5000),
+      });
       ok = res.status >= 200 && res.status < 300;
       await res.body?.cancel();
-    } catch { /* retried below */ }
+    } catch {
+      /* retried below */
+    }
     logger.info({ sandbox: 'pag', order_id: o.orderId, status: o.status, attempt, delivered: ok }, 'sandbox callback');
     const wait = CALLBACK_RETRY_MS[attempt];
     if (!ok && wait !== undefined) later(wait, () => deliverCallback(o, attempt + 1));
@@ -220,9 +248,20 @@ export function createPagSandbox(deps: PagSandboxDeps): PagSandbox {
     }
     validateInit(b);
     const o: Order = {
-      op, orderId, transactionId: newTransactionId(), transactionRef: '', status: 0,
-      providerId: b.provider_id as number, providerResult: { code: -8888, message: '' },
-      body: b, extra: readExtra(b.extra), initReply: {}, missing: [], otpPending: false, otpFailures: 0, confirmType: 0,
+      op,
+      orderId,
+      transactionId: newTransactionId(),
+      transactionRef: '',
+      status: 0,
+      providerId: b.provider_id as number,
+      providerResult: { code: -8888, message: '' },
+      body: b,
+      extra: readExtra(b.extra),
+      initReply: {},
+      missing: [],
+      otpPending: false,
+      otpFailures: 0,
+      confirmType: 0,
     };
     const missing = missingData(o);
     if (Object.keys(missing).length > 0) {
@@ -277,7 +316,10 @@ export function createPagSandbox(deps: PagSandboxDeps): PagSandbox {
         void complete(o, { status: 3, message: 'Too many wrong OTP attempts' });
         return { http: 200, body: stateReply(o) };
       }
-      return { http: 200, body: stateReply(o, { provider_result: { code: -1, message: 'Invalid OTP' }, action: { fields: {}, errors: { otp: ['The OTP is invalid.'] } } }) };
+      return {
+        http: 200,
+        body: stateReply(o, { provider_result: { code: -1, message: 'Invalid OTP' }, action: { fields: {}, errors: { otp: ['The OTP is invalid.'] } } }),
+      };
     }
     return { http: 200, body: stateReply(o) };
   }
