@@ -19,11 +19,14 @@ export interface ConsoleSession {
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
+/** What ConsoleSessions uses of the application context (and nothing else of it). */
+type ConsoleSessionsDeps = Pick<AppContext, 'config' | 'key' | 'redis'>;
+
 export class ConsoleSessions {
   private readonly secrets: Array<{ via: 'token' | 'password'; d: Buffer }>;
   private readonly names: KeyNames['console'];
 
-  constructor(private readonly app: AppContext) {
+  constructor(private readonly app: ConsoleSessionsDeps) {
     this.names = keyNames(app.key).console;
     const c = app.config;
     this.secrets = [

@@ -16,12 +16,15 @@ export interface QueueOptions {
 /** BullMQ's processor: `token` lets a job move itself back to delayed (waiting without using an attempt). */
 export type Processor = (job: Job, token?: string) => Promise<unknown>;
 
+/** What JobQueue uses of the application context (and nothing else of it). */
+type JobQueueDeps = Pick<AppContext, 'logger' | 'queueConnection' | 'queuePrefix'>;
+
 export class JobQueue {
   readonly queue: Queue;
   private worker: Worker | undefined;
 
   constructor(
-    private readonly app: AppContext,
+    private readonly app: JobQueueDeps,
     readonly name: string,
     private readonly opts: QueueOptions = {},
   ) {

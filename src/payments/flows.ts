@@ -60,6 +60,9 @@ export interface PaymentJob {
   holds?: number;
 }
 
+/** What Payments uses of the application context (its job queue's parts included). */
+type PaymentsDeps = Pick<AppContext, 'config' | 'gateways' | 'key' | 'logger' | 'metrics' | 'redis' | 'queueConnection' | 'queuePrefix'>;
+
 export class Payments {
   readonly store: OrderStore;
   readonly ipns: IpnStore;
@@ -68,7 +71,7 @@ export class Payments {
   /** Steps waiting for a slot in the shared gateway allowance (metrics, orders API). */
   readonly gatewayWait: GatewayWait;
 
-  constructor(private readonly app: AppContext) {
+  constructor(private readonly app: PaymentsDeps) {
     this.store = new OrderStore(app.redis, app.key);
     this.ipns = new IpnStore(app.redis, app.key);
     this.jobs = new JobQueue(app, 'payments', {

@@ -5,10 +5,13 @@
 import type { AppContext } from '../app-context.js';
 import { keyNames } from '../keys.js';
 
+/** What GatewayWait uses of the application context (and nothing else of it). */
+type GatewayWaitDeps = Pick<AppContext, 'key' | 'metrics' | 'redis'>;
+
 export class GatewayWait {
   private readonly key: string;
 
-  constructor(private readonly app: AppContext) {
+  constructor(private readonly app: GatewayWaitDeps) {
     this.key = keyNames(app.key).gatewayWait();
   }
 

@@ -53,9 +53,12 @@ export function isOwnSmsReference(ref: string | undefined): boolean {
   return !!ref && OWN_SMS_REF.test(ref);
 }
 
+/** What Settler uses of the application context (and nothing else of it). */
+type SettlerDeps = Pick<AppContext, 'config' | 'logger' | 'metrics' | 'smsNotices'>;
+
 export class Settler {
   constructor(
-    private readonly app: AppContext,
+    private readonly app: SettlerDeps,
     private readonly store: OrderStore,
     private readonly payments: SettlerFlows,
   ) {}

@@ -33,11 +33,14 @@ export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export type Claim = { kind: 'claimed' } | { kind: 'pending'; id: string } | { kind: 'done'; id: string };
 
+/** What BulkGuard uses of the application context (and nothing else of it). */
+type BulkGuardDeps = Pick<AppContext, 'config' | 'key' | 'redis'>;
+
 export class BulkGuard {
   private readonly r: GuardRedis & AppContext['redis'];
   private readonly names: KeyNames['bulk'];
 
-  constructor(private readonly app: AppContext) {
+  constructor(private readonly app: BulkGuardDeps) {
     this.r = app.redis as GuardRedis & AppContext['redis'];
     this.names = keyNames(app.key).bulk;
     this.r.defineCommand('smsIdemClaim', { numberOfKeys: CLAIM.numberOfKeys, lua: CLAIM.source });

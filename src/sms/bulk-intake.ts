@@ -76,6 +76,9 @@ export function checkMessage(message: unknown): MessageParts {
   return p;
 }
 
+/** What BulkIntake uses of the application context (and nothing else of it). */
+type BulkIntakeDeps = Pick<AppContext, 'config' | 'logger' | 'redis'>;
+
 export class BulkIntake {
   readonly id = `b${randomBytes(8).toString('hex')}`;
   private readonly seen = new SeenSet();
@@ -100,7 +103,7 @@ export class BulkIntake {
   private template: Template | undefined;
 
   constructor(
-    private readonly app: AppContext,
+    private readonly app: BulkIntakeDeps,
     private readonly store: BulkStore,
     private readonly queue: Queue<BatchJobData>,
     opts: IntakeOptions = {},

@@ -36,10 +36,13 @@ interface StoreRedis {
   smsBulkDlr(...args: (string | number)[]): Promise<number>;
 }
 
+/** What BulkStore uses of the application context (and nothing else of it). */
+type BulkStoreDeps = Pick<AppContext, 'cluster' | 'config' | 'key' | 'redis'>;
+
 export class BulkStore {
   private readonly r: StoreRedis & AppContext['redis'];
   private readonly names: KeyNames['bulk'];
-  constructor(private readonly app: AppContext) {
+  constructor(private readonly app: BulkStoreDeps) {
     this.r = app.redis as StoreRedis & AppContext['redis'];
     this.names = keyNames(app.key).bulk;
     this.r.defineCommand('smsBulkFinish', { numberOfKeys: FINISH.numberOfKeys, lua: FINISH.source });

@@ -142,6 +142,9 @@ const OLD_VERSIONS_KEPT = 64;
 /** How many actions one hop runs at most, each outcome leading to the next. */
 const CHAIN_MAX = 4;
 
+/** What UssdEngine uses of the application context (and nothing else of it). */
+type UssdEngineDeps = Pick<AppContext, 'actions' | 'cluster' | 'config' | 'logger' | 'metrics' | 'redis'>;
+
 export class UssdEngine implements MenuLookup {
   /** Menus by their code without "*" and "#" ("860*30"), and by version (a record names its menu by version). */
   private readonly byCode = new Map<string, CompiledMenu>();
@@ -155,7 +158,7 @@ export class UssdEngine implements MenuLookup {
   private readonly sessionKeys: (sid: string, msisdn: string) => SessionKeys;
 
   constructor(
-    private readonly app: AppContext,
+    private readonly app: UssdEngineDeps,
     menus: CompiledMenu[],
     redis: Redis = app.redis,
     private readonly lateSms?: LateSms,

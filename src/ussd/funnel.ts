@@ -46,6 +46,9 @@ export function dayNumber(name: string): number | undefined {
 
 const EVENT_INDEX: Record<FunnelEvent, number> = { entered: 0, completed: 1, dropped: 2, timedOut: 3, errors: 4 };
 
+/** What Funnel uses of the application context (and nothing else of it). */
+type FunnelDeps = Pick<AppContext, 'config' | 'key' | 'logger' | 'metrics' | 'redis'>;
+
 export class Funnel {
   /** code → screen → one cell per event (in FUNNEL_EVENTS order): two lookups per count, no key to build. */
   private readonly cells = new Map<string, Map<string, Array<Cell | undefined>>>();
@@ -57,7 +60,7 @@ export class Funnel {
   private flushing: Promise<void> | undefined;
 
   constructor(
-    private readonly app: AppContext,
+    private readonly app: FunnelDeps,
     private readonly menus: (code: string) => CompiledMenu | undefined,
   ) {
     this.names = keyNames(app.key).funnel;

@@ -70,6 +70,9 @@ function countsAsEnd(r: EndResult, how: FunnelEvent): r is EndResult & { code: s
   return r.kind === 'closed' && !!r.code && how !== 'completed' && !(how === 'dropped' && r.completed);
 }
 
+/** What UssdServer uses of the application context (and nothing else of it). */
+type UssdServerDeps = Pick<AppContext, 'config' | 'logger' | 'metrics'>;
+
 export class UssdServer {
   // Per-hop metric series and masked phones, each worked out once rather than on every hop.
   private readonly counters = new Map<string, () => void>();
@@ -82,7 +85,7 @@ export class UssdServer {
   private readonly body = smallBody();
 
   constructor(
-    private readonly app: AppContext,
+    private readonly app: UssdServerDeps,
     private readonly engine: UssdEngine,
     private readonly funnel: Funnel,
     /** The per-hop logger (see module.ts: no path redaction, its fields are ours). */
