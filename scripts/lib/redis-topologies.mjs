@@ -51,8 +51,45 @@ async function waitFor(what, check, timeoutMs = 20_000, everyMs = 100) {
   }
 }
 
-async function waitPing(port) {
-  await waitFor(`redis-server on ${port}`, () => ping(port), 10_000, 50);
+// Ports handed out by this process: freePort() closes the port it found, so the OS may offer it
+// again to the next call, or another program may take it before redis-server binds it.
+const handedOut = new Set();
+async function uniquePort() {
+  for (;;) {
+    const port = await freePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+/**
+ * Starts a redis-server (or sentinel) on fresh ports and resolves once it answers PING. A
+ * process that exits first (its port was taken between freePort() and its bind: seen on a busy
+ * CI machine as a Cluster that never came up) is started again on new ports, up to 5 times.
+ * `make(ports)` returns { args, port } for the ports it was given.
+ */
+async function startOnFreePorts(count, make, dir) {
+  let last;
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const ports = [];
+    for (let i = 0; i < count; i++) ports.push(await uniquePort());
+    const { args, port } = make(ports);
+    const proc = startProcess(args, dir);
+    let exited = false;
+    proc.once('exit', () => {
+      exited = true;
+    });
+    const until = Date.now() + 10_000;
+    while (!exited && Date.now() < until) {
+      if (await ping(port)) return { proc, ports };
+      await sleep(50);
+    }
+    await killProcess(proc, 'SIGKILL');
+    last = new Error(`redis-server on ${port} ${exited ? 'exited before answering (port taken?)' : 'did not answer within 10 s'}`);
+  }
+  throw last;
 }
 
 /** One command on a short-lived connection (the topology's own bookkeeping, never the service's). */
@@ -77,40 +114,32 @@ export async function startCluster({ masters = 3, replicas = 1, nodeTimeoutMs = 
   const dir = mkdtempSync(join(tmpdir(), 'redis-cluster-'));
   const nodes = [];
   const count = masters * (1 + replicas);
-  for (let i = 0; i < count; i++) {
-    const port = await freePort();
-    const busPort = await freePort();
-    const node = {
-      port,
-      busPort,
-      proc: undefined,
-      args: [
-        '--port',
-        String(port),
-        '--cluster-port',
-        String(busPort),
-        '--cluster-enabled',
-        'yes',
-        '--cluster-config-file',
-        `nodes-${port}.conf`,
-        '--cluster-node-timeout',
-        String(nodeTimeoutMs),
-        '--cluster-replica-validity-factor',
-        '0',
-        '--cluster-require-full-coverage',
-        'yes',
-        ...PERSISTENCE_OFF,
-      ],
-    };
-    node.proc = startProcess(node.args, dir);
-    nodes.push(node);
-  }
+  const argsFor = (port, busPort) => [
+    '--port',
+    String(port),
+    '--cluster-port',
+    String(busPort),
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    `nodes-${port}.conf`,
+    '--cluster-node-timeout',
+    String(nodeTimeoutMs),
+    '--cluster-replica-validity-factor',
+    '0',
+    '--cluster-require-full-coverage',
+    'yes',
+    ...PERSISTENCE_OFF,
+  ];
   const stop = async () => {
     await Promise.all(nodes.map((n) => killProcess(n.proc, 'SIGKILL')));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await Promise.all(nodes.map((n) => waitPing(n.port)));
+    for (let i = 0; i < count; i++) {
+      const { proc, ports } = await startOnFreePorts(2, ([port, busPort]) => ({ port, args: argsFor(port, busPort) }), dir);
+      nodes.push({ port: ports[0], busPort: ports[1], proc, args: argsFor(ports[0], ports[1]) });
+    }
     await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'], {
       timeout: 30_000,
     });
@@ -189,8 +218,6 @@ export async function startSentinel({ masterName = 'mymaster', downAfterMs = 100
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const masterPort = await freePort();
-    const replicaPort = await freePort();
     // The master writes only while a replica follows it: once a failover promotes the replica,
     // the old master refuses writes (NOREPLICAS) at once instead of accepting, until the
     // sentinels demote it, writes that its resync would then throw away (docs/operations.md,
@@ -198,13 +225,18 @@ export async function startSentinel({ masterName = 'mymaster', downAfterMs = 100
     // would refuse writes until the old master has resynced from it; with two replicas every
     // node carries it.
     const guard = ['--min-replicas-to-write', '1', '--min-replicas-max-lag', '2'];
-    procs.push(startProcess(['--port', String(masterPort), ...guard, ...PERSISTENCE_OFF], dir));
-    await waitPing(masterPort);
-    procs.push(startProcess(['--port', String(replicaPort), '--replicaof', '127.0.0.1', String(masterPort), ...PERSISTENCE_OFF], dir));
-    await waitPing(replicaPort);
-    const sentinelPorts = [];
-    for (let i = 0; i < 3; i++) {
-      const port = await freePort();
+    const master = await startOnFreePorts(1, ([port]) => ({ port, args: ['--port', String(port), ...guard, ...PERSISTENCE_OFF] }), dir);
+    procs.push(master.proc);
+    const masterPort = master.ports[0];
+    const replica = await startOnFreePorts(
+      1,
+      ([port]) => ({ port, args: ['--port', String(port), '--replicaof', '127.0.0.1', String(masterPort), ...PERSISTENCE_OFF] }),
+      dir,
+    );
+    procs.push(replica.proc);
+    const replicaPort = replica.ports[0];
+    // Each sentinel's configuration, written for the port it is started on.
+    const sentinelFile = (port) => {
       const file = join(dir, `sentinel-${port}.conf`);
       // Sentinel rewrites its own file as it learns the set: it must be writable.
       writeFileSync(
@@ -220,10 +252,14 @@ export async function startSentinel({ masterName = 'mymaster', downAfterMs = 100
           '',
         ].join('\n'),
       );
-      procs.push(startProcess([file, '--sentinel', '--loglevel', 'warning'], dir));
-      sentinelPorts.push(port);
+      return file;
+    };
+    const sentinelPorts = [];
+    for (let i = 0; i < 3; i++) {
+      const sentinel = await startOnFreePorts(1, ([port]) => ({ port, args: [sentinelFile(port), '--sentinel', '--loglevel', 'warning'] }), dir);
+      procs.push(sentinel.proc);
+      sentinelPorts.push(sentinel.ports[0]);
     }
-    await Promise.all(sentinelPorts.map(waitPing));
     const set = {
       url: `redis-sentinel://${sentinelPorts.map((p) => `127.0.0.1:${p}`).join(',')}/${masterName}`,
       masterName,
