@@ -432,10 +432,15 @@ export class UssdEngine implements MenuLookup {
     let saveFailed = false;
     // The reply is final: if an earlier one already promised an SMS (the hop ran late), this is
     // what the SMS says. An outcome of 'processing' is a promise the action keeps itself, and a
-    // late action result is settled by runAction.
-    if (actionOutcome !== 'processing' && !hop.lateHandled) {
-      gate.settle(() => this.sendLate(hop, reply.continues ? incompleteText(last) : reply.text));
-    }
+    // late action result is settled by runAction. Registered before the write, so a promise made
+    // while Redis is slow is kept at once; but when this write is the hop's first against a
+    // record handed from memory (hop.expect), it may find that record moved on, and then this
+    // pass is thrown away and the hop steps again from Redis: its text must not stay behind
+    // (test/ussd/stale-settle.test.ts). So in that case it is registered only once written.
+    const settle =
+      actionOutcome !== 'processing' && !hop.lateHandled ? () => this.sendLate(hop, reply.continues ? incompleteText(last) : reply.text) : undefined;
+    const speculative = hop.expect !== undefined;
+    if (settle && !speculative) gate.settle(settle);
     const w = await this.sessions
       .write(hop, {
         token,
@@ -460,7 +465,10 @@ export class UssdEngine implements MenuLookup {
         this.sessions.forget(hop.sid);
         return '';
       });
+    // The record had moved on: nothing was written and nothing ran in this pass (an action's
+    // pending save would have been the first write and found it so); the hop steps again.
     if (typeof w !== 'string') return w;
+    if (settle && speculative) gate.settle(settle);
     if (w === '' && !saveFailed) this.app.logger.warn({ sessionId: req.sessionId }, 'ussd session lock expired before save; state not saved');
     return { reply, screen: c.screen, outcome: c.outcome, ...(actionName ? { action: actionName } : {}), ...(actionOutcome ? { actionOutcome } : {}) };
   }
