@@ -193,8 +193,8 @@ export function keyNames(key: KeyFn) {
     },
     /**
      * The gateway's shared request allowance (src/gateway/http/rate-limiter.ts): the minute log
-     * named here, from which the limiter derives `<name>:day` and `<name>:wait:<priority>`; one
-     * script touches them all (tag 'ratelimit'). One per gateway account.
+     * named here; rateLimitKeys() below names the rest of its family from it. One script touches
+     * them all (tag 'ratelimit'). One per gateway account.
      */
     ratelimit: {
       /** PAG counts per merchant */
@@ -235,4 +235,16 @@ function otpKey(key: KeyFn, internal: boolean, ...parts: string[]): string {
 
 function sha256(s: string): string {
   return createHash('sha256').update(s).digest('hex');
+}
+
+/**
+ * Every key of one gateway account's allowance, from its minute log's name (keyNames.ratelimit):
+ * the minute log (sorted set), the rolling day log (sorted set) and the waiting callers of each
+ * priority class (sorted sets, score = lease expiry). The suffixes keep the minute log's hash tag,
+ * so the limiter's one script touches a single slot in a Cluster.
+ */
+export function rateLimitKeys<P extends string>(minute: string, priorities: readonly P[]): { minute: string; day: string; wait: Record<P, string> } {
+  const wait = {} as Record<P, string>;
+  for (const p of priorities) wait[p] = `${minute}:wait:${p}`;
+  return { minute, day: `${minute}:day`, wait };
 }

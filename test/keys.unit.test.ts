@@ -5,7 +5,8 @@
 // (hashed parts: SHA-256 of the idempotency key, the Kyanda API key, the console session id).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { keyBuilder, keyNames, type KeyFn } from '../src/keys.js';
+import { keyBuilder, keyNames, rateLimitKeys, type KeyFn } from '../src/keys.js';
+import { PRIORITIES } from '../src/gateway/http/rate-limiter.js';
 
 /** [what, its name from keyNames (src/keys.ts), on one node, in a Cluster] */
 const NAMES: Array<[string, (k: KeyFn) => string, string, string]> = [
@@ -67,6 +68,18 @@ const NAMES: Array<[string, (k: KeyFn) => string, string, string]> = [
   ['dup', (k) => keyNames(k).bulk.duplicate('fp1'), 'ussd:sms:dup:fp1', 'ussd:sms:dup:fp1'],
   ['rlpag', (k) => keyNames(k).ratelimit.pag('M1'), 'ussd:ratelimit:pag:M1', 'ussd:{ratelimit}:ratelimit:pag:M1'],
   ['rlky', (k) => keyNames(k).ratelimit.kyanda('api-key-1'), 'ussd:ratelimit:kyanda:5e7bd0afcf2a7316', 'ussd:{ratelimit}:ratelimit:kyanda:5e7bd0afcf2a7316'],
+  [
+    'rlday',
+    (k) => rateLimitKeys(keyNames(k).ratelimit.kyanda('api-key-1'), PRIORITIES).day,
+    'ussd:ratelimit:kyanda:5e7bd0afcf2a7316:day',
+    'ussd:{ratelimit}:ratelimit:kyanda:5e7bd0afcf2a7316:day',
+  ],
+  [
+    'rlwait',
+    (k) => rateLimitKeys(keyNames(k).ratelimit.pag('M1'), PRIORITIES).wait.bulk,
+    'ussd:ratelimit:pag:M1:wait:bulk',
+    'ussd:{ratelimit}:ratelimit:pag:M1:wait:bulk',
+  ],
   ['cb', (k) => keyNames(k).callbackUrl.registered('pag'), 'ussd:callback-url:pag', 'ussd:callback-url:pag'],
   ['cbc', (k) => keyNames(k).callbackUrl.claim('pag'), 'ussd:callback-url:pag:claim', 'ussd:callback-url:pag:claim'],
   ['gw', (k) => keyNames(k).gatewayWait(), 'ussd:payments:gateway-wait', 'ussd:payments:gateway-wait'],

@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { sleep } from './retry.js';
 import { loadLua } from '../../lib/lua.js';
+import { rateLimitKeys } from '../../keys.js';
 
 export type Priority = 'money' | 'notice' | 'otp' | 'bulk';
 /** Highest first; the index + 1 is the class number the script uses. */
@@ -89,7 +90,9 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
   const reservePct = opts.reservePct ?? 0;
   const maxWaitMs = opts.maxWaitMs ?? windowMs;
   const redis = opts.redis as ScriptRedis;
-  const keys = [opts.key, `${opts.key}:day`, ...PRIORITIES.map((p) => `${opts.key}:wait:${p}`)];
+  const names = rateLimitKeys(opts.key, PRIORITIES);
+  // In the script's order: KEYS[1] minute, KEYS[2] day, KEYS[3..6] waiters by class.
+  const keys = [names.minute, names.day, ...PRIORITIES.map((p) => names.wait[p])];
   // defineCommand uses EVALSHA with an EVAL fallback, so the script is sent once per connection.
   if (typeof redis.gatewayRateAcquire !== 'function') {
     redis.defineCommand('gatewayRateAcquire', { numberOfKeys: SCRIPT.numberOfKeys, lua: SCRIPT.source });
