@@ -43,6 +43,22 @@ async function refill(): Promise<void> {
   if (keys.length) await s.svc.app.redis.del(...keys);
 }
 
+/**
+ * A job waiting for a slot wakes now and then to ask again (briefly 'active'), then goes back to
+ * waiting as a delayed job: sampled until it is seen delayed. It must never fail or complete
+ * meanwhile, nor use an attempt.
+ */
+async function seenDelayed(jobId: string): Promise<void> {
+  const states: string[] = [];
+  for (let i = 0; i < 100 && states.at(-1) !== 'delayed'; i++) {
+    states.push(await s.payments.jobs.queue.getJobState(jobId));
+    assert.ok(['delayed', 'active', 'waiting', 'prioritized'].includes(states.at(-1)!), states.join(','));
+    if (states.at(-1) !== 'delayed') await sleep(20);
+  }
+  assert.equal(states.at(-1), 'delayed', states.join(','));
+  assert.equal((await s.payments.jobs.queue.getJob(jobId))?.attemptsMade, 0, 'no attempt used');
+}
+
 async function metric(name: string): Promise<number> {
   const text = await (await fetch(`${s.url}/metrics`)).text();
   const m = new RegExp(`^${name} (\\d+)`, 'm').exec(text);
@@ -59,7 +75,7 @@ test('a vend with no rate-limit slot waits past the money budget without being m
   assert.equal((await s.payments.store.stepInfo(id, 'fulfil')).sent, false, 'a step waiting for a slot never left');
   const job = await s.payments.jobs.queue.getJob(`${id}-fulfil`);
   assert.equal(job?.attemptsMade, 0, 'waiting used no attempts');
-  assert.equal(await job?.getState(), 'delayed');
+  await seenDelayed(`${id}-fulfil`);
   assert.equal(await metric('payments_waiting_for_gateway'), 1);
   assert.ok((await metric('payments_gateway_wait_oldest_seconds')) >= 2);
   const detail = (await (await fetch(`${s.url}/api/orders/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as {
@@ -112,16 +128,7 @@ test('a lookup with no rate-limit slot (a checkout that may have left) waits as 
   await sleep(1_500);
   const job = await s.payments.jobs.queue.getJob(`${id}-checkout`);
   assert.equal(job?.attemptsMade, 0, 'no attempt failed for want of a slot');
-  // The job wakes now and then to ask for a slot (briefly 'active'), then goes back to waiting:
-  // sample until it is seen delayed; it must never fail or complete meanwhile.
-  const states: string[] = [];
-  for (let i = 0; i < 50 && states.at(-1) !== 'delayed'; i++) {
-    states.push(await s.payments.jobs.queue.getJobState(`${id}-checkout`));
-    assert.ok(['delayed', 'active', 'waiting', 'prioritized'].includes(states.at(-1)!), states.join(','));
-    if (states.at(-1) !== 'delayed') await sleep(20);
-  }
-  assert.equal(states.at(-1), 'delayed', states.join(','));
-  assert.equal((await s.payments.jobs.queue.getJob(`${id}-checkout`))?.attemptsMade, 0, 'still no attempt used');
+  await seenDelayed(`${id}-checkout`);
   assert.ok((await s.payments.gatewayWait.ofOrder(id)).some((w) => w.step === 'checkout'));
   await refill();
 });
