@@ -39,6 +39,8 @@ export interface StepInfo {
   sent: boolean;
   /** When the step was first tried (ms). */
   since?: number;
+  /** When a request for the step last left (ms): a checkout's STK push reached the phone then. */
+  lastSentAt?: number;
 }
 
 function flat(fields: Fields): string[] {
@@ -154,14 +156,15 @@ export class OrderStore {
 
   // ── money steps ────────────────────────────────────────────────────
   async stepInfo(id: string, step: string): Promise<StepInfo> {
-    const [ref, sent, since] = await this.redis.hmget(this.k(id).order, `s.${step}.ref`, `s.${step}.sent`, `s.${step}.since`);
-    return { ...(ref ? { ref } : {}), sent: sent === '1', ...(since ? { since: Number(since) } : {}) };
+    const [ref, sent, since, at] = await this.redis.hmget(this.k(id).order, `s.${step}.ref`, `s.${step}.sent`, `s.${step}.since`, `s.${step}.at`);
+    return { ...(ref ? { ref } : {}), sent: sent === '1', ...(since ? { since: Number(since) } : {}), ...(at ? { lastSentAt: Number(at) } : {}) };
   }
 
   /** Before a request for the step leaves: it may reach the gateway from now on. Starts the budget clock. */
   async markSent(id: string, step: string): Promise<void> {
     const key = this.k(id).order;
-    await this.redis.multi().hset(key, `s.${step}.sent`, '1').hsetnx(key, `s.${step}.since`, String(Date.now())).exec();
+    const now = String(Date.now());
+    await this.redis.multi().hset(key, `s.${step}.sent`, '1', `s.${step}.at`, now).hsetnx(key, `s.${step}.since`, now).exec();
   }
 
   /** The request was answered "not done" (or never left): the step may be sent again. */

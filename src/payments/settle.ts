@@ -438,8 +438,11 @@ export class Settler {
     }
     // A checkout the subscriber never paid (prompt ignored, IPN never coming) or that never
     // reached the gateway must not wait forever, nor be sent as a late STK push: close it and
-    // say so. A payment confirmed later is refunded (late payment).
-    if (Date.now() - Date.parse(o.updatedAt) >= expireAfterMs) {
+    // say so. A payment confirmed later is refunded (late payment). The clock runs from the
+    // later of the order's last change and the last time the STK push left: a push held back
+    // (a gateway outage, a Redis failover) gets its whole time on the handset, instead of being
+    // closed by the first look after it finally went out (seen in the Sentinel failover test).
+    if (Date.now() - Math.max(Date.parse(o.updatedAt), info.lastSentAt ?? 0) >= expireAfterMs) {
       const state = found?.kind === 'found' ? 'still pending' : info.sent ? 'not found' : 'never sent';
       const why = `reconcile: checkout expired (${state} after ${Math.round(expireAfterMs / 1000)} s)`;
       const t = await this.store.transition(id, 'cancelled', why, { from: ['awaiting_payment'], set: { reasonCode: 'CHECKOUT_EXPIRED' } });

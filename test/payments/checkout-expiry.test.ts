@@ -41,6 +41,23 @@ test('a checkout pending too long is expired by reconciliation and the subscribe
   await assertInvariants(s);
 });
 
+test('a checkout sent long after its order was created gets its whole expiry from when it left', async () => {
+  const id = await awaiting('stk-late', '+254712300004');
+  await new Promise((r) => setTimeout(r, 1200)); // the order waits (a held checkout), past a 1 s expiry
+  await s.payments.enqueue(id, 'checkout');
+  const until = Date.now() + 5000;
+  while (!(await s.payments.store.get(id))?.checkoutRef) {
+    assert.ok(Date.now() < until, 'checkout sent and pending');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  // The prompt has just reached the handset: not expired, whatever the order's age.
+  assert.equal(await s.payments.reconcileOne(id, { expireAfterMs: 1000 }), 'still pending');
+  assert.equal((await s.payments.store.get(id))?.state, 'awaiting_payment');
+  // The subscriber pays it: fulfilled, not refunded.
+  assert.equal((await waitState(s, id, 'terminal', 10_000)).state, 'fulfilled');
+  await assertInvariants(s);
+});
+
 test('an expired checkout the gateway never saw is closed, not sent late', async () => {
   const id = await awaiting('stk-lost', '+254712300002');
   // The checkout job was lost before it reached the gateway; the order is past its expiry.
