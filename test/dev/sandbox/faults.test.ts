@@ -1,29 +1,13 @@
 // POST /sandbox/_faults (latency, failNext with path filter, down + offline_mode) and _reset.
-import { test, after, beforeEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestService } from '../../support/service.js';
-import { sandboxApi, sign, airtime, checkout, sms, ipnReceiver } from './support.js';
+import { sign, airtime, checkout, sms, sandboxWithReceiver } from './support.js';
 import { MERCHANT } from '../../support/sandbox.js';
 import { waitFor } from '../../support/wait.js';
 
-const svc = await startTestService({ SANDBOX_FLOAT_KES: '1000', SANDBOX_CHECKOUT_DELAY_MS: '50' }, { workers: false });
-const gw = sandboxApi(svc.url);
-const rx = await ipnReceiver();
-after(async () => {
-  await svc.close();
-  await rx.close();
-});
-beforeEach(async () => {
-  await gw.reset();
-  rx.received.length = 0;
-  await register(rx.url);
-});
+const { svc, gw, rx } = await sandboxWithReceiver({ SANDBOX_FLOAT_KES: '1000', SANDBOX_CHECKOUT_DELAY_MS: '50' });
 
 const balanceBody = { MerchantID: MERCHANT, signature: sign(MERCHANT) };
-async function register(url: string) {
-  const r = await gw.post('/billing/v1/callback-url/create', { MerchantID: MERCHANT, callbackURL: url, signature: sign(MERCHANT) });
-  assert.equal(r.body.status_code, '0000');
-}
 async function balance(): Promise<number> {
   return (await gw.post('/api-link', balanceBody)).body.Account_Bal as number;
 }

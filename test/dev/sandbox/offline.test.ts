@@ -2,26 +2,13 @@
 // once with 200 and status QUEUED; processed right away when up; when down, tried again after
 // 1, 5, 15, 60 and 360 minutes (here × 0.0001: 6, 30, 90, 360, 2160 ms); rejections and a final
 // failure come by IPN (and a payment.failed webhook event).
-import { test, after, beforeEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestService } from '../../support/service.js';
-import { sandboxApi, sign, airtime, checkout, sms, ipnReceiver } from './support.js';
+import { sign, airtime, checkout, sms, sandboxWithReceiver } from './support.js';
 import { MERCHANT } from '../../support/sandbox.js';
 import { waitFor } from '../../support/wait.js';
 
-const svc = await startTestService({ SANDBOX_IPN_TIME_SCALE: '0.0001', SANDBOX_CHECKOUT_DELAY_MS: '50', SANDBOX_FLOAT_KES: '5000' }, { workers: false });
-const gw = sandboxApi(svc.url);
-const rx = await ipnReceiver();
-after(async () => {
-  await svc.close();
-  await rx.close();
-});
-beforeEach(async () => {
-  await gw.reset();
-  rx.received.length = 0;
-  const r = await gw.post('/billing/v1/callback-url/create', { MerchantID: MERCHANT, callbackURL: rx.url, signature: sign(MERCHANT) });
-  assert.equal(r.body.status_code, '0000');
-});
+const { gw, rx } = await sandboxWithReceiver({ SANDBOX_IPN_TIME_SCALE: '0.0001', SANDBOX_CHECKOUT_DELAY_MS: '50', SANDBOX_FLOAT_KES: '5000' });
 
 const status = async (ref: string) => {
   const r = await gw.post('/billing/v1/transaction-status', { MerchantID: MERCHANT, transactionRef: ref, signature: sign(MERCHANT, ref) });

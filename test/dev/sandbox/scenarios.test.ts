@@ -1,25 +1,13 @@
 // _faults scenarios for money-safety tests (docs/sandbox.md): a short payment
 // (checkoutPaid), a list of failNext rules, an IPN that says Success while the lookup says
 // Pending and then Failed (ipnSaysSuccessButFails), and bad bodies refused.
-import { test, after, beforeEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestService } from '../../support/service.js';
-import { sandboxApi, sign, airtime, bill, checkout, ipnReceiver } from './support.js';
+import { sign, airtime, bill, checkout, sandboxWithReceiver } from './support.js';
 import { MERCHANT } from '../../support/sandbox.js';
 import { waitFor } from '../../support/wait.js';
 
-const svc = await startTestService({ SANDBOX_CHECKOUT_DELAY_MS: '150' }, { workers: false });
-const gw = sandboxApi(svc.url);
-const rx = await ipnReceiver();
-after(async () => {
-  await svc.close();
-  await rx.close();
-});
-beforeEach(async () => {
-  await gw.reset();
-  rx.received.length = 0;
-  await gw.post('/billing/v1/callback-url/create', { MerchantID: MERCHANT, callbackURL: rx.url, signature: sign(MERCHANT) });
-});
+const { gw, rx } = await sandboxWithReceiver({ SANDBOX_CHECKOUT_DELAY_MS: '150' });
 
 const lookup = async (ref: string) => {
   const r = await gw.post('/billing/v1/transaction-status', { MerchantID: MERCHANT, transactionRef: ref, signature: sign(MERCHANT, ref) });

@@ -1,10 +1,13 @@
 // Test helpers for the sandbox gateway: an independent HMAC signer (written from the docs, not
 // imported from src), a JSON caller, signed requests, and a real HTTP server that receives IPNs.
 // (The sandbox on its own HTTP server: test/support/sandbox.ts.)
+import { after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { API_KEY, MERCHANT, SECRET } from '../../support/sandbox.js';
+import { startTestService } from '../../support/service.js';
 
 export function sign(...values: string[]): string {
   return createHmac('sha256', SECRET).update(values.join('')).digest('hex');
@@ -192,4 +195,31 @@ export async function ipnReceiver(statusFor: (n: number) => number = () => 200) 
         server.close(() => r());
       }),
   };
+}
+
+/** Registers `url` as the merchant's IPN callback URL (the documented create call). */
+export async function registerCallback(gw: ReturnType<typeof sandboxApi>, url: string): Promise<void> {
+  const r = await gw.post('/billing/v1/callback-url/create', { MerchantID: MERCHANT, callbackURL: url, signature: sign(MERCHANT) });
+  assert.equal(r.body.status_code, '0000');
+}
+
+/**
+ * The service with its embedded sandbox (`env` its settings), and an IPN receiver registered
+ * as the callback URL afresh before each test of the file, after a _reset. Registers the file's
+ * hooks: what the files that watch the sandbox's IPNs share.
+ */
+export async function sandboxWithReceiver(env: Record<string, string>) {
+  const svc = await startTestService(env, { workers: false });
+  const gw = sandboxApi(svc.url);
+  const rx = await ipnReceiver();
+  after(async () => {
+    await svc.close();
+    await rx.close();
+  });
+  beforeEach(async () => {
+    await gw.reset();
+    rx.received.length = 0;
+    await registerCallback(gw, rx.url);
+  });
+  return { svc, gw, rx };
 }

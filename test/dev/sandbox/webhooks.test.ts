@@ -4,29 +4,19 @@
 // header GATEWAY_WEBHOOK_SIGNATURE_HEADER (default X-Kemru-Technologies-Signature: the
 // documented "X-Kemru Technologies-Signature" is not a legal header name). The `unsignedIpn`
 // fault sends IPNs and events without any signature.
-import { test, after, beforeEach } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { sign, airtime, checkout, sms, type Received, sandboxWithReceiver, ipnReceiver, sandboxApi } from './support.js';
 import { startTestService } from '../../support/service.js';
-import { sandboxApi, sign, airtime, checkout, sms, ipnReceiver, type Received } from './support.js';
 import { MERCHANT } from '../../support/sandbox.js';
 import { waitFor } from '../../support/wait.js';
 
 const WEBHOOK_SECRET = 'whsec-events-0123456789';
-const svc = await startTestService({ SANDBOX_CHECKOUT_DELAY_MS: '60', GATEWAY_WEBHOOK_SECRET: WEBHOOK_SECRET }, { workers: false });
-const gw = sandboxApi(svc.url);
-const rx = await ipnReceiver();
+const { gw, rx } = await sandboxWithReceiver({ SANDBOX_CHECKOUT_DELAY_MS: '60', GATEWAY_WEBHOOK_SECRET: WEBHOOK_SECRET });
 const closers: Array<() => Promise<void>> = [];
 after(async () => {
-  await svc.close();
-  await rx.close();
   for (const c of closers) await c();
-});
-beforeEach(async () => {
-  await gw.reset();
-  rx.received.length = 0;
-  const r = await gw.post('/billing/v1/callback-url/create', { MerchantID: MERCHANT, callbackURL: rx.url, signature: sign(MERCHANT) });
-  assert.equal(r.body.status_code, '0000');
 });
 
 const hmac = (raw: string) => createHmac('sha256', WEBHOOK_SECRET).update(raw).digest('hex');
