@@ -16,7 +16,7 @@ import { startTarget, type RunningTarget, type TargetStats } from './lib/childre
 import { percentile, runLoad, type Hop, type LoadResult } from './lib/load.js';
 import { sessionKeys, type KeySize } from './lib/session-size.js';
 import { inclusiveShare, summarise } from './lib/profile-summary.js';
-import { buildCompiled, startSandbox, type SandboxProcess } from './lib/compiled.js';
+import { buildCompiled, startSandbox, type SandboxProcess } from '../scripts/lib/compiled-build.js';
 
 const USAGE = `usage: npm run bench -- [--build both|tsx|compiled] [--redis single|cluster] [--duration 15] [--concurrency 50] [--warmup 3] [--rounds 3] [--log-level info] [--profile]
 

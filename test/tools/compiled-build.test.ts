@@ -6,11 +6,13 @@
 // folder (.compiled-*, git-ignored) so a developer's dist/ is left alone.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from '../../scripts/lib/private-redis.mjs';
+import { buildCompiled } from '../../scripts/lib/compiled-build.js';
+import { TOKEN } from '../support/api.js';
 
 // Inside the repository, so the build finds node_modules as dist/ would.
 const out = mkdtempSync(join(process.cwd(), '.compiled-'));
@@ -52,8 +54,7 @@ test(
   'the compiled build has no sandbox, refuses to start without GATEWAY_URL, and against the standalone sandbox answers a hop (its Lua scripts were copied)',
   { timeout: 180_000 },
   async () => {
-    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', out], { stdio: 'pipe' });
-    execFileSync(process.execPath, ['scripts/copy-lua.mjs', out], { stdio: 'pipe' });
+    buildCompiled(out, true);
     assert.ok(existsSync(join(out, 'gateway', 'http', 'lua', 'rate-acquire.lua')), 'scripts copied beside the modules');
     assert.ok(existsSync(join(out, 'main.js')) && existsSync(join(out, 'dev-sandbox.js')), 'the service and its sandbox loader were compiled');
     assert.equal(existsSync(join(out, 'dev')), false, 'the development sandbox (src/dev/) is not in the production build');
@@ -64,7 +65,7 @@ test(
       PORT: String(port),
       HOST: '127.0.0.1',
       REDIS_PREFIX: `compiled${port}:`,
-      API_TOKEN: 'test-api-token-0123456789',
+      API_TOKEN: TOKEN,
       LOG_LEVEL: 'warn',
       NODE_ENV: 'development',
     };

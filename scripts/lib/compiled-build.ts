@@ -1,20 +1,23 @@
-// What the benchmark needs besides its targets: the compiled build (as the production image
-// builds it: tsc with tsconfig.build.json, then the Lua scripts copied beside the modules) and a
-// sandbox gateway process both service targets talk to.
+// The compiled build as the production image builds it (tsc with tsconfig.build.json, then the
+// Lua scripts copied beside the modules), and the standalone sandbox gateway as a process: for
+// the benchmark's compiled target and the compiled-build test.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../scripts/lib/private-redis.mjs';
+import { freePort } from './private-redis.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Builds into `outDir` (inside the repository, so the build finds node_modules); returns the ms it took. */
-export function buildCompiled(outDir: string): number {
+/**
+ * Builds into `outDir` (inside the repository, so the build finds node_modules); returns the ms
+ * it took. `quiet`: tsc's output goes into the error thrown on failure instead of the terminal.
+ */
+export function buildCompiled(outDir: string, quiet = false): number {
   const t0 = Date.now();
   rmSync(outDir, { recursive: true, force: true });
   execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', outDir], {
-    stdio: 'inherit',
+    stdio: quiet ? 'pipe' : 'inherit',
   });
   execFileSync(process.execPath, [join(ROOT, 'scripts/copy-lua.mjs'), outDir], { stdio: 'ignore' });
   return Date.now() - t0;
