@@ -16,7 +16,10 @@ const NOT_AGENT = { en: 'This phone is not a registered agent.', sw: 'Simu hii s
 
 const PURPOSE = { activate: 'agent-activate', reset: 'agent-reset' } as const;
 
-export function agentActions(app: AppContext, agents: AgentStore) {
+/** What the agent actions use of the application context. */
+type AgentActionsDeps = Pick<AppContext, 'key' | 'otp' | 'redis'>;
+
+export function agentActions(app: AgentActionsDeps, agents: AgentStore) {
   const names = keyNames(app.key).agents;
   async function remember(ctx: ActionContext, fn: () => Promise<ActionResult>): Promise<ActionResult> {
     const key = names.actionResult(ctx.idempotencyKey);

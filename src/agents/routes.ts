@@ -10,7 +10,7 @@ import { maskPhone } from '../log.js';
 import { readBody } from '../sms/read-body.js';
 import type { AgentStore } from './store.js';
 
-export function agentBlockRoutes(router: Router, app: AppContext, agents: AgentStore): void {
+export function agentBlockRoutes(router: Router, app: Pick<AppContext, 'config' | 'logger'>, agents: AgentStore): void {
   const auth = requireApiToken(app.config);
   const body = smallBody();
 

@@ -88,7 +88,7 @@ function screenVars(o: Order): Record<string, string> {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export function paymentActions(app: AppContext, payments: Payments, agents: AgentStore) {
+export function paymentActions(app: Pick<AppContext, 'config' | 'gateways' | 'logger' | 'metrics'>, payments: Payments, agents: AgentStore) {
   const store = payments.store;
   const lateSms = lateSmsSender(app);
 

@@ -16,7 +16,7 @@ const RECHECK_MS = 2_000;
 /** Answers meaning "a URL is registered already" (6001: cannot register the URL). */
 const ALREADY_SET = new Set(['6001']);
 
-export function callbackRegistration(app: AppContext, gw: Gateway): { start(): void; stop(): void } {
+export function callbackRegistration(app: Pick<AppContext, 'config' | 'key' | 'logger' | 'redis'>, gw: Gateway): { start(): void; stop(): void } {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const url = `${app.config.PUBLIC_URL}/callbacks/${gw.name}`;

@@ -21,7 +21,12 @@ function conflict(ctx: Context, error: string): void {
   ctx.body = { error };
 }
 
-export function paymentRoutes(router: Router, app: AppContext, payments: Payments, agents: AgentStore): void {
+export function paymentRoutes(
+  router: Router,
+  app: Pick<AppContext, 'config' | 'gateways' | 'logger' | 'metrics'>,
+  payments: Payments,
+  agents: AgentStore,
+): void {
   const body = smallBody();
   const auth = requireApiToken(app.config);
 

@@ -44,7 +44,10 @@ export function parseSendAt(v: unknown): Date | undefined {
   return ahead > 0 ? d : undefined;
 }
 
-export function bulkPost(app: AppContext, deps: { store: BulkStore; queue: Queue<BatchJobData>; guard: BulkGuard; fail(ctx: Context, err: unknown): boolean }) {
+export function bulkPost(
+  app: Pick<AppContext, 'config' | 'logger' | 'redis'>,
+  deps: { store: BulkStore; queue: Queue<BatchJobData>; guard: BulkGuard; fail(ctx: Context, err: unknown): boolean },
+) {
   const { store, queue, guard, fail } = deps;
   const max = () => app.config.BULK_MAX_BYTES;
 

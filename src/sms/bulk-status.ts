@@ -48,7 +48,10 @@ export function parseInvalid(line: string): { input: string; reason: string } {
   return tab < 0 ? { input: line, reason: 'invalid' } : { input: line.slice(0, tab), reason: line.slice(tab + 1) };
 }
 
-export async function bulkStatus(app: AppContext, store: BulkStore, id: string): Promise<BulkStatus | null> {
+/** What the status reads use of the application context. */
+type BulkStatusDeps = Pick<AppContext, 'config' | 'redis'>;
+
+export async function bulkStatus(app: BulkStatusDeps, store: BulkStore, id: string): Promise<BulkStatus | null> {
   if (!BULK_ID.test(id)) return null;
   const [m, bs, inv, fin, dlrn] = await Promise.all([
     app.redis.hgetall(store.meta(id)),
@@ -107,7 +110,7 @@ export async function bulkStatus(app: AppContext, store: BulkStore, id: string):
   };
 }
 
-export async function invalidPage(app: AppContext, store: BulkStore, id: string, offset: number, limit: number) {
+export async function invalidPage(app: BulkStatusDeps, store: BulkStore, id: string, offset: number, limit: number) {
   const key = store.invalid(id);
   const [total, lines] = await Promise.all([app.redis.llen(key), app.redis.lrange(key, offset, offset + limit - 1)]);
   const counted = num((await app.redis.hget(store.meta(id), 'invalid')) ?? undefined);

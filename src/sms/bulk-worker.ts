@@ -36,7 +36,10 @@ export function rateDelayMs(hintMs: number | undefined, fallbackMs: number): num
   return Math.round(base * (1 + Math.random() * 0.1));
 }
 
-export function createBulkWorker(app: AppContext, store: BulkStore, queue: Queue<BatchJobData>): Worker<BatchJobData> {
+/** What the bulk worker uses of the application context. */
+type BulkWorkerDeps = Pick<AppContext, 'config' | 'gateways' | 'logger' | 'metrics' | 'queueConnection' | 'queuePrefix' | 'redis'>;
+
+export function createBulkWorker(app: BulkWorkerDeps, store: BulkStore, queue: Queue<BatchJobData>): Worker<BatchJobData> {
   const c = app.config;
   const now = () => new Date().toISOString();
   // Consecutive 429s seen by this process: the queue-wide pause doubles with each, up to 1 min.

@@ -27,7 +27,7 @@ interface Report {
 }
 
 export async function handleDlr(
-  app: AppContext,
+  app: Pick<AppContext, 'config' | 'logger' | 'redis'>,
   store: BulkStore,
   headers: Record<string, string | string[] | undefined>,
   rawBody: string,

@@ -10,7 +10,7 @@ import type { BulkStore } from './bulk-store.js';
 
 const BATCH_REF = /^sms-(b[0-9a-f]{16})-(\d+)$/;
 
-export function smsNotices(app: AppContext, store: BulkStore): { record(u: TransactionUpdate, event: string): Promise<string> } {
+export function smsNotices(app: Pick<AppContext, 'redis'>, store: BulkStore): { record(u: TransactionUpdate, event: string): Promise<string> } {
   return {
     async record(u, event) {
       let where: { id: string; n: number } | undefined;

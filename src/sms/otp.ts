@@ -43,7 +43,7 @@ const QUOTA_ERRORS: Record<string, { code: 'PHONE_QUOTA' | 'IP_QUOTA' | 'IP_RATE
 export type VerifyResult = { valid: true } | { valid: false; reason: 'wrong_code' | 'expired' | 'too_many_tries'; triesLeft?: number };
 
 export function createOtpService(
-  app: AppContext,
+  app: Pick<AppContext, 'config' | 'gateways' | 'key' | 'logger' | 'metrics' | 'redis'>,
 ): OtpService & { verify(phone: string, purpose: string, code: string, opts?: { internal?: boolean }): Promise<VerifyResult> } {
   const c = app.config;
   let secret: Buffer | string | undefined = c.OTP_SECRET;

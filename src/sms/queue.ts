@@ -17,7 +17,7 @@ export function batchJobId(bulkId: string, batchNo: number): string {
   return `${bulkId}-${batchNo}`;
 }
 
-export function createBulkQueue(app: AppContext): Queue<BatchJobData> {
+export function createBulkQueue(app: Pick<AppContext, 'config' | 'queueConnection' | 'queuePrefix'>): Queue<BatchJobData> {
   const c = app.config;
   return new Queue<BatchJobData>(QUEUE_NAME, {
     connection: app.queueConnection('producer'),

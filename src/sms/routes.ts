@@ -31,7 +31,11 @@ function fail(ctx: Context, err: unknown): boolean {
   return false;
 }
 
-export function smsRoutes(router: Router, app: AppContext, deps: { otp: OtpService; store: BulkStore; queue: Queue<BatchJobData>; guard: BulkGuard }): void {
+export function smsRoutes(
+  router: Router,
+  app: Pick<AppContext, 'config' | 'gateways' | 'logger' | 'redis'>,
+  deps: { otp: OtpService; store: BulkStore; queue: Queue<BatchJobData>; guard: BulkGuard },
+): void {
   const auth = requireApiToken(app.config);
   const { otp, store, queue, guard } = deps;
   const clientIp = clientIpResolver(app.config.TRUSTED_PROXIES);

@@ -6,7 +6,7 @@ import { requireApiToken } from '../http/auth.js';
 import type { UssdEngine } from './engine.js';
 import { dayName, dayNumber, type Funnel } from './funnel.js';
 
-export function funnelRoute(router: Router, app: AppContext, engine: () => UssdEngine, funnel: () => Funnel): void {
+export function funnelRoute(router: Router, app: Pick<AppContext, 'config'>, engine: () => UssdEngine, funnel: () => Funnel): void {
   router.get('/api/ussd/funnel', requireApiToken(app.config), async (ctx) => {
     const q = ctx.query;
     const bad = (error: string, status = 400) => {

@@ -9,7 +9,7 @@ const ATTEMPTS = 5;
 /** How long a promised SMS waits for gateway slots, in all, before it counts as not sent. */
 const SLOT_WAIT_MAX_MS = 3_600_000;
 
-export function lateSmsSender(app: AppContext): LateSms {
+export function lateSmsSender(app: Pick<AppContext, 'gateways' | 'logger' | 'metrics'>): LateSms {
   return (phone, text, reference) => {
     void (async () => {
       const started = Date.now();

@@ -26,7 +26,13 @@ export function menuLoadOptions(c: Config): LoadOptions {
 }
 
 /** Reads and checks MENUS_DIR: the menus, or MenuError with every problem. */
-export function loadCheckedMenus(app: AppContext, opts: { roles: boolean }): CompiledMenu[] {
+/** What reading and checking the menus uses of the application context. */
+type MenuCheckDeps = Pick<AppContext, 'actions' | 'config' | 'gateways'>;
+
+/** What MenuService uses of the application context (and nothing else of it). */
+type MenuServiceDeps = MenuCheckDeps & Pick<AppContext, 'logger' | 'metrics'>;
+
+export function loadCheckedMenus(app: MenuCheckDeps, opts: { roles: boolean }): CompiledMenu[] {
   const menus = loadMenuDir(app.config.MENUS_DIR, menuLoadOptions(app.config));
   if (opts.roles) {
     const problems = [...needsProblems(menus, (a, p) => app.actions.needs(a, p), app.gateways), ...varProblems(menus, (a, p) => app.actions.vars(a, p))];
@@ -44,7 +50,7 @@ export class MenuService {
   loadedAt = new Date().toISOString();
 
   constructor(
-    private readonly app: AppContext,
+    private readonly app: MenuServiceDeps,
     private readonly engine: UssdEngine,
   ) {}
 

@@ -10,7 +10,7 @@ import { MenuError, type CompiledMenu } from '../menus/types.js';
 import { menuLoadOptions } from './menu-service.js';
 import type { MenuService } from './menu-service.js';
 
-export function menusRoutes(router: Router, app: AppContext, service: () => MenuService): void {
+export function menusRoutes(router: Router, app: Pick<AppContext, 'config'>, service: () => MenuService): void {
   const auth = requireApiToken(app.config);
 
   router.get('/api/menus', auth, (ctx) => {
