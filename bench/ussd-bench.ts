@@ -33,8 +33,8 @@ const USAGE = `usage: npm run bench -- [--build both|tsx|compiled] [--redis sing
   --warmup <s>        unmeasured seconds before each measurement (default 3)
   --log-level <l>     the service's LOG_LEVEL; its logs go to /dev/null (default info: the
                       one-line-per-hop log is part of the real cost)
-  --profile           CPU-profile the service (node --cpu-prof into bench/out/) and print where
-                      its time went, by package and by function`;
+  --profile           CPU-profile each target, the floor too (node --cpu-prof into bench/out/),
+                      and print where its time went, by package and by function`;
 
 const PREFIX = { tsx: 'bench:', compiled: 'benchjs:', floor: 'benchfloor:' };
 const DIST_DIR = fileURLToPath(new URL('./out/dist/', import.meta.url));
@@ -339,7 +339,7 @@ function report(
   console.log('CPU µs/req: CPU time of each target per request, the steadier comparison when other work shares the cores.');
 }
 
-function printProfile(pid: number, name: string): void {
+function printProfile(pid: number, name: string, service: boolean): void {
   // One profile per thread (tsx's loader runs in a worker): the main thread is thread 0.
   const file = readdirSync(PROFILE_DIR)
     .filter((f) => f.endsWith('.cpuprofile') && f.includes(`.${pid}.0.`))
@@ -353,6 +353,10 @@ function printProfile(pid: number, name: string): void {
   console.log(table([['package / area', 'self'], ...p.byArea.map((a) => [a.name, pct(a.share)])], [false, true]));
   console.log('');
   console.log(table([['hottest functions', 'self'], ...p.byFunction.map((a) => [a.name, pct(a.share)])], [false, true]));
+  // Writing to sockets (HTTP replies, Redis commands) is a system call each time: on a VM it can be
+  // most of what a Redis command costs, and the service batches its Redis writes where the floor cannot.
+  console.log(`socket writes (system calls for replies and Redis commands): ${pct(p.socketWrites)} of busy time`);
+  if (!service) return;
   // The drop-off funnel counts on every hop: its whole cost (callees included) as a share of the
   // service's busy CPU, i.e. of each hop.
   console.log(
@@ -430,7 +434,7 @@ async function main(): Promise<void> {
     }
 
     process.stdout.write('floor: starting… ');
-    const floor = await startTarget('floor', redis.url, PREFIX.floor, o.logLevel);
+    const floor = await startTarget('floor', redis.url, PREFIX.floor, o.logLevel, profileArgs);
     running.add(floor);
     console.log('ready');
 
@@ -464,7 +468,8 @@ async function main(): Promise<void> {
 
     keys = keys.filter((k, i) => keys.findIndex((x) => x.key === k.key) === i);
     report(o, results, keys, sample!.sessionId, load0, hops!, sample!.screens.length);
-    if (o.profile) for (const { name, t } of services) printProfile(t.pid, TARGET_NAME[name]);
+    // The floor too: what the least a Redis-backed handler does costs, beside the service's.
+    if (o.profile) for (const { name, t } of targets) printProfile(t.pid, TARGET_NAME[name], name !== 'floor');
   } finally {
     sandbox?.stop();
     await cleanup();

@@ -31,13 +31,17 @@ function area(url: string): string {
   return url;
 }
 
-export function summarise(path: string, top = 12): { byArea: Share[]; byFunction: Share[]; idle: number } {
+/** V8's native frames for writing to a socket: the system calls behind every reply and Redis command. */
+const SOCKET_WRITES = new Set(['writev', 'writeUtf8String', 'writeBuffer', 'writeLatin1String', 'writeAsciiString']);
+
+export function summarise(path: string, top = 12): { byArea: Share[]; byFunction: Share[]; idle: number; socketWrites: number } {
   const p = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const hits = new Map<number, number>();
   for (const s of p.samples) hits.set(s, (hits.get(s) ?? 0) + 1);
   let total = 0;
   let idle = 0;
+  let writes = 0;
   const areas = new Map<string, number>();
   const fns = new Map<string, number>();
   for (const [id, n] of hits) {
@@ -45,6 +49,7 @@ export function summarise(path: string, top = 12): { byArea: Share[]; byFunction
     if (!node) continue;
     const { functionName, url, lineNumber } = node.callFrame;
     total += n;
+    if (url === '' && SOCKET_WRITES.has(functionName)) writes += n;
     if (functionName === '(idle)') {
       idle += n;
       continue;
@@ -60,7 +65,7 @@ export function summarise(path: string, top = 12): { byArea: Share[]; byFunction
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, n]) => ({ name, share: n / busy }));
-  return { byArea: rank(areas), byFunction: rank(fns), idle: total ? idle / total : 0 };
+  return { byArea: rank(areas), byFunction: rank(fns), idle: total ? idle / total : 0, socketWrites: writes / busy };
 }
 
 /**
