@@ -88,6 +88,9 @@ export const BILL_MAX_KES = 150_000;
 export const PAYOUT_MAX_KES = 150_000;
 export const BULK_MAX_RECIPIENTS = SMS.maxRecipients;
 
+// Written from the gateway's bank-code table on purpose rather than imported from the client
+// (src/gateway/kyanda/endpoints.ts has the same list): the sandbox is the client's independent
+// check, so a misreading in one shows up as a refusal in the other instead of agreeing with itself.
 export const BANK_CODES: Record<string, string> = {
   '101': 'Absa Bank',
   '102': 'Co-operative Bank',
