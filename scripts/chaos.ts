@@ -207,7 +207,7 @@ const violations = [...notes, ...(await check(store, orders, ledger, purchases, 
 if (allowance.campaign) {
   const c = await campaignTotals(balancer.url, allowance.campaign);
   if (!c || c.sent < c.valid) violations.push({ what: `bulk campaign ${allowance.campaign} not sent in full: ${JSON.stringify(c)}` });
-} else violations.push({ what: 'the allowance phase could not start its bulk campaign' });
+} else violations.push({ what: `the allowance phase could not start its bulk campaign: ${allowance.startErrors.join('; ') || 'no try made'}` });
 // A payment step or order SMS must wait for a slot, never fail an attempt for want of one.
 for (const name of ['web-a', 'web-b', 'worker']) {
   const lines = readFileSync(join(dir, `${name}.log`), 'utf8')

@@ -148,10 +148,15 @@ export class OrderStore {
     return ok === 1 ? { ok: true, from: cur as OrderState } : { ok: false, current: (cur || undefined) as OrderState | undefined };
   }
 
-  /** Records fields and a history line without changing the state. */
-  async note(id: string, cause: string, set: Fields = {}): Promise<boolean> {
+  /**
+   * Records fields and a history line without changing the state; with `when`, only while every
+   * field named there (`state` included) still holds that value, checked and written in one
+   * script. False when nothing was written.
+   */
+  async note(id: string, cause: string, set: Fields = {}, when: Fields & { state?: OrderState } = {}): Promise<boolean> {
     const k = this.k(id);
-    return (await this.redis.orderNote(k.order, k.hist, cause, new Date().toISOString(), ...flat(set))) === 1;
+    const guard = flat(when);
+    return (await this.redis.orderNote(k.order, k.hist, cause, new Date().toISOString(), String(guard.length / 2), ...guard, ...flat(set))) === 1;
   }
 
   // ── money steps ────────────────────────────────────────────────────

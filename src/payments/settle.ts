@@ -165,18 +165,23 @@ export class Settler {
         return;
       }
       // A failed refund: the next attempt goes out under a new reference (the old one is final).
+      // The order's refundAttempt is the gate: only the write that moves it from n to n + 1
+      // schedules refund n + 1, checked and written in one script. A repeat of this failure (its
+      // IPN and a lookup, a retried job) finds it moved and schedules nothing; a handler that
+      // died before that write left nothing behind, so reconciliation's re-drive of refund n
+      // fails again and gets here; one that died after it left refund n + 1 to be re-driven.
       const n = Number(step.slice(6)) || 1;
-      if (await st.once(orderId, `${step}failed`)) {
-        // Every attempt shares refund1's budget (MONEY_RETRY_BUDGET_S): a payout that keeps
-        // failing goes to a person, never retried forever.
-        const budgetS = this.app.config.MONEY_RETRY_BUDGET_S;
-        if (Date.now() - (await st.startClock(orderId, 'refund1')) > budgetS * 1000) {
-          await this.toAttention(orderId, step, `refund still failing after ${budgetS} s (${n} attempts; last ${why})`);
-          return;
-        }
-        await st.note(orderId, `${why}; refund${n + 1} scheduled`, { refundAttempt: n + 1 });
-        await this.payments.enqueue(orderId, `refund${n + 1}`, Math.min(this.app.config.RECONCILE_AFTER_S * 1000, 5_000 * n));
+      if (!cur || cur.state !== 'refunding' || (cur.refundAttempt ?? 1) !== n) return;
+      // Every attempt shares refund1's budget (MONEY_RETRY_BUDGET_S): a payout that keeps
+      // failing goes to a person, never retried forever.
+      const budgetS = this.app.config.MONEY_RETRY_BUDGET_S;
+      if (Date.now() - (await st.startClock(orderId, 'refund1')) > budgetS * 1000) {
+        await this.toAttention(orderId, step, `refund still failing after ${budgetS} s (${n} attempts; last ${why})`, {}, undefined, ['refunding']);
+        return;
       }
+      const when = { state: 'refunding' as const, ...(cur.refundAttempt === undefined ? {} : { refundAttempt: n }) };
+      if (await st.note(orderId, `${why}; refund${n + 1} scheduled`, { refundAttempt: n + 1 }, when))
+        await this.payments.enqueue(orderId, `refund${n + 1}`, Math.min(this.app.config.RECONCILE_AFTER_S * 1000, 5_000 * n));
       return;
     }
     this.log.warn({ orderId, step }, 'settlement for an unknown step');

@@ -11,19 +11,25 @@ import type { AppContext } from '../app-context.js';
 import { loadLua } from '../lib/lua.js';
 import { keyNames, type KeyNames } from '../keys.js';
 
-/** A crashed upload stops holding its key after this; a live one refreshes it when it commits. */
-const PENDING_TTL_S = 900;
+/**
+ * A pending claim is a lease: the upload that holds it renews it every third of this while it is
+ * read (hold), so a crashed instance, or a claim whose answer Redis never gave, stops holding
+ * the key within this many seconds; the client's retry then makes the campaign.
+ */
+const LEASE_S = 30;
 
 // The scripts (lua/): take a key while its upload is read, make it final, give back our own
 // claim or fingerprint, record a fingerprint unless it names an earlier campaign.
 const CLAIM = loadLua(import.meta.url, 'idem-claim');
 const COMMIT = loadLua(import.meta.url, 'idem-commit');
+const RENEW = loadLua(import.meta.url, 'idem-renew');
 const RELEASE = loadLua(import.meta.url, 'guard-release');
 const DUPLICATE = loadLua(import.meta.url, 'duplicate');
 
 interface GuardRedis {
   smsIdemClaim(key: string, id: string, ttl: number): Promise<[string, string]>;
   smsIdemCommit(key: string, id: string, ttl: number): Promise<[string, string]>;
+  smsIdemRenew(key: string, value: string, leaseS: number): Promise<number>;
   smsGuardRelease(key: string, value: string): Promise<number>;
   smsDuplicate(key: string, id: string, windowS: number, force: string): Promise<string>;
 }
@@ -40,11 +46,19 @@ export class BulkGuard {
   private readonly r: GuardRedis & AppContext['redis'];
   private readonly names: KeyNames['bulk'];
 
-  constructor(private readonly app: BulkGuardDeps) {
+  private readonly leaseS: number;
+
+  /** `leaseS`: how long a pending claim lasts unrenewed (tests shorten it). */
+  constructor(
+    private readonly app: BulkGuardDeps,
+    opts: { leaseS?: number } = {},
+  ) {
+    this.leaseS = opts.leaseS ?? LEASE_S;
     this.r = app.redis as GuardRedis & AppContext['redis'];
     this.names = keyNames(app.key).bulk;
     this.r.defineCommand('smsIdemClaim', { numberOfKeys: CLAIM.numberOfKeys, lua: CLAIM.source });
     this.r.defineCommand('smsIdemCommit', { numberOfKeys: COMMIT.numberOfKeys, lua: COMMIT.source });
+    this.r.defineCommand('smsIdemRenew', { numberOfKeys: RENEW.numberOfKeys, lua: RENEW.source });
     this.r.defineCommand('smsGuardRelease', { numberOfKeys: RELEASE.numberOfKeys, lua: RELEASE.source });
     this.r.defineCommand('smsDuplicate', { numberOfKeys: DUPLICATE.numberOfKeys, lua: DUPLICATE.source });
   }
@@ -60,8 +74,25 @@ export class BulkGuard {
 
   /** Takes the key for bulk `id` while its upload is read, or says whose it already is. */
   async claim(key: string, id: string): Promise<Claim> {
-    const [kind, other] = await this.r.smsIdemClaim(this.idemKey(key), id, PENDING_TTL_S);
+    let answer: [string, string];
+    try {
+      answer = await this.r.smsIdemClaim(this.idemKey(key), id, this.leaseS);
+    } catch (err) {
+      // No answer (Redis stalled, the command timed out) is not "not claimed": the script may
+      // still run once Redis wakes, and the client's retry would then be told "in progress"
+      // by a request that is gone. Give the claim back as soon as Redis answers again.
+      this.giveBackLater(key, id);
+      throw err;
+    }
+    const [kind, other] = answer;
     return kind === 'claimed' ? { kind } : { kind: kind as 'pending' | 'done', id: other };
+  }
+
+  /** Keeps our pending claim alive while its upload is read; call the returned function when done. */
+  hold(key: string, id: string): () => void {
+    const timer = setInterval(() => void this.r.smsIdemRenew(this.idemKey(key), `pending:${id}`, this.leaseS).catch(() => 0), (this.leaseS * 1000) / 3);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** Makes the claim final; the id of the campaign that has the key when it is not ours. */
@@ -72,7 +103,17 @@ export class BulkGuard {
 
   /** The upload failed: the key is free again (only if still our pending claim). */
   async release(key: string, id: string): Promise<void> {
-    await this.r.smsGuardRelease(this.idemKey(key), `pending:${id}`).catch(() => 0);
+    await this.r.smsGuardRelease(this.idemKey(key), `pending:${id}`).catch(() => this.giveBackLater(key, id));
+  }
+
+  /** Tries to give our pending claim back once a second until Redis answers or the lease has run out. */
+  private giveBackLater(key: string, id: string): void {
+    const until = Date.now() + this.leaseS * 1000;
+    const attempt = () =>
+      void this.r.smsGuardRelease(this.idemKey(key), `pending:${id}`).catch(() => {
+        if (Date.now() < until) setTimeout(attempt, 1000).unref();
+      });
+    setTimeout(attempt, 1000).unref();
   }
 
   /** Forget a campaign whose key turned out stale (its record expired). */

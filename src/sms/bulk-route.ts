@@ -86,6 +86,7 @@ export function bulkPost(
         return;
       }
     }
+    const unhold = key ? guard.hold(key, intake.id) : () => undefined;
     let body: ReturnType<typeof uploadBody> | undefined;
     try {
       checkDeclaredSize(ctx, max());
@@ -198,6 +199,8 @@ export function bulkPost(
         return;
       }
       throw err;
+    } finally {
+      unhold();
     }
   };
 

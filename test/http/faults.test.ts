@@ -7,7 +7,8 @@ import net from 'node:net';
 import { startPrivateRedis, type PrivateRedis } from '../../scripts/lib/private-redis.mjs';
 import { startTestService } from '../support/service.js';
 import type { RunningService } from '../../src/app.js';
-import { TOKEN } from '../support/api.js';
+import { api, TOKEN, type ApiReply } from '../support/api.js';
+import { waitFor } from '../support/wait.js';
 import { captureRecords } from '../support/log.js';
 
 let redis: PrivateRedis;
@@ -53,6 +54,38 @@ test('Redis stalled: /api and /callbacks answer 503 within 2.5 s, /healthz stays
   }
   assert.equal((await timed('/api/orders?state=paid', { headers: { authorization: `Bearer ${TOKEN}` } })).status, 200);
   assert.ok(!lines.some((l) => l.level === 50 && l.msg === 'request failed'), 'no 500s logged');
+});
+
+test('a bulk request answered 503 while Redis stalled does not hold its Idempotency-Key: the retry with that key makes the campaign', async () => {
+  const key = `stalled-${Date.now()}`;
+  const body = { message: `Stalled ${Date.now()}`, recipients: ['0712000101', '0712000102'] };
+  redis.proc.kill('SIGSTOP');
+  let first: ApiReply;
+  try {
+    first = await api(svc.url, 'POST', '/api/sms/bulk', body, { 'idempotency-key': key });
+  } finally {
+    redis.proc.kill('SIGCONT');
+  }
+  assert.equal(first.status, 503, JSON.stringify(first.json));
+  // Redis now runs the claim it was sent while stopped; with nothing giving it back, the retry
+  // would be told "in progress" (409) for as long as the claim lasts.
+  const seen: number[] = [];
+  const retry = await waitFor(
+    async () => {
+      const r = await api(svc.url, 'POST', '/api/sms/bulk', body, { 'idempotency-key': key });
+      seen.push(r.status);
+      return r.status === 202 ? r : undefined;
+    },
+    { what: 'the retry to make the campaign', timeoutMs: 6000, everyMs: 500 },
+  );
+  assert.equal(retry.json.valid, 2);
+  assert.ok(
+    seen.every((s) => s === 409 || s === 202),
+    seen.join(','),
+  );
+  const again = await api(svc.url, 'POST', '/api/sms/bulk', body, { 'idempotency-key': key });
+  assert.equal(again.status, 200, 'the key now names that campaign');
+  assert.equal(again.json.id, retry.json.id);
 });
 
 /** Opens a raw connection, writes `data`, then waits for the server to close it. */

@@ -170,6 +170,71 @@ test('a failed refund is retried under a new reference until it goes through', a
   await assertInvariants(s);
 });
 
+/** An order paid by checkout whose vend failed: refunding, at refund attempt 1, no job queued. */
+async function refundingOrder(name: string, phone: string): Promise<string> {
+  const st = s.payments.store;
+  const id = orderIdFor(`${name}-${Date.now()}`);
+  await st.create({ id, idem: id, kind: 'airtime', pay: 'checkout', phone, lang: 'en', amountMinor: 11_000, recipient: phone, telco: 'SAFARICOM' }, 'test');
+  await st.transition(id, 'awaiting_payment', 'test');
+  await st.transition(id, 'paid', `${PAID_CAUSE} (test: paid by checkout)`);
+  await st.transition(id, 'fulfilling', 'test');
+  await st.transition(id, 'refunding', 'test: vend failed', { set: { refundAttempt: 1 } });
+  return id;
+}
+
+test('one refund failure reported twice at once (its IPN and a lookup) schedules one next attempt, and one payout goes out', async () => {
+  const id = await refundingOrder('refund-twice', '+254712200016');
+  const failed = { status: 'failed' as const, code: '1107', message: 'test: payout refused' };
+  await Promise.all([s.payments.settle(id, 'refund1', failed, 'ipn'), s.payments.settle(id, 'refund1', failed, 'reconcile lookup')]);
+  const h = await s.payments.store.history(id);
+  assert.equal(h.filter((e) => /refund2 scheduled/.test(e.cause)).length, 1, JSON.stringify(h.map((e) => e.cause)));
+  assert.equal((await s.payments.store.get(id))?.refundAttempt, 2);
+  // The same failure again, later (a late IPN): the order has moved on, nothing more is scheduled.
+  await s.payments.settle(id, 'refund1', failed, 'late ipn');
+  assert.equal((await s.payments.store.get(id))?.refundAttempt, 2);
+  assert.equal((await waitState(s, id, ['refunded'], 15_000)).refundAttempt, 2);
+  const payouts = (await ledger(s)).filter((e) => e.endpoint === 'mobile-payout' && e.reference?.startsWith(id));
+  assert.deepEqual(
+    payouts.map((e) => e.reference),
+    [`${id}-refund2`],
+  );
+  await assertInvariants(s);
+});
+
+test('a refund failure whose earlier handling died part-way (a worker killed) is handled in full when reconciliation re-drives it', async () => {
+  const id = await refundingOrder('refund-part', '+254712200018');
+  // Earlier releases marked the failure handled (a once-flag) before scheduling the next
+  // attempt; killed between the two, the order sat in refunding forever. Orders left so by an
+  // old worker must still be refunded.
+  await s.payments.store.once(id, 'refund1failed');
+  await s.payments.settle(id, 'refund1', { status: 'failed', code: '1107', message: 'test: payout refused' }, 'reconcile lookup');
+  assert.equal((await s.payments.store.get(id))?.refundAttempt, 2);
+  assert.equal((await waitState(s, id, ['refunded'], 15_000)).refundAttempt, 2);
+  await assertInvariants(s);
+});
+
+test('a refund handler that died after scheduling the next attempt but before queueing it: reconciliation sends that attempt', async () => {
+  const id = await refundingOrder('refund-died', '+254712200017');
+  // What the failure handling writes, with the process gone before its job was queued.
+  assert.equal(
+    await s.payments.store.note(id, 'test: refund1 failed; refund2 scheduled', { refundAttempt: 2 }, { state: 'refunding', refundAttempt: 1 }),
+    true,
+  );
+  assert.equal(
+    await s.payments.store.note(id, 'test: the same again', { refundAttempt: 2 }, { state: 'refunding', refundAttempt: 1 }),
+    false,
+    'the guard holds',
+  );
+  assert.equal(await s.payments.reconcileOne(id), 'refund2 redriven');
+  assert.equal((await waitState(s, id, ['refunded'], 15_000)).refundAttempt, 2);
+  const payouts = (await ledger(s)).filter((e) => e.endpoint === 'mobile-payout' && e.reference?.startsWith(id));
+  assert.deepEqual(
+    payouts.map((e) => e.reference),
+    [`${id}-refund2`],
+  );
+  await assertInvariants(s);
+});
+
 test('reconciliation re-drives a paid order whose fulfilment job was lost, and closes abandoned ones', async () => {
   const st = s.payments.store;
   const id = orderIdFor(`lost-fulfil-${Date.now()}`);

@@ -8,6 +8,7 @@ import { api } from '../support/api.js';
 import { reformat, uniqueNumbers } from '../support/phones.js';
 import { sandboxSms } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
+import { BulkGuard } from '../../src/sms/bulk-guard.js';
 
 // The sandbox's own duplicate-transmission window would refuse a confirmed re-send: off here.
 const svc = await startTestService({ SMS_RETRY_BASE_MS: '200', SANDBOX_DUPLICATE_WINDOW_MS: '0' });
@@ -98,4 +99,22 @@ test('SMS_DUPLICATE_WINDOW_S=0 turns the content check off', async () => {
   } finally {
     await p.close();
   }
+});
+
+test('a pending Idempotency-Key claim is a lease: renewed while its upload is read, free soon after its holder stops', async () => {
+  const guard = new BulkGuard(svc.app, { leaseS: 1 });
+  const key = `lease-${Date.now()}`;
+  assert.deepEqual(await guard.claim(key, 'bholder'), { kind: 'claimed' });
+  const unhold = guard.hold(key, 'bholder');
+  await new Promise((r) => setTimeout(r, 2500)); // past two leases: only the renewals keep it
+  assert.deepEqual(await guard.claim(key, 'bother'), { kind: 'pending', id: 'bholder' });
+  unhold(); // the holder stops (crashed mid-upload): nothing renews it
+  await waitFor(async () => ((await guard.claim(key, 'bother')).kind === 'claimed' ? true : undefined), {
+    what: 'the lease to run out',
+    timeoutMs: 2500,
+    everyMs: 100,
+  });
+  assert.deepEqual(await guard.claim(key, 'bthird'), { kind: 'pending', id: 'bother' });
+  await guard.release(key, 'bother');
+  assert.deepEqual(await guard.claim(key, 'bthird'), { kind: 'claimed' }, 'released: free at once');
 });

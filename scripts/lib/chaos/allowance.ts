@@ -17,6 +17,8 @@ export interface AllowanceReport {
   maxWaiting: number;
   maxOldestWaitS: number;
   samples: number;
+  /** What each failed try to start the campaign was answered (an empty list when the first try worked). */
+  startErrors: string[];
 }
 
 async function limiterKeys(redis: Redis, prefix: string): Promise<string[]> {
@@ -39,12 +41,24 @@ export async function allowancePhase(o: {
   recipients: number;
   untilMs: number;
 }): Promise<AllowanceReport> {
-  const rep: AllowanceReport = { free: o.free, startedAt: Date.now(), endedAt: 0, recipients: o.recipients, maxWaiting: 0, maxOldestWaitS: 0, samples: 0 };
+  const rep: AllowanceReport = {
+    free: o.free,
+    startedAt: Date.now(),
+    endedAt: 0,
+    recipients: o.recipients,
+    maxWaiting: 0,
+    maxOldestWaitS: 0,
+    samples: 0,
+    startErrors: [],
+  };
   const recipients = Array.from({ length: o.recipients }, (_, i) => `07${String(30_000_000 + i).padStart(8, '0')}`);
-  // An instance down or Redis stalled right now: the operator tries again with the same key.
+  // An instance down or Redis stalled right now: the operator tries again with the same key,
+  // for up to 40 s (a key whose first request died is free again within seconds, see
+  // src/sms/bulk-guard.ts).
   const body = JSON.stringify({ message: `Chaos promo ${Date.now()}: 10% off airtime today`, recipients });
   const idem = `chaos-${Date.now()}`;
-  for (let i = 0; i < 10 && !rep.campaign; i++) {
+  const giveUpAt = Date.now() + 40_000;
+  while (!rep.campaign && Date.now() < giveUpAt) {
     const r = await fetch(`${o.balancerUrl}/api/sms/bulk`, {
       method: 'POST',
       body,
@@ -52,7 +66,12 @@ export async function allowancePhase(o: {
       signal: AbortSignal.timeout(15_000),
     }).catch(() => undefined);
     if (r && (r.status === 202 || r.status === 200)) rep.campaign = ((await r.json()) as { id: string }).id;
-    else await new Promise((res) => setTimeout(res, 1000));
+    else {
+      rep.startErrors.push(r ? `HTTP ${r.status} ${(await r.text().catch(() => '')).slice(0, 160)}` : 'no answer');
+      // As an operator's client would: wait as long as Retry-After says (409 in progress), capped.
+      const after = Math.min(5, Number(r?.headers.get('retry-after') ?? 1) || 1);
+      await new Promise((res) => setTimeout(res, after * 1000));
+    }
   }
   let seq = 0;
   const phantoms: Array<[string, string[]]> = [];

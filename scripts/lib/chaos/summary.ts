@@ -36,7 +36,7 @@ export function printSummary(s: Summary, dir: string): void {
       table(s.outcomes),
       '  faults injected:',
       table(s.faults),
-      `  allowance phase: ${a.free} free slots/min, bulk campaign ${a.campaign ?? '(none)'} of ${a.recipients}, payments waiting for the gateway at most ${a.maxWaiting}, oldest wait ${a.maxOldestWaitS} s (${a.samples} samples); sent meanwhile: ${a.sentDuring?.other ?? 0} money/receipt/lookup requests, ${a.sentDuring?.bulk ?? 0} bulk batches`,
+      `  allowance phase: ${a.free} free slots/min, bulk campaign ${a.campaign ?? '(none)'} of ${a.recipients}${a.startErrors.length ? ` (${a.startErrors.length} tries refused first: ${a.startErrors[0]})` : ''}, payments waiting for the gateway at most ${a.maxWaiting}, oldest wait ${a.maxOldestWaitS} s (${a.samples} samples); sent meanwhile: ${a.sentDuring?.other ?? 0} money/receipt/lookup requests, ${a.sentDuring?.bulk ?? 0} bulk batches`,
       `  order SMS the gateway refused or left unknown (counted as sent by design): ${list(s.counted.unconfirmed)}`,
       `  told "try again" by a repeat while the order went on, corrected by the order's own SMS: ${list(s.counted.corrected)}`,
       `  repeated requests answered with another screen (no money at stake): ${list(s.counted.screenRepeats)}; with another money answer: ${list(s.counted.moneyRepeats)}`,
