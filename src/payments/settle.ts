@@ -275,15 +275,17 @@ export class Settler {
   private async latePayment(order: Order, closed: 'cancelled' | 'failed', why: string, paidMinor: number | undefined): Promise<void> {
     if (order.pay !== 'checkout') return;
     this.log.warn({ orderId: order.id, closed }, 'payment confirmed after the order was closed; refunding');
-    const paid = await this.store.transition(order.id, 'paid', `${why} after the order was ${closed}`, {
-      from: [closed],
-      ...(paidMinor !== undefined ? { set: { paidMinor } } : {}),
-    });
-    if (!paid.ok) return;
-    const r = await this.store.transition(order.id, 'refunding', 'late payment: refund (the subscriber was told it did not go through)', {
-      from: ['paid'],
-      set: { refundAttempt: 1, ...(paidMinor !== undefined ? { refundMinor: Math.min(paidMinor, order.amountMinor) } : {}) },
-    });
+    // One move, closed → refunding, whose cause begins with PAID_CAUSE (the payment is on
+    // record): there is no moment at which the order is paid and could be vended.
+    const r = await this.store.transition(
+      order.id,
+      'refunding',
+      `${why} after the order was ${closed}; late payment: refund (the subscriber was told it did not go through)`,
+      {
+        from: [closed],
+        set: { refundAttempt: 1, ...(paidMinor !== undefined ? { paidMinor, refundMinor: Math.min(paidMinor, order.amountMinor) } : {}) },
+      },
+    );
     if (r.ok) await this.payments.enqueue(order.id, 'refund1');
   }
 

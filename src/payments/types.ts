@@ -30,9 +30,11 @@ export const TRANSITIONS: Record<OrderState, readonly OrderState[]> = {
   fulfilled: ['needs_attention'],
   refunded: [],
   // A payment confirmed after we closed the order (a failure we believed, then the gateway's
-  // status says paid): it is recorded as paid and refunded, never kept and never vended.
-  failed: ['paid', 'needs_attention'],
-  cancelled: ['paid', 'needs_attention'],
+  // status says paid): refunded in the same move (its cause records the payment), never kept
+  // and never vended. Not through paid: a worker killed between two moves would leave a paid
+  // order that reconciliation vends.
+  failed: ['refunding', 'needs_attention'],
+  cancelled: ['refunding', 'needs_attention'],
   // An operator's retry puts the order back where it stopped; an underpayment's refund starts
   // from here too. Closing ends it.
   // A step parked for its unknown outcome may still be settled by a late status lookup.

@@ -86,7 +86,6 @@ export function createBulkWorker(app: BulkWorkerDeps, store: BulkStore, queue: Q
     // A batch of a message with {column} placeholders carries its own filled-in text.
     const message = (await app.redis.get(store.batchText(bulkId, n))) ?? (await app.redis.hget(store.meta(bulkId), 'message'));
     if (!message) throw new UnrecoverableError(`bulk ${bulkId} has no message`);
-    await store.setBatch(bulkId, n, { ...base, status: 'sending' });
     let result: GatewayResult;
     try {
       // A campaign can wait: where the gateway queues requests (offline_mode), it does so rather
@@ -94,7 +93,15 @@ export function createBulkWorker(app: BulkWorkerDeps, store: BulkStore, queue: Q
       const gw = app.gateways.sms;
       result = await gw.bulkSms(
         { phones: recipients.map((m) => `+${m}`), message },
-        { reference, priority: 'bulk', ...(gw.capabilities.offlineMode ? { offlineMode: true } : {}) },
+        {
+          reference,
+          priority: 'bulk',
+          ...(gw.capabilities.offlineMode ? { offlineMode: true } : {}),
+          // "sending" (possibly sent: the next attempt looks it up and never resends on a "not
+          // found" that proves nothing) only once a rate-limit slot is held and the request is
+          // about to leave: a worker killed while it waited for a slot sent nothing.
+          beforeSend: () => store.setBatch(bulkId, n, { ...base, status: 'sending' }),
+        },
       );
     } catch (err) {
       // A throw from the client is a bug or a refusal before sending; retry like a 5xx.

@@ -282,8 +282,12 @@ test('a payment confirmed after the order was closed as failed is refunded, neve
   const h = await st.history(id);
   assert.deepEqual(
     h.filter((e) => e.from !== e.to).map((e) => e.to),
-    ['created', 'awaiting_payment', 'failed', 'paid', 'refunding', 'refunded'],
+    ['created', 'awaiting_payment', 'failed', 'refunding', 'refunded'],
   );
+  // One move from failed to refunding, recording the payment: never a paid order that could be vended.
+  const cause = h.find((e) => e.to === 'refunding')!.cause;
+  assert.ok(cause.startsWith(PAID_CAUSE) && cause.includes('late payment: refund'), cause);
+  assert.equal(done.paidMinor, 21_000);
   await assertInvariants(s);
 });
 
