@@ -24,6 +24,13 @@ import { render, type Template } from './template.js';
 export const MAX_PARTS = 10;
 const INVALID_FLUSH = 1000;
 const ENQUEUE_CHUNK = 50;
+/**
+ * Once the guards have passed, the campaign's record and jobs are written with this many tries a
+ * second apart: every write is idempotent (a hash, an index entry, jobs with fixed ids), and a
+ * Redis stall of a few seconds must not turn an accepted list into a refused one.
+ */
+const QUEUE_TRIES = 10;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Texts waiting for more recipients at once (personalised messages are mostly one per recipient). */
 const MAX_GROUPS = 1000;
 /** Messages a dry run shows. */
@@ -99,6 +106,8 @@ export class BulkIntake {
   private readonly sample: DryRun['sample'] = [];
   private readonly invalidSample: DryRun['invalidSample'] = [];
   private started = false;
+  /** Batch jobs handed to the queue so far: from the first, some of the campaign may be sent. */
+  private jobsQueued = 0;
   private dryRun: boolean;
   private template: Template | undefined;
 
@@ -268,37 +277,40 @@ export class BulkIntake {
     const state = batches === 0 ? 'done' : 'queued';
     const sendAt = opts.sendAt && batches > 0 ? opts.sendAt.toISOString() : undefined;
     const meta = this.store.meta(this.id);
-    await this.app.redis.hset(meta, {
-      message,
-      encoding: s.encoding,
-      parts: s.parts,
-      characters: parts.characters,
-      received: this.received,
-      valid: this.valid,
-      invalid: this.invalid,
-      duplicates: this.duplicates,
-      batches,
-      batchesSent: 0,
-      batchesFailed: 0,
-      recipientsSent: 0,
-      recipientsFailed: 0,
-      smsParts: s.smsParts,
-      ...(this.template ? { templated: '1' } : {}),
-      ...(sendAt ? { sendAt } : {}),
-      state,
-      queuedAt: new Date().toISOString(),
-      ...(state === 'done' ? { finishedAt: new Date().toISOString() } : {}),
-    });
-    await this.store.index(this.id);
+    await this.persist(() =>
+      this.app.redis.hset(meta, {
+        message,
+        encoding: s.encoding,
+        parts: s.parts,
+        characters: parts.characters,
+        received: this.received,
+        valid: this.valid,
+        invalid: this.invalid,
+        duplicates: this.duplicates,
+        batches,
+        batchesSent: 0,
+        batchesFailed: 0,
+        recipientsSent: 0,
+        recipientsFailed: 0,
+        smsParts: s.smsParts,
+        ...(this.template ? { templated: '1' } : {}),
+        ...(sendAt ? { sendAt } : {}),
+        state,
+        queuedAt: new Date().toISOString(),
+        ...(state === 'done' ? { finishedAt: new Date().toISOString() } : {}),
+      }),
+    );
+    await this.persist(() => this.store.index(this.id));
     const delay = opts.sendAt ? Math.max(0, opts.sendAt.getTime() - Date.now()) : 0;
     // A few jobs per addBulk: each call is one burst of work here and in Redis, and other
     // requests (USSD hops) wait behind it; 500 jobs per call stalled them for 100+ ms on a busy machine.
     for (let from = 1; from <= batches; from += ENQUEUE_CHUNK) {
-      const jobs = [];
+      const jobs: Parameters<Queue<BatchJobData>['addBulk']>[0] = [];
       for (let n = from; n < from + ENQUEUE_CHUNK && n <= batches; n++) {
         jobs.push({ name: 'batch', data: { bulkId: this.id, batchNo: n }, opts: { jobId: batchJobId(this.id, n), ...(delay ? { delay } : {}) } });
       }
-      await this.queue.addBulk(jobs);
+      await this.persist(() => this.queue.addBulk(jobs));
+      this.jobsQueued += jobs.length;
     }
     this.app.logger.info(
       {
@@ -315,6 +327,24 @@ export class BulkIntake {
       'bulk sms queued',
     );
     return { id: this.id, state, ...s, ...(sendAt ? { sendAt } : {}) };
+  }
+
+  /** True once any batch job was queued: from then on part of the campaign may already be sent. */
+  get queued(): boolean {
+    return this.jobsQueued > 0;
+  }
+
+  /** Runs an idempotent write, again a second later while Redis fails, up to QUEUE_TRIES times. */
+  private async persist<T>(write: () => Promise<T>): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await write();
+      } catch (err) {
+        if (i >= QUEUE_TRIES) throw err;
+        this.app.logger.warn({ bulkId: this.id, try: i, err: (err as Error).message }, 'bulk campaign not queued yet; trying again');
+        await sleep(1000);
+      }
+    }
   }
 
   private totals(message: string, parts: MessageParts): Omit<BulkSummary, 'id' | 'state' | 'sendAt'> {

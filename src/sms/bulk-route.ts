@@ -88,6 +88,7 @@ export function bulkPost(
     }
     const unhold = key ? guard.hold(key, intake.id) : () => undefined;
     let body: ReturnType<typeof uploadBody> | undefined;
+    let recorded: string | undefined; // the content fingerprint this request may have recorded
     try {
       checkDeclaredSize(ctx, max());
       let message: unknown;
@@ -161,8 +162,10 @@ export function bulkPost(
             const other = await guard.commit(key, intake.id);
             if (other) throw new ReplayOf(other);
           }
+          recorded = fingerprint; // from here on an error gives it back (below), as it may have landed
           const dup = await guard.duplicateOf(fingerprint, intake.id, confirm);
           if (dup) {
+            recorded = undefined; // not ours: the earlier campaign's
             throw new BulkError(
               'DUPLICATE_CAMPAIGN',
               `the same message went to the same recipients in campaign ${dup} less than ${app.config.SMS_DUPLICATE_WINDOW_S} s ago; send confirmDuplicate: true to send it again`,
@@ -176,6 +179,10 @@ export function bulkPost(
       ctx.status = 202;
       ctx.body = { ...summary, statusUrl: `/api/sms/bulk/${summary.id}` };
     } catch (err) {
+      // Nothing of this campaign will be sent: its content is not "sent recently" either, or the
+      // client's retry would be refused as a duplicate of a campaign that never went out. Once a
+      // job was queued part of it may have gone, and the fingerprint stays.
+      if (recorded && !intake.queued) await guard.dropFingerprint(recorded, intake.id);
       await intake.abort();
       await release(key, intake);
       if (err instanceof ReplayOf) {

@@ -63,11 +63,23 @@ export async function allowancePhase(o: {
       method: 'POST',
       body,
       headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json', 'idempotency-key': idem },
-      signal: AbortSignal.timeout(15_000),
+      // The service may take ~20 s to write an accepted campaign through a Redis stall.
+      signal: AbortSignal.timeout(30_000),
     }).catch(() => undefined);
-    if (r && (r.status === 202 || r.status === 200)) rep.campaign = ((await r.json()) as { id: string }).id;
-    else {
-      rep.startErrors.push(r ? `HTTP ${r.status} ${(await r.text().catch(() => '')).slice(0, 160)}` : 'no answer');
+    const text = r ? await r.text().catch(() => '') : '';
+    const answer = (() => {
+      try {
+        return JSON.parse(text) as { id?: string; error?: string; duplicateOf?: string };
+      } catch {
+        return {};
+      }
+    })();
+    if (r && (r.status === 202 || r.status === 200)) rep.campaign = answer.id;
+    // An earlier try of ours went through after all, but its answer was lost and its key freed:
+    // the same list again is refused as a duplicate of that campaign, which is the one to follow.
+    else if (r?.status === 409 && answer.error === 'DUPLICATE_CAMPAIGN' && answer.duplicateOf) rep.campaign = answer.duplicateOf;
+    if (!rep.campaign) {
+      rep.startErrors.push(r ? `HTTP ${r.status} ${text.slice(0, 160)}` : 'no answer');
       // As an operator's client would: wait as long as Retry-After says (409 in progress), capped.
       const after = Math.min(5, Number(r?.headers.get('retry-after') ?? 1) || 1);
       await new Promise((res) => setTimeout(res, after * 1000));
