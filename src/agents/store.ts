@@ -70,11 +70,20 @@ export class AgentStore {
   async add(phone: string): Promise<{ agent: Agent; created: boolean }> {
     const e164 = AgentStore.normalize(phone);
     if (!e164) throw new Error('invalid phone number');
-    const created = (await this.redis.hsetnx(this.k(e164), 'phone', e164)) === 1;
-    if (created) {
-      await this.redis.hset(this.k(e164), 'status', 'registered', 'createdAt', new Date().toISOString(), 'failedTries', 0);
-      await this.redis.zadd(this.names.all(), Date.now(), e164);
-    }
+    // Each write only where nothing is yet, the agent's own fields in one transaction (one key:
+    // no half-registered agent with a phone but no status), then its place in the list (another
+    // key, another Cluster slot): adding again lists an agent whose first add died in between.
+    const k = this.k(e164);
+    const now = new Date();
+    const res = await this.redis
+      .multi()
+      .hsetnx(k, 'phone', e164)
+      .hsetnx(k, 'status', 'registered')
+      .hsetnx(k, 'createdAt', now.toISOString())
+      .hsetnx(k, 'failedTries', 0)
+      .exec();
+    await this.redis.zadd(this.names.all(), 'NX', now.getTime(), e164);
+    const created = res?.[0]?.[1] === 1;
     return { agent: (await this.get(e164))!, created };
   }
 

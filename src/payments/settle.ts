@@ -476,9 +476,11 @@ export class Settler {
     if (!back || !['awaiting_payment', 'paid', 'fulfilling', 'refunding'].includes(back)) {
       return { ok: false, error: `nothing to retry from ${back ?? 'an unknown state'}: close it with a reason` };
     }
+    // The fresh budget first: a retry that died between the two would otherwise put the order
+    // back with its spent budget, and its step would park it again at its first hold.
+    await this.store.resetClock(id, step.startsWith('refund') ? 'refund1' : step);
     const t = await this.store.transition(id, back, `retried by ${who}`, { from: ['needs_attention'] });
     if (!t.ok) return { ok: false, error: `order moved meanwhile (${t.current})` };
-    await this.store.resetClock(id, step.startsWith('refund') ? 'refund1' : step);
     if (back === 'paid') await this.payments.redrive(id, 'fulfil');
     else if (back === 'awaiting_payment') await this.reconcileOne(id).catch(() => undefined);
     else await this.payments.redrive(id, back === 'fulfilling' ? 'fulfil' : `refund${o.refundAttempt ?? 1}`);

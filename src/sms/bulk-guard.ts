@@ -9,6 +9,7 @@
 //   sms:dup:<fingerprint>    "<bulkId>" of the last campaign with that content
 import type { AppContext } from '../app-context.js';
 import { loadLua } from '../lib/lua.js';
+import { undoWhenRedisAnswers } from '../lib/undo-when-redis-answers.js';
 import { keyNames, type KeyNames } from '../keys.js';
 
 /**
@@ -106,14 +107,9 @@ export class BulkGuard {
     await this.r.smsGuardRelease(this.idemKey(key), `pending:${id}`).catch(() => this.giveBackLater(key, id));
   }
 
-  /** Tries to give our pending claim back once a second until Redis answers or the lease has run out. */
+  /** Gives our pending claim back once Redis answers (within the lease; after it, it is gone anyway). */
   private giveBackLater(key: string, id: string): void {
-    const until = Date.now() + this.leaseS * 1000;
-    const attempt = () =>
-      void this.r.smsGuardRelease(this.idemKey(key), `pending:${id}`).catch(() => {
-        if (Date.now() < until) setTimeout(attempt, 1000).unref();
-      });
-    setTimeout(attempt, 1000).unref();
+    undoWhenRedisAnswers(() => this.r.smsGuardRelease(this.idemKey(key), `pending:${id}`), this.leaseS * 1000);
   }
 
   /** Forget a campaign whose key turned out stale (its record expired). */

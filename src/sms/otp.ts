@@ -8,6 +8,7 @@ import { maskPhone } from '../log.js';
 import { parsePhone } from '../lib/phone.js';
 import { OtpError } from './errors.js';
 import { loadLua } from '../lib/lua.js';
+import { undoWhenRedisAnswers } from '../lib/undo-when-redis-answers.js';
 import { keyNames } from '../keys.js';
 
 // The scripts (lua/otp-*.lua): a send takes every counter and stores the code at once; a
@@ -105,23 +106,31 @@ export function createOtpService(
       const ipMinute = !internal && opts.ip ? names.ipRate(opts.ip) : '';
       const global = internal ? '' : names.globalRate();
       const counters = [k.resends, k.phoneQuota, ipHour, ipMinute, global];
-      const res = await r.otpSend(
-        k.code,
-        k.cooldown,
-        k.resends,
-        k.phoneQuota,
-        ipHour,
-        ipMinute,
-        global,
-        hmac(code),
-        id,
-        c.OTP_TTL_S * 1000,
-        c.OTP_RESEND_COOLDOWN_S * 1000,
-        c.OTP_MAX_PER_PHONE_PER_HOUR,
-        c.OTP_MAX_PER_IP_PER_HOUR,
-        c.OTP_MAX_PER_IP_PER_MIN,
-        c.OTP_MAX_PER_MIN,
-      );
+      let res: Awaited<ReturnType<typeof r.otpSend>>;
+      try {
+        res = await r.otpSend(
+          k.code,
+          k.cooldown,
+          k.resends,
+          k.phoneQuota,
+          ipHour,
+          ipMinute,
+          global,
+          hmac(code),
+          id,
+          c.OTP_TTL_S * 1000,
+          c.OTP_RESEND_COOLDOWN_S * 1000,
+          c.OTP_MAX_PER_PHONE_PER_HOUR,
+          c.OTP_MAX_PER_IP_PER_HOUR,
+          c.OTP_MAX_PER_IP_PER_MIN,
+          c.OTP_MAX_PER_MIN,
+        );
+      } catch (err) {
+        // No answer is not "not sent": the script may run once Redis wakes, holding a cooldown
+        // and quota slots for a code no SMS carries, and the client's retry would get COOLDOWN.
+        undoWhenRedisAnswers(() => r.otpCancel(k.code, k.cooldown, ...counters, id, '1'), c.OTP_TTL_S * 1000);
+        throw err;
+      }
       const [verdict, a] = res;
       const log = { phone: maskPhone(p.msisdn), purpose };
       if (verdict !== 'ok') app.metrics.inc('otp_send_total', { result: verdict }, 1, 'OTP send requests by result');
@@ -144,7 +153,7 @@ export function createOtpService(
         result = { kind: 'failed' as const, error: err as Error };
       }
       if (result.kind === 'failed') {
-        await r.otpCancel(k.code, k.cooldown, ...counters, id).catch(() => 0);
+        await r.otpCancel(k.code, k.cooldown, ...counters, id, '0').catch(() => 0);
         app.metrics.inc('otp_send_total', { result: 'sms_failed' }, 1, 'OTP send requests by result');
         app.logger.warn({ ...log, id, err: result.error.message }, 'otp sms failed');
         throw new OtpError('SMS_FAILED', 'the code could not be sent; try again', 502);

@@ -64,3 +64,17 @@ test('an operator blocks an agent: the PIN opens nothing, no try is used; unbloc
   assert.equal((u.json.agent as { blockedAt?: string }).blockedAt, undefined);
   assert.match(await balance('+254722400001', '1357'), /^END Float: KES/);
 });
+
+test('registering is idempotent and repairs itself: an agent whose first add died before it was listed is listed by the next add', async () => {
+  const msisdn = '+254722300099';
+  const first = await s.agents.add(msisdn);
+  assert.equal(first.created, true);
+  assert.equal(first.agent.status, 'registered');
+  // The first add's process died after the agent's fields and before its place in the list.
+  await s.svc.app.redis.zrem(s.svc.app.key('agents'), msisdn);
+  assert.ok(!(await s.agents.list()).some((a) => a.phone === msisdn));
+  const again = await s.agents.add(msisdn);
+  assert.equal(again.created, false, 'already registered');
+  assert.equal(again.agent.createdAt, first.agent.createdAt, 'nothing overwritten');
+  assert.ok((await s.agents.list()).some((a) => a.phone === msisdn), 'listed again');
+});

@@ -88,6 +88,33 @@ test('a bulk request answered 503 while Redis stalled does not hold its Idempote
   assert.equal(again.json.id, retry.json.id);
 });
 
+test('a code asked for while Redis stalled (503) holds no cooldown or quota: the retry sends a code', async () => {
+  const phone = '0712000203';
+  redis.proc.kill('SIGSTOP');
+  let first: ApiReply;
+  try {
+    first = await api(svc.url, 'POST', '/api/otp', { phone, purpose: 'login' });
+  } finally {
+    redis.proc.kill('SIGCONT');
+  }
+  assert.equal(first.status, 503, JSON.stringify(first.json));
+  // Redis now runs the send it was sent while stopped (code, cooldown, quota slots), for a code
+  // no SMS carries; left alone, the retry would be told COOLDOWN (429).
+  const seen: number[] = [];
+  await waitFor(
+    async () => {
+      const r = await api(svc.url, 'POST', '/api/otp', { phone, purpose: 'login' });
+      seen.push(r.status);
+      return r.status === 202 ? r : undefined;
+    },
+    { what: 'the retry to send a code', timeoutMs: 6000, everyMs: 500 },
+  );
+  assert.ok(
+    seen.every((s) => s === 429 || s === 202),
+    seen.join(','),
+  );
+});
+
 /** Opens a raw connection, writes `data`, then waits for the server to close it. */
 function closedAfter(data: string): Promise<{ ms: number; reply: string }> {
   return new Promise((resolve, reject) => {
