@@ -76,5 +76,8 @@ test('registering is idempotent and repairs itself: an agent whose first add die
   const again = await s.agents.add(msisdn);
   assert.equal(again.created, false, 'already registered');
   assert.equal(again.agent.createdAt, first.agent.createdAt, 'nothing overwritten');
-  assert.ok((await s.agents.list()).some((a) => a.phone === msisdn), 'listed again');
+  assert.ok(
+    (await s.agents.list()).some((a) => a.phone === msisdn),
+    'listed again',
+  );
 });
