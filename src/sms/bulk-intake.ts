@@ -106,8 +106,8 @@ export class BulkIntake {
   private readonly sample: DryRun['sample'] = [];
   private readonly invalidSample: DryRun['invalidSample'] = [];
   private started = false;
-  /** Batch jobs handed to the queue so far: from the first, some of the campaign may be sent. */
-  private jobsQueued = 0;
+  /** True once any batch job was queued: from then on part of the campaign may already be sent. */
+  queued = false;
   private dryRun: boolean;
   private template: Template | undefined;
 
@@ -310,7 +310,7 @@ export class BulkIntake {
         jobs.push({ name: 'batch', data: { bulkId: this.id, batchNo: n }, opts: { jobId: batchJobId(this.id, n), ...(delay ? { delay } : {}) } });
       }
       await this.persist(() => this.queue.addBulk(jobs));
-      this.jobsQueued += jobs.length;
+      this.queued = true;
     }
     this.app.logger.info(
       {
@@ -327,11 +327,6 @@ export class BulkIntake {
       'bulk sms queued',
     );
     return { id: this.id, state, ...s, ...(sendAt ? { sendAt } : {}) };
-  }
-
-  /** True once any batch job was queued: from then on part of the campaign may already be sent. */
-  get queued(): boolean {
-    return this.jobsQueued > 0;
   }
 
   /** Runs an idempotent write, again a second later while Redis fails, up to QUEUE_TRIES times. */

@@ -32,6 +32,11 @@ after(async () => {
   await sb.close();
 });
 
+/** The references of the refund payouts the gateway received for order `id`, in order. */
+async function payoutRefs(id: string): Promise<Array<string | undefined>> {
+  return (await ledger(s)).filter((e) => e.endpoint === 'mobile-payout' && e.reference?.startsWith(id)).map((e) => e.reference);
+}
+
 async function agent(msisdn: string, pin: string): Promise<void> {
   await s.agents.add(msisdn);
   await s.agents.setPin(msisdn, pin);
@@ -158,12 +163,7 @@ test('a failed refund is retried under a new reference until it goes through', a
   await s.payments.enqueue(id, 'refund1');
   const done = await waitState(s, id, ['refunded'], 15_000);
   assert.equal(done.refundAttempt, 2);
-  const payouts = (await ledger(s)).filter((e) => e.endpoint === 'mobile-payout' && e.reference?.startsWith(id));
-  assert.deepEqual(
-    payouts.map((e) => e.reference),
-    [`${id}-refund2`],
-    'refund1 was refused; refund2 paid once',
-  );
+  assert.deepEqual(await payoutRefs(id), [`${id}-refund2`], 'refund1 was refused; refund2 paid once');
   const h = await st.history(id);
   assert.ok(h.some((e) => /refund1 failed 1107.*refund2 scheduled/.test(e.cause)));
   await waitSms(s, '+254712200006', 'refunded', 10_000);
@@ -193,11 +193,7 @@ test('one refund failure reported twice at once (its IPN and a lookup) schedules
   await s.payments.settle(id, 'refund1', failed, 'late ipn');
   assert.equal((await s.payments.store.get(id))?.refundAttempt, 2);
   assert.equal((await waitState(s, id, ['refunded'], 15_000)).refundAttempt, 2);
-  const payouts = (await ledger(s)).filter((e) => e.endpoint === 'mobile-payout' && e.reference?.startsWith(id));
-  assert.deepEqual(
-    payouts.map((e) => e.reference),
-    [`${id}-refund2`],
-  );
+  assert.deepEqual(await payoutRefs(id), [`${id}-refund2`]);
   await assertInvariants(s);
 });
 
@@ -227,11 +223,7 @@ test('a refund handler that died after scheduling the next attempt but before qu
   );
   assert.equal(await s.payments.reconcileOne(id), 'refund2 redriven');
   assert.equal((await waitState(s, id, ['refunded'], 15_000)).refundAttempt, 2);
-  const payouts = (await ledger(s)).filter((e) => e.endpoint === 'mobile-payout' && e.reference?.startsWith(id));
-  assert.deepEqual(
-    payouts.map((e) => e.reference),
-    [`${id}-refund2`],
-  );
+  assert.deepEqual(await payoutRefs(id), [`${id}-refund2`]);
   await assertInvariants(s);
 });
 

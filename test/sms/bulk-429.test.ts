@@ -1,11 +1,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../support/service.js';
-import { api } from '../support/api.js';
+import { api, campaignDone } from '../support/api.js';
 import { captureLogger } from '../support/log.js';
 import { nsn, uniqueNumbers } from '../support/phones.js';
 import { sandboxSms } from '../support/sandbox.js';
-import { waitFor } from '../support/wait.js';
 
 const { logger, lines } = captureLogger();
 // A small 429 budget in the client so a burst of 429s reaches the worker's own slow-down.
@@ -23,13 +22,7 @@ async function campaign(seed: number, message: string) {
   const r = await api(svc.url, 'POST', '/api/sms/bulk', { message, recipients: numbers });
   assert.equal(r.status, 202);
   assert.equal(r.json.batches, 2);
-  const status = await waitFor(
-    async () => {
-      const s = await api(svc.url, 'GET', `/api/sms/bulk/${r.json.id}`);
-      return s.json.state === 'done' ? s.json : undefined;
-    },
-    { what: 'campaign done', timeoutMs: 25000, everyMs: 100 },
-  );
+  const status = await campaignDone(svc.url, r.json.id, 25000);
   const ms = Date.now() - started;
   assert.equal(status.totals.batchesSent, 2, JSON.stringify(status.batches));
   assert.equal(status.totals.recipientsSent, 1500);

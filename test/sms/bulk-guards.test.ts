@@ -4,7 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../support/service.js';
-import { api } from '../support/api.js';
+import { api, campaignDone } from '../support/api.js';
 import { reformat, uniqueNumbers } from '../support/phones.js';
 import { sandboxSms } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
@@ -14,14 +14,7 @@ import { BulkGuard } from '../../src/sms/bulk-guard.js';
 const svc = await startTestService({ SMS_RETRY_BASE_MS: '200', SANDBOX_DUPLICATE_WINDOW_MS: '0' });
 after(() => svc.close());
 
-const done = (id: string) =>
-  waitFor(
-    async () => {
-      const s = await api(svc.url, 'GET', `/api/sms/bulk/${id}`);
-      return s.json.state === 'done' ? s.json : undefined;
-    },
-    { what: `bulk ${id} done`, timeoutMs: 20000, everyMs: 100 },
-  );
+const done = (id: string) => campaignDone(svc.url, id);
 const campaigns = async () => (await svc.app.redis.keys(`${svc.app.config.REDIS_PREFIX}sms:bulk:b*`)).filter((k) => /:b[0-9a-f]{16}$/.test(k)).length;
 
 test('the same Idempotency-Key twice (a client retrying a slow upload): one campaign, the retry gets 200 and its status', async () => {

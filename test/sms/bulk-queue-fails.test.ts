@@ -8,10 +8,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../support/service.js';
 import { QUEUE_NAME } from '../../src/sms/queue.js';
-import { api } from '../support/api.js';
+import { api, campaignDone } from '../support/api.js';
 import { uniqueNumbers } from '../support/phones.js';
 import { sandboxSms } from '../support/sandbox.js';
-import { waitFor } from '../support/wait.js';
 
 const svc = await startTestService();
 after(() => svc.close());
@@ -26,14 +25,7 @@ const mendQueue = async () => {
   if (Object.keys(meta).length) await svc.app.redis.hset(queueMeta, meta);
 };
 
-const done = (id: string) =>
-  waitFor(
-    async () => {
-      const s = await api(svc.url, 'GET', `/api/sms/bulk/${id}`);
-      return s.json.state === 'done' ? s.json : undefined;
-    },
-    { what: `bulk ${id} done`, timeoutMs: 20000, everyMs: 100 },
-  );
+const done = (id: string) => campaignDone(svc.url, id);
 
 test('the queue refusing jobs for seconds: the request waits it out and the campaign is queued once', async () => {
   const message = `Queue hiccup ${Date.now()}`;

@@ -4,8 +4,7 @@
 // nothing, and the batch is never resent (its recipients never get the SMS).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestService } from '../support/service.js';
-import { createKyandaGateway } from '../../src/gateway/kyanda/client.js';
+import { startTestService, ipnRegistered, withRateWindow } from '../support/service.js';
 import { keyNames } from '../../src/keys.js';
 import { api } from '../support/api.js';
 import { uniqueNumbers } from '../support/phones.js';
@@ -14,17 +13,9 @@ import { waitFor } from '../support/wait.js';
 
 // 4 requests per window; a batch waits up to 5 s in-process for its slot.
 const svc = await startTestService({ GATEWAY_RATE_LIMIT_PER_MIN: '4', GATEWAY_RATE_RESERVE_PCT: '10', GATEWAY_RATE_WAIT_MS: '5000', SMS_RETRY_BASE_MS: '100' });
-await waitFor(async () => (await svc.app.redis.get(svc.app.key('callback-url', 'kyanda'))) ?? undefined, {
-  what: 'IPN URL registered',
-  timeoutMs: 20000,
-  everyMs: 20,
-});
+await ipnRegistered(svc);
 // The same gateway with a 3-second "minute", so the wait is seconds.
-const minute = svc.app.gateways.sms;
-const fast = createKyandaGateway({ ...svc.app, rateWindowMs: 3000 }, `${svc.url}/sandbox`);
-svc.app.gateway = fast;
-svc.app.gateways.sms = fast;
-await minute.close();
+await withRateWindow(svc, 3000);
 after(() => svc.close());
 
 test('a batch waiting for a rate-limit slot is not "sending"; it is marked so only when it leaves, and is sent once', async () => {

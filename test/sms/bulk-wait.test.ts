@@ -4,10 +4,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
-import { startTestService } from '../support/service.js';
-import { createKyandaGateway } from '../../src/gateway/kyanda/client.js';
+import { startTestService, ipnRegistered, withRateWindow } from '../support/service.js';
 import { QUEUE_NAME } from '../../src/sms/queue.js';
-import { api } from '../support/api.js';
+import { api, campaignDone } from '../support/api.js';
 import { uniqueNumbers } from '../support/phones.js';
 import { sandboxSms } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
@@ -26,17 +25,9 @@ const svc = await startTestService({
 // start-up does not await). Cut off by the close, it is retried 2, 4, 8 s later through the
 // closed client, and a retry landing inside the test's window took the slot the money call
 // below is promised (seen on a loaded CI machine). So it finishes first.
-await waitFor(async () => (await svc.app.redis.get(svc.app.key('callback-url', 'kyanda'))) ?? undefined, {
-  what: 'IPN URL registered',
-  timeoutMs: 20000,
-  everyMs: 20,
-});
+await ipnRegistered(svc);
 // The same gateway with a 2-second "minute", so the test waits seconds, not minutes.
-const minute = svc.app.gateways.sms;
-const fast = createKyandaGateway({ ...svc.app, rateWindowMs: 2000 }, `${svc.url}/sandbox`);
-svc.app.gateway = fast;
-svc.app.gateways.sms = fast;
-await minute.close();
+await withRateWindow(svc, 2000);
 after(() => svc.close());
 
 const metric = async (line: RegExp) => {
@@ -71,13 +62,7 @@ test('batches wait as delayed jobs for a slot, none fails on its single attempt,
   assert.equal(typeof balance.floatMinor, 'number');
   assert.ok(Date.now() - t0 < 1000, `money waited ${Date.now() - t0} ms behind bulk`);
 
-  const status = await waitFor(
-    async () => {
-      const s = await api(svc.url, 'GET', `/api/sms/bulk/${r.json.id}`);
-      return s.json.state === 'done' ? s.json : undefined;
-    },
-    { what: 'campaign done', timeoutMs: 30000, everyMs: 200 },
-  );
+  const status = await campaignDone(svc.url, r.json.id, 30000);
   assert.equal(status.totals.batchesSent, 7);
   assert.equal(status.totals.batchesFailed, 0);
   const sent = (await sandboxSms(svc.url)).filter((s) => s.message === message);

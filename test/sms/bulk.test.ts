@@ -2,7 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService } from '../support/service.js';
 import { signDlr } from '../../src/sms/dlr.js';
-import { api } from '../support/api.js';
+import { api, campaignDone } from '../support/api.js';
 import { nsn, reformat, uniqueNumbers } from '../support/phones.js';
 import { sandboxSms } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
@@ -10,14 +10,7 @@ import { waitFor } from '../support/wait.js';
 const svc = await startTestService({ SMS_RETRY_BASE_MS: '200', GATEWAY_RATE_LIMIT_PER_MIN: '600' });
 after(() => svc.close());
 
-const done = (id: string, timeoutMs = 20000) =>
-  waitFor(
-    async () => {
-      const s = await api(svc.url, 'GET', `/api/sms/bulk/${id}`);
-      return s.json.state === 'done' ? s.json : undefined;
-    },
-    { what: `bulk ${id} done`, timeoutMs, everyMs: 150 },
-  );
+const done = (id: string, timeoutMs = 20000) => campaignDone(svc.url, id, timeoutMs);
 
 /** 2,150 unique valid + 300 repeats in other formats + 50 invalid = 2,500 lines, shuffled. */
 function campaign(seed: number) {

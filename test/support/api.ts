@@ -1,5 +1,6 @@
 // Calls to the service's HTTP API with the test token (test/support/service.ts gives every test
 // service this API_TOKEN).
+import { waitFor } from './wait.js';
 
 export const TOKEN = 'test-api-token-0123456789';
 
@@ -28,4 +29,15 @@ export async function api(base: string, method: string, path: string, body?: unk
     json = text;
   }
   return { status: res.status, json, headers: res.headers };
+}
+
+/** Polls a bulk campaign until its state is `done`; resolves with its status body. */
+export function campaignDone(base: string, id: string, timeoutMs = 20000): Promise<any> {
+  return waitFor(
+    async () => {
+      const s = await api(base, 'GET', `/api/sms/bulk/${id}`);
+      return s.json.state === 'done' ? s.json : undefined;
+    },
+    { what: `bulk ${id} done`, timeoutMs, everyMs: 100 },
+  );
 }
