@@ -32,8 +32,11 @@ export const PAIR_ENV: Record<string, string> = {
   REDIS_COMMAND_TIMEOUT_MS: '1000',
   PAYMENTS_JOB_LOCK_MS: '5000',
   SHUTDOWN_DRAIN_MS: '0',
-  // The reconciler is the safety net for an IPN lost in a failover: let it run.
+  // The reconciler is the safety net for an IPN, or a queued step, lost in a failover: let it
+  // run, and act on orders quiet for 5 s (the default, 120 s, is past the tests' 30 s to settle:
+  // a checkout job whose write the killed master never passed on waited for it).
   RECONCILE_EVERY_S: '2',
+  RECONCILE_AFTER_S: '5',
 };
 
 export async function startPair(redisUrl: string, env: Record<string, string> = {}): Promise<Pair> {
